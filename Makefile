@@ -1,0 +1,48 @@
+# provnet: two commands do everything on a fresh Debian bookworm machine (as root).
+#   make demo   install what is missing, then run the simulated An Giang province live
+#   make test   install what is missing (plus test extras), then run the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+APT_PKGS := influxdb snmp snmpd iproute2
+DEMO_ARGS ?=
+
+.PHONY: demo test deps deps-test apt lint bench clean
+
+apt:
+	@if ! dpkg -s $(APT_PKGS) >/dev/null 2>&1; then \
+	  echo "installing Debian packages: $(APT_PKGS)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PKGS) >/dev/null; \
+	fi
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+.stamp-deps: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	@touch $@
+
+.stamp-deps-test: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@ .stamp-deps
+
+deps: apt .stamp-deps
+deps-test: apt .stamp-deps-test
+
+demo: deps
+	$(VENV)/bin/provnet demo $(DEMO_ARGS)
+
+test: deps-test
+	$(PY) -m pytest -q
+
+lint: deps-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy config inventory tsdb pollers alerts maps api provnet
+
+bench: deps-test
+	$(PY) bench/poll_demo.py
+
+clean:
+	rm -rf .stamp-* build *.egg-info

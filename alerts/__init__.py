@@ -1,0 +1,1 @@
+"""provnet: alerts package."""

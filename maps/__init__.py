@@ -1,0 +1,1 @@
+"""provnet: maps package."""

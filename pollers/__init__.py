@@ -1,0 +1,1 @@
+"""provnet: pollers package."""

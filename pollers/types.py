@@ -1,0 +1,73 @@
+"""Plain types of the polling path: targets in, results and rates out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class SnmpTarget:
+    """One device to poll over SNMPv2c. ``community`` is a secret: never log it."""
+
+    device_id: int
+    name: str
+    address: str
+    port: int = 161
+    community: str = field(default="public", repr=False)
+    timeout_s: float = 2.0
+    retries: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class IfSample:
+    """One interface row as read from IF-MIB/ifXTable; ``None`` where the agent had no value."""
+
+    ifindex: int
+    name: str | None = None
+    oper_status: int | None = None
+    admin_status: int | None = None
+    in_octets: int | None = None
+    out_octets: int | None = None
+    in_errors: int | None = None
+    out_errors: int | None = None
+    in_discards: int | None = None
+    out_discards: int | None = None
+    high_speed_mbps: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """Outcome of polling one device once. A failing device is a result with ``error`` set."""
+
+    target: SnmpTarget
+    started: float
+    duration_s: float
+    sys_uptime_ticks: int | None = None
+    interfaces: dict[int, IfSample] = field(default_factory=dict)
+    varbinds: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the device answered and the table was read."""
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class IfRates:
+    """Rates derived from two consecutive samples of one interface.
+
+    ``None`` rates mean "no valid rate for this interval" (first sample, counter reset,
+    impossible rate); ``reset`` flags a discontinuity so a gap is shown, never a spike.
+    """
+
+    in_bps: float | None = None
+    out_bps: float | None = None
+    in_util_pct: float | None = None
+    out_util_pct: float | None = None
+    in_errors_ps: float | None = None
+    out_errors_ps: float | None = None
+    in_discards_ps: float | None = None
+    out_discards_ps: float | None = None
+    reset: bool = False
+    rejected: bool = False
