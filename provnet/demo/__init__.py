@@ -1,0 +1,1 @@
+"""The demo province: real An Giang units, synthetic network and geometry."""
