@@ -1,0 +1,51 @@
+"""What the API reads: the inventory store, the live state, InfluxDB status, poller stats."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from inventory import queries
+from inventory.queries import LinkRecord
+from inventory.store import Store
+from pollers.live import LiveState
+
+
+class InfluxStatus(Protocol):
+    """Anything that can tell whether InfluxDB answers (``tsdb.client.InfluxQLReader``)."""
+
+    def ping(self) -> Any:
+        """Return an object with ``ok``, ``version`` and ``error`` attributes."""
+        ...
+
+
+@dataclass
+class ApiContext:
+    """Everything the routers need, built by the composition root."""
+
+    store: Store
+    live: LiveState
+    influx: InfluxStatus | None = None
+    influx_url: str | None = None
+    poll_interval_s: float = 60.0
+    stale_after_s: float = 150.0
+    poller_stats: Callable[[], dict[str, Any]] = dict
+    started: float = field(default_factory=time.time)
+    _links: list[LinkRecord] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def links(self) -> list[LinkRecord]:
+        """Links from the inventory, cached (the inventory changes rarely)."""
+        with self._lock:
+            if self._links is None:
+                with self.store.session() as s:
+                    self._links = queries.links(s)
+            return self._links
+
+    def invalidate(self) -> None:
+        """Forget cached inventory reads after an inventory change."""
+        with self._lock:
+            self._links = None

@@ -1,0 +1,128 @@
+"""The service's memory of "now": latest sample, rates and poll outcome per device/interface.
+
+The API answers "is the link healthy right now" from here, never by reading InfluxDB back.
+``link_health`` is pure: it derives a link's state from its two ends.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from pollers.types import IfRates, IfSample, PollResult
+
+OPER_UP = 1
+
+
+@dataclass(frozen=True, slots=True)
+class IfState:
+    """Latest reading of one interface."""
+
+    sample: IfSample
+    rates: IfRates
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceState:
+    """Outcome of the latest poll of one device."""
+
+    time: float
+    ok: bool
+    error: str | None
+    duration_s: float
+    sys_uptime_ticks: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkHealth:
+    """Health of a link derived from both ends; rates seen from the A (downstream) end."""
+
+    status: str  # "up" | "down" | "unknown"
+    reason: str
+    in_bps: float | None = None
+    out_bps: float | None = None
+    utilisation_pct: float | None = None
+    in_errors_ps: float | None = None
+    out_errors_ps: float | None = None
+    last_polled: float | None = None
+    a_oper_status: int | None = None
+    z_oper_status: int | None = None
+    counter_reset: bool = False
+
+
+class LiveState:
+    """Thread-safe store of the latest state, fed by the poll loop."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ifs: dict[tuple[int, int], IfState] = {}
+        self._devices: dict[int, DeviceState] = {}
+
+    def update(self, result: PollResult, rates: dict[int, IfRates]) -> None:
+        """Record one poll result (and its rates, when the device answered)."""
+        dev = DeviceState(result.started, result.ok, result.error, result.duration_s,
+                          result.sys_uptime_ticks)
+        with self._lock:
+            self._devices[result.target.device_id] = dev
+            if result.ok:
+                for idx, sample in result.interfaces.items():
+                    self._ifs[(result.target.device_id, idx)] = IfState(
+                        sample, rates.get(idx, IfRates()), result.started)
+
+    def interface(self, device_id: int, ifindex: int) -> IfState | None:
+        """Latest state of one interface, if ever polled."""
+        with self._lock:
+            return self._ifs.get((device_id, ifindex))
+
+    def device(self, device_id: int) -> DeviceState | None:
+        """Latest poll outcome of one device, if ever polled."""
+        with self._lock:
+            return self._devices.get(device_id)
+
+    def devices(self) -> dict[int, DeviceState]:
+        """Snapshot of every device's latest poll outcome."""
+        with self._lock:
+            return dict(self._devices)
+
+
+def _fresh(end: IfState | None, dev: DeviceState | None, now: float, stale_s: float) -> bool:
+    return (end is not None and dev is not None and dev.ok and end.time == dev.time
+            and now - end.time <= stale_s)
+
+
+def _util(a: float | None, b: float | None, capacity_mbps: int) -> float | None:
+    vals = [v for v in (a, b) if v is not None]
+    if not vals or capacity_mbps <= 0:
+        return None
+    return round(100.0 * max(vals) / (capacity_mbps * 1e6), 3)
+
+
+def link_health(
+    a: IfState | None, z: IfState | None, a_dev: DeviceState | None, z_dev: DeviceState | None,
+    capacity_mbps: int, now: float, stale_s: float,
+) -> LinkHealth:
+    """Derive a link's health: any fresh end not oper-up means down; no fresh end, unknown."""
+    fa, fz = _fresh(a, a_dev, now, stale_s), _fresh(z, z_dev, now, stale_s)
+    a_oper = a.sample.oper_status if a and fa else None
+    z_oper = z.sample.oper_status if z and fz else None
+    if not fa and not fz:
+        why = "no fresh data from either end"
+        if a_dev and not a_dev.ok and z_dev and not z_dev.ok:
+            why = f"both ends unreachable ({a_dev.error}; {z_dev.error})"
+        return LinkHealth("unknown", why)
+    down = [n for n, o in (("A", a_oper), ("Z", z_oper)) if o is not None and o != OPER_UP]
+    if down:
+        status, reason = "down", f"oper status not up at end {'+'.join(down)}"
+    else:
+        status, reason = "up", "oper up" + ("" if fa and fz else " (one end polled)")
+    if fa and a is not None:
+        r, in_bps, out_bps = a.rates, a.rates.in_bps, a.rates.out_bps
+        in_err, out_err = r.in_errors_ps, r.out_errors_ps
+    else:
+        assert z is not None
+        r, in_bps, out_bps = z.rates, z.rates.out_bps, z.rates.in_bps
+        in_err, out_err = r.out_errors_ps, r.in_errors_ps
+    last = max(s.time for s, f in ((a, fa), (z, fz)) if s is not None and f)
+    return LinkHealth(status, reason, in_bps, out_bps, _util(in_bps, out_bps, capacity_mbps),
+                      in_err, out_err, last, a_oper, z_oper, r.reset)
