@@ -1,0 +1,173 @@
+"""provnet's command line (Typer). Composition only: parse, build, run."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from config.errors import ConfigError
+from config.settings import Settings, SnmpProfile, load_settings
+from inventory import queries
+from inventory.errors import InventoryError
+from inventory.store import Store, open_store
+from provnet.demo.plan import build_plan
+from provnet.demo.seed import is_empty, seed_demo
+from provnet.service import Service
+from provnet.simproc import SimulatorError, SimulatorProcess
+from tsdb.errors import TsdbError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="provnet: inventory and live monitoring of a province's telecom network")
+log = logging.getLogger("provnet")
+DEMO_COMMUNITY = "provnet-demo"
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", exists=True, dir_okay=False,
+                                                 help="YAML settings file")]
+StateOpt = Annotated[Path | None, typer.Option("--state-dir", help="where data and logs live")]
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")
+
+
+def _settings(config: Path | None, **overrides: object) -> Settings:
+    try:
+        return load_settings(config, **overrides)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+def _free_udp_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _open_seeded(settings: Settings) -> Store:
+    t0 = time.perf_counter()
+    store = open_store(settings.sql_url())
+    if is_empty(store):
+        counts = seed_demo(store)
+        log.info("demo province seeded in %.1f s: %d units, %d sites, %d routers, %d links, "
+                 "%d BTS (%d sectors), %d fibre points (geometry and network are synthetic)",
+                 time.perf_counter() - t0, counts["admin_unit"], counts["site"],
+                 counts["device"], counts["link"], counts["bts"], counts["sector"],
+                 counts["fibre_point"])
+    return store
+
+
+def _check_faults(store: Store, faults: list[str]) -> None:
+    from provnet.simulator.faults import parse_fault
+
+    with store.session() as s:
+        sites = {d.site_code for d in queries.devices(s)}
+    for spec in faults:
+        try:
+            fault = parse_fault(spec)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--fault") from exc
+        if fault.site not in sites:
+            raise typer.BadParameter(f"{spec!r}: no router at site {fault.site!r} "
+                                     "(e.g. UB-30544 for Thị trấn Tri Tôn)", param_hint="--fault")
+
+
+@app.command()
+def demo(
+    duration: Annotated[float | None, typer.Option(help="stop after this many seconds")] = None,
+    port: Annotated[int, typer.Option(help="API port")] = 8000,
+    host: Annotated[str, typer.Option(help="API address")] = "127.0.0.1",
+    state_dir: StateOpt = None,
+    fault: Annotated[list[str] | None, typer.Option(
+        help="inject a fault, SITE:ACTION@SECONDS (ACTION: link-down, link-up, device-down, "
+             "device-up, reboot), e.g. UB-30544:link-down@60; repeatable")] = None,
+    interval: Annotated[float, typer.Option(help="poll interval, seconds")] = 10.0,
+    config: ConfigOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run the simulated An Giang province, polled live, with the API on --port."""
+    _logging(verbose)
+    base = _settings(config, state_dir=state_dir or Path(".provnet/demo"),
+                     api={"host": host, "port": port}, poller={"interval_s": interval})
+    base.state_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        store = _open_seeded(base)
+        faults = list(fault or [])
+        _check_faults(store, faults)
+        sim_port = _free_udp_port("127.10.0.1")
+        settings = base.model_copy(update={"snmp_profiles": {
+            **base.snmp_profiles,
+            "demo": SnmpProfile(community=DEMO_COMMUNITY, port=sim_port, timeout_s=1.0),
+        }})
+        with store.session() as s:
+            plan = build_plan(s, sim_port, DEMO_COMMUNITY)
+        service = Service(settings, store, duration)
+        sim = SimulatorProcess(settings.state_dir, plan, faults)
+        try:
+            service.start_influx()
+            sim.start()
+            log.info("simulator: %d SNMP agents on 127.10.x.y:%d (log: %s)",
+                     len(plan["devices"]), sim_port, sim.log_path)
+            service.load_plan()
+            asyncio.run(service.run())
+        except KeyboardInterrupt:
+            log.info("interrupted")
+        finally:
+            sim.stop()
+            service.close()
+            store.close()
+            log.info("stopped")
+    except (InventoryError, TsdbError, SimulatorError, OSError) as exc:
+        log.error("%s", exc)
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def serve(config: ConfigOpt = None, state_dir: StateOpt = None,
+          verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    """Run provnet on a real inventory (no simulator, no demo seed)."""
+    _logging(verbose)
+    settings = _settings(config, state_dir=state_dir)
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        store = open_store(settings.sql_url())
+        service = Service(settings, store)
+        try:
+            service.start_influx()
+            service.load_plan()
+            asyncio.run(service.run())
+        except KeyboardInterrupt:
+            log.info("interrupted")
+        finally:
+            service.close()
+            store.close()
+    except (InventoryError, TsdbError, OSError) as exc:
+        log.error("%s", exc)
+        raise typer.Exit(1) from exc
+
+
+@app.command("seed-demo")
+def seed_demo_cmd(config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
+    """Create the inventory schema and load the demo province into an empty store."""
+    _logging(False)
+    settings = _settings(config, state_dir=state_dir or Path(".provnet/demo"))
+    store = _open_seeded(settings)
+    with store.session() as s:
+        typer.echo(queries.count_by_kind(s))
+
+
+@app.command("show-config")
+def show_config(config: ConfigOpt = None) -> None:
+    """Print the effective settings (secrets as ***)."""
+    typer.echo(_settings(config).model_dump_json(indent=2))
+
+
+if __name__ == "__main__":
+    app()

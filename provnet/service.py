@@ -1,0 +1,200 @@
+"""The service runner: inventory -> poll plan -> SNMP poller -> (InfluxDB, live state) -> API.
+
+One asyncio loop runs the poll loop, the sample flusher and the API. Every process it
+starts (influxd, the simulator) is stopped on exit, Ctrl-C and SIGTERM included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from api.app import create_app
+from api.context import ApiContext
+from api.server import bind, serve
+from config.settings import Settings
+from inventory import queries
+from inventory.store import Store
+from pollers.live import LiveState
+from pollers.plan import PollPlan, build_poll_plan
+from pollers.samples import interface_points, poll_point
+from pollers.scheduler import CycleStats, PollLoop
+from pollers.snmp import SnmpPoller
+from pollers.types import IfRates, PollResult
+from tsdb.client import InfluxQLReader, Writer, make_writer
+from tsdb.errors import TsdbError
+from tsdb.managed import ManagedInfluxd
+from tsdb.points import Point
+from tsdb.spool import SpoolingWriter
+
+log = logging.getLogger("provnet")
+FLUSH_EVERY_S = 1.0
+
+
+@dataclass
+class Stats:
+    """Counters shown by /api/v1/health and the cycle log."""
+
+    cycles: int = 0
+    last_cycle: CycleStats | None = None
+    points_written: int = 0
+    write_errors: int = 0
+    first_data_at: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Service:
+    """provnet's long-running job. ``duration_s`` stops it by itself (for scripts)."""
+
+    def __init__(self, settings: Settings, store: Store, duration_s: float | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.duration_s = duration_s
+        self.live = LiveState()
+        self.stats = Stats()
+        self.stop_event = asyncio.Event()
+        self.influxd: ManagedInfluxd | None = None
+        self.influx_url: str = ""
+        self.reader: InfluxQLReader | None = None
+        self.writer: Writer | None = None
+        self.plan = PollPlan(targets=[])
+        self._buffer: list[Point] = []
+        self.started = time.time()
+
+    # --- set-up ---------------------------------------------------------------------------
+    def start_influx(self) -> None:
+        """Use the configured InfluxDB, or start our own under the state dir."""
+        cfg = self.settings.influx
+        if cfg.url:
+            self.influx_url = cfg.url.rstrip("/")
+        else:
+            self.influxd = ManagedInfluxd(self.settings.state_dir, cfg.influxd_binary)
+            self.influxd.start()
+            self.influx_url = self.influxd.url
+        pw = cfg.password.get_secret_value() if cfg.password else None
+        self.reader = InfluxQLReader(self.influx_url, cfg.database, cfg.username, pw)
+        status = self.reader.ping()
+        if status.ok and (status.version or "").startswith("1."):
+            self.reader.create_database(cfg.database)
+        self.writer = SpoolingWriter(make_writer(cfg, self.influx_url, status.version),
+                                     self.settings.state_dir / "spool", cfg.spool_max_bytes)
+        log.info("InfluxDB %s at %s%s", status.version or "(not answering yet)", self.influx_url,
+                 " (managed by provnet)" if self.influxd else "")
+
+    def load_plan(self) -> PollPlan:
+        """Build the poll plan from the inventory."""
+        with self.store.session() as s:
+            self.plan = build_poll_plan(queries.devices(s), queries.links(s),
+                                        self.settings.snmp_profiles)
+        return self.plan
+
+    # --- the data path --------------------------------------------------------------------
+    def on_result(self, result: PollResult, rates: dict[int, IfRates]) -> None:
+        """Per device, as soon as its poll ends: live state first, then queue the samples."""
+        self.live.update(result, rates)
+        dev = result.target.device_id
+        tags = self.plan.device_tags.get(dev, {"device": result.target.name})
+        self._buffer.extend(interface_points(result, rates, tags, self.plan.if_tags.get(dev, {})))
+        self._buffer.append(poll_point(result, tags))
+
+    def on_cycle(self, st: CycleStats) -> None:
+        """Log one line per cycle."""
+        self.stats.cycles += 1
+        self.stats.last_cycle = st
+        log.info("cycle %d: %d devices (%d ok, %d failed) in %.2f s, CPU %.2f s, %d varbinds",
+                 self.stats.cycles, st.devices, st.devices_ok, st.devices_failed, st.duration_s,
+                 st.cpu_s, st.varbinds)
+
+    async def flush(self) -> None:
+        """Hand the queued samples to the (spooling) writer in a worker thread."""
+        points, self._buffer = self._buffer, []
+        if not points or self.writer is None:
+            return
+        try:
+            await asyncio.to_thread(self.writer.write, points)
+        except TsdbError as exc:
+            self.stats.write_errors += 1
+            log.error("writing %d points failed: %s", len(points), exc)
+            return
+        self.stats.points_written += len(points)
+        if self.stats.first_data_at is None:
+            self.stats.first_data_at = time.time()
+            log.info("first samples written %.1f s after start", time.time() - self.started)
+
+    async def _flush_loop(self) -> None:
+        while not self.stop_event.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_event.wait(), FLUSH_EVERY_S)
+            await self.flush()
+
+    def poller_stats(self) -> dict[str, Any]:
+        """Figures for /api/v1/health."""
+        st = self.stats.last_cycle
+        spool = self.writer
+        return {
+            "targets": len(self.plan.targets), "cycles": self.stats.cycles,
+            "interval_s": self.settings.poller.interval_s,
+            "last_cycle_started": st.started if st else None,
+            "last_cycle_s": round(st.duration_s, 3) if st else None,
+            "last_cycle_cpu_s": round(st.cpu_s, 3) if st else None,
+            "devices_ok": st.devices_ok if st else None,
+            "devices_failed": st.devices_failed if st else None,
+            "points_written": self.stats.points_written,
+            "spooled_points": getattr(spool, "pending_points", 0),
+            **self.stats.extra,
+        }
+
+    # --- run ------------------------------------------------------------------------------
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.stop_event.set)
+
+    async def run(self) -> None:
+        """Poll and serve until stopped (signal, ``duration_s``, or ``stop_event``)."""
+        self._install_signals()
+        cfg = self.settings
+        sock = bind(cfg.api.host, cfg.api.port)
+        ctx = ApiContext(store=self.store, live=self.live, influx=self.reader,
+                         influx_url=self.influx_url, poll_interval_s=cfg.poller.interval_s,
+                         stale_after_s=cfg.poller.interval_s * cfg.poller.stale_after_intervals,
+                         poller_stats=self.poller_stats)
+        host, port = sock.getsockname()[:2]
+        log.info("API on http://%s:%d  (OpenAPI: /docs)", host, port)
+        poller = SnmpPoller()
+        loop = PollLoop(poller, self.on_result, cfg.poller.concurrency)
+        tasks = [
+            asyncio.create_task(serve(create_app(ctx), sock, self.stop_event), name="api"),
+            asyncio.create_task(loop.run_forever(lambda: self.plan.targets, cfg.poller.interval_s,
+                                                 self.on_cycle, self.stop_event), name="poller"),
+            asyncio.create_task(self._flush_loop(), name="flusher"),
+        ]
+        if self.duration_s is not None:
+            asyncio.get_running_loop().call_later(self.duration_s, self.stop_event.set)
+        try:
+            done, _ = await asyncio.wait(
+                [*tasks, asyncio.create_task(self.stop_event.wait())],
+                return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                if t in tasks and t.exception() is not None:
+                    raise t.exception()  # type: ignore[misc]
+        finally:
+            self.stop_event.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            poller.close()
+            await self.flush()
+
+    def close(self) -> None:
+        """Stop what we started: writer, reader, influxd."""
+        if self.writer is not None:
+            self.writer.close()
+        if self.reader is not None:
+            self.reader.close()
+        if self.influxd is not None:
+            self.influxd.stop()
