@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 
 from pyproj import Geod, Transformer
+import shapely
 from shapely import Geometry
-from shapely.ops import transform
 
 UTM48N = "EPSG:32648"
 WGS84 = "EPSG:4326"
@@ -20,12 +20,12 @@ def _transformer(src: str, dst: str) -> Transformer:
 
 def to_utm(geom: Geometry) -> Geometry:
     """WGS84 lon/lat geometry -> UTM 48N metres."""
-    return transform(_transformer(WGS84, UTM48N).transform, geom)
+    return shapely.transform(geom, _transformer(WGS84, UTM48N).transform, interleaved=False)
 
 
 def to_wgs84(geom: Geometry) -> Geometry:
     """UTM 48N metres -> WGS84 lon/lat."""
-    return transform(_transformer(UTM48N, WGS84).transform, geom)
+    return shapely.transform(geom, _transformer(UTM48N, WGS84).transform, interleaved=False)
 
 
 def lonlat_to_utm(lon: float, lat: float) -> tuple[float, float]:

@@ -1,0 +1,141 @@
+"""The API over a real seeded SQLite inventory (demo province) and a live state fed with results."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.context import ApiContext
+from inventory import queries
+from inventory.store import Store, open_store
+from pollers.live import LiveState
+from pollers.types import IfRates, IfSample, PollResult, SnmpTarget
+from provnet.demo.seed import seed_demo
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    path: Path = tmp_path_factory.mktemp("inv") / "inventory.sqlite"
+    st = open_store(f"sqlite:///{path}")
+    seed_demo(st)
+    return st
+
+
+def _feed(live: LiveState, store: Store, down_link: int) -> None:
+    """One successful poll of every device: all linked ports up except both ends of one link."""
+    now = time.time()
+    with store.session() as s:
+        links = queries.links(s)
+        devices = queries.devices(s)
+    ports: dict[int, dict[int, int]] = {d.id: {} for d in devices}
+    for r in links:
+        oper = 2 if r.id == down_link else 1
+        ports[r.a_device_id][r.a_ifindex] = oper
+        ports[r.z_device_id][r.z_ifindex] = oper
+    for d in devices:
+        samples = {i: IfSample(i, oper_status=o, high_speed_mbps=100) for i, o in ports[d.id].items()}
+        rates = {i: IfRates(in_bps=20e6, out_bps=5e6, in_errors_ps=0.0, out_errors_ps=0.5)
+                 for i in samples}
+        live.update(PollResult(SnmpTarget(d.id, d.hostname, d.mgmt_address), now, 0.02, 1234,
+                               samples, 10), rates)
+
+
+@pytest.fixture(scope="module")
+def client(store: Store) -> TestClient:
+    live = LiveState()
+    _feed(live, store, down_link=189)
+    ctx = ApiContext(store=store, live=live, poll_interval_s=10, stale_after_s=25)
+    return TestClient(create_app(ctx))
+
+
+def test_health_without_influx_is_degraded_not_500(client: TestClient) -> None:
+    r = client.get("/api/v1/health")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "degraded" and body["influxdb"]["ok"] is False
+
+
+@pytest.mark.parametrize(
+    ("params", "expect_code"),
+    [
+        ({"q": "tri ton"}, "30544"),  # Thị trấn Tri Tôn, typed without accents
+        ({"q": "Tri Tôn"}, "30544"),
+        ({"q": "TRI TÔN"}, "30544"),
+        ({"q": "chau doc", "generation": "2025"}, None),  # checked below by name
+    ],
+)
+def test_commune_search(client: TestClient, params: dict, expect_code: str | None) -> None:
+    r = client.get("/api/v1/communes", params=params)
+    assert r.status_code == 200
+    items = r.json()["items"]
+    assert items, params
+    if expect_code:
+        assert expect_code in [c["code"] for c in items]
+        assert any(c["name"] == "Thị trấn Tri Tôn" for c in items)
+    else:
+        assert all("Châu Đốc" in c["name"] for c in items)
+
+
+def test_communes_by_district_and_paging(client: TestClient) -> None:
+    r = client.get("/api/v1/communes", params={"district": "891", "limit": 5})
+    body = r.json()
+    assert body["total"] == 15  # Huyện Tri Tôn had 15 commune-level units
+    assert len(body["items"]) == 5
+    assert {c["district_name"] for c in body["items"]} == {"Huyện Tri Tôn"}
+    r2 = client.get("/api/v1/communes", params={"district": "891", "limit": 5, "offset": 5})
+    assert {c["code"] for c in r2.json()["items"]}.isdisjoint(c["code"] for c in body["items"])
+    everything = client.get("/api/v1/communes", params={"limit": 1000}).json()
+    assert everything["total"] == 155
+    assert client.get("/api/v1/communes", params={"generation": "2025"}).json()["total"] == 102
+
+
+def test_links_with_live_health(client: TestClient) -> None:
+    body = client.get("/api/v1/links", params={"limit": 1000}).json()
+    assert body["total"] == 189
+    by_id = {lk["id"]: lk for lk in body["items"]}
+    assert by_id[189]["health"]["status"] == "down"
+    up = [lk for lk in body["items"] if lk["health"]["status"] == "up"]
+    assert len(up) == 188
+    h = up[0]["health"]
+    assert h["in_bps"] == 20e6 and h["out_bps"] == 5e6 and h["last_polled"]
+    down = client.get("/api/v1/links", params={"status": "down"}).json()
+    assert [lk["id"] for lk in down["items"]] == [189]
+    tri_ton = client.get("/api/v1/links", params={"district": "891", "limit": 1000}).json()
+    assert tri_ton["total"] >= 15
+    assert all(lk["district_code"] == "891" for lk in tri_ton["items"])
+
+
+def test_link_health_one(client: TestClient) -> None:
+    r = client.get("/api/v1/links/189/health")
+    assert r.status_code == 200 and r.json()["status"] == "down"
+    ok = client.get("/api/v1/links/1/health").json()
+    assert ok["status"] == "up" and ok["utilisation_pct"] == pytest.approx(2.0)  # 20 Mb/s of 1 G
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        ("/api/v1/links/999999/health", 404),
+        ("/api/v1/links/abc/health", 422),
+        ("/api/v1/links?status=sideways", 422),
+        ("/api/v1/links?limit=0", 422),
+        ("/api/v1/links?offset=-1", 422),
+        ("/api/v1/communes?generation=1990", 422),
+        ("/api/v1/communes?limit=100000", 422),
+        ("/api/v1/nowhere", 404),
+    ],
+)
+def test_bad_requests_are_4xx_with_reason(client: TestClient, path: str, code: int) -> None:
+    r = client.get(path)
+    assert r.status_code == code
+    assert r.json()["detail"]
+
+
+def test_openapi_lists_endpoints(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for p in ("/api/v1/health", "/api/v1/communes", "/api/v1/links", "/api/v1/links/{link_id}/health"):
+        assert p in paths
