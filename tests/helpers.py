@@ -1,0 +1,40 @@
+"""Small helpers shared by tests (importable: ``from tests.helpers import free_port``)."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tsdb.client import InfluxQLReader, V1Writer
+    from tsdb.managed import ManagedInfluxd
+
+
+def free_port(host: str = "127.0.0.1", kind: int = socket.SOCK_STREAM) -> int:
+    """A port that is free right now on ``host`` (TCP by default; ``socket.SOCK_DGRAM``
+    for UDP). Another process may take it before you bind it: bind promptly."""
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class InfluxdHandle:
+    """What the ``influxd`` fixtures yield: a running server and one database on it."""
+
+    url: str
+    database: str
+    server: ManagedInfluxd
+
+    def reader(self) -> InfluxQLReader:
+        """An InfluxQL reader on this database (close it, or use it as a context manager)."""
+        from tsdb.client import InfluxQLReader
+
+        return InfluxQLReader(self.url, self.database)
+
+    def v1_writer(self, batch_size: int = 5000) -> V1Writer:
+        """A ``/write`` writer on this database."""
+        from tsdb.client import V1Writer
+
+        return V1Writer(self.url, self.database, batch_size=batch_size)
