@@ -46,6 +46,7 @@ class PollResult:
     interfaces: dict[int, IfSample] = field(default_factory=dict)
     varbinds: int = 0
     error: str | None = None
+    requests: int = 0  # GETBULK requests sent for this poll
 
     @property
     def ok(self) -> bool:
