@@ -39,7 +39,7 @@ async def serve(app: FastAPI, sock: socket.socket, stop: asyncio.Event) -> None:
     server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     stopper = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
     server.should_exit = True
     stopper.cancel()
     await task

@@ -70,7 +70,9 @@ class Settings(BaseSettings):
     influx: InfluxSettings = InfluxSettings()
     poller: PollerSettings = PollerSettings()
     api: ApiSettings = ApiSettings()
-    snmp_profiles: dict[str, SnmpProfile] = Field(default_factory=lambda: {"default": SnmpProfile()})
+    snmp_profiles: dict[str, SnmpProfile] = Field(
+        default_factory=lambda: {"default": SnmpProfile()}
+    )
 
     def sql_url(self) -> str:
         """SQLAlchemy URL: the configured one, else a SQLite file under the state dir."""

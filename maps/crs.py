@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from pyproj import Geod, Transformer
 import shapely
+from pyproj import Geod, Transformer
 from shapely import Geometry
 
 UTM48N = "EPSG:32648"

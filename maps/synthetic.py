@@ -48,8 +48,8 @@ def voronoi_cells(
 
 
 def random_points_in(
-    polygon: BaseGeometry, n: int, rng: np.random.Generator, centre: tuple[float, float] | None = None,
-    sigma_m: float | None = None,
+    polygon: BaseGeometry, n: int, rng: np.random.Generator,
+    centre: tuple[float, float] | None = None, sigma_m: float | None = None,
 ) -> list[tuple[float, float]]:
     """``n`` random points inside ``polygon``: uniform, or normal around ``centre`` if given."""
     out: list[tuple[float, float]] = []

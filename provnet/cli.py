@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import SecretStr
 
 from config.errors import ConfigError
 from config.settings import Settings, SnmpProfile, load_settings
@@ -104,7 +105,7 @@ def demo(
         sim_port = _free_udp_port("127.10.0.1")
         settings = base.model_copy(update={"snmp_profiles": {
             **base.snmp_profiles,
-            "demo": SnmpProfile(community=DEMO_COMMUNITY, port=sim_port, timeout_s=1.0),
+            "demo": SnmpProfile(community=SecretStr(DEMO_COMMUNITY), port=sim_port, timeout_s=1.0),
         }})
         with store.session() as s:
             plan = build_plan(s, sim_port, DEMO_COMMUNITY)

@@ -58,7 +58,8 @@ def build_plan(s: Session, port: int, community: str) -> dict[str, Any]:
         ifaces = []
         for i in sorted(dev.interfaces, key=lambda i: i.ifindex):
             speed = i.speed_mbps or 1000
-            in_bps, out_bps = rates.get((dev.id, i.ifindex), (0.02 * speed * 1e6, 0.01 * speed * 1e6))
+            idle = (0.02 * speed * 1e6, 0.01 * speed * 1e6)
+            in_bps, out_bps = rates.get((dev.id, i.ifindex), idle)
             ifaces.append({"ifindex": i.ifindex, "name": i.name, "speed_mbps": speed,
                            "in_bps": round(in_bps, 1), "out_bps": round(out_bps, 1),
                            "link": link_of.get((dev.id, i.ifindex)),

@@ -37,7 +37,8 @@ def _feed(live: LiveState, store: Store, down_link: int) -> None:
         ports[r.a_device_id][r.a_ifindex] = oper
         ports[r.z_device_id][r.z_ifindex] = oper
     for d in devices:
-        samples = {i: IfSample(i, oper_status=o, high_speed_mbps=100) for i, o in ports[d.id].items()}
+        samples = {i: IfSample(i, oper_status=o, high_speed_mbps=100)
+                   for i, o in ports[d.id].items()}
         rates = {i: IfRates(in_bps=20e6, out_bps=5e6, in_errors_ps=0.0, out_errors_ps=0.5)
                  for i in samples}
         live.update(PollResult(SnmpTarget(d.id, d.hostname, d.mgmt_address), now, 0.02, 1234,
@@ -137,5 +138,6 @@ def test_bad_requests_are_4xx_with_reason(client: TestClient, path: str, code: i
 
 def test_openapi_lists_endpoints(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    for p in ("/api/v1/health", "/api/v1/communes", "/api/v1/links", "/api/v1/links/{link_id}/health"):
+    for p in ("/api/v1/health", "/api/v1/communes", "/api/v1/links",
+              "/api/v1/links/{link_id}/health"):
         assert p in paths
