@@ -20,12 +20,16 @@ UTF-8 text (Vietnamese diacritics included) passes through untouched.
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
 import re
 import time
 from collections.abc import Iterable
 
 from tsdb.points import FieldValue, Point
+
+log = logging.getLogger(__name__)
 
 PRECISION_DIVISORS: dict[str, int] = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 INT64_MIN = -(2**63)
@@ -61,6 +65,7 @@ def escape_key(text: str) -> str:
     return text.translate(_KEY_ESCAPES)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def escape_string(value: str) -> str:
     """Quote a string field value (newlines become spaces)."""
     return '"' + value.translate(_NEWLINES).translate(_STRING_ESCAPES) + '"'
@@ -68,34 +73,60 @@ def escape_string(value: str) -> str:
 
 def format_field_value(value: FieldValue) -> str | None:
     """Line-protocol text of one field value, or ``None`` if InfluxDB cannot store it."""
+    if isinstance(value, float):
+        return repr(float(value)) if math.isfinite(value) else None
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
         return f"{value}i" if INT64_MIN <= value <= INT64_MAX else None
-    if isinstance(value, float):
-        return repr(float(value)) if math.isfinite(value) else None
     if isinstance(value, str):
         return escape_string(value)
     raise TypeError(f"unsupported field value type {type(value).__name__}: {value!r}")
 
 
+# Names repeat across points (same keys, same series): cache their escaped form.
+@functools.lru_cache(maxsize=1 << 16)
+def _key_token(key: str) -> tuple[str, str] | None:
+    """(sanitised, escaped) tag or field key, or None if unusable."""
+    clean = sanitize_name(key)
+    if not clean or clean in RESERVED_KEYS:
+        return None
+    return clean, escape_key(clean)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _tag_value_token(value: str) -> str:
+    """Escaped tag value ("" if nothing is left after sanitising)."""
+    return escape_key(sanitize_name(value))
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _measurement_token(name: str) -> str:
+    clean = sanitize_name(name)
+    if not clean or clean.startswith("#"):
+        # a line starting with '#' is a comment to InfluxDB: the point would vanish silently
+        raise ValueError(f"invalid measurement name {name!r}")
+    return escape_measurement(clean)
+
+
 def _tags_text(tags: Iterable[tuple[str, str]]) -> str:
-    clean: dict[str, str] = {}
+    clean: dict[str, tuple[str, str]] = {}
     for key, value in tags:
-        k, v = sanitize_name(key), sanitize_name(value)
-        if k and v and k not in RESERVED_KEYS:
-            clean[k] = v
-    return "".join(f",{escape_key(k)}={escape_key(clean[k])}" for k in sorted(clean))
+        k = _key_token(key)
+        v = _tag_value_token(value)
+        if k is not None and v:
+            clean[k[0]] = (k[1], v)
+    return "".join(f",{clean[k][0]}={clean[k][1]}" for k in sorted(clean))
 
 
 def _fields_text(fields: Iterable[tuple[str, FieldValue]]) -> str:
     clean: dict[str, str] = {}
     for key, value in fields:
-        k = sanitize_name(key)
+        k = _key_token(key)
         text = format_field_value(value)
-        if k and text is not None and k not in RESERVED_KEYS:
-            clean[k] = text
-    return ",".join(f"{escape_key(k)}={text}" for k, text in clean.items())
+        if k is not None and text is not None:
+            clean[k[0]] = f"{k[1]}={text}"
+    return ",".join(clean.values())
 
 
 def encode_point(p: Point, precision: str = "ns") -> str:
@@ -109,29 +140,32 @@ def encode_point(p: Point, precision: str = "ns") -> str:
         divisor = PRECISION_DIVISORS[precision]
     except KeyError:
         raise ValueError(f"unknown precision {precision!r}") from None
-    measurement = sanitize_name(p.measurement)
-    if not measurement or measurement.startswith("#"):
-        # a line starting with '#' is a comment to InfluxDB: the point would vanish silently
-        raise ValueError(f"invalid measurement name {p.measurement!r}")
+    measurement = _measurement_token(p.measurement)
     fields = _fields_text(p.fields.items())
     if not fields:
         return ""
     time_ns = time.time_ns() if p.time_ns is None else p.time_ns
-    return (
-        f"{escape_measurement(measurement)}{_tags_text(p.tags.items())} {fields} "
-        f"{time_ns // divisor}"
-    )
+    return f"{measurement}{_tags_text(p.tags.items())} {fields} {time_ns // divisor}"
 
 
 def encode_lines(points: Iterable[Point], precision: str = "ns") -> str:
-    """Encode points as newline-terminated lines, skipping points with no storable field.
+    """Encode points as newline-terminated lines.
+
+    Points with no storable field are skipped; points :func:`encode_point` refuses
+    (unusable measurement, unsupported value type) are skipped with a warning.
 
     Points without ``time_ns`` each get the current time when encoded (distinct stamps,
     so two such points of one series do not overwrite each other).
     """
+    if precision not in PRECISION_DIVISORS:
+        raise ValueError(f"unknown precision {precision!r}")
     out: list[str] = []
     for p in points:
-        line = encode_point(p, precision)
+        try:
+            line = encode_point(p, precision)
+        except (ValueError, TypeError) as exc:  # one bad sample must not sink the batch
+            log.warning("dropping a point that cannot be encoded: %s", exc)
+            continue
         if line:
             out.append(line)
             out.append("\n")

@@ -82,11 +82,15 @@ class _BatchDir:
         final = self.path / f"{self.next_seq:016d}-{points}.lp"
         tmp = self.path / f".tmp-{self.next_seq:016d}"
         self.next_seq += 1
-        with tmp.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, final)
+        try:
+            with tmp.open("wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, final)
+        except OSError:
+            tmp.unlink(missing_ok=True)  # e.g. disk full: leave no half-written batch
+            raise
         _fsync_dir(self.path)
         self.batches.append(_Batch(final, points, len(data)))
         self.bytes += len(data)

@@ -158,6 +158,21 @@ def test_encode_lines_skips_dropped_points_and_stamps_each() -> None:
     assert encode_lines([]) == ""
 
 
+def test_encode_lines_skips_unencodable_points_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    points = [
+        Point("m", {"v": 1}, {}, 1),
+        Point("#bad", {"v": 2}, {}, 2),
+        Point("m", {"v": object()}, {}, 3),  # type: ignore[dict-item]
+        Point("m", {"v": 4}, {}, 4),
+    ]
+    assert encode_lines(points) == "m v=1i 1\nm v=4i 4\n"
+    assert len([r for r in caplog.records if "cannot be encoded" in r.message]) == 2
+    with pytest.raises(ValueError, match="precision"):
+        encode_lines(points, "h")
+
+
 def test_split_and_count_lines() -> None:
     text = "".join(f"m v={i}i {i}\n" for i in range(12))
     chunks = split_lines(text, 5)
