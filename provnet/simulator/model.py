@@ -8,8 +8,9 @@ Semantics:
 - a link is up when it is not faulted and both end devices are up with the interface
   admin up; an interface is oper up when its device is up, it is admin up and its link
   (if any) is up. Counters run only while oper up.
-- a device answers SNMP when it is up and reaches ``core_device`` over links that are up
-  (management traffic rides the same network: a dual-homed site stays reachable while one
+- a device answers SNMP when it is up and reaches ``core_device`` over links that are up,
+  upwards from A to Z as ``inventory.topology`` defines paths (no transit through a commune
+  router; management traffic rides the same network: a dual-homed site stays reachable while one
   uplink is up).
 - ``device_up`` after ``device_down`` is a power-on: the device boots (sysUpTime and
   counters restart from zero), as does ``reboot``.
@@ -17,9 +18,9 @@ Semantics:
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
+from inventory.topology import Edge, Topology
 from provnet.simulator.device import Device, Iface
 from provnet.simulator.faults import LINK_ACTIONS, Fault
 from provnet.simulator.mib import Oid, Value
@@ -62,13 +63,14 @@ class Network:
         self.links = {lk.id: lk for lk in plan.links}
         self.faulted: set[int] = set()
         self._link_up: dict[int, bool] = {}
-        self._adjacent: dict[int, list[tuple[int, int]]] = {d: [] for d in self.devices}
+        # the inventory's own topology: paths run upwards (A -> Z), never through a commune
+        self.topology = Topology(plan.core_device,
+                                 [Edge(lk.id, lk.a_device, lk.z_device) for lk in plan.links],
+                                 self.devices)
         for lk in plan.links:
             a, z = self._ends(lk)
             a.link_id = z.link_id = lk.id
             a.far, z.far = z, a
-            self._adjacent[lk.a_device].append((lk.z_device, lk.id))
-            self._adjacent[lk.z_device].append((lk.a_device, lk.id))
             for near, far in ((a, z), (z, a)):
                 if not near.alias:
                     near.alias = f"link {lk.id} to {far.device.plan.sys_name}"
@@ -229,15 +231,6 @@ class Network:
         self.reachable = frozenset(self._reachable_from_core())
 
     def _reachable_from_core(self) -> set[int]:
-        core = self.plan.core_device
-        if not self.devices[core].up:
-            return set()
-        seen = {core}
-        queue = deque([core])
-        while queue:
-            for nxt, link_id in self._adjacent[queue.popleft()]:
-                if nxt not in seen and self._link_up[link_id]:
-                    seen.add(nxt)
-                    queue.append(nxt)
-        return seen
-
+        down_links = [lid for lid, up in self._link_up.items() if not up]
+        off = [d for d, dev in self.devices.items() if not dev.up]
+        return self.topology.reachable(down_links, off)

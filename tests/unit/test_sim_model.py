@@ -180,8 +180,8 @@ def test_channel_keeps_fraction_and_never_goes_back() -> None:
     ([("site", "C3", "link-down")], {C3}),
     ([("site", "C3", "link-down"), ("site", "C3", "link-up")], set()),
     ([("site", "POP-A", "device-down")], {POP_A, C1, C2}),  # C3 survives via POP-B
-    # POP-A's uplink cut: still reached through the dual-homed C3 (any up path counts)
-    ([("site", "POP-A", "link-down")], set()),
+    # POP-A's uplink cut: no transit through the dual-homed C3, which stays up via POP-B
+    ([("site", "POP-A", "link-down")], {POP_A, C1, C2}),
     ([("site", "POP-A", "link-down"), ("link", 7)], {POP_A, C1, C2, C3}),
     ([("site", "POP-A", "link-down"), ("site", "POP-B", "link-down")], ALL - {CORE}),
     ([("site", "CORE", "device-down")], ALL),
