@@ -43,6 +43,7 @@ lint: deps-test
 
 bench: deps-test
 	$(PY) bench/poll_demo.py
+	$(PY) bench/poll_snmpd.py
 
 clean:
 	rm -rf .stamp-* build *.egg-info
