@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from poll_snmpd import SNMPBULKGET, Run, children_cpu_s, oid_text, proc_cpu_s  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
 
 from config.settings import SnmpProfile  # noqa: E402
 from inventory import queries  # noqa: E402
@@ -38,7 +39,6 @@ from pollers.types import SnmpTarget  # noqa: E402
 from provnet.demo.plan import build_plan  # noqa: E402
 from provnet.demo.seed import seed_demo  # noqa: E402
 from provnet.simproc import SimulatorProcess  # noqa: E402
-from pydantic import SecretStr  # noqa: E402
 
 COMMUNITY = "bench"
 
