@@ -6,15 +6,23 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PKGS := influxdb snmp snmpd iproute2
+APT_TEST_PKGS := $(APT_PKGS) postgresql
 DEMO_ARGS ?=
 
-.PHONY: demo test deps deps-test apt lint bench clean
+.PHONY: demo test deps deps-test apt apt-test lint bench clean
+
+define apt_install
+	@if ! dpkg -s $(1) >/dev/null 2>&1; then \
+	  echo "installing Debian packages: $(1)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+	fi
+endef
 
 apt:
-	@if ! dpkg -s $(APT_PKGS) >/dev/null 2>&1; then \
-	  echo "installing Debian packages: $(APT_PKGS)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PKGS) >/dev/null; \
-	fi
+	$(call apt_install,$(APT_PKGS))
+
+apt-test:
+	$(call apt_install,$(APT_TEST_PKGS))
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +37,7 @@ $(PY):
 	@touch $@ .stamp-deps
 
 deps: apt .stamp-deps
-deps-test: apt .stamp-deps-test
+deps-test: apt-test .stamp-deps-test
 
 demo: deps
 	$(VENV)/bin/provnet demo $(DEMO_ARGS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from inventory import model
 from inventory.store import Store
@@ -31,4 +31,9 @@ def seed_demo(store: Store, network: DemoNetwork | None = None) -> dict[str, int
             rows = net.rows.get(name, [])
             if rows:
                 s.execute(insert(cls), rows)
+        if s.get_bind().dialect.name == "postgresql":
+            # rows carry explicit ids: move each sequence past them
+            for name, _ in TABLES:
+                s.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                               f"(SELECT COALESCE(MAX(id), 1) FROM {name}))"))
     return {name: len(net.rows.get(name, [])) for name, _ in TABLES}

@@ -106,11 +106,12 @@ def test_influxdb_holds_the_points(demo: Demo) -> None:
     url = demo.get("/api/v1/health")["influxdb"]["url"]
     reader = InfluxQLReader(url, "provnet")
 
-    def counted() -> int:
-        rows = reader.query("SELECT count(in_bps) FROM ifstats WHERE time > now() - 10m")
-        return int(rows[0]["count"]) if rows else 0
+    def every_linked_port_has_rates() -> bool:
+        rows = reader.query("SELECT count(in_bps) FROM ifstats WHERE time > now() - 10m "
+                            "GROUP BY link, \"end\"")
+        return len([r for r in rows if r.get("link") and r["count"] > 0]) == 2 * 189
 
-    assert demo.wait_for("rates in InfluxDB", counted, 30) > 100
+    demo.wait_for("rates of both ends of every link in InfluxDB", every_linked_port_has_rates, 30)
     rows = reader.query("SELECT last(in_bps), last(oper_status) FROM ifstats "
                         "WHERE link = '1' AND \"end\" = 'a'")
     assert rows and rows[0]["last"] > 0
