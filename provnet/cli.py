@@ -6,6 +6,7 @@ import asyncio
 import logging
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -82,6 +83,27 @@ def _check_faults(store: Store, faults: list[str]) -> None:
                                      "(e.g. UB-30544 for Thị trấn Tri Tôn)", param_hint="--fault")
 
 
+def _nothing() -> None:
+    return None
+
+
+def _run(service: Service, store: Store, before_polling: Callable[[], None] = _nothing,
+         cleanup: Callable[[], None] = _nothing) -> None:
+    """Start InfluxDB, then ``before_polling``, then poll and serve; always clean up."""
+    try:
+        service.start_influx()
+        before_polling()
+        service.load_plan()
+        asyncio.run(service.run())
+    except KeyboardInterrupt:
+        log.info("interrupted")
+    finally:
+        cleanup()
+        service.close()
+        store.close()
+        log.info("stopped")
+
+
 @app.command()
 def demo(
     duration: Annotated[float | None, typer.Option(help="stop after this many seconds")] = None,
@@ -111,22 +133,14 @@ def demo(
         }})
         with store.session() as s:
             plan = build_plan(s, sim_port, DEMO_COMMUNITY)
-        service = Service(settings, store, duration)
         sim = SimulatorProcess(settings.state_dir, plan, faults)
-        try:
-            service.start_influx()
+
+        def start_simulator() -> None:
             sim.start()
             log.info("simulator: %d SNMP agents on 127.10.x.y:%d (log: %s)",
                      len(plan["devices"]), sim_port, sim.log_path)
-            service.load_plan()
-            asyncio.run(service.run())
-        except KeyboardInterrupt:
-            log.info("interrupted")
-        finally:
-            sim.stop()
-            service.close()
-            store.close()
-            log.info("stopped")
+
+        _run(Service(settings, store, duration), store, start_simulator, sim.stop)
     except (InventoryError, TsdbError, SimulatorError, OSError) as exc:
         log.error("%s", exc)
         raise typer.Exit(1) from exc
@@ -134,6 +148,8 @@ def demo(
 
 @app.command()
 def serve(config: ConfigOpt = None, state_dir: StateOpt = None,
+          duration: Annotated[float | None, typer.Option(help="stop after this many seconds")
+                              ] = None,
           verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     """Run provnet on a real inventory (no simulator, no demo seed)."""
     _logging(verbose)
@@ -141,16 +157,7 @@ def serve(config: ConfigOpt = None, state_dir: StateOpt = None,
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     try:
         store = open_store(settings.sql_url())
-        service = Service(settings, store)
-        try:
-            service.start_influx()
-            service.load_plan()
-            asyncio.run(service.run())
-        except KeyboardInterrupt:
-            log.info("interrupted")
-        finally:
-            service.close()
-            store.close()
+        _run(Service(settings, store, duration), store)
     except (InventoryError, TsdbError, OSError) as exc:
         log.error("%s", exc)
         raise typer.Exit(1) from exc
