@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from api import schemas
 from api.context import ApiContext
@@ -58,8 +59,10 @@ def _link(rec: LinkRecord, health: schemas.LinkHealthOut, ctx: ApiContext) -> sc
 
 def create_app(ctx: ApiContext) -> FastAPI:
     """Build the app around one context."""
-    app = FastAPI(title="provnet", version=VERSION,
-                  description="Inventory and live health of the provincial telecom network")
+    # FastAPIOffline serves the /docs assets itself: the provincial network has no CDN
+    app: FastAPI = FastAPIOffline(
+        title="provnet", version=VERSION,
+        description="Inventory and live health of the provincial telecom network")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

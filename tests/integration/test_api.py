@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -141,3 +142,12 @@ def test_openapi_lists_endpoints(client: TestClient) -> None:
     for p in ("/api/v1/health", "/api/v1/communes", "/api/v1/links",
               "/api/v1/links/{link_id}/health"):
         assert p in paths
+
+
+def test_docs_work_offline(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200 and "swagger" in page.text.lower()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets and all(a.startswith("/") for a in assets), assets  # no CDN
+    for a in assets:
+        assert client.get(a).status_code == 200, a
