@@ -30,7 +30,6 @@ class ApiContext:
     live: LiveState
     influx: InfluxStatus | None = None
     influx_url: str | None = None
-    poll_interval_s: float = 60.0
     stale_after_s: float = 150.0
     poller_stats: Callable[[], dict[str, Any]] = dict
     started: float = field(default_factory=time.time)

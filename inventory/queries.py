@@ -8,7 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from inventory import model
-from inventory.search import fold, has_diacritics
+from inventory.search import fold, has_diacritics, matches
 from inventory.topology import Edge, Topology
 
 
@@ -85,8 +85,6 @@ def communes(
         stmt = stmt.where(or_(unit.name_folded.like(folded), unit.code == q.strip()))
     rows = s.execute(stmt.order_by(unit.code)).all()
     if q and has_diacritics(q):
-        from inventory.search import matches
-
         rows = [r for r in rows if matches(q, r[0].name)]
     page = rows[offset: offset + limit]
     return len(rows), [

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from api.app import create_app
@@ -45,7 +45,6 @@ class Stats:
     points_written: int = 0
     write_errors: int = 0
     first_data_at: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Service:
@@ -146,7 +145,6 @@ class Service:
             "devices_failed": st.devices_failed if st else None,
             "points_written": self.stats.points_written,
             "spooled_points": getattr(spool, "pending_points", 0),
-            **self.stats.extra,
         }
 
     # --- run ------------------------------------------------------------------------------
@@ -162,7 +160,7 @@ class Service:
         cfg = self.settings
         sock = bind(cfg.api.host, cfg.api.port)
         ctx = ApiContext(store=self.store, live=self.live, influx=self.reader,
-                         influx_url=self.influx_url, poll_interval_s=cfg.poller.interval_s,
+                         influx_url=self.influx_url,
                          stale_after_s=cfg.poller.interval_s * cfg.poller.stale_after_intervals,
                          poller_stats=self.poller_stats)
         host, port = sock.getsockname()[:2]

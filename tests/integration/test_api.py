@@ -50,7 +50,7 @@ def _feed(live: LiveState, store: Store, down_link: int) -> None:
 def client(store: Store) -> TestClient:
     live = LiveState()
     _feed(live, store, down_link=189)
-    ctx = ApiContext(store=store, live=live, poll_interval_s=10, stale_after_s=25)
+    ctx = ApiContext(store=store, live=live, stale_after_s=25)
     return TestClient(create_app(ctx))
 
 
