@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tests.helpers import stop_process
 
 SNMP_TIMEOUT = ("-t", "0.5", "-r", "1")
 
@@ -70,13 +70,7 @@ class SimProcess:
 
     def stop(self) -> None:
         """SIGTERM by PID, then SIGKILL if it does not exit."""
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
+        stop_process(self.proc)
 
 
 def start_simulator(workdir: Path, plan: dict[str, Any], faults: Sequence[str] = (),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.helpers import stop_process
 
 SNMPD = shutil.which("snmpd") or "/usr/sbin/snmpd"
 SNMPGET = shutil.which("snmpget") or "/usr/bin/snmpget"
@@ -60,13 +61,7 @@ class SnmpdAgent:
 
     def stop(self) -> None:
         """Stop this agent by its PID (TERM, then KILL) and remove its work directory."""
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
+        stop_process(self.process)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 

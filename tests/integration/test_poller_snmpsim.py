@@ -16,7 +16,6 @@ import asyncio
 import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from pollers.rates import compute_rates
 from pollers.scheduler import PollLoop
 from pollers.snmp import SnmpPoller
 from pollers.types import IfRates, IfSample, PollResult, SnmpTarget
+from tests.helpers import stop_process
 from tests.integration.snmp_agents import (
     SNMPBULKWALK,
     SNMPGET,
@@ -194,13 +194,7 @@ class SnmpsimAgent:
         return "\n".join(texts)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
+        stop_process(self.process)
 
 
 def responder_command() -> list[str]:
