@@ -306,7 +306,8 @@ def test_poll_loop_cycles_with_rates(agent: SnmpdAgent) -> None:
     assert any(rt.in_bps is not None or rt.rejected for rt in second.values())
 
 
-def test_run_forever_runs_fixed_rate_cycles_until_stopped(agent: SnmpdAgent) -> None:
+def collect_cycles(targets: list[SnmpTarget], interval_s: float, n: int) -> list[CycleStats]:
+    """Run ``PollLoop.run_forever`` until ``n`` cycles have ended; return their stats."""
     cycles: list[CycleStats] = []
 
     async def go() -> None:
@@ -315,17 +316,22 @@ def test_run_forever_runs_fixed_rate_cycles_until_stopped(agent: SnmpdAgent) -> 
 
         def on_cycle(stats: CycleStats) -> None:
             cycles.append(stats)
-            if len(cycles) == 3:
+            if len(cycles) == n:
                 stop.set()
 
         try:
             await asyncio.wait_for(
-                PollLoop(p).run_forever(lambda: [target(agent)], 0.4, on_cycle, stop), 10
+                PollLoop(p).run_forever(lambda: targets, interval_s, on_cycle, stop), 10
             )
         finally:
             p.close()
 
     asyncio.run(go())
+    return cycles
+
+
+def test_run_forever_runs_fixed_rate_cycles_until_stopped(agent: SnmpdAgent) -> None:
+    cycles = collect_cycles([target(agent)], 0.4, 3)
     assert len(cycles) == 3
     assert all(c.devices_ok == 1 and not c.overrun for c in cycles)
     gaps = [b.started - a.started for a, b in itertools.pairwise(cycles)]
@@ -333,25 +339,6 @@ def test_run_forever_runs_fixed_rate_cycles_until_stopped(agent: SnmpdAgent) -> 
 
 
 def test_overrunning_cycle_is_flagged(agent: SnmpdAgent) -> None:
-    cycles: list[CycleStats] = []
-
-    async def go() -> None:
-        p = SnmpPoller()
-        stop = asyncio.Event()
-
-        def on_cycle(stats: CycleStats) -> None:
-            cycles.append(stats)
-            if len(cycles) == 2:
-                stop.set()
-
-        dead = dead_targets(timeout_s=0.5, retries=0)[:1]
-        try:
-            await asyncio.wait_for(
-                PollLoop(p).run_forever(lambda: dead, 0.2, on_cycle, stop), 10
-            )
-        finally:
-            p.close()
-
-    asyncio.run(go())
+    cycles = collect_cycles(dead_targets(timeout_s=0.5, retries=0)[:1], 0.2, 2)
     assert [c.overrun for c in cycles] == [True, True]
     assert cycles[1].started - cycles[0].started < 0.8  # next cycle started at once
