@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
@@ -57,8 +58,8 @@ def _link(rec: LinkRecord, health: schemas.LinkHealthOut, ctx: ApiContext) -> sc
                         a=end("a"), z=end("z"), health=health)
 
 
-def create_app(ctx: ApiContext) -> FastAPI:
-    """Build the app around one context."""
+def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """Build the app around one context; ``routers`` come from feature packages."""
     # FastAPIOffline serves the /docs assets itself: the provincial network has no CDN
     app: FastAPI = FastAPIOffline(
         title="provnet", version=VERSION,
@@ -142,4 +143,6 @@ def create_app(ctx: ApiContext) -> FastAPI:
         return schemas.Page(total=len(out), limit=limit, offset=offset,
                             items=out[offset: offset + limit])
 
+    for router in routers:
+        app.include_router(router)
     return app

@@ -20,6 +20,7 @@ from inventory.errors import InventoryError
 from inventory.store import Store, open_store
 from provnet.demo.plan import build_plan
 from provnet.demo.seed import is_empty, seed_demo
+from provnet.extensions import attach
 from provnet.service import Service
 from provnet.simproc import SimulatorError, SimulatorProcess
 from tsdb.errors import TsdbError
@@ -94,6 +95,7 @@ def _run(service: Service, store: Store, before_polling: Callable[[], None] = _n
         service.start_influx()
         before_polling()
         service.load_plan()
+        attach(service)
         asyncio.run(service.run())
     except KeyboardInterrupt:
         log.info("interrupted")

@@ -11,8 +11,11 @@ import contextlib
 import logging
 import signal
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+from fastapi import APIRouter
 
 from api.app import create_app
 from api.context import ApiContext
@@ -47,6 +50,24 @@ class Stats:
     first_data_at: float | None = None
 
 
+class ResultConsumer(Protocol):
+    """Something fed by the poller besides InfluxDB and the live state (alerts, for one).
+
+    Both calls run on the event loop, synchronously: keep them cheap, queue heavy work.
+    """
+
+    def on_result(self, result: PollResult, rates: dict[int, IfRates]) -> None:
+        """One device's poll has ended."""
+        ...
+
+    def on_cycle(self, stats: CycleStats) -> None:
+        """A polling cycle has ended."""
+        ...
+
+
+BackgroundTask = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
 class Service:
     """provnet's long-running job. ``duration_s`` stops it by itself (for scripts)."""
 
@@ -64,6 +85,11 @@ class Service:
         self.plan = PollPlan(targets=[])
         self._buffer: list[Point] = []
         self.started = time.time()
+        # extension points: each feature package attaches here in the composition root
+        self.consumers: list[ResultConsumer] = []
+        self.background: list[tuple[str, BackgroundTask]] = []
+        self.routers: list[APIRouter] = []
+        self.closers: list[Callable[[], None]] = []
 
     # --- set-up ---------------------------------------------------------------------------
     def start_influx(self) -> None:
@@ -100,6 +126,12 @@ class Service:
         tags = self.plan.device_tags.get(dev, {"device": result.target.name})
         self._buffer.extend(interface_points(result, rates, tags, self.plan.if_tags.get(dev, {})))
         self._buffer.append(poll_point(result, tags))
+        for c in self.consumers:
+            c.on_result(result, rates)
+
+    def queue_points(self, points: list[Point]) -> None:
+        """Queue samples from any collector (SSH, ICMP, ...) for the next flush."""
+        self._buffer.extend(points)
 
     def on_cycle(self, st: CycleStats) -> None:
         """Log one line per cycle."""
@@ -108,6 +140,8 @@ class Service:
         log.info("cycle %d: %d devices (%d ok, %d failed) in %.2f s, CPU %.2f s, %d varbinds",
                  self.stats.cycles, st.devices, st.devices_ok, st.devices_failed, st.duration_s,
                  st.cpu_s, st.varbinds)
+        for c in self.consumers:
+            c.on_cycle(st)
 
     async def flush(self) -> None:
         """Hand the queued samples to the (spooling) writer in a worker thread."""
@@ -168,10 +202,13 @@ class Service:
         poller = SnmpPoller()
         loop = PollLoop(poller, self.on_result, cfg.poller.concurrency)
         tasks = [
-            asyncio.create_task(serve(create_app(ctx), sock, self.stop_event), name="api"),
+            asyncio.create_task(serve(create_app(ctx, self.routers), sock, self.stop_event),
+                                name="api"),
             asyncio.create_task(loop.run_forever(lambda: self.plan.targets, cfg.poller.interval_s,
                                                  self.on_cycle, self.stop_event), name="poller"),
             asyncio.create_task(self._flush_loop(), name="flusher"),
+            *(asyncio.create_task(task(self.stop_event), name=name)
+              for name, task in self.background),
         ]
         if self.duration_s is not None:
             asyncio.get_running_loop().call_later(self.duration_s, self.stop_event.set)
@@ -189,7 +226,9 @@ class Service:
             await self.flush()
 
     def close(self) -> None:
-        """Stop what we started: writer, reader, influxd."""
+        """Stop what we started: extensions, writer, reader, influxd."""
+        for closer in reversed(self.closers):
+            closer()
         if self.writer is not None:
             self.writer.close()
         if self.reader is not None:

@@ -1,0 +1,18 @@
+"""Where feature packages attach to the running service (composition root).
+
+Each feature (SSH collection, alerts, coverage maps, ...) adds one ``attach_*`` call to
+:func:`attach`; its code registers consumers, background tasks, API routers and closers on
+the :class:`~provnet.service.Service` extension points and never edits the core loop.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from provnet.service import Service
+
+
+def attach(service: Service) -> None:
+    """Attach every feature to ``service`` (called after the poll plan is loaded)."""
+    del service  # features add their attach calls here
