@@ -58,6 +58,31 @@ class ApiSettings(_Strict):
     port: int = Field(default=8000, ge=0, lt=65536)
 
 
+class CoverageSettings(_Strict):
+    """Coverage maps: link budget per technology, terrain, fibre drop distance (maps/)."""
+
+    environment: Literal["suburban", "rural"] = "suburban"
+    # signal level a UE needs: RxLev (2G), RSCP (3G), RSRP (4G), SS-RSRP (5G), dBm
+    thresholds_dbm: dict[str, float] = Field(
+        default_factory=lambda: {"2G": -100.0, "3G": -100.0, "4G": -110.0, "5G": -105.0})
+    # total power -> the per-RE / pilot power the threshold refers to (dB):
+    # 3G CPICH ~10 % of power; 4G 20 MHz = 1200 RE; 5G 100 MHz at 30 kHz = 3276 RE
+    reference_offset_db: dict[str, float] = Field(
+        default_factory=lambda: {"2G": 0.0, "3G": 10.0, "4G": 30.8, "5G": 35.2})
+    antenna_gain_dbi: float = 17.0
+    omni_gain_dbi: float = 11.0
+    losses_db: float = Field(default=3.0, ge=0)
+    ue_height_m: float = Field(default=1.5, gt=0)
+    default_power_dbm: float = 43.0
+    min_range_m: float = Field(default=100.0, gt=0)
+    max_range_m: float = Field(default=30_000.0, gt=0)
+    arc_step_deg: float = Field(default=5.0, gt=0, le=45)
+    fibre_drop_m: float = Field(default=500.0, gt=0)
+    infill_spacing_m: float = Field(default=1500.0, gt=0)
+    infill_top_n: int = Field(default=5, gt=0)
+    compute_on_start: bool = True
+
+
 class Settings(BaseSettings):
     """All of provnet's settings. Environment: ``PROVNET_*`` with ``__`` for nesting."""
 
@@ -70,6 +95,7 @@ class Settings(BaseSettings):
     influx: InfluxSettings = InfluxSettings()
     poller: PollerSettings = PollerSettings()
     api: ApiSettings = ApiSettings()
+    coverage: CoverageSettings = CoverageSettings()
     snmp_profiles: dict[str, SnmpProfile] = Field(
         default_factory=lambda: {"default": SnmpProfile()}
     )
