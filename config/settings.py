@@ -81,6 +81,7 @@ class CoverageSettings(_Strict):
     infill_spacing_m: float = Field(default=1500.0, gt=0)
     infill_top_n: int = Field(default=5, gt=0)
     compute_on_start: bool = True
+    refresh_interval_s: float = Field(default=300.0, gt=0)  # incremental: unchanged = cheap
 
 
 class Settings(BaseSettings):

@@ -1,0 +1,140 @@
+"""Coverage API: per-commune statistics, coverage/gap layers (GeoJSON or KML), infill."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from maps.coverage import CoverageService
+from maps.errors import MapsError
+from maps.io_export import to_kml
+
+if TYPE_CHECKING:
+    from provnet.service import Service
+
+log = logging.getLogger(__name__)
+
+Generation = Literal["legacy", "2025"]
+Code = Annotated[str, Query(min_length=1, max_length=10, description="commune code, e.g. 30280")]
+Tech = Annotated[str | None, Query(max_length=5, description="2G, 3G, 4G or 5G")]
+Operator = Annotated[str | None, Query(max_length=30, description="e.g. Viettel")]
+
+
+class TechStats(BaseModel):
+    """Share of a unit's area with a technology from at least one / exactly one / no operator."""
+
+    any_pct: float
+    one_pct: float
+    none_pct: float
+
+
+class CommuneCoverageOut(BaseModel):
+    """Coverage statistics of one commune-level unit."""
+
+    code: str
+    name: str
+    generation: str
+    area_km2: float
+    by_operator: dict[str, dict[str, float]]
+    by_technology: dict[str, TechStats]
+    fibre_reach_pct: float
+    computed_at: str
+    inventory_version: str
+
+
+class GeoJson(BaseModel):
+    """A GeoJSON FeatureCollection in WGS84."""
+
+    type: Literal["FeatureCollection"]
+    features: list[dict[str, Any]]
+
+
+def _tech(svc: CoverageService, technology: str | None) -> None:
+    known = {t for r in svc.results("legacy")[:1] for t in r.by_technology}
+    if technology is not None and known and technology not in known:
+        raise HTTPException(404, f"no {technology} sectors in the inventory "
+                                 f"(known: {', '.join(sorted(known))})")
+
+
+def coverage_router(svc: CoverageService) -> APIRouter:
+    """Routes over one coverage service."""
+    r = APIRouter(tags=["coverage"])
+
+    @r.get("/api/v1/communes/{code}/coverage", response_model=CommuneCoverageOut,
+           responses={404: {"description": "no such commune"}})
+    def commune_coverage(code: str, generation: Generation = "legacy") -> dict[str, Any]:
+        out = svc.commune(code, generation)
+        if out is None:
+            raise HTTPException(404, f"no {generation} commune with code {code!r} "
+                                     "(or it has no boundary)")
+        return out
+
+    @r.get("/api/v1/coverage/communes", response_model=list[CommuneCoverageOut])
+    def all_communes(generation: Generation = "legacy") -> list[dict[str, Any]]:
+        return svc.communes(generation)
+
+    @r.get("/api/v1/coverage/layers", response_model=GeoJson,
+           responses={404: {"description": "no such commune or technology"}})
+    def layers(commune: Annotated[str | None, Query(max_length=10)] = None,
+               technology: Tech = None, operator: Operator = None,
+               generation: Generation = "legacy") -> dict[str, Any]:
+        _tech(svc, technology)
+        if commune is not None and svc.result(commune, generation) is None:
+            raise HTTPException(404, f"no {generation} commune with code {commune!r}")
+        return svc.layers(commune, technology, operator, generation)
+
+    @r.get("/api/v1/coverage/gaps", response_model=GeoJson,
+           responses={200: {"content": {"application/vnd.google-earth.kml+xml": {}}},
+                      404: {"description": "no such commune or technology"}})
+    def gaps(technology: Annotated[str, Query(max_length=5)] = "4G",
+             commune: Annotated[str | None, Query(max_length=10)] = None,
+             format: Literal["geojson", "kml"] = "geojson",
+             generation: Generation = "legacy") -> Any:
+        _tech(svc, technology)
+        if commune is not None and svc.result(commune, generation) is None:
+            raise HTTPException(404, f"no {generation} commune with code {commune!r}")
+        fc = svc.gaps(technology, commune, generation)
+        if format == "kml":
+            name = f"Vùng lõm sóng {technology}" + (f" {commune}" if commune else "")
+            return Response(to_kml(fc, name), media_type="application/vnd.google-earth.kml+xml")
+        return fc
+
+    return r
+
+
+_SERVICES: weakref.WeakKeyDictionary[Service, CoverageService] = weakref.WeakKeyDictionary()
+
+
+def coverage_for(service: Service) -> CoverageService:
+    """The one CoverageService of a running provnet service (created on first use)."""
+    svc = _SERVICES.get(service)
+    if svc is None:
+        svc = _SERVICES[service] = CoverageService(service.store, service.settings)
+    return svc
+
+
+def attach_coverage(service: Service) -> None:
+    """Register the coverage routes and compute in a worker thread at start (no blocking)."""
+    svc = coverage_for(service)
+    service.routers.append(coverage_router(svc))
+    if not service.settings.coverage.compute_on_start:
+        return
+
+    async def compute(stop: asyncio.Event) -> None:
+        # runs until stop: the service ends when any background task returns
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(svc.refresh)
+            except MapsError as exc:
+                log.error("coverage computation failed: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), service.settings.coverage.refresh_interval_s)
+
+    service.background.append(("coverage", compute))

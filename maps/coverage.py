@@ -1,0 +1,161 @@
+"""CoverageService: compute (incrementally, cached) and serve coverage of both generations.
+
+Thread-safe: the service computes in a worker thread at start; readers wait for the first
+result under a lock instead of getting an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from config.settings import Settings
+from inventory.store import Store
+from maps.cache import (
+    Cached,
+    CoverageCache,
+    fibre_digests,
+    fingerprints,
+    inventory_version,
+    settings_digest,
+)
+from maps.coverage_data import Areas, load_fibre, load_legacy_areas, load_new_units, load_sectors
+from maps.engine import CommuneCoverage, Prepared, candidates, compute_area, prepare
+from maps.geography import derive_2025
+from maps.io_export import feature_collection, layer_features
+
+log = logging.getLogger(__name__)
+GENERATIONS = ("legacy", "2025")
+
+
+@dataclass(frozen=True)
+class RefreshStats:
+    """What one refresh did, per generation."""
+
+    recomputed: dict[str, int]
+    reused: dict[str, int]
+    seconds: float
+    version: str
+
+
+def refresh_generation(prep: Prepared, areas: Areas, sector_dig: list[bytes],
+                       fibre_dig: list[bytes], cfg_dig: bytes, previous: Cached | None,
+                       force: bool = False) -> tuple[Cached, int]:
+    """Recompute the areas whose fingerprint changed; reuse the rest. Returns (new, recomputed)."""
+    sec, fib = candidates(prep, areas)
+    prints = fingerprints(areas, sec, fib, sector_dig, fibre_dig, cfg_dig)
+    old = previous.entries if previous and not force else {}
+    entries: dict[str, tuple[str, CommuneCoverage]] = {}
+    recomputed = 0
+    for i, code in enumerate(areas.codes):
+        hit = old.get(code)
+        if hit is not None and hit[0] == prints[i]:
+            entries[code] = hit
+            continue
+        recomputed += 1
+        entries[code] = (prints[i], compute_area(prep, areas.geoms[i], code, areas.names[i],
+                                                 areas.generation, float(areas.area_km2[i]),
+                                                 sec[i], fib[i]))
+    version = inventory_version(prints)
+    if previous is not None and previous.version == version and recomputed == 0:
+        return previous, 0
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return Cached(version, now, entries), recomputed
+
+
+class CoverageService:
+    """Coverage of every commune-level unit of both generations, from one inventory store."""
+
+    def __init__(self, store: Store, settings: Settings, persist: bool = True) -> None:
+        self.store = store
+        self.cfg = settings.coverage
+        self.cache = CoverageCache(settings.state_dir / "coverage") if persist else None
+        self._results: dict[str, Cached] = {}
+        self._areas: dict[str, Areas] = {}
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+        self.last: RefreshStats | None = None
+
+    def refresh(self, force: bool = False) -> RefreshStats:
+        """Read the inventory, recompute what changed, persist. Safe to call from any thread."""
+        with self._lock:
+            t0 = time.perf_counter()
+            with self.store.session() as s:
+                sectors, fibre = load_sectors(s), load_fibre(s)
+                legacy, new_units = load_legacy_areas(s), load_new_units(s)
+            prep = prepare(sectors, fibre, self.cfg)
+            sector_dig, fibre_dig = sectors.row_digests(), fibre_digests(prep)
+            cfg_dig = settings_digest(self.cfg)
+            areas = {"legacy": legacy, "2025": derive_2025(legacy, new_units).areas}
+            recomputed, reused = {}, {}
+            for gen in GENERATIONS:
+                previous = self._results.get(gen)
+                if previous is None and self.cache is not None:
+                    previous = self.cache.load(gen)
+                cached, n = refresh_generation(prep, areas[gen], sector_dig, fibre_dig, cfg_dig,
+                                               previous, force)
+                if self.cache is not None and (n or previous is None
+                                               or previous.version != cached.version):
+                    self.cache.save(gen, cached)
+                self._results[gen] = cached
+                recomputed[gen], reused[gen] = n, len(cached.entries) - n
+            self._areas = areas
+            self.last = RefreshStats(recomputed, reused, time.perf_counter() - t0,
+                                     self._results["legacy"].version)
+            self._ready.set()
+            log.info("coverage: %s recomputed, %s reused in %.2f s", recomputed, reused,
+                     self.last.seconds)
+            return self.last
+
+    def ensure(self) -> None:
+        """Compute once if nothing has been computed yet (waits for a running refresh)."""
+        if not self._ready.is_set():
+            with self._lock:
+                ready = self._ready.is_set()
+            if not ready:
+                self.refresh()
+
+    def _cached(self, generation: str) -> Cached:
+        self.ensure()
+        return self._results[generation]
+
+    def result(self, code: str, generation: str = "legacy") -> CommuneCoverage | None:
+        """One unit's result with geometries (UTM)."""
+        hit = self._cached(generation).entries.get(code)
+        return hit[1] if hit else None
+
+    def results(self, generation: str = "legacy") -> list[CommuneCoverage]:
+        """Every unit's result of one generation."""
+        return [r for _, r in self._cached(generation).entries.values()]
+
+    def commune(self, code: str, generation: str = "legacy") -> dict[str, Any] | None:
+        """The JSON statistics of one unit (None if unknown)."""
+        c = self._cached(generation)
+        hit = c.entries.get(code)
+        if hit is None:
+            return None
+        return {**hit[1].stats(), "computed_at": c.computed_at, "inventory_version": c.version}
+
+    def communes(self, generation: str = "legacy") -> list[dict[str, Any]]:
+        """Statistics of every unit of one generation."""
+        c = self._cached(generation)
+        return [{**r.stats(), "computed_at": c.computed_at, "inventory_version": c.version}
+                for _, r in c.entries.values()]
+
+    def layers(self, code: str | None, technology: str | None = None,
+               operator: str | None = None, generation: str = "legacy",
+               kinds: tuple[str, ...] = ("coverage", "gap", "fibre_reach")) -> dict[str, Any]:
+        """GeoJSON FeatureCollection (WGS84) of coverage, gap and fibre-reach layers."""
+        rows = self.results(generation) if code is None else \
+            [r for r in [self.result(code, generation)] if r is not None]
+        feats = [f for r in rows for f in layer_features(r, technology, operator, kinds)]
+        return feature_collection(feats)
+
+    def gaps(self, technology: str, code: str | None = None,
+             generation: str = "legacy") -> dict[str, Any]:
+        """GeoJSON of the gap polygons of one technology."""
+        return self.layers(code, technology, None, generation, ("gap",))

@@ -1,0 +1,85 @@
+"""Coverage API over the seeded demo province (real SQLite store, real engine)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.context import ApiContext
+from config.settings import load_settings
+from inventory.store import open_store
+from maps.api import coverage_router
+from maps.coverage import CoverageService
+from pollers.live import LiveState
+from provnet.demo.seed import seed_demo
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    d: Path = tmp_path_factory.mktemp("cov")
+    store = open_store(f"sqlite:///{d / 'inv.sqlite'}")
+    seed_demo(store)
+    svc = CoverageService(store, load_settings(state_dir=d))
+    app = create_app(ApiContext(store=store, live=LiveState()), [coverage_router(svc)])
+    with TestClient(app) as c:
+        yield c
+    store.close()
+
+
+def test_commune_coverage_shape(client: TestClient) -> None:
+    body = client.get("/api/v1/communes/30280/coverage").json()
+    assert body["code"] == "30280" and body["name"] == "Phường Mỹ Bình"
+    assert set(body["by_technology"]) == {"3G", "4G", "5G"}
+    assert set(body["by_operator"]) == {"Viettel", "VinaPhone", "MobiFone"}
+    for t in body["by_technology"].values():
+        assert t["any_pct"] + t["none_pct"] == pytest.approx(100.0, abs=0.01)
+        assert 0 <= t["one_pct"] <= t["any_pct"]
+    assert body["inventory_version"] and body["computed_at"]
+
+
+def test_2025_units_have_statistics(client: TestClient) -> None:
+    rows = client.get("/api/v1/coverage/communes", params={"generation": "2025"}).json()
+    assert len(rows) > 40
+    one = client.get(f"/api/v1/communes/{rows[0]['code']}/coverage",
+                     params={"generation": "2025"}).json()
+    assert one["generation"] == "2025"
+
+
+@pytest.mark.parametrize(("url", "status"), [
+    ("/api/v1/communes/nope/coverage", 404),
+    ("/api/v1/communes/30280/coverage?generation=1990", 422),
+    ("/api/v1/coverage/gaps?technology=6G", 404),
+    ("/api/v1/coverage/layers?commune=99999", 404),
+])
+def test_bad_requests_are_4xx_with_reason(client: TestClient, url: str, status: int) -> None:
+    r = client.get(url)
+    assert r.status_code == status
+    assert r.json()["detail"]
+
+
+def test_layers_and_gaps(client: TestClient) -> None:
+    fc = client.get("/api/v1/coverage/layers",
+                    params={"commune": "30280", "technology": "5G", "operator": "Viettel"}).json()
+    layers = {(f["properties"]["layer"], f["properties"]["operator"]) for f in fc["features"]}
+    assert ("coverage", "Viettel") in layers and ("gap", None) in layers
+    lon, lat = fc["features"][0]["geometry"]["coordinates"][0][0][:2] \
+        if fc["features"][0]["geometry"]["type"] == "Polygon" \
+        else fc["features"][0]["geometry"]["coordinates"][0][0][0][:2]
+    assert 104 < lon < 106.5 and 9.5 < lat < 11.5
+    gaps = client.get("/api/v1/coverage/gaps", params={"technology": "5G"}).json()
+    assert gaps["features"] and all(f["properties"]["layer"] == "gap" for f in gaps["features"])
+
+
+def test_gaps_as_kml_keep_vietnamese_names(client: TestClient) -> None:
+    r = client.get("/api/v1/coverage/gaps", params={"technology": "5G", "format": "kml",
+                                                     "commune": "30280"})
+    assert r.status_code == 200 and "kml" in r.headers["content-type"]
+    root = ET.fromstring(r.content)
+    names = [e.text for e in root.iter("{http://www.opengis.net/kml/2.2}name")]
+    assert "Vùng lõm sóng 5G 30280" in names
+    assert any(n and "Phường Mỹ Bình" in n for n in names)
