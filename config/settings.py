@@ -82,6 +82,7 @@ class CoverageSettings(_Strict):
     infill_top_n: int = Field(default=5, gt=0)
     compute_on_start: bool = True
     refresh_interval_s: float = Field(default=300.0, gt=0)  # incremental: unchanged = cheap
+    workers: int = Field(default=2, ge=1, le=64)  # threads for the per-commune geometry
 
 
 class Settings(BaseSettings):

@@ -24,7 +24,7 @@ from maps.cache import (
     settings_digest,
 )
 from maps.coverage_data import Areas, load_fibre, load_legacy_areas, load_new_units, load_sectors
-from maps.engine import CommuneCoverage, Prepared, candidates, compute_area, prepare
+from maps.engine import CommuneCoverage, Prepared, candidates, compute_many, prepare
 from maps.geography import derive_2025
 from maps.io_export import feature_collection, layer_features
 
@@ -44,22 +44,17 @@ class RefreshStats:
 
 def refresh_generation(prep: Prepared, areas: Areas, sector_dig: list[bytes],
                        fibre_dig: list[bytes], cfg_dig: bytes, previous: Cached | None,
-                       force: bool = False) -> tuple[Cached, int]:
+                       force: bool = False, workers: int = 1) -> tuple[Cached, int]:
     """Recompute the areas whose fingerprint changed; reuse the rest. Returns (new, recomputed)."""
     sec, fib = candidates(prep, areas)
     prints = fingerprints(areas, sec, fib, sector_dig, fibre_dig, cfg_dig)
     old = previous.entries if previous and not force else {}
-    entries: dict[str, tuple[str, CommuneCoverage]] = {}
-    recomputed = 0
-    for i, code in enumerate(areas.codes):
-        hit = old.get(code)
-        if hit is not None and hit[0] == prints[i]:
-            entries[code] = hit
-            continue
-        recomputed += 1
-        entries[code] = (prints[i], compute_area(prep, areas.geoms[i], code, areas.names[i],
-                                                 areas.generation, float(areas.area_km2[i]),
-                                                 sec[i], fib[i]))
+    todo = [i for i, code in enumerate(areas.codes)
+            if code not in old or old[code][0] != prints[i]]
+    fresh = {r.code: r for r in compute_many(prep, areas, todo, sec, fib, workers)}
+    entries = {code: (prints[i], fresh[code]) if code in fresh else old[code]
+               for i, code in enumerate(areas.codes)}
+    recomputed = len(todo)
     version = inventory_version(prints)
     if previous is not None and previous.version == version and recomputed == 0:
         return previous, 0
@@ -97,7 +92,7 @@ class CoverageService:
                 if previous is None and self.cache is not None:
                     previous = self.cache.load(gen)
                 cached, n = refresh_generation(prep, areas[gen], sector_dig, fibre_dig, cfg_dig,
-                                               previous, force)
+                                               previous, force, self.cfg.workers)
                 if self.cache is not None and (n or previous is None
                                                or previous.version != cached.version):
                     self.cache.save(gen, cached)

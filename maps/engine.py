@@ -8,6 +8,7 @@ Percentages are area ratios in UTM 48N; ``area_km2`` is the geodesic area of the
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -111,13 +112,29 @@ def _pct(part: float, whole: float) -> float:
     return round(100.0 * part / whole, 3) if whole > 0 else 0.0
 
 
-def _exactly_one_area(covs: list[Geometry]) -> float:
-    total = 0.0
-    for i, cov in enumerate(covs):
-        others = [c for j, c in enumerate(covs) if j != i and not c.is_empty]
-        total += shapely.area(shapely.difference(cov, shapely.union_all(others)) if others
-                              else cov)
-    return float(total)
+def _tech_stats(geom: Geometry, whole: float, covs: list[Geometry]
+                ) -> tuple[Geometry, float, float]:
+    """(gap, any area, exactly-one area) of one technology from per-operator coverages.
+
+    Exactly one = sum over operators of (any - union of the others). Operators covering the
+    whole unit short-circuit the overlay work (the common case in towns).
+    """
+    if not covs:
+        return geom, 0.0, 0.0
+    full = [c.area >= whole * (1 - 1e-9) for c in covs]
+    if sum(full) >= 2:
+        return EMPTY, whole, 0.0
+    if sum(full) == 1:
+        others = [c for c, f in zip(covs, full, strict=True) if not f]
+        rest = float(shapely.union_all(others).area) if others else 0.0
+        return EMPTY, whole, whole - rest
+    any_cov = shapely.union_all(covs)
+    any_area = float(any_cov.area)
+    one = 0.0
+    for i in range(len(covs)):
+        others = covs[:i] + covs[i + 1:]
+        one += any_area - (float(shapely.union_all(others).area) if others else 0.0)
+    return shapely.difference(geom, any_cov), any_area, max(0.0, one)
 
 
 def compute_area(prep: Prepared, geom: Geometry, code: str, name: str, generation: str,
@@ -131,7 +148,9 @@ def compute_area(prep: Prepared, geom: Geometry, code: str, name: str, generatio
     coverage: dict[tuple[str, str], Geometry] = {}
     for key, idx in groups.items():
         cov = shapely.intersection(shapely.union_all(prep.footprints[idx]), geom)
-        if not cov.is_empty:
+        if cov.area >= whole * (1 - 1e-9):
+            coverage[key] = geom  # covers the whole unit: keep the exact boundary
+        elif not cov.is_empty:
             coverage[key] = cov
     by_operator = {op: {t: _pct(coverage[(op, t)].area, whole) if (op, t) in coverage else 0.0
                         for t in prep.technologies} for op in prep.operators}
@@ -139,10 +158,9 @@ def compute_area(prep: Prepared, geom: Geometry, code: str, name: str, generatio
     gaps: dict[str, Geometry] = {}
     for t in prep.technologies:
         covs = [coverage[(op, t)] for op in prep.operators if (op, t) in coverage]
-        any_cov = shapely.union_all(covs) if covs else EMPTY
-        gaps[t] = shapely.difference(geom, any_cov) if covs else geom
-        any_pct = _pct(float(any_cov.area), whole)
-        by_technology[t] = {"any_pct": any_pct, "one_pct": _pct(_exactly_one_area(covs), whole),
+        gaps[t], any_area, one_area = _tech_stats(geom, whole, covs)
+        any_pct = _pct(any_area, whole)
+        by_technology[t] = {"any_pct": any_pct, "one_pct": _pct(one_area, whole),
                             "none_pct": round(max(0.0, 100.0 - any_pct), 3)}
     reach = (shapely.intersection(shapely.union_all(prep.discs[fibre_idx]), geom)
              if len(fibre_idx) else EMPTY)
@@ -150,14 +168,22 @@ def compute_area(prep: Prepared, geom: Geometry, code: str, name: str, generatio
                            _pct(float(reach.area), whole), coverage, gaps, reach)
 
 
-def compute_all(prep: Prepared, areas: Areas,
-                only: set[str] | None = None) -> dict[str, CommuneCoverage]:
+def compute_many(prep: Prepared, areas: Areas, positions: list[int], sec: list[IntArray],
+                 fib: list[IntArray], workers: int = 1) -> list[CommuneCoverage]:
+    """Coverage of the areas at ``positions``; GEOS releases the GIL, so threads scale."""
+    def one(i: int) -> CommuneCoverage:
+        return compute_area(prep, areas.geoms[i], areas.codes[i], areas.names[i],
+                            areas.generation, float(areas.area_km2[i]), sec[i], fib[i])
+
+    if workers <= 1 or len(positions) < 2:
+        return [one(i) for i in positions]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, positions))
+
+
+def compute_all(prep: Prepared, areas: Areas, only: set[str] | None = None,
+                workers: int = 1) -> dict[str, CommuneCoverage]:
     """Coverage of every area (or of the codes in ``only``)."""
     sec, fib = candidates(prep, areas)
-    out: dict[str, CommuneCoverage] = {}
-    for i, code in enumerate(areas.codes):
-        if only is not None and code not in only:
-            continue
-        out[code] = compute_area(prep, areas.geoms[i], code, areas.names[i], areas.generation,
-                                 float(areas.area_km2[i]), sec[i], fib[i])
-    return out
+    positions = [i for i, c in enumerate(areas.codes) if only is None or c in only]
+    return {r.code: r for r in compute_many(prep, areas, positions, sec, fib, workers)}

@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 from shapely import Geometry
 
-from maps.coverage_data import Areas, NewUnit, lonlat_arrays_to_utm
+from maps.coverage_data import Areas, NewUnit, lonlat_arrays_to_utm, make_areas
 from maps.crs import to_utm, to_wgs84
 from maps.errors import MapsError
 
@@ -101,6 +101,4 @@ def derive_2025(legacy: Areas, units: list[NewUnit]) -> DerivedUnits:
 
 
 def _areas_from_utm(codes: list[str], names: list[str], geoms: list[Geometry]) -> Areas:
-    from maps.coverage_data import make_areas
-
     return make_areas(codes, names, "2025", [to_wgs84(g) for g in geoms])
