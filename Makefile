@@ -6,16 +6,22 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PKGS := influxdb snmp snmpd iproute2
-APT_TEST_PKGS := $(APT_PKGS) postgresql
+APT_TEST_PKGS := $(APT_PKGS) postgresql chromium chromium-driver
 DEMO_ARGS ?=
 
-.PHONY: demo test deps deps-test apt apt-test lint bench clean
+.PHONY: demo test deps deps-test apt apt-test lint bench clean web
 
 define apt_install
 	@if ! dpkg -s $(1) >/dev/null 2>&1; then \
 	  echo "installing Debian packages: $(1)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
 	fi
+endef
+
+# install Debian package $(2) only when command $(1) is missing (node may come from elsewhere)
+define apt_install_if_missing
+	@command -v $(1) >/dev/null 2>&1 || { echo "installing Debian package: $(2)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; }
 endef
 
 apt:
@@ -36,8 +42,21 @@ $(PY):
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $@ .stamp-deps
 
-deps: apt .stamp-deps
-deps-test: apt-test .stamp-deps-test
+# map pages: Leaflet from npm (package-lock.json), copied into the static dir served offline
+WEB := maps/web
+WEB_VENDOR := $(WEB)/static/vendor/leaflet/leaflet.js
+$(WEB_VENDOR): $(WEB)/package.json $(WEB)/package-lock.json
+	$(call apt_install_if_missing,npm,npm)
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(WEB)/static/vendor/leaflet
+	cp -r $(WEB)/node_modules/leaflet/dist/leaflet.js $(WEB)/node_modules/leaflet/dist/leaflet.css \
+	  $(WEB)/node_modules/leaflet/dist/images $(WEB)/node_modules/leaflet/LICENSE \
+	  $(WEB)/static/vendor/leaflet/
+	@touch $@
+web: $(WEB_VENDOR)
+
+deps: apt .stamp-deps $(WEB_VENDOR)
+deps-test: apt-test .stamp-deps-test $(WEB_VENDOR)
 
 demo: deps
 	$(VENV)/bin/provnet demo $(DEMO_ARGS)
@@ -54,4 +73,4 @@ bench: deps-test
 	$(PY) bench/poll_snmpd.py
 
 clean:
-	rm -rf .stamp-* build *.egg-info
+	rm -rf .stamp-* build *.egg-info $(WEB)/node_modules $(WEB)/static/vendor
