@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import weakref
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -47,6 +48,18 @@ class CommuneCoverageOut(BaseModel):
     fibre_reach_pct: float
     computed_at: str
     inventory_version: str
+
+
+class SuggestionOut(BaseModel):
+    """A candidate BTS position; ``closes_km2`` counts only what earlier ranks leave open."""
+
+    rank: int
+    lon: float
+    lat: float
+    range_m: float
+    closes_km2: float
+    closes_pct_of_gap: float
+    nearest_fibre_m: float | None
 
 
 class GeoJson(BaseModel):
@@ -105,6 +118,17 @@ def coverage_router(svc: CoverageService) -> APIRouter:
             name = f"Vùng lõm sóng {technology}" + (f" {commune}" if commune else "")
             return Response(to_kml(fc, name), media_type="application/vnd.google-earth.kml+xml")
         return fc
+
+    @r.get("/api/v1/coverage/infill", response_model=list[SuggestionOut],
+            responses={404: {"description": "no such commune or technology"}})
+    def infill(commune: Code, technology: Annotated[str, Query(max_length=5)] = "4G",
+               generation: Generation = "legacy",
+               top: Annotated[int | None, Query(ge=1, le=50)] = None) -> list[SuggestionOut]:
+        _tech(svc, technology)
+        out = svc.infill(commune, technology, generation, top)
+        if out is None:
+            raise HTTPException(404, f"no {generation} commune with code {commune!r}")
+        return [SuggestionOut(**dataclasses.asdict(x)) for x in out]
 
     return r
 

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from config.settings import Settings
 from inventory.store import Store
 from maps.cache import (
@@ -26,6 +28,7 @@ from maps.cache import (
 from maps.coverage_data import Areas, load_fibre, load_legacy_areas, load_new_units, load_sectors
 from maps.engine import CommuneCoverage, Prepared, candidates, compute_many, prepare
 from maps.geography import derive_2025
+from maps.infill import Suggestion, suggest
 from maps.io_export import feature_collection, layer_features
 
 log = logging.getLogger(__name__)
@@ -71,6 +74,7 @@ class CoverageService:
         self.cache = CoverageCache(settings.state_dir / "coverage") if persist else None
         self._results: dict[str, Cached] = {}
         self._areas: dict[str, Areas] = {}
+        self._fibre_xy: np.ndarray = np.empty((0, 2))
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self.last: RefreshStats | None = None
@@ -99,6 +103,7 @@ class CoverageService:
                 self._results[gen] = cached
                 recomputed[gen], reused[gen] = n, len(cached.entries) - n
             self._areas = areas
+            self._fibre_xy = np.column_stack([fibre.x, fibre.y])
             self.last = RefreshStats(recomputed, reused, time.perf_counter() - t0,
                                      self._results["legacy"].version)
             self._ready.set()
@@ -149,6 +154,17 @@ class CoverageService:
             [r for r in [self.result(code, generation)] if r is not None]
         feats = [f for r in rows for f in layer_features(r, technology, operator, kinds)]
         return feature_collection(feats)
+
+    def infill(self, code: str, technology: str, generation: str = "legacy",
+               top_n: int | None = None) -> list[Suggestion] | None:
+        """Ranked new-BTS positions closing the unit's ``technology`` gap (None if unknown)."""
+        r = self.result(code, generation)
+        if r is None:
+            return None
+        gap = r.gaps.get(technology)
+        if gap is None:
+            return []
+        return suggest(gap, technology, self.cfg, self._fibre_xy, top_n)
 
     def gaps(self, technology: str, code: str | None = None,
              generation: str = "legacy") -> dict[str, Any]:

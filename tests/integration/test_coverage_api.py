@@ -83,3 +83,12 @@ def test_gaps_as_kml_keep_vietnamese_names(client: TestClient) -> None:
     names = [e.text for e in root.iter("{http://www.opengis.net/kml/2.2}name")]
     assert "Vùng lõm sóng 5G 30280" in names
     assert any(n and "Phường Mỹ Bình" in n for n in names)
+
+
+def test_infill_ranks_positions_in_a_5g_gap(client: TestClient) -> None:
+    rows = client.get("/api/v1/coverage/infill",
+                      params={"commune": "30280", "technology": "5G", "top": 3}).json()
+    assert [r["rank"] for r in rows] == [1, 2, 3]
+    assert rows[0]["closes_km2"] >= rows[1]["closes_km2"] >= rows[2]["closes_km2"] > 0
+    assert rows[0]["nearest_fibre_m"] is not None
+    assert client.get("/api/v1/coverage/infill", params={"commune": "nope"}).status_code == 404
