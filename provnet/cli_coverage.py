@@ -1,0 +1,136 @@
+"""``provnet coverage ...``: compute, export and import for the coverage maps (maps/)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from config.errors import ConfigError
+from config.settings import Settings, load_settings
+from inventory.errors import InventoryError
+from inventory.store import Store, open_store
+from maps.coverage import CoverageService
+from maps.errors import MapsError
+from maps.io_export import to_kml
+from maps.io_geojson import parse_boundaries, write_boundaries
+from maps.io_opencellid import parse_opencellid, write_cells
+
+coverage_app = typer.Typer(no_args_is_help=True,
+                           help="Coverage per commune: 4G/5G by operator, gaps, fibre reach")
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", exists=True, dir_okay=False,
+                                                 help="YAML settings file")]
+StateOpt = Annotated[Path | None, typer.Option("--state-dir", help="where data and logs live")]
+GenOpt = Annotated[str, typer.Option("--generation", "-g", help="legacy or 2025")]
+
+
+def _open(config: Path | None, state_dir: Path | None) -> tuple[Settings, Store]:
+    try:
+        settings = load_settings(config, state_dir=state_dir)
+        return settings, open_store(settings.sql_url())
+    except (ConfigError, InventoryError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(2)
+
+
+def _generation(value: str) -> Literal["legacy", "2025"]:
+    if value not in ("legacy", "2025"):
+        raise typer.BadParameter("generation must be legacy or 2025")
+    return "legacy" if value == "legacy" else "2025"
+
+
+@coverage_app.command("compute")
+def compute(config: ConfigOpt = None, state_dir: StateOpt = None,
+            force: Annotated[bool, typer.Option(help="ignore cached results")] = False) -> None:
+    """Compute coverage of every commune (incremental: unchanged communes come from cache)."""
+    settings, store = _open(config, state_dir)
+    try:
+        st = CoverageService(store, settings).refresh(force=force)
+    except MapsError as exc:
+        raise _fail(exc) from exc
+    finally:
+        store.close()
+    typer.echo(f"inventory version {st.version}: recomputed {st.recomputed}, "
+               f"reused {st.reused} in {st.seconds:.2f} s")
+
+
+@coverage_app.command("export")
+def export(output: Annotated[Path, typer.Argument(help=".geojson or .kml file to write")],
+           technology: Annotated[str, typer.Option("--technology", "-t")] = "4G",
+           layer: Annotated[str, typer.Option(help="gaps, coverage or all")] = "gaps",
+           commune: Annotated[str | None, typer.Option(help="one commune code")] = None,
+           operator: Annotated[str | None, typer.Option()] = None,
+           generation: GenOpt = "legacy", config: ConfigOpt = None,
+           state_dir: StateOpt = None) -> None:
+    """Export coverage/gap polygons (WGS84) as GeoJSON or KML, by the output's extension."""
+    gen = _generation(generation)
+    kinds = {"gaps": ("gap",), "coverage": ("coverage",),
+             "all": ("coverage", "gap", "fibre_reach")}.get(layer)
+    if kinds is None:
+        raise typer.BadParameter("layer must be gaps, coverage or all")
+    settings, store = _open(config, state_dir)
+    try:
+        svc = CoverageService(store, settings)
+        svc.refresh()
+        if commune is not None and svc.result(commune, gen) is None:
+            raise _fail(MapsError(f"no {gen} commune with code {commune}"))
+        fc = svc.layers(commune, technology, operator, gen, kinds)
+    except MapsError as exc:
+        raise _fail(exc) from exc
+    finally:
+        store.close()
+    if output.suffix.lower() == ".kml":
+        output.write_bytes(to_kml(fc, f"provnet {layer} {technology}"))
+    else:
+        output.write_text(json.dumps(fc, ensure_ascii=False), encoding="utf-8")
+    typer.echo(f"{len(fc['features'])} features -> {output}")
+
+
+@coverage_app.command("import-opencellid")
+def import_opencellid(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+                      config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
+    """Import OpenCelliD cells of MCC 452 as BTS (replaces earlier OpenCelliD imports)."""
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            parsed = parse_opencellid(fh, path.name)
+    except (MapsError, OSError, UnicodeDecodeError) as exc:
+        raise _fail(exc) from exc
+    _, store = _open(config, state_dir)
+    try:
+        with store.session() as s:
+            counts = write_cells(s, parsed.cells)
+    finally:
+        store.close()
+    typer.echo(f"{counts['sectors']} cells -> {counts['sites']} sites, {counts['bts']} BTS; "
+               f"{parsed.skipped_other_mcc} rows of other countries skipped")
+
+
+@coverage_app.command("import-boundaries")
+def import_boundaries(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+                      generation: GenOpt = "legacy",
+                      code_property: Annotated[str, typer.Option(
+                          help="feature property holding the unit code")] = "code",
+                      config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
+    """Import commune boundaries from GeoJSON (all or nothing)."""
+    gen = _generation(generation)
+    try:
+        boundaries = parse_boundaries(path.read_text(encoding="utf-8"), path.name, code_property)
+    except (MapsError, OSError, UnicodeDecodeError) as exc:
+        raise _fail(exc) from exc
+    _, store = _open(config, state_dir)
+    try:
+        with store.session() as s:
+            n = write_boundaries(s, boundaries, gen, path.name)
+    except MapsError as exc:
+        raise _fail(exc) from exc
+    finally:
+        store.close()
+    typer.echo(f"{n} {gen} boundaries imported")
