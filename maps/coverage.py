@@ -33,6 +33,7 @@ from maps.io_export import feature_collection, layer_features
 
 log = logging.getLogger(__name__)
 GENERATIONS = ("legacy", "2025")
+LAYER_CACHE_SIZE = 64  # GeoJSON documents kept per inventory version (province layers ~MBs)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class CoverageService:
         self._results: dict[str, Cached] = {}
         self._areas: dict[str, Areas] = {}
         self._fibre_xy: np.ndarray = np.empty((0, 2))
+        self._layer_cache: dict[tuple[object, ...], dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self.last: RefreshStats | None = None
@@ -103,6 +105,7 @@ class CoverageService:
                 self._results[gen] = cached
                 recomputed[gen], reused[gen] = n, len(cached.entries) - n
             self._areas = areas
+            self._layer_cache.clear()
             self._fibre_xy = np.column_stack([fibre.x, fibre.y])
             self.last = RefreshStats(recomputed, reused, time.perf_counter() - t0,
                                      self._results["legacy"].version)
@@ -150,10 +153,18 @@ class CoverageService:
                operator: str | None = None, generation: str = "legacy",
                kinds: tuple[str, ...] = ("coverage", "gap", "fibre_reach")) -> dict[str, Any]:
         """GeoJSON FeatureCollection (WGS84) of coverage, gap and fibre-reach layers."""
+        key = (self._cached(generation).version, code, technology, operator, generation, kinds)
+        hit = self._layer_cache.get(key)
+        if hit is not None:
+            return hit
         rows = self.results(generation) if code is None else \
             [r for r in [self.result(code, generation)] if r is not None]
-        feats = [f for r in rows for f in layer_features(r, technology, operator, kinds)]
-        return feature_collection(feats)
+        fc = feature_collection([f for r in rows
+                                 for f in layer_features(r, technology, operator, kinds)])
+        if len(self._layer_cache) >= LAYER_CACHE_SIZE:
+            self._layer_cache.pop(next(iter(self._layer_cache)))
+        self._layer_cache[key] = fc
+        return fc
 
     def infill(self, code: str, technology: str, generation: str = "legacy",
                top_n: int | None = None) -> list[Suggestion] | None:

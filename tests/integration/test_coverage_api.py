@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,23 +13,57 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.context import ApiContext
 from config.settings import load_settings
-from inventory.store import open_store
-from maps.api import coverage_router
+from inventory.store import Store, open_store
+from maps.api import coverage_for, coverage_router
 from maps.coverage import CoverageService
 from pollers.live import LiveState
 from provnet.demo.seed import seed_demo
+from provnet.extensions import attach
+from provnet.service import Service
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Path]]:
     d: Path = tmp_path_factory.mktemp("cov")
     store = open_store(f"sqlite:///{d / 'inv.sqlite'}")
     seed_demo(store)
+    yield store, d
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def client(seeded: tuple[Store, Path]) -> Iterator[TestClient]:
+    store, d = seeded
     svc = CoverageService(store, load_settings(state_dir=d))
     app = create_app(ApiContext(store=store, live=LiveState()), [coverage_router(svc)])
     with TestClient(app) as c:
         yield c
-    store.close()
+
+
+def test_attach_computes_in_the_background_without_blocking(seeded: tuple[Store, Path],
+                                                             tmp_path: Path) -> None:
+    store, _ = seeded
+    service = Service(load_settings(state_dir=tmp_path), store)
+    attach(service)
+    paths = {getattr(r, "path", "") for router in service.routers for r in router.routes}
+    assert "/api/v1/communes/{code}/coverage" in paths
+    task_fn = dict(service.background)["coverage"]
+    cov = coverage_for(service)
+
+    async def run() -> int:
+        stop = asyncio.Event()
+        task = asyncio.create_task(task_fn(stop))
+        ticks = 0
+        while cov.last is None:  # the event loop keeps turning while the thread computes
+            await asyncio.sleep(0.05)
+            ticks += 1
+        assert not task.done()  # it waits for stop: the service ends when a task returns
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        return ticks
+
+    assert asyncio.run(run()) > 5
+    assert cov.commune("30280") is not None
 
 
 def test_commune_coverage_shape(client: TestClient) -> None:
