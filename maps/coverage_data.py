@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from inventory.model import AdminUnit, AdminUnitMapping, Bts, FibrePoint, Sector, Site
 from maps.crs import UTM48N, WGS84, geodesic_area_km2, to_utm
 from maps.errors import MapsError
+from maps.propagation import MAX_MHZ, MIN_MHZ
 
 FloatArray = npt.NDArray[np.float64]
 ObjArray = npt.NDArray[np.object_]
@@ -52,6 +53,18 @@ class Sectors:
 
     def __len__(self) -> int:
         return len(self.sector_id)
+
+    def take(self, mask: npt.NDArray[np.bool_]) -> Sectors:
+        """The rows where ``mask`` is true."""
+        return Sectors(*(getattr(self, f.name)[mask] for f in fields(self)))
+
+    def usable(self) -> npt.NDArray[np.bool_]:
+        """Rows a footprint can be computed for (band in the models' range, sane geometry)."""
+        with np.errstate(invalid="ignore"):
+            return np.asarray(
+                (self.band_mhz >= MIN_MHZ) & (self.band_mhz <= MAX_MHZ) & (self.height_m > 0)
+                & np.isfinite(self.azimuth_deg) & (self.beamwidth_deg > 0)
+                & np.isfinite(self.x) & np.isfinite(self.y), dtype=bool)
 
     def row_digests(self) -> list[bytes]:
         """One digest per sector over every field the footprint depends on."""

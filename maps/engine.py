@@ -7,6 +7,7 @@ Percentages are area ratios in UTM 48N; ``area_km2`` is the geodesic area of the
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,7 +20,9 @@ from shapely import Geometry
 from config.settings import CoverageSettings
 from maps.coverage_data import Areas, FibrePoints, Sectors
 from maps.footprint import OMNI_DEG, GeomArray, point_buffers, sector_polygons
-from maps.propagation import LinkBudget, sector_range_m
+from maps.propagation import MAX_MHZ, MIN_MHZ, LinkBudget, sector_range_m
+
+log = logging.getLogger(__name__)
 
 EMPTY = shapely.Polygon()
 IntArray = npt.NDArray[np.int64]
@@ -87,7 +90,13 @@ class Prepared:
 
 
 def prepare(sectors: Sectors, fibre: FibrePoints, cfg: CoverageSettings) -> Prepared:
-    """Compute every footprint and fibre disc, index them."""
+    """Compute every footprint and fibre disc, index them. Unusable sectors are left out."""
+    ok = sectors.usable()
+    if not ok.all():
+        bad = sectors.sector_id[~ok][:5].tolist()
+        log.warning("coverage: %d sectors left out (band outside %s-%s MHz, height <= 0 or "
+                    "no position), e.g. ids %s", int((~ok).sum()), MIN_MHZ, MAX_MHZ, bad)
+        sectors = sectors.take(ok)
     fps = sector_polygons(sectors.x, sectors.y, sectors.azimuth_deg, sectors.beamwidth_deg,
                           sector_ranges(sectors, cfg), cfg.arc_step_deg)
     discs = point_buffers(fibre.x, fibre.y, cfg.fibre_drop_m, cfg.arc_step_deg)

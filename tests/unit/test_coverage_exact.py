@@ -116,3 +116,13 @@ def test_areas_agree_with_geodesic_within_half_a_percent() -> None:
         assert km2 == pytest.approx(geodesic_area_km2(to_wgs84(geom)), rel=0.005)
     gap_km2 = r.by_technology["4G"]["none_pct"] / 100 * r.area_km2
     assert gap_km2 == pytest.approx(geodesic_area_km2(to_wgs84(r.gaps["4G"])), rel=0.005)
+
+
+def test_unusable_sector_is_left_out_not_fatal() -> None:
+    cx, cy = X0 + SIDE / 2, Y0 + SIDE / 2
+    s = _sectors([("Viettel", "4G", cx, cy, 0.0, 360.0, float("nan")),
+                  ("VinaPhone", "4G", cx, cy, 0.0, 360.0, 1000.0)])
+    s.band_mhz[0] = 100.0  # below Okumura-Hata's 150 MHz: no model applies
+    r = _run(s)
+    assert "Viettel" not in r.by_operator  # its only sector was left out
+    assert r.by_operator["VinaPhone"]["4G"] == pytest.approx(19.635, abs=0.002)
