@@ -129,11 +129,16 @@ class MapsContext:
             self._cache.clear()
 
 
-def link_features(ctx: MapsContext, commune: str | None, district: str | None) -> list[GeoJSON]:
-    """Links as LineStrings from the upstream (Z) to the downstream (A) site, with live state."""
+def link_features(ctx: MapsContext, communes: tuple[str, ...] | None,
+                  district: str | None) -> list[GeoJSON]:
+    """Links as LineStrings from the upstream (Z) to the downstream (A) site, with live state.
+
+    ``communes`` are legacy codes (the sites' communes); None means every commune.
+    """
     pos, now, out = ctx.positions(), time.time(), []
     for r in ctx.links():
-        if (commune and r.commune_code != commune) or (district and r.district_code != district):
+        if (communes is not None and r.commune_code not in communes) or (
+                district and r.district_code != district):
             continue
         a, z = pos.get(r.a_site_code), pos.get(r.z_site_code)
         if a is None or z is None:
@@ -214,14 +219,20 @@ def make_geo_router(ctx: MapsContext) -> APIRouter:
             recs = [x for k, read in readers.items() if kind in (None, k) for x in read(s, ids)]
         return collection(site_feature(x) for x in recs)
 
-    @router.get("/links")
+    @router.get("/links", responses=not_found)
     def links(
-        commune: Annotated[str | None, Query(max_length=10, description="legacy commune code")]
+        commune: Annotated[str | None, Query(max_length=10, description="commune code")] = None,
+        district: Annotated[str | None, Query(max_length=10, description="legacy district")]
         = None,
-        district: Annotated[str | None, Query(max_length=10)] = None,
+        generation: Generation = "legacy",
     ) -> dict[str, Any]:
-        """Links with their live state and display colour."""
-        return collection(link_features(ctx, commune, district),
-                          colours=STATUS_COLOURS)
+        """Links (downstream end in the commune, or all) with live state and display colour."""
+        codes: tuple[str, ...] | None = None
+        if commune is not None:
+            u = ctx.commune(generation, commune)
+            if u is None:
+                raise _unknown_commune(generation, commune)
+            codes = u.legacy_codes
+        return collection(link_features(ctx, codes, district), colours=STATUS_COLOURS)
 
     return router

@@ -38,6 +38,7 @@ class UnitGeo:
     derived: bool
     geom: BaseGeometry | None
     legacy_ids: tuple[int, ...] = ()  # the legacy commune ids this unit covers (sites' communes)
+    legacy_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,7 @@ def units(s: Session, generation: str, level: str) -> list[UnitGeo]:
         wanted = {i for v in default_of.values() for i in v}
         legacy_geom = {x.id: _geom(x.boundary_wkt) for x in
                        s.scalars(select(u).where(u.id.in_(wanted)))}
+    code_of = {i: c for i, c in s.execute(select(u.id, u.code).where(u.generation == "legacy"))}
     out = []
     for unit, parent in rows:
         geom, derived = _geom(unit.boundary_wkt), False
@@ -85,7 +87,8 @@ def units(s: Session, generation: str, level: str) -> list[UnitGeo]:
         out.append(UnitGeo(unit.code, unit.name, unit.short_name, unit.unit_type, unit.level,
                            unit.generation, parent.code if parent else None,
                            parent.name if parent else None, unit.area_km2,
-                           unit.boundary_synthetic or derived, derived, geom, ids))
+                           unit.boundary_synthetic or derived, derived, geom, ids,
+                           tuple(code_of[i] for i in ids if i in code_of)))
     return out
 
 
@@ -103,7 +106,7 @@ def _sites(s: Session, legacy_ids: tuple[int, ...], kinds: tuple[str, ...]) -> l
 
 def _commune_codes(s: Session) -> dict[int, str]:
     u = model.AdminUnit
-    return dict(s.execute(select(u.id, u.code).where(u.level == "commune")).tuples().all())
+    return {i: c for i, c in s.execute(select(u.id, u.code).where(u.level == "commune"))}
 
 
 def bts_sites(s: Session, legacy_ids: tuple[int, ...]) -> list[SiteGeo]:
@@ -116,7 +119,7 @@ def bts_sites(s: Session, legacy_ids: tuple[int, ...]) -> list[SiteGeo]:
             .where(model.Bts.site_id.in_(sites)).order_by(model.Bts.id, model.Sector.id))
     sectors: dict[int, list[dict[str, object]]] = defaultdict(list)
     bts: dict[int, model.Bts] = {}
-    for b, sec in s.execute(stmt).tuples():
+    for b, sec in s.execute(stmt).all():
         bts[b.id] = b
         sectors[b.id].append({"technology": sec.technology, "band_mhz": sec.band_mhz,
                               "azimuth_deg": sec.azimuth_deg, "beamwidth_deg": sec.beamwidth_deg,
@@ -166,4 +169,4 @@ def site_positions(s: Session) -> dict[str, tuple[float, float]]:
     """Site code -> (lon, lat) for every router site (link ends)."""
     stmt = select(model.Site.code, model.Site.lon, model.Site.lat).where(
         model.Site.kind.in_(ROUTER_KINDS))
-    return {c: (lon, lat) for c, lon, lat in s.execute(stmt).tuples()}
+    return {c: (lon, lat) for c, lon, lat in s.execute(stmt)}

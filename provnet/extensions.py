@@ -16,5 +16,7 @@ if TYPE_CHECKING:
 def attach(service: Service) -> None:
     """Attach every feature to ``service`` (called after the poll plan is loaded)."""
     from maps.api import attach_coverage
+    from maps.pages import attach_maps
 
     attach_coverage(service)
+    attach_maps(service)

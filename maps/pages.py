@@ -1,0 +1,109 @@
+"""HTML map pages (jinja2 + Leaflet bundled from npm, no internet tiles) and their static files.
+
+``/maps/province`` colours every commune by a coverage metric; ``/maps/communes/{code}`` shows
+one commune with coverage layers per operator and technology, hatched gaps, sites and links.
+The pages fetch GeoJSON from ``/api/v1/geo`` and statistics from the coverage API.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from maps.geo_api import STATUS_COLOURS, MapsContext, make_geo_router
+from maps.labels import Lang, labels
+
+if TYPE_CHECKING:
+    from provnet.service import Service
+
+log = logging.getLogger(__name__)
+WEB_DIR = Path(__file__).parent / "web"
+STATIC_DIR = WEB_DIR / "static"
+LEAFLET_JS = STATIC_DIR / "vendor" / "leaflet" / "leaflet.js"
+OPERATOR_COLOURS = {"Viettel": "#00897b", "VinaPhone": "#1f6fd1", "MobiFone": "#8e44ad",
+                    "Vietnamobile": "#e67e22", "Gmobile": "#7f8c8d"}
+Generation = Literal["legacy", "2025"]
+LangQ = Annotated[Lang, Query(description="vi (default) or en")]
+MetricQ = Annotated[str | None, Query(max_length=30, pattern=r"^[A-Za-z0-9]+:[A-Za-z0-9]+$|^fibre$",
+                                      description="e.g. 4G:any, 5G:none, Viettel:4G, fibre")]
+HTML_404: dict[int | str, dict[str, Any]] = {
+    404: {"description": "unknown commune (HTML page with the reason)",
+          "content": {"text/html": {}}}}
+
+
+def _base(request: Request, lang: str, generation: str) -> dict[str, Any]:
+    return {"request": request, "lang": lang, "t": labels(lang), "generation": generation,
+            "status_colours": STATUS_COLOURS, "operator_colours": OPERATOR_COLOURS,
+            "leaflet_missing": not LEAFLET_JS.exists()}
+
+
+def make_pages_router(ctx: MapsContext) -> APIRouter:
+    """``/maps/province``, ``/maps/communes/{code}`` (+ ``.svg``) and ``/maps/static``."""
+    templates = Jinja2Templates(directory=WEB_DIR / "templates")
+    router = APIRouter(tags=["maps"])
+    router.mount("/maps/static", StaticFiles(directory=STATIC_DIR), name="maps-static")
+    if not LEAFLET_JS.exists():
+        log.warning("Leaflet is missing under %s: run `make web` (npm ci)", LEAFLET_JS.parent)
+
+    def province_name() -> str:
+        units = ctx.units("legacy", "province")
+        return units[0].name if units else ""
+
+    @router.get("/maps/province", response_class=HTMLResponse)
+    def province(request: Request, lang: LangQ = "vi", generation: Generation = "legacy",
+                 metric: MetricQ = None) -> Response:
+        """Every commune coloured by a coverage metric, districts, links by live state."""
+        page = {"kind": "province", "lang": lang, "generation": generation,
+                "metric": metric or "4G:any", "labels": labels(lang),
+                "status_colours": STATUS_COLOURS, "operator_colours": OPERATOR_COLOURS}
+        return templates.TemplateResponse(request, "province.html", {
+            **_base(request, lang, generation), "province_name": province_name(), "page": page})
+
+    def not_found(request: Request, lang: str, generation: str, reason: str) -> Response:
+        return templates.TemplateResponse(request, "not_found.html", {
+            **_base(request, lang, generation), "reason": reason}, status_code=404)
+
+    @router.get("/maps/communes/{code}", response_class=HTMLResponse, responses=HTML_404)
+    def commune(request: Request, code: str, lang: LangQ = "vi",
+                generation: Generation = "legacy") -> Response:
+        """One commune: coverage layers per operator/technology, gaps, sites, links, stats."""
+        t = labels(lang)
+        u = ctx.commune(generation, code)
+        if u is None:
+            return not_found(request, lang, generation,
+                             t["not_found_commune"].format(code=code, generation=generation))
+        if u.geom is None:
+            return not_found(request, lang, generation, t["no_geometry"].format(code=code))
+        page = {"kind": "commune", "lang": lang, "generation": generation, "code": u.code,
+                "name": u.name, "parent_code": u.parent_code, "labels": t,
+                "status_colours": STATUS_COLOURS, "operator_colours": OPERATOR_COLOURS}
+        return templates.TemplateResponse(request, "commune.html", {
+            **_base(request, lang, generation), "unit": u, "page": page,
+            "province_name": province_name()})
+
+    return router
+
+
+def maps_routers(ctx: MapsContext) -> list[APIRouter]:
+    """The GeoJSON API and the pages over one context."""
+    return [make_geo_router(ctx), make_pages_router(ctx)]
+
+
+def attach_maps(service: Service) -> None:
+    """Serve the map pages and the GeoJSON API from the running service."""
+    cfg = service.settings.poller
+    coverage = None
+    try:
+        from maps.api import coverage_for
+        coverage = coverage_for(service)
+    except ImportError:  # the coverage engine is optional for the inventory maps
+        log.warning("coverage engine not available: maps without coverage layers")
+    ctx = MapsContext(service.store, service.live,
+                      stale_after_s=cfg.interval_s * cfg.stale_after_intervals, coverage=coverage)
+    service.routers.extend(maps_routers(ctx))
