@@ -76,7 +76,7 @@ class CoverageSettings(_Strict):
     default_power_dbm: float = 43.0
     min_range_m: float = Field(default=100.0, gt=0)
     max_range_m: float = Field(default=30_000.0, gt=0)
-    arc_step_deg: float = Field(default=5.0, gt=0, le=45)
+    arc_step_deg: float = Field(default=10.0, gt=0, le=45)  # equal-area arcs: no area bias
     fibre_drop_m: float = Field(default=500.0, gt=0)
     infill_spacing_m: float = Field(default=1500.0, gt=0)
     infill_top_n: int = Field(default=5, gt=0)

@@ -1,9 +1,14 @@
 """Sector footprints: apex + arc polygons (or circles for omni antennas) in UTM 48N metres.
 
-Azimuths are compass bearings (clockwise from north). The grid convergence of UTM 48N over
-the delta is a few hundredths of a degree and is ignored. Polygons are built with shapely 2's
-vectorised ``shapely.polygons`` from one coordinate array per group of equal vertex count, so
-100,000 sectors take a fraction of a second.
+Arcs are straight segments of at most ``step_deg``. The arc vertices sit at
+``r * sqrt(t / sin t)`` (``t`` = one segment's angle) rather than at ``r``, so each polygon has
+exactly the area of the true circular sector (an inscribed polygon would be ``t^2 / 6`` too
+small: 0.5 % at 10 degrees); the outline strays from the circle by about ``r * t^2 / 12``
+(7 m for a 3 km sector at 10 degrees). Fewer vertices make the overlays cheaper without
+biasing the covered area. Azimuths are compass bearings (clockwise from north); the grid
+convergence of UTM 48N over the delta is a few hundredths of a degree and is ignored.
+Polygons are built with shapely 2's vectorised ``shapely.polygons`` from one coordinate array
+per group of equal vertex count, so 100,000 sectors take a fraction of a second.
 """
 
 from __future__ import annotations
@@ -26,17 +31,26 @@ def arc_segments(beamwidth_deg: float, step_deg: float) -> int:
     return max(1, math.ceil(min(beamwidth_deg, OMNI_DEG) / step_deg))
 
 
+def equal_area_factor(beamwidth_deg: npt.ArrayLike, n: npt.ArrayLike) -> FloatArray:
+    """Radius scale making an ``n``-segment arc polygon as large as the circular sector."""
+    t = np.radians(np.minimum(np.asarray(beamwidth_deg, dtype=np.float64), OMNI_DEG)) \
+        / np.asarray(n, dtype=np.float64)
+    return np.asarray(np.sqrt(t / np.sin(t)), dtype=np.float64)
+
+
 def sector_area_m2(range_m: float, beamwidth_deg: float, step_deg: float) -> float:
     """Exact area of the polygon :func:`sector_polygons` builds (for checks and tests)."""
     n = arc_segments(beamwidth_deg, step_deg)
     theta = math.radians(min(beamwidth_deg, OMNI_DEG)) / n
-    return 0.5 * range_m**2 * n * math.sin(theta)
+    k = float(equal_area_factor(beamwidth_deg, n))
+    return 0.5 * (k * range_m) ** 2 * n * math.sin(theta)
 
 
 def _group(x: FloatArray, y: FloatArray, az: FloatArray, bw: FloatArray, r: FloatArray,
            n: int, omni: bool) -> GeomArray:
     """Polygons of sectors sharing the segment count ``n``."""
     t = np.linspace(0.0, 1.0, n + 1)
+    r = r * equal_area_factor(bw, n)
     if omni:
         ang = np.radians(360.0 * t[:-1])[None, :].repeat(len(x), axis=0)
     else:

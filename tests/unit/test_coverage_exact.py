@@ -40,9 +40,10 @@ def _square() -> shapely.Polygon:
     return shapely.box(X0, Y0, X0 + SIDE, Y0 + SIDE)
 
 
-def _run(sectors: Sectors, fibre: FibrePoints | None = None, drop: float = 500.0):  # type: ignore[no-untyped-def]
+def _run(sectors: Sectors, fibre: FibrePoints | None = None, drop: float = 500.0,  # type: ignore[no-untyped-def]
+         step: float = STEP):
     areas = make_areas(["X1"], ["Xã Thử Nghiệm"], "legacy", [to_wgs84(_square())])
-    cfg = CoverageSettings(arc_step_deg=STEP, fibre_drop_m=drop)
+    cfg = CoverageSettings(arc_step_deg=step, fibre_drop_m=drop)
     return compute_all(prepare(sectors, fibre or _no_fibre(), cfg), areas)["X1"]
 
 
@@ -72,18 +73,20 @@ def test_sector_pointing_away_covers_nothing() -> None:
     assert r.by_technology["4G"]["none_pct"] == 100.0
 
 
-def test_two_overlapping_operators() -> None:
-    # two 1 km discs, centres 1 km apart: lens = 2 r^2 acos(1/2) - 1/2 sqrt(3) r^2
+@pytest.mark.parametrize(("step", "tol_pct"), [(STEP, 0.005), (10.0, 0.05)])
+def test_two_overlapping_operators(step: float, tol_pct: float) -> None:
+    # two 1 km discs, centres 1 km apart: lens = 2 r^2 acos(1/2) - 1/2 sqrt(3) r^2;
+    # at the default 10 degree arcs the equal-area polygons stay within 0.05 points
     cx, cy = X0 + SIDE / 2, Y0 + SIDE / 2
     r = _run(_sectors([("Viettel", "4G", cx - 500, cy, 0, 360, 1000.0),
-                       ("VinaPhone", "4G", cx + 500, cy, 0, 360, 1000.0)]))
+                       ("VinaPhone", "4G", cx + 500, cy, 0, 360, 1000.0)]), step=step)
     lens = 2e6 * math.acos(0.5) - 0.5 * math.sqrt(3) * 1e6  # 1,228,370 m²
     disc = math.pi * 1e6
     any_pct, one_pct = 100 * (2 * disc - lens) / SIDE**2, 100 * (2 * disc - 2 * lens) / SIDE**2
     t = r.by_technology["4G"]
-    assert t["any_pct"] == pytest.approx(any_pct, abs=0.005)  # 31.593 %
-    assert t["one_pct"] == pytest.approx(one_pct, abs=0.005)  # 23.915 %
-    assert t["none_pct"] == pytest.approx(100 - any_pct, abs=0.005)
+    assert t["any_pct"] == pytest.approx(any_pct, abs=tol_pct)  # 31.593 %
+    assert t["one_pct"] == pytest.approx(one_pct, abs=tol_pct)  # 23.915 %
+    assert t["none_pct"] == pytest.approx(100 - any_pct, abs=tol_pct)
 
 
 def test_operator_covering_everything_short_circuit_is_exact() -> None:

@@ -21,8 +21,12 @@ def test_area_matches_polygon_formula(az: float, bw: float, r: float, step: floa
     assert poly.is_valid
     assert poly.area == pytest.approx(sector_area_m2(r, bw, step), rel=1e-9)
     true_sector = math.pi * r**2 * min(bw, 360.0) / 360.0
-    chord_error = math.radians(step) ** 2 / 6  # 1 - sin(t)/t: 0.13 % at 5 degree steps
-    assert poly.area == pytest.approx(true_sector, rel=chord_error)
+    assert poly.area == pytest.approx(true_sector, rel=1e-9)  # equal-area arcs
+    # arc vertices at r * sqrt(t / sin t), about r * (1 + t^2 / 12): 0.25 % at 10 degrees
+    t = math.radians(min(bw, 360.0) / math.ceil(min(bw, 360.0) / step))
+    far = max(math.dist((500_000.0, 1_100_000.0), c) for c in poly.exterior.coords)
+    assert far == pytest.approx(r * math.sqrt(t / math.sin(t)), rel=1e-9)
+    assert far < r * (1 + t**2 / 11)
 
 
 @pytest.mark.parametrize(("az", "dx", "dy"), [(0.0, 0, 1), (90.0, 1, 0), (180.0, 0, -1),
@@ -46,7 +50,7 @@ def test_mixed_groups_keep_input_order() -> None:
 def test_point_buffers() -> None:
     discs = point_buffers([0.0, 5000.0], [0.0, 0.0], 300.0)
     assert len(discs) == 2
-    assert discs[0].area == pytest.approx(math.pi * 300**2, rel=0.005)
+    assert discs[0].area == pytest.approx(math.pi * 300**2, rel=1e-9)
 
 
 @pytest.mark.parametrize("bad", [{"r": 0.0}, {"r": float("nan")}, {"bw": 0.0}])
