@@ -69,7 +69,16 @@ class GeoJson(BaseModel):
     features: list[dict[str, Any]]
 
 
+def _ready(svc: CoverageService) -> None:
+    """Compute on first use; a broken inventory is a 503 with the reason, not a crash."""
+    try:
+        svc.ensure()
+    except MapsError as exc:
+        raise HTTPException(503, f"coverage cannot be computed: {exc}") from exc
+
+
 def _tech(svc: CoverageService, technology: str | None) -> None:
+    _ready(svc)
     known = {t for r in svc.results("legacy")[:1] for t in r.by_technology}
     if technology is not None and known and technology not in known:
         raise HTTPException(404, f"no {technology} sectors in the inventory "
@@ -83,6 +92,7 @@ def coverage_router(svc: CoverageService) -> APIRouter:
     @r.get("/api/v1/communes/{code}/coverage", response_model=CommuneCoverageOut,
            responses={404: {"description": "no such commune"}})
     def commune_coverage(code: str, generation: Generation = "legacy") -> dict[str, Any]:
+        _ready(svc)
         out = svc.commune(code, generation)
         if out is None:
             raise HTTPException(404, f"no {generation} commune with code {code!r} "
@@ -91,6 +101,7 @@ def coverage_router(svc: CoverageService) -> APIRouter:
 
     @r.get("/api/v1/coverage/communes", response_model=list[CommuneCoverageOut])
     def all_communes(generation: Generation = "legacy") -> list[dict[str, Any]]:
+        _ready(svc)
         return svc.communes(generation)
 
     @r.get("/api/v1/coverage/layers", response_model=GeoJson,

@@ -127,3 +127,19 @@ def test_infill_ranks_positions_in_a_5g_gap(client: TestClient) -> None:
     assert rows[0]["closes_km2"] >= rows[1]["closes_km2"] >= rows[2]["closes_km2"] > 0
     assert rows[0]["nearest_fibre_m"] is not None
     assert client.get("/api/v1/coverage/infill", params={"commune": "nope"}).status_code == 404
+
+
+def test_unreadable_boundary_is_a_503_with_the_reason(tmp_path: Path) -> None:
+    from inventory.model import AdminUnit
+
+    store = open_store(f"sqlite:///{tmp_path / 'bad.sqlite'}")
+    with store.session() as s:
+        s.add(AdminUnit(generation="legacy", level="commune", code="1", name="Xã Hỏng",
+                        short_name="Hỏng", unit_type="Xã", name_folded="xa hong",
+                        boundary_wkt="POLYGON((105 10, 105.1 10"))
+    svc = CoverageService(store, load_settings(state_dir=tmp_path))
+    app = create_app(ApiContext(store=store, live=LiveState()), [coverage_router(svc)])
+    with TestClient(app) as c:
+        r = c.get("/api/v1/communes/1/coverage")
+    assert r.status_code == 503 and "unreadable commune boundary" in r.json()["detail"]
+    store.close()
