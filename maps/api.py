@@ -48,6 +48,7 @@ class CommuneCoverageOut(BaseModel):
     fibre_reach_pct: float
     computed_at: str
     inventory_version: str
+    boundary_derived: bool = False  # 2025 unit drawn from its legacy communes (approximate)
 
 
 class SuggestionOut(BaseModel):

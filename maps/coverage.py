@@ -77,6 +77,7 @@ class CoverageService:
         self._areas: dict[str, Areas] = {}
         self._fibre_xy: np.ndarray = np.empty((0, 2))
         self._layer_cache: dict[tuple[object, ...], dict[str, Any]] = {}
+        self._derived: set[str] = set()  # 2025 codes whose polygon comes from legacy parts
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self.last: RefreshStats | None = None
@@ -91,7 +92,8 @@ class CoverageService:
             prep = prepare(sectors, fibre, self.cfg)
             sector_dig, fibre_dig = sectors.row_digests(), fibre_digests(prep)
             cfg_dig = settings_digest(self.cfg)
-            areas = {"legacy": legacy, "2025": derive_2025(legacy, new_units).areas}
+            derived = derive_2025(legacy, new_units)
+            areas = {"legacy": legacy, "2025": derived.areas}
             recomputed, reused = {}, {}
             for gen in GENERATIONS:
                 previous = self._results.get(gen)
@@ -105,6 +107,7 @@ class CoverageService:
                 self._results[gen] = cached
                 recomputed[gen], reused[gen] = n, len(cached.entries) - n
             self._areas = areas
+            self._derived = derived.derived
             self._layer_cache.clear()
             self._fibre_xy = np.column_stack([fibre.x, fibre.y])
             self.last = RefreshStats(recomputed, reused, time.perf_counter() - t0,
@@ -141,13 +144,16 @@ class CoverageService:
         hit = c.entries.get(code)
         if hit is None:
             return None
-        return {**hit[1].stats(), "computed_at": c.computed_at, "inventory_version": c.version}
+        return self._out(hit[1], c)
+
+    def _out(self, r: CommuneCoverage, c: Cached) -> dict[str, Any]:
+        return {**r.stats(), "computed_at": c.computed_at, "inventory_version": c.version,
+                "boundary_derived": r.generation == "2025" and r.code in self._derived}
 
     def communes(self, generation: str = "legacy") -> list[dict[str, Any]]:
         """Statistics of every unit of one generation."""
         c = self._cached(generation)
-        return [{**r.stats(), "computed_at": c.computed_at, "inventory_version": c.version}
-                for _, r in c.entries.values()]
+        return [self._out(r, c) for _, r in c.entries.values()]
 
     def layers(self, code: str | None, technology: str | None = None,
                operator: str | None = None, generation: str = "legacy",

@@ -82,7 +82,7 @@ def test_2025_units_have_statistics(client: TestClient) -> None:
     assert len(rows) > 40
     one = client.get(f"/api/v1/communes/{rows[0]['code']}/coverage",
                      params={"generation": "2025"}).json()
-    assert one["generation"] == "2025"
+    assert one["generation"] == "2025" and one["boundary_derived"] is True
 
 
 @pytest.mark.parametrize(("url", "status"), [
