@@ -11,13 +11,14 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from maps.geo_api import STATUS_COLOURS, MapsContext, make_geo_router
 from maps.labels import Lang, labels
+from maps.svg import commune_svg as render_commune_svg
 
 if TYPE_CHECKING:
     from provnet.service import Service
@@ -68,6 +69,18 @@ def make_pages_router(ctx: MapsContext) -> APIRouter:
     def not_found(request: Request, lang: str, generation: str, reason: str) -> Response:
         return templates.TemplateResponse(request, "not_found.html", {
             **_base(request, lang, generation), "reason": reason}, status_code=404)
+
+    @router.get("/maps/communes/{code}.svg", responses={
+        200: {"content": {"image/svg+xml": {}}, "description": "the commune map as SVG"},
+        404: {"description": "unknown commune"}})
+    def commune_svg(code: str, lang: LangQ = "vi", generation: Generation = "legacy",
+                    technology: Annotated[str, Query(pattern=r"^[2-5]G$")] = "4G") -> Response:
+        """A static SVG of one commune for reports (coverage of one technology, gaps, BTS)."""
+        svg = render_commune_svg(ctx, code, generation, technology, lang, OPERATOR_COLOURS)
+        if svg is None:
+            raise HTTPException(404, labels(lang)["not_found_commune"].format(
+                code=code, generation=generation))
+        return Response(svg, media_type="image/svg+xml")
 
     @router.get("/maps/communes/{code}", response_class=HTMLResponse, responses=HTML_404)
     def commune(request: Request, code: str, lang: LangQ = "vi",

@@ -193,6 +193,7 @@ def test_province_page(driver: webdriver.Chrome, base_url: str) -> None:
 
 
 def test_commune_page(driver: webdriver.Chrome, base_url: str) -> None:
+    driver.set_window_size(1600, 1240)  # the panel's layer list fits without scrolling
     _load(driver, f"{base_url}/maps/communes/{COMMUNE}")
     assert driver.find_element(By.ID, "commune-name").text == "Xã Phú Thọ"
     control = driver.find_element(By.CSS_SELECTOR, ".leaflet-control-layers").text
@@ -212,7 +213,6 @@ def test_commune_page(driver: webdriver.Chrome, base_url: str) -> None:
          if "Nhà mạng" in p.text), None))
     assert "BTS" in popup.text and "Sector" in popup.text
     _assert_local(_requested_urls(driver), base_url)
-    driver.set_window_size(1600, 1240)  # the panel's layer list fits without scrolling
     shot = _shot(driver, "commune.png")
     _publish(shot)
 
@@ -221,3 +221,12 @@ def test_unknown_commune_is_a_404_page_with_reason(driver: webdriver.Chrome,
                                                    base_url: str) -> None:
     driver.get(f"{base_url}/maps/communes/99999")
     assert "Không có xã/phường/thị trấn mã 99999" in driver.find_element(By.ID, "reason").text
+
+
+def test_commune_svg_renders_in_chromium(driver: webdriver.Chrome, base_url: str) -> None:
+    driver.set_window_size(940, 800)
+    driver.get(f"{base_url}/maps/communes/{COMMUNE}.svg")
+    title = driver.find_element(By.CSS_SELECTOR, "svg > text#title")
+    assert title.text == "Xã Phú Thọ — Vùng phủ sóng 4G"
+    assert driver.find_elements(By.CSS_SELECTOR, "path.gap")
+    _shot(driver, "commune-svg.png")
