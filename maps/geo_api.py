@@ -169,7 +169,7 @@ def make_geo_router(ctx: MapsContext) -> APIRouter:
     router = APIRouter(prefix="/api/v1/geo", tags=["maps"])
     not_found: dict[int | str, dict[str, Any]] = {404: {"description": "unknown commune"}}
 
-    @router.get("/communes")
+    @router.get("/communes", responses=not_found)
     def communes(
         generation: Generation = "legacy",
         code: Annotated[str | None, Query(max_length=10, description="one commune, full detail")]
@@ -200,24 +200,27 @@ def make_geo_router(ctx: MapsContext) -> APIRouter:
 
     @router.get("/sites", responses=not_found)
     def sites(
-        commune: Annotated[str | None, Query(max_length=10, description="commune code")] = None,
+        commune: Annotated[str, Query(min_length=1, max_length=10, description="commune code")],
         kind: SiteKind | None = None, generation: Generation = "legacy",
     ) -> dict[str, Any]:
         """BTS (one feature per operator), fibre points and routers of one commune."""
-        if commune is None and kind != "router":
-            raise HTTPException(422, "commune is required unless kind=router "
-                                     "(BTS and fibre points are served per commune)")
-        ids: tuple[int, ...] = ()
-        if commune is not None:
-            u = ctx.commune(generation, commune)
-            if u is None:
-                raise _unknown_commune(generation, commune)
-            ids = u.legacy_ids or (-1,)
+        u = ctx.commune(generation, commune)
+        if u is None:
+            raise _unknown_commune(generation, commune)
         readers = {"bts": geo_data.bts_sites, "fibre_point": geo_data.fibre_sites,
                    "router": geo_data.router_sites}
         with ctx.store.session() as s:
-            recs = [x for k, read in readers.items() if kind in (None, k) for x in read(s, ids)]
+            recs = [x for k, read in readers.items() if kind in (None, k)
+                    for x in read(s, u.legacy_ids or (-1,))]
         return collection(site_feature(x) for x in recs)
+
+    @router.get("/routers")
+    def routers() -> dict[str, Any]:
+        """Every core, PoP, commune office and department site with its devices."""
+        def load() -> list[GeoJSON]:
+            with ctx.store.session() as s:
+                return [site_feature(x) for x in geo_data.router_sites(s, ())]
+        return collection(ctx.cached(("routers",), load))
 
     @router.get("/links", responses=not_found)
     def links(

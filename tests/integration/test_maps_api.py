@@ -73,6 +73,8 @@ def test_sites_of_a_commune(client: TestClient) -> None:
     assert all(b["sectors"] and b["technologies"] for b in bts)
     only = client.get("/api/v1/geo/sites", params={"commune": "30544", "kind": "fibre_point"})
     assert {f["properties"]["kind"] for f in only.json()["features"]} == {"fibre_point"}
+    routers = client.get("/api/v1/geo/routers").json()["features"]
+    assert len(routers) == 184 and all(f["properties"]["devices"] for f in routers)
 
 
 def test_links_with_status_colour(client: TestClient) -> None:
@@ -99,7 +101,7 @@ def test_link_colour(status: str, util: float | None, state: str) -> None:
 @pytest.mark.parametrize(
     ("url", "params", "code", "reason"),
     [
-        ("/api/v1/geo/sites", {}, 422, "commune is required"),
+        ("/api/v1/geo/sites", {}, 422, "commune"),
         ("/api/v1/geo/sites", {"commune": "99999"}, 404, "99999"),
         ("/api/v1/geo/links", {"commune": "99999"}, 404, "99999"),
         ("/api/v1/geo/communes", {"code": "99999"}, 404, "99999"),
@@ -156,3 +158,20 @@ def test_svg_of_a_2025_unit(client: TestClient) -> None:
                       params={"generation": "2025"}).json()["features"][0]["id"]
     r = client.get(f"/maps/communes/{code}.svg", params={"generation": "2025", "lang": "en"})
     assert r.status_code == 200 and "4G coverage" in r.text
+
+
+def test_attach_maps_plugs_into_the_service(tmp_path: Path) -> None:
+    from provnet.extensions import attach
+    from provnet.service import Service
+
+    store = open_store(f"sqlite:///{tmp_path / 'inv.sqlite'}")
+    seed_demo(store)
+    service = Service(load_settings(state_dir=tmp_path), store)
+    attach(service)
+    app = create_app(ApiContext(store=store, live=service.live), service.routers)
+    with TestClient(app) as c:
+        assert c.get("/maps/province").status_code == 200
+        assert c.get("/api/v1/geo/communes", params={"code": "30544"}).status_code == 200
+        r = c.get("/maps/communes/30544.svg")  # coverage from the service's own engine
+        assert r.status_code == 200 and 'class="coverage"' in r.text
+    store.close()

@@ -133,7 +133,7 @@
       gen === "legacy" ? getJSON("/api/v1/geo/boundaries?" + q({ level: "district" })) : null,
       getJSON("/api/v1/geo/boundaries?" + q({ level: "province" })),
       getJSON("/api/v1/geo/links"),
-      getJSON("/api/v1/geo/sites?kind=router"),
+      getJSON("/api/v1/geo/routers"),
       getJSON("/api/v1/coverage/communes?" + q({ generation: gen }), true),
     ]);
     const byCode = {};

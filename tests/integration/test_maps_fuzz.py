@@ -1,0 +1,44 @@
+"""Fuzz the map routes (GeoJSON API, pages, SVG) from their OpenAPI document: never a 5xx."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+schemathesis = pytest.importorskip("schemathesis")
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from api.app import create_app  # noqa: E402
+from api.context import ApiContext  # noqa: E402
+from config.settings import load_settings  # noqa: E402
+from inventory.store import open_store  # noqa: E402
+from maps.coverage import CoverageService  # noqa: E402
+from maps.geo_api import MapsContext  # noqa: E402
+from maps.pages import maps_routers  # noqa: E402
+from pollers.live import LiveState  # noqa: E402
+from provnet.demo.seed import seed_demo  # noqa: E402
+
+pytestmark = pytest.mark.integration
+
+
+def _app() -> object:
+    d = Path(tempfile.mkdtemp(prefix="provnet-maps-fuzz-"))
+    store = open_store(f"sqlite:///{d / 'inventory.sqlite'}")
+    seed_demo(store)
+    live = LiveState()
+    svc = CoverageService(store, load_settings(state_dir=d), persist=False)
+    return create_app(ApiContext(store=store, live=live),
+                      maps_routers(MapsContext(store, live, coverage=svc)))
+
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", _app()).include(
+    path_regex=r"^/(api/v1/geo|maps)/")
+
+
+@schema.parametrize()
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+def test_maps_routes_never_5xx(case: object) -> None:
+    case.call_and_validate()  # type: ignore[attr-defined]
