@@ -17,6 +17,7 @@ import numpy as np
 
 from config.settings import Settings
 from inventory.store import Store
+from maps.aggregate import refresh_2025
 from maps.cache import (
     Cached,
     CoverageCache,
@@ -90,7 +91,7 @@ class CoverageService:
                 sectors, fibre = load_sectors(s), load_fibre(s)
                 legacy, new_units = load_legacy_areas(s), load_new_units(s)
             prep = prepare(sectors, fibre, self.cfg)
-            sector_dig, fibre_dig = sectors.row_digests(), fibre_digests(prep)
+            sector_dig, fibre_dig = prep.sectors.row_digests(), fibre_digests(prep)
             cfg_dig = settings_digest(self.cfg)
             derived = derive_2025(legacy, new_units)
             areas = {"legacy": legacy, "2025": derived.areas}
@@ -99,8 +100,13 @@ class CoverageService:
                 previous = self._results.get(gen)
                 if previous is None and self.cache is not None:
                     previous = self.cache.load(gen)
-                cached, n = refresh_generation(prep, areas[gen], sector_dig, fibre_dig, cfg_dig,
-                                               previous, force, self.cfg.workers)
+                if gen == "legacy":
+                    cached, n = refresh_generation(prep, legacy, sector_dig, fibre_dig, cfg_dig,
+                                                   previous, force, self.cfg.workers)
+                else:
+                    cached, n = refresh_2025(prep, derived, self._results["legacy"], sector_dig,
+                                             fibre_dig, cfg_dig, previous, force,
+                                             self.cfg.workers)
                 if self.cache is not None and (n or previous is None
                                                or previous.version != cached.version):
                     self.cache.save(gen, cached)

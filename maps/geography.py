@@ -26,12 +26,24 @@ from maps.errors import MapsError
 
 
 @dataclass(frozen=True)
+class UnitParts:
+    """What a 2025 unit is made of: legacy communes taken whole, and polygons (UTM) to compute
+    directly (pieces of split communes, or the unit's own boundary)."""
+
+    code: str
+    name: str
+    whole: list[str]
+    pieces: list[Geometry]
+
+
+@dataclass(frozen=True)
 class DerivedUnits:
     """2025 areas plus which of them were derived and which have no land in this inventory."""
 
     areas: Areas
     derived: set[str]
     without_geometry: list[str]
+    parts: list[UnitParts]  # aligned with ``areas.codes``
 
 
 def _centre_utm(unit: NewUnit) -> tuple[float, float] | None:
@@ -80,24 +92,27 @@ def derive_2025(legacy: Areas, units: list[NewUnit]) -> DerivedUnits:
                                             default_of[old]).items():
                 pieces[code].append(piece)
     codes, names, geoms, derived, missing = [], [], [], set(), []
+    composition: list[UnitParts] = []
     for u in units:
         if u.boundary_wkt:
             try:
                 geom = to_utm(shapely.from_wkt(u.boundary_wkt))
             except shapely.errors.GEOSException as exc:
                 raise MapsError(f"unreadable boundary of 2025 unit {u.code}: {exc}") from exc
+            composition.append(UnitParts(u.code, u.name, [], [geom]))
         else:
-            parts = [legacy.geoms[legacy_idx[old]] for old, whole, _ in u.parts
-                     if whole and old in legacy_idx] + pieces.get(u.code, [])
-            if not parts:
+            whole_codes = [old for old, is_whole, _ in u.parts if is_whole and old in legacy_idx]
+            split = pieces.get(u.code, [])
+            if not whole_codes and not split:
                 missing.append(u.code)
                 continue
-            geom = shapely.union_all(parts)
+            geom = shapely.union_all([legacy.geoms[legacy_idx[c]] for c in whole_codes] + split)
             derived.add(u.code)
+            composition.append(UnitParts(u.code, u.name, whole_codes, split))
         codes.append(u.code)
         names.append(u.name)
         geoms.append(geom)
-    return DerivedUnits(_areas_from_utm(codes, names, geoms), derived, missing)
+    return DerivedUnits(_areas_from_utm(codes, names, geoms), derived, missing, composition)
 
 
 def _areas_from_utm(codes: list[str], names: list[str], geoms: list[Geometry]) -> Areas:
