@@ -71,6 +71,7 @@ lint: deps-test
 bench: deps-test
 	$(PY) bench/poll_demo.py
 	$(PY) bench/poll_snmpd.py
+	$(PY) bench/coverage.py
 
 clean:
 	rm -rf .stamp-* build *.egg-info $(WEB)/node_modules $(WEB)/static/vendor
