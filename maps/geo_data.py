@@ -1,8 +1,8 @@
 """Inventory reads for the map pages: unit geometries (both generations), sites, link ends.
 
 Reads return plain records; nothing ORM leaves this module. 2025 units carry no boundary in
-the demo inventory: their polygon is the union of the legacy communes whose default mapping
-points to them (marked ``derived``).
+the demo inventory: their polygon is derived from the legacy communes by
+:func:`maps.geography.derive_2025`, as for the coverage statistics (marked ``derived``).
 """
 
 from __future__ import annotations
@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import shapely
 from shapely import wkt
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from inventory import model
+from maps.coverage_data import load_legacy_areas, load_new_units
+from maps.crs import geodesic_area_km2, to_wgs84
+from maps.geography import derive_2025
 
 ROUTER_KINDS = ("core", "pop", "commune_office", "department")
 
@@ -65,36 +67,30 @@ def units(s: Session, generation: str, level: str) -> list[UnitGeo]:
     rows = s.execute(select(u, p).outerjoin(p, u.parent_id == p.id)
                      .where(u.generation == generation, u.level == level).order_by(u.code)).all()
     legacy_of: dict[int, list[int]] = defaultdict(list)
-    default_of: dict[int, list[int]] = defaultdict(list)
+    derived_geom: dict[str, BaseGeometry] = {}
     if generation == "2025":
         for m in s.scalars(select(model.AdminUnitMapping)):
             legacy_of[m.new_unit_id].append(m.old_unit_id)
-            if m.is_default:
-                default_of[m.new_unit_id].append(m.old_unit_id)
-    legacy_geom: dict[int, BaseGeometry | None] = {}
-    if default_of:
-        wanted = {i for v in default_of.values() for i in v}
-        legacy_geom = {x.id: _geom(x.boundary_wkt) for x in
-                       s.scalars(select(u).where(u.id.in_(wanted)))}
+        # the same derived polygons as the coverage statistics (split communes divided)
+        if level == "commune":
+            d = derive_2025(load_legacy_areas(s), load_new_units(s))
+            derived_geom = {c: to_wgs84(g) for c, g in zip(d.areas.codes, d.areas.geoms,
+                                                           strict=True) if c in d.derived}
     code_of = {i: c for i, c in s.execute(select(u.id, u.code).where(u.generation == "legacy"))}
     out = []
     for unit, parent in rows:
         geom, derived = _geom(unit.boundary_wkt), False
-        if geom is None and default_of.get(unit.id):
-            parts = [g for g in (legacy_geom.get(i) for i in default_of[unit.id]) if g is not None]
-            geom, derived = (shapely.union_all(parts), True) if parts else (None, False)
+        area = unit.area_km2
+        if geom is None and unit.code in derived_geom:
+            geom, derived = derived_geom[unit.code], True
+            area = geodesic_area_km2(geom)  # the polygon drawn, not the published figure
         ids = tuple(legacy_of.get(unit.id, ())) if generation == "2025" else (unit.id,)
         out.append(UnitGeo(unit.code, unit.name, unit.short_name, unit.unit_type, unit.level,
                            unit.generation, parent.code if parent else None,
-                           parent.name if parent else None, unit.area_km2,
+                           parent.name if parent else None, area,
                            unit.boundary_synthetic or derived, derived, geom, ids,
                            tuple(code_of[i] for i in ids if i in code_of)))
     return out
-
-
-def unit(s: Session, generation: str, code: str) -> UnitGeo | None:
-    """One commune-level unit by code, or None."""
-    return next((x for x in units(s, generation, "commune") if x.code == code), None)
 
 
 def _sites(s: Session, legacy_ids: tuple[int, ...], kinds: tuple[str, ...]) -> list[model.Site]:

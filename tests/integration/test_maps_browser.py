@@ -224,9 +224,9 @@ def test_unknown_commune_is_a_404_page_with_reason(driver: webdriver.Chrome,
 
 
 def test_commune_svg_renders_in_chromium(driver: webdriver.Chrome, base_url: str) -> None:
-    driver.set_window_size(940, 800)
+    driver.set_window_size(960, 900)
     driver.get(f"{base_url}/maps/communes/{COMMUNE}.svg")
     title = driver.find_element(By.CSS_SELECTOR, "svg > text#title")
     assert title.text == "Xã Phú Thọ — Vùng phủ sóng 4G"
     assert driver.find_elements(By.CSS_SELECTOR, "path.gap")
-    _shot(driver, "commune-svg.png")
+    _publish(_shot(driver, "commune-svg.png"))

@@ -181,6 +181,14 @@
       document.getElementById("worst").innerHTML = rows.length ? rows.map(([p, v]) =>
         '<li><a href="/maps/communes/' + encodeURIComponent(p.code) + "?" + q({ lang: page.lang, generation: gen }) + '">' +
         esc(p.name) + '</a> <span class="v">' + pct(v) + "</span></li>").join("") : '<li class="muted">' + esc(T.no_coverage) + "</li>";
+      const vals = communes.features.map((f) => metricValue(byCode[f.properties.code], metric)).filter((v) => v != null);
+      const mean = vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : null;
+      const count = (st) => links.features.filter((f) => f.properties.state === st).length;
+      document.getElementById("summary").innerHTML =
+        '<div class="kpi"><b>' + num(communes.features.length) + "</b><span>" + esc(T.communes) + "</span></div>" +
+        '<div class="kpi"><b>' + pct(mean) + "</b><span>" + esc(T.mean) + "</span></div>" +
+        '<div class="kpi"><b style="color:' + ST.up + '">' + num(count("up") + count("busy")) + "</b><span>" + esc(T.links) + " · " + esc(T.state_up) + "</span></div>" +
+        '<div class="kpi"><b style="color:' + ST.down + '">' + num(count("down")) + "</b><span>" + esc(T.links) + " · " + esc(T.state_down) + "</span></div>";
       const url = new URL(window.location.href);
       url.searchParams.set("metric", metric);
       window.history.replaceState(null, "", url);
