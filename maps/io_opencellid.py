@@ -13,7 +13,7 @@ transaction, so re-importing a newer dump is idempotent.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,11 +51,7 @@ class Cell:
     lat: float
     range_m: int
     samples: int
-
-    @property
-    def operator(self) -> str:
-        """Operator name from the MNC."""
-        return OPERATORS.get(self.net, f"452-{self.net:02d}")
+    operator: str  # from the MNC; unknown MNCs read as "452-NN"
 
 
 @dataclass(frozen=True)
@@ -85,7 +81,8 @@ def _float(source: str, line: int, name: str, text: str, lo: float, hi: float) -
     return v
 
 
-def parse_row(source: str, line: int, row: list[str]) -> Cell | None:
+def parse_row(source: str, line: int, row: list[str],
+              operators: Mapping[int, str] = OPERATORS) -> Cell | None:
     """One CSV row -> Cell (None for another country); raises naming the line."""
     if len(row) != len(COLUMNS):
         raise ImportFormatError(source, f"line {line}",
@@ -104,17 +101,18 @@ def parse_row(source: str, line: int, row: list[str]) -> Cell | None:
     if mcc != VIETNAM_MCC:
         return None
     return Cell(line, radio, vals["net"], vals["area"], vals["cell"], lon, lat, vals["range"],
-                vals["samples"])
+                vals["samples"], operators.get(vals["net"], f"452-{vals['net']:02d}"))
 
 
-def parse_opencellid(lines: Iterable[str], source: str = "opencellid.csv") -> Parsed:
+def parse_opencellid(lines: Iterable[str], source: str = "opencellid.csv",
+                     operators: Mapping[int, str] = OPERATORS) -> Parsed:
     """Parse a whole file; any malformed row aborts with its line number."""
     cells: list[Cell] = []
     skipped = 0
     for n, row in enumerate(csv.reader(lines), start=1):
         if not row or (n == 1 and row[0].strip().lower() == "radio"):
             continue
-        cell = parse_row(source, n, row)
+        cell = parse_row(source, n, row, operators)
         if cell is None:
             skipped += 1
         else:

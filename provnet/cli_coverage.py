@@ -16,7 +16,7 @@ from maps.coverage import CoverageService
 from maps.errors import MapsError
 from maps.io_export import to_kml
 from maps.io_geojson import parse_boundaries, write_boundaries
-from maps.io_opencellid import parse_opencellid, write_cells
+from maps.io_opencellid import OPERATORS, parse_opencellid, write_cells
 
 coverage_app = typer.Typer(no_args_is_help=True,
                            help="Coverage per commune: 4G/5G by operator, gaps, fibre reach")
@@ -96,11 +96,20 @@ def export(output: Annotated[Path, typer.Argument(help=".geojson or .kml file to
 
 @coverage_app.command("import-opencellid")
 def import_opencellid(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+                      mnc: Annotated[list[str] | None, typer.Option(
+                          help="override an MNC's operator, e.g. --mnc 8=iTel (repeatable)")]
+                      = None,
                       config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Import OpenCelliD cells of MCC 452 as BTS (replaces earlier OpenCelliD imports)."""
+    operators = dict(OPERATORS)
+    for item in mnc or []:
+        code, _, name = item.partition("=")
+        if not code.strip().isdigit() or not name.strip():
+            raise typer.BadParameter(f"--mnc wants NN=NAME, got {item!r}")
+        operators[int(code)] = name.strip()
     try:
         with path.open(encoding="utf-8", newline="") as fh:
-            parsed = parse_opencellid(fh, path.name)
+            parsed = parse_opencellid(fh, path.name, operators)
     except (MapsError, OSError, UnicodeDecodeError) as exc:
         raise _fail(exc) from exc
     _, store = _open(config, state_dir)

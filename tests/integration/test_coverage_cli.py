@@ -53,9 +53,13 @@ def test_bad_opencellid_file_names_the_line_and_imports_nothing(state: Path) -> 
     p = _run("coverage", "import-opencellid", str(bad), "--state-dir", str(state), ok=False)
     assert p.returncode == 2 and "452.csv: line 2: lat is not a number" in p.stderr
     good = state / "452ok.csv"
-    good.write_text("LTE,452,4,1,2,0,105.43,10.38,900,3,1,1,1,0\n", encoding="utf-8")
-    out = _run("coverage", "import-opencellid", str(good), "--state-dir", str(state)).stdout
+    good.write_text("LTE,452,8,1,2,0,105.43,10.38,900,3,1,1,1,0\n", encoding="utf-8")
+    out = _run("coverage", "import-opencellid", str(good), "--mnc", "8=iTel", "--state-dir",
+               str(state)).stdout
     assert "1 cells -> 1 sites, 1 BTS" in out
+    p = _run("coverage", "import-opencellid", str(good), "--mnc", "eight", "--state-dir",
+             str(state), ok=False)
+    assert p.returncode == 2 and "--mnc wants NN=NAME" in p.stderr
 
 
 def test_bad_boundaries_name_the_feature(state: Path) -> None:

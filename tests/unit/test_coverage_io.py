@@ -44,6 +44,8 @@ def test_parse_good_file_with_header() -> None:
     assert p.skipped_other_mcc == 1
     assert [c.operator for c in p.cells] == ["Viettel", "MobiFone", "VinaPhone", "I-Telecom"]
     assert p.cells[0].line == 2 and p.cells[0].range_m == 1200
+    other = parse_opencellid(GOOD, operators={8: "iTel", 4: "Viettel"}).cells
+    assert [c.operator for c in other] == ["Viettel", "452-01", "452-02", "iTel"]
 
 
 @pytest.mark.parametrize(("row", "reason"), [
