@@ -117,6 +117,14 @@ def candidates(prep: Prepared, areas: Areas) -> tuple[list[IntArray], list[IntAr
             split(prep.fibre_tree.query(areas.geoms, predicate="intersects")))
 
 
+def polygonal(g: Geometry) -> Geometry:
+    """Drop the lines/points an overlay can leave where polygons only touch."""
+    if g.geom_type != "GeometryCollection":
+        return g
+    polys = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(polys) if polys else EMPTY
+
+
 def _pct(part: float, whole: float) -> float:
     return round(100.0 * part / whole, 3) if whole > 0 else 0.0
 
@@ -143,7 +151,7 @@ def _tech_stats(geom: Geometry, whole: float, covs: list[Geometry]
     for i in range(len(covs)):
         others = covs[:i] + covs[i + 1:]
         one += any_area - (float(shapely.union_all(others).area) if others else 0.0)
-    return shapely.difference(geom, any_cov), any_area, max(0.0, one)
+    return polygonal(shapely.difference(geom, any_cov)), any_area, max(0.0, one)
 
 
 def compute_area(prep: Prepared, geom: Geometry, code: str, name: str, generation: str,
@@ -156,7 +164,7 @@ def compute_area(prep: Prepared, geom: Geometry, code: str, name: str, generatio
         groups[(str(prep.sectors.operator[i]), str(prep.sectors.technology[i]))].append(i)
     coverage: dict[tuple[str, str], Geometry] = {}
     for key, idx in groups.items():
-        cov = shapely.intersection(shapely.union_all(prep.footprints[idx]), geom)
+        cov = polygonal(shapely.intersection(shapely.union_all(prep.footprints[idx]), geom))
         if cov.area >= whole * (1 - 1e-9):
             coverage[key] = geom  # covers the whole unit: keep the exact boundary
         elif not cov.is_empty:
@@ -171,7 +179,7 @@ def compute_area(prep: Prepared, geom: Geometry, code: str, name: str, generatio
         any_pct = _pct(any_area, whole)
         by_technology[t] = {"any_pct": any_pct, "one_pct": _pct(one_area, whole),
                             "none_pct": round(max(0.0, 100.0 - any_pct), 3)}
-    reach = (shapely.intersection(shapely.union_all(prep.discs[fibre_idx]), geom)
+    reach = (polygonal(shapely.intersection(shapely.union_all(prep.discs[fibre_idx]), geom))
              if len(fibre_idx) else EMPTY)
     return CommuneCoverage(code, name, generation, area_km2, by_operator, by_technology,
                            _pct(float(reach.area), whole), coverage, gaps, reach)

@@ -129,3 +129,11 @@ def test_unusable_sector_is_left_out_not_fatal() -> None:
     r = _run(s)
     assert "Viettel" not in r.by_operator  # its only sector was left out
     assert r.by_operator["VinaPhone"]["4G"] == pytest.approx(19.635, abs=0.002)
+
+
+def test_sector_touching_the_commune_leaves_no_stray_lines() -> None:
+    # a sector whose arc only touches the square's west edge from outside
+    r = _run(_sectors([("MobiFone", "4G", X0 - 1000.0, Y0 + SIDE / 2, 90.0, 360.0, 1000.0)]))
+    assert r.by_operator["MobiFone"]["4G"] == pytest.approx(0.0, abs=0.001)
+    for g in [*r.coverage.values(), *r.gaps.values()]:
+        assert g.geom_type in ("Polygon", "MultiPolygon")
