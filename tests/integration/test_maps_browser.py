@@ -200,6 +200,8 @@ def test_commune_page(driver: webdriver.Chrome, base_url: str) -> None:
     for op in ("Viettel", "VinaPhone", "MobiFone"):
         assert f"Trạm BTS {op}" in control and f"{op} · 4G" in control
     assert "Vùng lõm 4G (gạch chéo)" in control
+    assert "Đề xuất vị trí BTS mới (4G)" in control  # infill from the coverage engine
+    assert driver.find_elements(By.CSS_SELECTOR, ".infill-pin")
     hatched = driver.find_elements(By.CSS_SELECTOR, "path.gap-path")
     assert hatched and hatched[0].get_attribute("fill") == "url(#hatch-gap)"
     assert driver.find_elements(By.CSS_SELECTOR, "pattern#hatch-gap")

@@ -335,6 +335,21 @@
       onEachFeature: (f, layer) => layer.bindPopup(officePopup(f.properties)),
     }).addTo(map);
     overlays['<span class="sw" style="background:' + ST.up + '"></span>' + esc(T.links)] = linkLayer(links).addTo(map);
+    if (defaultTech) {
+      const infill = await getJSON("/api/v1/coverage/infill?" + q({ commune: code, technology: defaultTech, generation: gen }), true);
+      if (infill && infill.length) {
+        const group = L.layerGroup(infill.map((x) => {
+          const ring = L.circle([x.lat, x.lon], { radius: x.range_m, color: "#d35400", weight: 1.5, dashArray: "5 5", fill: false, interactive: false });
+          const pin = L.marker([x.lat, x.lon], { icon: L.divIcon({ className: "infill-pin", html: String(x.rank), iconSize: [22, 22] }) })
+            .bindPopup('<div class="popup"><h3>' + esc(fmt(T.layer_infill, { tech: defaultTech })) + " #" + x.rank + "</h3><table>" +
+              "<tr><th>" + esc(T.closes) + "</th><td>" + num(x.closes_km2, 2) + " km² (" + pct(x.closes_pct_of_gap) + ")</td></tr>" +
+              "<tr><th>" + esc(T.range) + "</th><td>" + num(x.range_m) + " m</td></tr>" +
+              "<tr><th>" + esc(T.nearest_fibre) + "</th><td>" + (x.nearest_fibre_m == null ? "–" : num(x.nearest_fibre_m) + " m") + "</td></tr></table></div>");
+          return L.layerGroup([ring, pin]);
+        })).addTo(map);
+        overlays['<span class="sw" style="background:#d35400;border-radius:50%"></span>' + esc(fmt(T.layer_infill, { tech: defaultTech }))] = group;
+      }
+    }
     const control = L.control.layers(null, overlays, { collapsed: false, sortLayers: false }).addTo(map);
     // the layer list lives in the side panel: the map keeps its full width
     document.getElementById("layers").appendChild(control.getContainer());
