@@ -212,6 +212,10 @@ def make_geo_router(ctx: MapsContext) -> APIRouter:
         with ctx.store.session() as s:
             recs = [x for k, read in readers.items() if kind in (None, k)
                     for x in read(s, u.legacy_ids or (-1,))]
+        if u.derived and u.geom is not None and recs:
+            # a split legacy commune's sites belong to the 2025 unit holding their position
+            inside = shapely.contains_xy(u.geom, [x.lon for x in recs], [x.lat for x in recs])
+            recs = [x for x, ok in zip(recs, inside.tolist(), strict=True) if ok]
         return collection(site_feature(x) for x in recs)
 
     @router.get("/routers")
@@ -230,12 +234,16 @@ def make_geo_router(ctx: MapsContext) -> APIRouter:
         generation: Generation = "legacy",
     ) -> dict[str, Any]:
         """Links (downstream end in the commune, or all) with live state and display colour."""
-        codes: tuple[str, ...] | None = None
+        u: UnitGeo | None = None
         if commune is not None:
             u = ctx.commune(generation, commune)
             if u is None:
                 raise _unknown_commune(generation, commune)
-            codes = u.legacy_codes
-        return collection(link_features(ctx, codes, district), colours=STATUS_COLOURS)
+        feats = link_features(ctx, u.legacy_codes if u else None, district)
+        if u is not None and u.derived and u.geom is not None and feats:
+            ends = [f["geometry"]["coordinates"][1] for f in feats]  # the A (downstream) end
+            inside = shapely.contains_xy(u.geom, [e[0] for e in ends], [e[1] for e in ends])
+            feats = [f for f, ok in zip(feats, inside.tolist(), strict=True) if ok]
+        return collection(feats, colours=STATUS_COLOURS)
 
     return router

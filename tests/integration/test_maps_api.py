@@ -175,3 +175,20 @@ def test_attach_maps_plugs_into_the_service(tmp_path: Path) -> None:
         r = c.get("/maps/communes/30544.svg")  # coverage from the service's own engine
         assert r.status_code == 200 and 'class="coverage"' in r.text
     store.close()
+
+
+def test_2025_sites_are_those_inside_the_unit(client: TestClient) -> None:
+    import shapely
+    from shapely.geometry import shape
+
+    units = client.get("/api/v1/geo/communes", params={"generation": "2025"}).json()["features"]
+    total = 0
+    for f in units:
+        poly = shape(f["geometry"])
+        feats = client.get("/api/v1/geo/sites", params={
+            "commune": f["id"], "generation": "2025", "kind": "bts"}).json()["features"]
+        total += len(feats)
+        pts = [x["geometry"]["coordinates"] for x in feats]
+        # simplified outline vs exact filter: allow ~50 m at the edges
+        assert all(poly.buffer(5e-4).contains(shapely.Point(p)) for p in pts)
+    assert total > 0
