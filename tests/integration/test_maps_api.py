@@ -15,7 +15,7 @@ from config.settings import load_settings
 from inventory.store import open_store
 from maps.api import coverage_router
 from maps.coverage import CoverageService
-from maps.geo_api import MapsContext, link_colour
+from maps.geo_api import MapsContext
 from maps.pages import maps_routers
 from pollers.live import LiveState
 from provnet.demo.seed import seed_demo
@@ -87,15 +87,6 @@ def test_links_with_status_colour(client: TestClient) -> None:
     assert f["properties"]["colour"] == body["colours"]["unknown"]
     one = client.get("/api/v1/geo/links", params={"commune": "30544"}).json()["features"]
     assert one and all(x["properties"]["commune_code"] == "30544" for x in one)
-
-
-@pytest.mark.parametrize(
-    ("status", "util", "state"),
-    [("up", 10.0, "up"), ("up", None, "up"), ("up", 80.0, "busy"), ("down", 95.0, "down"),
-     ("unknown", None, "unknown"), ("weird", None, "unknown")],
-)
-def test_link_colour(status: str, util: float | None, state: str) -> None:
-    assert link_colour(status, util)[0] == state
 
 
 @pytest.mark.parametrize(
