@@ -76,10 +76,13 @@ def make_pages_router(ctx: MapsContext) -> APIRouter:
     def commune_svg(code: str, lang: LangQ = "vi", generation: Generation = "legacy",
                     technology: Annotated[str, Query(pattern=r"^[2-5]G$")] = "4G") -> Response:
         """A static SVG of one commune for reports (coverage of one technology, gaps, BTS)."""
+        t = labels(lang)
+        if ctx.commune(generation, code) is None:
+            raise HTTPException(404, t["not_found_commune"].format(code=code,
+                                                                   generation=generation))
         svg = render_commune_svg(ctx, code, generation, technology, lang, OPERATOR_COLOURS)
         if svg is None:
-            raise HTTPException(404, labels(lang)["not_found_commune"].format(
-                code=code, generation=generation))
+            raise HTTPException(404, t["no_geometry"].format(code=code))
         return Response(svg, media_type="image/svg+xml")
 
     @router.get("/maps/communes/{code}", response_class=HTMLResponse, responses=HTML_404)

@@ -183,3 +183,14 @@ def test_2025_sites_are_those_inside_the_unit(client: TestClient) -> None:
         # simplified outline vs exact filter: allow ~50 m at the edges
         assert all(poly.buffer(5e-4).contains(shapely.Point(p)) for p in pts)
     assert total > 0
+
+
+def test_2025_unit_without_boundary_is_404_with_reason(client: TestClient) -> None:
+    every = client.get("/api/v1/communes", params={"generation": "2025", "limit": 1000}).json()
+    drawn = {f["id"] for f in client.get("/api/v1/geo/communes",
+                                         params={"generation": "2025"}).json()["features"]}
+    code = next(c["code"] for c in every["items"] if c["code"] not in drawn)
+    r = client.get(f"/maps/communes/{code}", params={"generation": "2025"})
+    assert r.status_code == 404 and f"Đơn vị {code} không có ranh giới" in r.text
+    svg = client.get(f"/maps/communes/{code}.svg", params={"generation": "2025", "lang": "en"})
+    assert svg.status_code == 404 and "has no boundary" in svg.json()["detail"]
