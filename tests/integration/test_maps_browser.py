@@ -130,6 +130,9 @@ def _load(driver: webdriver.Chrome, url: str) -> None:
         pytest.fail(f"page never got ready: {driver.get_log('browser')}")
     body = driver.find_element(By.TAG_NAME, "body")
     assert body.get_attribute("data-ready") == "1", body.get_attribute("data-error")
+    kb = driver.execute_script("return Math.round(performance.getEntriesByType('resource')"
+                               ".reduce((a, e) => a + e.transferSize, 0) / 1024)")
+    print(f"{url}: drawn {body.get_attribute('data-ready-ms')} ms after navigation, {kb} KiB")
 
 
 def _requested_urls(driver: webdriver.Chrome) -> list[str]:

@@ -204,6 +204,7 @@
     L.control.layers(null, overlays, { collapsed: false }).addTo(map);
     map.fitBounds(communeLayer.getBounds(), { padding: [10, 10] });
     map.attributionControl.addAttribution(esc(T.synthetic));
+    document.body.dataset.readyMs = String(Math.round(performance.now()));
     document.body.dataset.ready = "1";
   }
 
@@ -355,6 +356,7 @@
     document.getElementById("layers").appendChild(control.getContainer());
     map.attributionControl.addAttribution(esc(T.synthetic));
     statsPanel(stats, sites);
+    document.body.dataset.readyMs = String(Math.round(performance.now()));
     document.body.dataset.ready = "1";
   }
 
