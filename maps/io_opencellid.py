@@ -28,8 +28,8 @@ from maps.errors import ImportFormatError
 COLUMNS = ("radio", "mcc", "net", "area", "cell", "unit", "lon", "lat", "range", "samples",
            "changeable", "created", "updated", "averageSignal")
 VIETNAM_MCC = 452
-# MNC -> operator (ITU-T E.212 list for 452). 08 is listed as Indochina Telecom (I-Telecom,
-# iTel) in current tables and as EVNTelecom's 3G code in older ones: override if needed.
+# MNC -> operator for 452. 08 = Indochina Telecom (I-Telecom/iTel) follows a public PLMN table
+# and is NOT confirmed against the ITU E.212 list: override with ``--mnc 8=NAME`` if needed.
 OPERATORS = {1: "MobiFone", 2: "VinaPhone", 4: "Viettel", 5: "Vietnamobile", 7: "Gmobile",
              8: "I-Telecom"}
 RADIO = {"GSM": ("2G", 900), "UMTS": ("3G", 2100), "CDMA": ("3G", 850), "LTE": ("4G", 1800),
