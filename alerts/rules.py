@@ -150,7 +150,7 @@ class RuleSet:
                 raise RulesError(f"{self.source}: overrides.{i}.rules: unknown rule(s) "
                                  f"{', '.join(unknown)}")
             for r in self.rules:
-                if o.applies(r.name, o.match):
+                if o.applies(r.name, {str(k): v for k, v in o.match.items()}):
                     self._apply(r, o, f"overrides.{i}.set")
         self.by_metric: dict[str, list[Rule]] = {}
         for r in self.rules:
