@@ -14,7 +14,7 @@ down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-S, F, I, B, T, J = sa.String, sa.Float, sa.Integer, sa.Boolean, sa.Text, sa.JSON
+S, F, Int, B, T, J = sa.String, sa.Float, sa.Integer, sa.Boolean, sa.Text, sa.JSON
 
 
 def _matchers() -> list[sa.Column]:
@@ -25,7 +25,7 @@ def _matchers() -> list[sa.Column]:
 def upgrade() -> None:
     op.create_table(
         "alert_incident",
-        sa.Column("id", I(), primary_key=True),
+        sa.Column("id", Int(), primary_key=True),
         sa.Column("group_key", S(200), nullable=False, index=True),
         sa.Column("title", S(300), nullable=False),
         sa.Column("root_cause", S(300), nullable=False),
@@ -37,13 +37,13 @@ def upgrade() -> None:
         sa.Column("resolved_at", F()),
         sa.Column("notified", B(), nullable=False),
         sa.Column("silenced", B(), nullable=False),
-        sa.Column("escalations", I(), nullable=False),
+        sa.Column("escalations", Int(), nullable=False),
         sa.Column("labels", J(), nullable=False),
         sa.Column("affected", J(), nullable=False),
     )
     op.create_table(
         "alert",
-        sa.Column("id", I(), primary_key=True),
+        sa.Column("id", Int(), primary_key=True),
         sa.Column("key", S(200), nullable=False, index=True),
         sa.Column("rule", S(60), nullable=False, index=True),
         sa.Column("entity", S(120), nullable=False),
@@ -60,23 +60,23 @@ def upgrade() -> None:
         sa.Column("fired_at", F()),
         sa.Column("resolved_at", F()),
         sa.Column("engine_state", J(), nullable=False),
-        sa.Column("incident_id", I(), sa.ForeignKey("alert_incident.id"), index=True),
+        sa.Column("incident_id", Int(), sa.ForeignKey("alert_incident.id"), index=True),
     )
     op.create_table(
         "alert_incident_event",
-        sa.Column("id", I(), primary_key=True),
-        sa.Column("incident_id", I(), sa.ForeignKey("alert_incident.id"), nullable=False,
+        sa.Column("id", Int(), primary_key=True),
+        sa.Column("incident_id", Int(), sa.ForeignKey("alert_incident.id"), nullable=False,
                   index=True),
         sa.Column("time", F(), nullable=False),
         sa.Column("kind", S(30), nullable=False),
-        sa.Column("alert_id", I(), sa.ForeignKey("alert.id")),
+        sa.Column("alert_id", Int(), sa.ForeignKey("alert.id")),
         sa.Column("actor", S(100)),
         sa.Column("detail", T(), nullable=False),
     )
     op.create_table(
         "alert_ack",
-        sa.Column("id", I(), primary_key=True),
-        sa.Column("incident_id", I(), sa.ForeignKey("alert_incident.id"), nullable=False,
+        sa.Column("id", Int(), primary_key=True),
+        sa.Column("incident_id", Int(), sa.ForeignKey("alert_incident.id"), nullable=False,
                   index=True),
         sa.Column("owner", S(100), nullable=False),
         sa.Column("comment", T(), nullable=False),
@@ -85,7 +85,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "alert_silence",
-        sa.Column("id", I(), primary_key=True),
+        sa.Column("id", Int(), primary_key=True),
         *_matchers(),
         sa.Column("starts_at", F(), nullable=False),
         sa.Column("ends_at", F(), nullable=False, index=True),
@@ -94,7 +94,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "alert_maintenance",
-        sa.Column("id", I(), primary_key=True),
+        sa.Column("id", Int(), primary_key=True),
         sa.Column("name", S(200), nullable=False),
         *_matchers(),
         sa.Column("rrule", S(300), nullable=False),
