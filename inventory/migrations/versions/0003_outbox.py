@@ -1,7 +1,7 @@
 """notification outbox
 
 Revision ID: 0003_outbox
-Revises: 0001 (becomes 0002_alerts once that migration lands)
+Revises: 0002_alerts
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_outbox"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002_alerts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
