@@ -9,6 +9,8 @@
 * A delivery is claimed with a short lease before sending, so a second Outbox on the same
   store (``provnet alerts test-notify`` next to the service) does not send it twice, and a
   process killed mid-send retries it after the lease. Delivery is at-least-once.
+* ``run`` makes every pending delivery due when it starts: after a restart, what was pending
+  at shutdown goes out at once instead of waiting out the old backoff.
 """
 
 from __future__ import annotations
@@ -180,7 +182,7 @@ class Outbox:
                     next_attempt_at=_utc(d.next_attempt_at),
                     delivered_at=_utc(d.delivered_at) if d.delivered_at else None,
                 )
-                for d, n in s.execute(q).tuples()
+                for d, n in s.execute(q)
             ]
 
     # -- delivery --------------------------------------------------------------------------
@@ -208,7 +210,7 @@ class Outbox:
                     key=n.key,
                     payload=n.payload,
                 )
-                for d, n in s.execute(q).tuples()
+                for d, n in s.execute(q)
             ]
 
     async def deliver_due(self, keys: Collection[str] | None = None) -> int:
@@ -333,9 +335,23 @@ class Outbox:
                 .values(next_attempt_at=self.clock())
             )
 
+    def _retry_now(self) -> None:
+        """On start, pending deliveries are due at once: a restart often follows a fix."""
+        now = self.clock()
+        with self.store.session() as s:
+            s.execute(
+                update(OutboxDelivery)
+                .where(OutboxDelivery.status == "pending", OutboxDelivery.next_attempt_at > now)
+                .values(next_attempt_at=now)
+            )
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set; woken at once by ``enqueue``, else every poll interval."""
+        """Deliver until ``stop`` is set; woken at once by ``enqueue``, else every poll interval.
+
+        Never raises (a failing pass is logged and retried), so it can be a service task.
+        """
         self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        self._retry_now()
         try:
             while not stop.is_set():
                 self._wake.clear()

@@ -1,0 +1,257 @@
+"""The outbox on a real SQLite store, delivering to a real HTTP receiver on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from alerts.notify.codec import from_dict
+from alerts.notify.outbox import Outbox, backoff_delay
+from alerts.notify.settings import NotifierSettings, RetryPolicy
+from alerts.notify.types import Notification
+from inventory.store import Store, open_store
+from tests.integration.notify_receivers import HttpReceiver, Request
+
+pytestmark = pytest.mark.integration
+DATA = Path(__file__).parent.parent / "data" / "notify"
+
+
+def case(name: str) -> Notification:
+    raw = json.loads((DATA / name / "input.json").read_text(encoding="utf-8"))
+    return from_dict(raw["notification"])
+
+
+class Clock:
+    """Test clock: time moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def settings(url: str, **retry: float) -> NotifierSettings:
+    return NotifierSettings.model_validate(
+        {
+            "webhook": {"enabled": True, "url": url, "timeout_s": 2},
+            "retry": {"initial_s": 10, "factor": 2, "max_delay_s": 60, "jitter": 0, **retry},
+            "poll_interval_s": 0.2,
+        }
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = open_store(f"sqlite:///{tmp_path}/provnet.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def http() -> Iterator[HttpReceiver]:
+    receiver = HttpReceiver()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.mark.parametrize(
+    ("attempts", "rand", "expected"),
+    [
+        (1, 0.5, 10),
+        (2, 0.5, 20),
+        (3, 0.5, 40),
+        (4, 0.5, 60),
+        (9, 0.5, 60),
+        (1, 0.0, 8),
+        (1, 1.0, 12),
+    ],
+)
+def test_backoff_delay(attempts: int, rand: float, expected: float) -> None:
+    policy = RetryPolicy(initial_s=10, factor=2, max_delay_s=60, jitter=0.2)
+    assert backoff_delay(policy, attempts, rand) == pytest.approx(expected)
+
+
+def test_receiver_down_retried_with_backoff_then_delivered(
+    store: Store, http: HttpReceiver
+) -> None:
+    clock = Clock()
+    outbox = Outbox(store, settings(f"{http.url}/hook"), clock=clock)
+    assert outbox.enqueue(case("firing-vi"))
+    t0 = clock.now
+    for expected_delay in (10, 20, 40, 60):  # receiver not started: connection refused
+        assert asyncio.run(outbox.deliver_due()) == 0
+        [d] = outbox.deliveries()
+        assert d.status == "pending" and "ConnectError" in (d.last_error or "")
+        assert d.next_attempt_at == clock.now + timedelta(seconds=expected_delay)
+        clock.advance(expected_delay - 1)
+        assert asyncio.run(outbox.deliver_due()) == 0  # not due yet: nothing sent
+        clock.advance(1)
+    http.start()
+    assert asyncio.run(outbox.deliver_due()) == 1
+    [d] = outbox.deliveries()
+    assert d.status == "delivered" and d.attempts == 5
+    assert d.delivered_at == t0 + timedelta(seconds=130)
+    assert [b["key"] for b in http.bodies()] == ["incident-12-firing-1"]
+    assert outbox.pending() == 0
+
+
+def test_gives_up_after_max_attempts_and_stays_visible(store: Store, http: HttpReceiver) -> None:
+    clock = Clock()
+    outbox = Outbox(store, settings(f"{http.url}/hook", max_attempts=3), clock=clock)
+    outbox.enqueue(case("firing-vi"))
+    for _ in range(3):
+        asyncio.run(outbox.deliver_due())
+        clock.advance(120)
+    [d] = outbox.deliveries()
+    assert (d.status, d.attempts) == ("failed", 3)
+    assert outbox.deliveries(status="failed")[0].key == "incident-12-firing-1"
+    assert outbox.pending() == 0
+
+
+def test_gives_up_after_max_age(store: Store, http: HttpReceiver) -> None:
+    clock = Clock()
+    outbox = Outbox(store, settings(f"{http.url}/hook", max_age_s=25), clock=clock)
+    outbox.enqueue(case("firing-vi"))
+    asyncio.run(outbox.deliver_due())  # t=0 fails, retry at 10
+    clock.advance(10)
+    asyncio.run(outbox.deliver_due())  # t=10 fails, retry at 30
+    assert outbox.deliveries()[0].status == "pending"
+    clock.advance(20)
+    asyncio.run(outbox.deliver_due())  # t=30 fails, older than 25 s: give up
+    assert outbox.deliveries()[0].status == "failed"
+
+
+def test_permanent_error_fails_at_once(store: Store, http: HttpReceiver) -> None:
+    http.respond = lambda _r: (400, b'{"error": "bad"}')
+    http.start()
+    outbox = Outbox(store, settings(f"{http.url}/hook"), clock=Clock())
+    outbox.enqueue(case("firing-vi"))
+    asyncio.run(outbox.deliver_due())
+    [d] = outbox.deliveries()
+    assert (d.status, d.attempts) == ("failed", 1) and "HTTP 400" in (d.last_error or "")
+
+
+def test_duplicate_enqueue_is_ignored(store: Store, http: HttpReceiver) -> None:
+    http.start()
+    outbox = Outbox(store, settings(f"{http.url}/hook"), clock=Clock())
+    n = case("firing-vi")
+    assert outbox.enqueue(n) is True
+    assert outbox.enqueue(n) is False
+    assert Outbox(store, settings(f"{http.url}/hook")).enqueue(n) is False  # another instance
+    asyncio.run(outbox.deliver_due())
+    assert outbox.enqueue(n) is False  # even after delivery
+    asyncio.run(outbox.deliver_due())
+    assert len(http.requests) == 1
+
+
+def test_resolution_never_before_its_firing(store: Store, http: HttpReceiver) -> None:
+    failed_once: list[str] = []
+
+    def flaky(req: Request) -> tuple[int, bytes]:
+        key = req.json()["key"]
+        if key == "incident-12-firing-1" and not failed_once:  # the firing fails once
+            failed_once.append(key)
+            return 503, b"{}"
+        return 200, b"{}"
+
+    http.respond = flaky
+    http.start()
+    clock = Clock()
+    outbox = Outbox(store, settings(f"{http.url}/hook"), clock=clock)
+    firing, resolved = case("firing-vi"), case("resolved-vi")
+    other = replace(
+        case("firing-en"),
+        key="incident-99-firing-1",
+        incident=replace(case("firing-en").incident, id=99),
+    )
+    for n in (firing, resolved, other):
+        outbox.enqueue(n)
+    assert asyncio.run(outbox.deliver_due()) == 1  # only incident 99 goes through
+    keys = [b["key"] for b in http.bodies()]
+    assert "incident-12-resolved-1" not in keys and "incident-99-firing-1" in keys
+    clock.advance(10)
+    assert asyncio.run(outbox.deliver_due()) == 2
+    keys = [b["key"] for b in http.bodies() if b["incident"]["id"] == 12]
+    assert keys == ["incident-12-firing-1", "incident-12-firing-1", "incident-12-resolved-1"]
+
+
+def test_restart_delivers_what_was_pending(tmp_path: Path, http: HttpReceiver) -> None:
+    url = f"sqlite:///{tmp_path}/provnet.db"
+    first = open_store(url)
+    outbox = Outbox(first, settings(f"{http.url}/hook"))
+    outbox.enqueue(case("firing-vi"))
+    outbox.enqueue(case("resolved-vi"))
+
+    async def run_for(box: Outbox, seconds: float) -> None:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(seconds, stop.set)
+        await box.run(stop)
+
+    asyncio.run(run_for(outbox, 0.5))  # receiver down the whole time
+    assert outbox.pending() == 2
+    first.close()
+
+    http.start()
+    second = open_store(url)  # "restart": new store, new outbox, same database
+    restarted = Outbox(second, settings(f"{http.url}/hook"))
+    assert restarted.pending() == 2
+
+    async def until_delivered() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(restarted.run(stop))
+        for _ in range(60):
+            if restarted.pending() == 0:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await task
+
+    asyncio.run(until_delivered())
+    second.close()
+    # Delivered promptly although the first process had scheduled its retry 10 s later.
+    assert [b["event"] for b in http.bodies()] == ["firing", "resolved"]
+
+
+def test_run_wakes_on_enqueue(store: Store, http: HttpReceiver) -> None:
+    http.start()
+    slow = NotifierSettings.model_validate(
+        {"webhook": {"enabled": True, "url": f"{http.url}/hook"}, "poll_interval_s": 60}
+    )
+    outbox = Outbox(store, slow)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(outbox.run(stop))
+        await asyncio.sleep(0.2)  # the loop is now idle for up to 60 s
+        outbox.enqueue(case("firing-vi"))
+        for _ in range(100):
+            if http.requests:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+    asyncio.run(scenario())
+    assert len(http.requests) == 1
+
+
+def test_test_notify_pass_only_touches_its_keys(store: Store, http: HttpReceiver) -> None:
+    http.start()
+    outbox = Outbox(store, settings(f"{http.url}/hook"), clock=Clock())
+    outbox.enqueue(case("firing-vi"))
+    outbox.enqueue(case("test-vi"))
+    assert asyncio.run(outbox.deliver_due(keys=["test-20261121T150000"])) == 1
+    assert [b["event"] for b in http.bodies()] == ["test"]
+    [d] = outbox.deliveries(key="test-20261121T150000")
+    assert (d.channel, d.status) == ("webhook", "delivered")
+    assert outbox.pending() == 1
