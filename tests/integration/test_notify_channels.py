@@ -64,8 +64,9 @@ def test_webhook_posts_signed_json(http: HttpReceiver) -> None:
     assert "Ô Lâm".encode() in req.body  # UTF-8 on the wire, not \u escapes
 
 
-@pytest.mark.parametrize(("status", "retryable"), [(400, False), (404, False), (429, True),
-                                                   (503, True)])
+@pytest.mark.parametrize(
+    ("status", "retryable"), [(400, False), (404, False), (429, True), (503, True)]
+)
 def test_webhook_error_statuses(http: HttpReceiver, status: int, retryable: bool) -> None:
     http.respond = lambda _r: (status, b'{"error": "no"}')
     n = case("firing-en")
@@ -117,8 +118,11 @@ def test_telegram_bad_token_is_permanent_and_never_shows_the_token(http: HttpRec
 
 def test_telegram_unreachable_hides_the_token() -> None:
     settings = TelegramSettings(
-        enabled=True, api_base=f"http://127.0.0.1:{free_port()}", token=SecretStr(TOKEN),
-        chat_ids=["1"], timeout_s=2,
+        enabled=True,
+        api_base=f"http://127.0.0.1:{free_port()}",
+        token=SecretStr(TOKEN),
+        chat_ids=["1"],
+        timeout_s=2,
     )
     n = case("firing-en")
     with pytest.raises(ChannelError) as err:
@@ -129,7 +133,10 @@ def test_telegram_unreachable_hides_the_token() -> None:
 
 def test_email_multipart_utf8_to_recipients_and_contacts(smtp: SmtpReceiver) -> None:
     settings = EmailSettings(
-        enabled=True, host="127.0.0.1", port=smtp.port, sender="provnet@stttt.angiang.gov.vn",
+        enabled=True,
+        host="127.0.0.1",
+        port=smtp.port,
+        sender="provnet@stttt.angiang.gov.vn",
         recipients=["noc@stttt.angiang.gov.vn"],
     )
     n = case("escalated-vi")
