@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alerts.notify.settings import NotifierSettings
 from config.errors import ConfigError
 
 
@@ -58,6 +59,29 @@ class ApiSettings(_Strict):
     port: int = Field(default=8000, ge=0, lt=65536)
 
 
+class ContactSettings(_Strict):
+    """Who is escalated to; empty ``districts``/``sites`` = everywhere."""
+
+    name: str = Field(min_length=1)
+    email: str | None = None
+    telegram_chat_id: str | None = None
+    language: Literal["vi", "en"] = "vi"
+    districts: list[str] = Field(default_factory=list)
+    sites: list[str] = Field(default_factory=list)
+
+
+class AlertSettings(_Strict):
+    """Alerting: rules file, escalation, contacts, notifier channels."""
+
+    enabled: bool = True
+    rules_file: Path | None = None  # None: config/alerts/default.yaml
+    escalate_after_s: float = Field(default=900.0, gt=0)
+    max_escalations: int = Field(default=3, ge=0)
+    public_url: str | None = None  # base URL of the API in notification links
+    contacts: list[ContactSettings] = Field(default_factory=list)
+    notify: NotifierSettings = NotifierSettings()
+
+
 class Settings(BaseSettings):
     """All of provnet's settings. Environment: ``PROVNET_*`` with ``__`` for nesting."""
 
@@ -70,6 +94,7 @@ class Settings(BaseSettings):
     influx: InfluxSettings = InfluxSettings()
     poller: PollerSettings = PollerSettings()
     api: ApiSettings = ApiSettings()
+    alerts: AlertSettings = AlertSettings()
     snmp_profiles: dict[str, SnmpProfile] = Field(
         default_factory=lambda: {"default": SnmpProfile()}
     )
