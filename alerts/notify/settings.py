@@ -52,6 +52,7 @@ class EmailSettings(_Channel):
     host: str = "127.0.0.1"
     port: int = Field(default=25, gt=0, lt=65536)
     starttls: bool = False
+    ca_file: str | None = None  # PEM bundle to verify the server with; None: system CAs
     username: str | None = None
     password: SecretStr | None = None
     sender: str = "provnet@localhost"
@@ -61,6 +62,10 @@ class EmailSettings(_Channel):
     def _needs_recipients(self) -> EmailSettings:
         if self.enabled and not self.recipients:
             raise ValueError("email.recipients must not be empty when email.enabled is true")
+        secret = self.password.get_secret_value() if self.password else ""
+        if not (self.username or "").isascii() or not secret.isascii():
+            # smtplib's AUTH encodes ASCII only; fail at load rather than at the first alert
+            raise ValueError("email.username and email.password must be ASCII")
         return self
 
 

@@ -4,6 +4,7 @@ stub, Alertmanager's own webhook) and an aiosmtpd SMTP server."""
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -82,8 +83,12 @@ class HttpReceiver:
 class SmtpReceiver:
     """aiosmtpd on 127.0.0.1 (its own thread and event loop) keeping every message."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, tls: ssl.SSLContext | None = None, users: dict[str, str] | None = None
+    ) -> None:
+        """``tls``: offer STARTTLS and require it; ``users``: require AUTH with these logins."""
         from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult, LoginPassword
 
         self.port = free_port()
         self.messages: list[tuple[str, list[str], EmailMessage]] = []
@@ -95,7 +100,23 @@ class SmtpReceiver:
                 receiver.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))  # type: ignore[arg-type]
                 return "250 OK"
 
-        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        def authenticate(*args: Any) -> AuthResult:
+            data = args[-1]
+            ok = (
+                isinstance(data, LoginPassword)
+                and users is not None
+                and (users.get(data.login.decode()) == data.password.decode())
+            )
+            return AuthResult(success=ok, handled=False)
+
+        extra: dict[str, Any] = {}
+        if tls is not None:
+            extra.update(tls_context=tls, require_starttls=True)
+        if users is not None:
+            extra.update(
+                authenticator=authenticate, auth_required=True, auth_exclude_mechanism=["LOGIN"]
+            )
+        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **extra)
 
     def start(self) -> SmtpReceiver:
         self._controller.start()

@@ -7,6 +7,9 @@ import asyncio
 import hashlib
 import hmac
 import json
+import shutil
+import ssl
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -161,3 +164,74 @@ def test_email_server_down_is_retryable() -> None:
     with pytest.raises(ChannelError) as err:
         asyncio.run(EmailChannel(settings).send(n, render(n, "vi")))
     assert err.value.retryable
+
+
+@pytest.fixture(scope="module")
+def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 made with the openssl CLI."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = d / "cert.pem", d / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def test_email_starttls_and_login(tls_cert: tuple[Path, Path]) -> None:
+    cert, key = tls_cert
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    smtp = SmtpReceiver(tls=server_tls, users={"provnet": "m4t-khau"}).start()
+    try:
+        base = {
+            "enabled": True,
+            "host": "127.0.0.1",
+            "port": smtp.port,
+            "timeout_s": 5,
+            "recipients": ["noc@x.vn"],
+        }
+        n = case("firing-vi")
+        good = EmailSettings.model_validate(
+            {
+                **base,
+                "starttls": True,
+                "ca_file": str(cert),
+                "username": "provnet",
+                "password": "m4t-khau",
+            }
+        )
+        asyncio.run(EmailChannel(good).send(n, render(n, "vi")))
+        assert len(smtp.messages) == 1
+        with pytest.raises(ChannelError, match="SMTP 5"):  # no STARTTLS: refused
+            asyncio.run(EmailChannel(EmailSettings.model_validate(base)).send(n, render(n, "vi")))
+        wrong = good.model_copy(update={"password": SecretStr("sai")})
+        with pytest.raises(ChannelError, match="535") as err:
+            asyncio.run(EmailChannel(wrong).send(n, render(n, "vi")))
+        assert "sai" not in str(err.value) and not err.value.retryable
+        untrusted = good.model_copy(update={"ca_file": None})
+        with pytest.raises(ChannelError, match=r"SSL|certificate"):
+            asyncio.run(EmailChannel(untrusted).send(n, render(n, "vi")))
+        assert len(smtp.messages) == 1
+    finally:
+        smtp.stop()

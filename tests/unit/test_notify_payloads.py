@@ -42,29 +42,45 @@ def test_webhook_payload_schema() -> None:
     body = webhook_payload(n, render(n, "vi"), "vi")
     assert body["schema"] == WEBHOOK_SCHEMA
     assert set(body) == {
-        "schema", "key", "event", "language", "subject", "text", "incident",
-        "affected_count", "affected", "contacts",
+        "schema",
+        "key",
+        "event",
+        "language",
+        "subject",
+        "text",
+        "incident",
+        "affected_count",
+        "affected",
+        "contacts",
     }
     assert body["event"] == "firing" and body["key"] == "incident-12-firing-1"
     assert body["incident"]["id"] == 12 and "affected" not in body["incident"]
     assert body["affected_count"] == 8
     assert body["affected"][0] == {
-        "site_code": "UB-30544", "site_name": "UBND xã Lương Phi", "commune": "Xã Lương Phi",
-        "district": "Huyện Tri Tôn", "alert": "device_unreachable",
+        "site_code": "UB-30544",
+        "site_name": "UBND xã Lương Phi",
+        "commune": "Xã Lương Phi",
+        "district": "Huyện Tri Tôn",
+        "alert": "device_unreachable",
     }
     assert json.loads(json.dumps(body, ensure_ascii=False)) == body
 
 
 def test_sign_is_hmac_sha256_of_body() -> None:
-    body = "{\"a\": \"Tri Tôn\"}".encode()
+    body = '{"a": "Tri Tôn"}'.encode()
     expected = hmac.new(b"k", body, hashlib.sha256).hexdigest()
     assert sign(b"k", body) == f"sha256={expected}"
 
 
 @pytest.mark.parametrize(
     ("key", "expected"),
-    [("district", "district"), ("device-class", "device_class"), ("1x", "_1x"), ("", "_"),
-     ("tỉnh", "t_nh")],
+    [
+        ("district", "district"),
+        ("device-class", "device_class"),
+        ("1x", "_1x"),
+        ("", "_"),
+        ("tỉnh", "t_nh"),
+    ],
 )
 def test_label_name(key: str, expected: str) -> None:
     assert label_name(key) == expected
@@ -143,6 +159,7 @@ def test_email_message_is_multipart_with_utf8_subject() -> None:
         ({"language": "fr"}, "language"),
         ({"webhook": {"urll": "http://x"}}, "urll"),
         ({"retry": {"jitter": 2}}, "jitter"),
+        ({"email": {"username": "u", "password": "mật khẩu"}}, "ASCII"),
     ],
 )
 def test_settings_reject(raw: dict, field: str) -> None:

@@ -64,7 +64,7 @@ class EmailChannel:
         s = self.settings
         with smtplib.SMTP(s.host, s.port, timeout=s.timeout_s) as smtp:
             if s.starttls:
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=ssl.create_default_context(cafile=s.ca_file))
             if s.username:
                 smtp.login(s.username, s.password.get_secret_value() if s.password else "")
             for msg in messages:
@@ -84,5 +84,5 @@ class EmailChannel:
             raise ChannelError(
                 self.name, f"recipients refused: {sorted(exc.recipients)}", retryable=False
             ) from exc
-        except (smtplib.SMTPException, OSError) as exc:
+        except (smtplib.SMTPException, OSError, ValueError) as exc:
             raise ChannelError(self.name, f"{type(exc).__name__}: {exc}") from exc
