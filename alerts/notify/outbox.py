@@ -185,6 +185,26 @@ class Outbox:
                 for d, n in s.execute(q)
             ]
 
+    def cancel(self, key: str, reason: str = "cancelled") -> int:
+        """Mark the pending deliveries of ``key`` failed, keeping their last error; how many."""
+        now = self.clock()
+        ids = select(OutboxNotification.id).where(OutboxNotification.key == key)
+        with self.store.session() as s:
+            res = s.execute(
+                update(OutboxDelivery)
+                .where(
+                    OutboxDelivery.notification_id.in_(ids.scalar_subquery()),
+                    OutboxDelivery.status == "pending",
+                )
+                .values(
+                    status="failed",
+                    last_error=func.coalesce(OutboxDelivery.last_error, reason),
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(res, "rowcount", 0))
+
     # -- delivery --------------------------------------------------------------------------
     def _pending_rows(self, keys: Collection[str] | None) -> list[_Due]:
         q = (

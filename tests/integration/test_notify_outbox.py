@@ -255,3 +255,31 @@ def test_test_notify_pass_only_touches_its_keys(store: Store, http: HttpReceiver
     [d] = outbox.deliveries(key="test-20261121T150000")
     assert (d.channel, d.status) == ("webhook", "delivered")
     assert outbox.pending() == 1
+
+
+def test_send_test_notification_reports_each_channel(store: Store, http: HttpReceiver) -> None:
+    from alerts.notify.testnotify import send_test_notification
+    from tests.helpers import free_port
+
+    http.start()
+    both = NotifierSettings.model_validate(
+        {
+            "webhook": {"enabled": True, "url": f"{http.url}/hook"},
+            "email": {
+                "enabled": True,
+                "port": free_port(),
+                "recipients": ["a@x.vn"],
+                "timeout_s": 2,
+            },
+        }
+    )
+    outbox = Outbox(store, both)
+    records = asyncio.run(send_test_notification(outbox))
+    assert [(r.channel, r.status) for r in records] == [
+        ("email", "failed"),
+        ("webhook", "delivered"),
+    ]
+    assert "ConnectionRefused" in (records[0].last_error or "")
+    assert outbox.pending() == 0  # the failed test is not retried by the service
+    [body] = http.bodies()
+    assert body["event"] == "test" and body["affected"][0]["site_name"] == "UBND xã Lương Phi"
