@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 
 from alerts.notify.codec import from_dict
+from alerts.notify.model import OutboxDelivery, OutboxNotification
 from alerts.notify.outbox import Outbox, backoff_delay
 from alerts.notify.settings import NotifierSettings, RetryPolicy
 from alerts.notify.types import Notification
@@ -50,9 +52,31 @@ def settings(url: str, **retry: float) -> NotifierSettings:
     )
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = open_store(f"sqlite:///{tmp_path}/provnet.db")
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    from tests.integration.pg_server import postgres_server
+
+    try:
+        ctx = postgres_server()
+        url = ctx.__enter__()
+    except (FileNotFoundError, ImportError) as exc:
+        pytest.skip(f"PostgreSQL not available: {exc}")
+    try:
+        yield url
+    finally:
+        ctx.__exit__(None, None, None)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A migrated store, empty outbox: SQLite file, or the module's PostgreSQL server."""
+    if request.param == "sqlite":
+        s = open_store(f"sqlite:///{tmp_path}/provnet.db")
+    else:
+        s = open_store(request.getfixturevalue("pg_url"))
+        with s.session() as session:
+            session.execute(delete(OutboxDelivery))
+            session.execute(delete(OutboxNotification))
     yield s
     s.close()
 
@@ -283,3 +307,92 @@ def test_send_test_notification_reports_each_channel(store: Store, http: HttpRec
     assert outbox.pending() == 0  # the failed test is not retried by the service
     [body] = http.bodies()
     assert body["event"] == "test" and body["affected"][0]["site_name"] == "UBND xã Lương Phi"
+
+
+def test_two_outboxes_on_one_store_send_once(store: Store, http: HttpReceiver) -> None:
+    http.start()
+    a = Outbox(store, settings(f"{http.url}/hook"))
+    b = Outbox(store, settings(f"{http.url}/hook"))
+    for name in ("firing-vi", "firing-en", "test-vi"):
+        n = case(name)
+        a.enqueue(replace(n, key=f"{n.key}-{name}"))
+
+    async def both() -> list[int]:
+        return list(await asyncio.gather(a.deliver_due(), b.deliver_due()))
+
+    assert sum(asyncio.run(both())) == 3
+    assert len(http.requests) == 3
+
+
+CHILD = """
+import asyncio, json, sys
+from alerts.notify.codec import from_dict
+from alerts.notify.outbox import Outbox
+from alerts.notify.settings import NotifierSettings
+from inventory.store import open_store
+db, hook, case = sys.argv[1:4]
+outbox = Outbox(open_store(db), NotifierSettings.model_validate(
+    {"webhook": {"enabled": True, "url": hook, "timeout_s": 60}}))
+outbox.enqueue(from_dict(json.load(open(case))["notification"]))
+asyncio.run(outbox.run(asyncio.Event()))
+"""
+
+
+def test_killed_mid_send_is_delivered_after_restart(tmp_path: Path, http: HttpReceiver) -> None:
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from tests.helpers import stop_process
+
+    release = threading.Event()
+
+    def hang_first(req: Request) -> tuple[int, bytes]:
+        if len(http.requests) == 1:
+            release.wait(30)  # the child is killed while waiting for this answer
+        return 200, b"{}"
+
+    http.respond = hang_first
+    http.start()
+    db = f"sqlite:///{tmp_path}/provnet.db"
+    open_store(db).close()  # migrate before the child starts
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            db,
+            f"{http.url}/hook",
+            str(DATA / "firing-vi" / "input.json"),
+        ],
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not http.requests:
+            assert child.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        child.kill()  # SIGKILL mid-send: no cleanup
+        child.wait(10)
+    finally:
+        stop_process(child)
+        release.set()
+    store = open_store(db)
+    restarted = Outbox(store, settings(f"{http.url}/hook"))
+    assert restarted.pending() == 1
+
+    async def until_delivered() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(restarted.run(stop))
+        for _ in range(100):
+            if restarted.pending() == 0:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await task
+
+    asyncio.run(until_delivered())
+    [d] = restarted.deliveries()
+    assert d.status == "delivered"
+    assert [b["key"] for b in http.bodies()] == ["incident-12-firing-1"] * 2  # at-least-once
+    store.close()
