@@ -38,9 +38,19 @@ class Matchers:
                 and (self.rule is None or self.rule in t.rules))
 
 
+ALLOWED_FREQ = ("HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+
+
 def check_rrule(rule: str, dtstart: str) -> None:
     """Raise AlertsError naming the problem when the RRULE or its start is invalid."""
-    _occurrences(rule, dtstart)
+    freq = dict(p.partition("=")[::2] for p in rule.upper().removeprefix("RRULE:").split(";"))
+    if freq.get("FREQ") not in ALLOWED_FREQ:
+        raise AlertsError(f"rrule {rule!r}: FREQ must be one of {', '.join(ALLOWED_FREQ)}")
+    recurrence = _occurrences(rule, dtstart)
+    try:
+        recurrence.after(datetime.now(UTC))
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise AlertsError(f"rrule {rule!r}: {exc}") from exc
 
 
 def _occurrences(rule: str, dtstart: str):  # type: ignore[no-untyped-def]
@@ -52,7 +62,7 @@ def _occurrences(rule: str, dtstart: str):  # type: ignore[no-untyped-def]
         raise AlertsError(f"dtstart {dtstart!r}: give a UTC offset, e.g. +07:00")
     try:
         return rrulestr(rule, dtstart=start)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
         raise AlertsError(f"rrule {rule!r}: {exc}") from exc
 
 

@@ -15,4 +15,6 @@ if TYPE_CHECKING:
 
 def attach(service: Service) -> None:
     """Attach every feature to ``service`` (called after the poll plan is loaded)."""
-    del service  # features add their attach calls here
+    from alerts.service import attach_alerts
+
+    attach_alerts(service)
