@@ -240,7 +240,7 @@ class Outbox:
         deliveries succeeded.
         """
         queues: dict[tuple[str, int], list[_Due]] = {}
-        for row in self._pending_rows(keys):
+        for row in await asyncio.to_thread(self._pending_rows, keys):
             queues.setdefault((row.channel, row.incident_id), []).append(row)
         gate = asyncio.Semaphore(MAX_PARALLEL)
         rendered: dict[tuple[str, str], Rendered] = {}
@@ -282,11 +282,17 @@ class Outbox:
         return n, cache[(row.key, language)]
 
     async def _attempt(self, row: _Due, cache: dict[tuple[str, str], Rendered]) -> str:
-        """Try one delivery: 'delivered', 'failed' (gave up), 'retry' or 'skipped'."""
+        """Try one delivery: 'delivered', 'failed' (gave up), 'retry' or 'skipped'.
+
+        Database work runs in a worker thread: a SQLite commit (fsync) must not stall the
+        poller sharing this event loop.
+        """
         now = self.clock()
-        if row.next_attempt_at > now or not self._claim(row, now):
+        if row.next_attempt_at > now or not await asyncio.to_thread(self._claim, row, now):
             return "skipped"
         channel = self.channels[row.channel]
+        error: str | None = None
+        retryable = True
         try:
             n, rendered = self._render(row, channel, cache)
             await channel.send(n, rendered)
@@ -294,13 +300,17 @@ class Outbox:
             self._release(row.delivery_id)
             raise
         except ChannelError as exc:
-            return self._failed(row, str(exc), exc.retryable)
+            error, retryable = str(exc), exc.retryable
         except NotifyError as exc:
-            return self._failed(row, str(exc), False)
+            error, retryable = str(exc), False
         except Exception as exc:  # a channel bug must not stop the loop; keep the row
             log.exception("channel %s raised on %s", row.channel, row.key)
-            return self._failed(row, f"{type(exc).__name__}: {exc}", True)
-        self._finish(row.delivery_id, status="delivered", attempts=row.attempts + 1)
+            error = f"{type(exc).__name__}: {exc}"
+        if error is not None:
+            return await asyncio.to_thread(self._failed, row, error, retryable)
+        await asyncio.to_thread(
+            self._finish, row.delivery_id, status="delivered", attempts=row.attempts + 1
+        )
         return "delivered"
 
     def _failed(self, row: _Due, error: str, retryable: bool) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -92,11 +93,13 @@ class SmtpReceiver:
 
         self.port = free_port()
         self.messages: list[tuple[str, list[str], EmailMessage]] = []
+        self.received_at: list[float] = []  # time.perf_counter() of each message
         receiver = self
 
         class Handler:
             async def handle_DATA(self, _server: object, _session: object, envelope: Any) -> str:
                 msg = message_from_bytes(envelope.content, policy=policy.default)
+                receiver.received_at.append(time.perf_counter())
                 receiver.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))  # type: ignore[arg-type]
                 return "250 OK"
 
