@@ -27,10 +27,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from alerts.notify.channels import build_channels
+from alerts.notify.channels.alertmanager import AlertmanagerChannel
 from alerts.notify.channels.base import Channel
 from alerts.notify.codec import from_dict, to_dict
 from alerts.notify.errors import ChannelError, NotifyError
 from alerts.notify.model import OutboxDelivery, OutboxNotification
+from alerts.notify.refresh import AlertmanagerRefresher
 from alerts.notify.render import render
 from alerts.notify.settings import NotifierSettings, RetryPolicy
 from alerts.notify.types import Notification, Rendered
@@ -382,11 +384,19 @@ class Outbox:
         """
         self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
         self._retry_now()
+        am = self.channels.get("alertmanager")
+        refresher = (
+            AlertmanagerRefresher(self.store, am, self.settings.timezone)
+            if isinstance(am, AlertmanagerChannel)
+            else None
+        )
         try:
             while not stop.is_set():
                 self._wake.clear()
                 try:
                     await self.deliver_due()
+                    if refresher is not None:
+                        await refresher.maybe_refresh()
                 except Exception:  # e.g. the database is briefly locked: try again next tick
                     log.exception("outbox delivery pass failed")
                 await _wait_any(stop, self._wake, self.settings.poll_interval_s)

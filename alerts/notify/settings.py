@@ -89,9 +89,10 @@ class AlertmanagerSettings(_Channel):
     url: str | None = None
     username: str | None = None
     password: SecretStr | None = None
-    # Alertmanager resolves an alert by itself after this without a re-post; provnet re-posts
-    # on every event, and a resolution sets endsAt explicitly.
-    firing_ttl_s: float = Field(default=7 * 24 * 3600.0, gt=0)
+    # A firing alert is posted with endsAt = now + firing_ttl_s and re-posted every third of
+    # it while the incident is open; a resolution sets endsAt explicitly. If provnet stops,
+    # Alertmanager resolves the alerts after this long.
+    firing_ttl_s: float = Field(default=3600.0, gt=0)
 
     @model_validator(mode="after")
     def _needs_url(self) -> AlertmanagerSettings:

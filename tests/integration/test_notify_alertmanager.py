@@ -157,3 +157,43 @@ def test_firing_then_resolved_through_alertmanager(
         a["labels"]["provnet_incident"] for b in alertmanager.hook.bodies() for a in b["alerts"]
     } == {"12"}
     store.close()
+
+
+def test_open_incident_is_kept_firing_and_resolution_ends_it(
+    alertmanager: Alertmanager, tmp_path: Path
+) -> None:
+    """firing_ttl_s=3: without the refresh every 1 s, Alertmanager would end it after 3 s."""
+    store = open_store(f"sqlite:///{tmp_path}/provnet.db")
+    settings = NotifierSettings.model_validate(
+        {
+            "alertmanager": {"enabled": True, "url": alertmanager.url, "firing_ttl_s": 3},
+            "poll_interval_s": 0.2,
+        }
+    )
+    outbox = Outbox(store, settings)
+    started = datetime.now(UTC)
+    firing = case("firing-vi")
+    firing = replace(firing, incident=replace(firing.incident, started_at=started))
+    resolved = case("resolved-vi")
+    resolved = replace(
+        resolved, incident=replace(resolved.incident, started_at=started, resolved_at=None)
+    )
+    seen: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(outbox.run(stop))
+        outbox.enqueue(firing)
+        await asyncio.sleep(5)
+        seen["after_5s"] = await asyncio.to_thread(alertmanager.alerts)
+        outbox.enqueue(resolved)
+        await asyncio.sleep(2.5)  # two refresh periods: a resolved incident is not re-posted
+        seen["after_resolution"] = await asyncio.to_thread(alertmanager.alerts)
+        stop.set()
+        await task
+
+    asyncio.run(scenario())
+    [alert] = seen["after_5s"]
+    assert alert["status"]["state"] == "active" and alert["labels"]["provnet_incident"] == "12"
+    assert seen["after_resolution"] == []
+    store.close()
