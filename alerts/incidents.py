@@ -76,6 +76,7 @@ class IncidentBook:
         self.settings, self.clock = settings, clock
         self.base_url = settings.public_url
         self._rows: dict[str, int] = {}  # alert key -> open alert row id
+        self._fresh = False  # the batch being processed holds observations
 
     # --- start-up -------------------------------------------------------------------------
     def restore(self) -> int:
@@ -105,7 +106,9 @@ class IncidentBook:
     # --- one cycle ------------------------------------------------------------------------
     def process(self, observations: Iterable[Observation]) -> list[Notification]:
         """Evaluate one batch; return the notifications handed to the outbox."""
-        transitions = self.engine.evaluate(observations)
+        batch = list(observations)
+        transitions = self.engine.evaluate(batch)
+        self._fresh = bool(batch)
         now = self.clock()
         analysis = self._analyse()
         decisions: list[_Decision] = []
@@ -182,20 +185,23 @@ class IncidentBook:
         return {r.group_key: r for r in rows}
 
     def _reroot(self, s: Session, analysis: Analysis, now: float) -> None:
-        """An open incident whose root is now explained by another root moves under it."""
+        """An open, not yet notified incident whose root is now explained by another root
+        moves under it (what it was told about, a notified incident keeps)."""
         by_key = self._open_by_key(s)
         for key, inc in list(by_key.items()):
+            if inc.notified:
+                continue
             e = Element.parse(key)
             new = analysis.root(e) if e else None
             if e is None or new is None or new == e:
                 continue
             target = by_key.get(str(new))
-            if target is None:
+            if target is None or target is inc:
                 inc.group_key = str(new)
                 by_key[str(new)] = inc
                 del by_key[key]
                 self._event(s, inc.id, now, "rerooted", None, f"root cause is now {new}")
-            elif not inc.notified:
+            else:
                 for a in s.scalars(select(Alert).where(Alert.incident_id == inc.id)):
                     a.incident_id = target.id
                 inc.status, inc.resolved_at = "resolved", now
@@ -267,8 +273,23 @@ class IncidentBook:
                     decisions.append(_Decision(inc.id, "resolved", 1))
                 continue
             inc.severity = worst([m.severity for m in active])
+            if not self._confirmed(inc, analysis):
+                continue
             decisions += self._notify_or_escalate(s, inc, members, now)
         return decisions
+
+    def _confirmed(self, inc: Incident, analysis: Analysis) -> bool:
+        """A device root is notified once it has failed in two batches: in the first one, its
+        upstream may have been polled before the fault (poll order), or it may be one lost
+        poll. Link roots are seen from a live end and need no confirmation."""
+        root = Element.parse(inc.group_key)
+        if inc.notified or root is None or root.kind != "device":
+            return True
+        seen = int((inc.labels or {}).get("confirmations", 0))
+        if self._fresh and analysis.root(root) == root:
+            seen += 1
+            inc.labels = {**(inc.labels or {}), "confirmations": seen}
+        return seen >= 2
 
     def _refresh(self, inc: Incident, members: Iterable[Alert], analysis: Analysis) -> None:
         root = Element.parse(inc.group_key)

@@ -153,6 +153,7 @@ ORDERS = [
     [({100}, set()), POP_DOWN],             # link down first, devices next cycle
     [({100}, {10}), ({100}, {2, 10}), POP_DOWN],
     [POP_DOWN],
+    [(set(), {10, 11}), POP_DOWN],          # communes polled after the fault, PoP before
 ]
 
 
@@ -243,3 +244,28 @@ def test_escalation_after_timeout_unless_acknowledged(tmp_path: Path) -> None:
     esc = w.outbox.seen["incident-1-escalated-1"]
     assert [c.name for c in esc.contacts] == ["Trực ca 891", "noc891@example.vn"]
     w.store.close()
+
+
+def test_device_root_needs_two_batches(world: World) -> None:
+    world.cycle(set(), set())
+    world.cycle(set(), {13})  # one lost poll: an incident, not notified
+    assert world.outbox.events() == []
+    for _ in range(3):
+        world.cycle(set(), set())
+    assert world.outbox.events() == []
+    assert [i.status for i in world.incidents()] == ["resolved"]
+    world.cycle(set(), {13})
+    world.cycle(set(), {13})  # still failing one cycle later: notified
+    assert world.outbox.events() == ["firing"]
+
+
+def test_notified_incident_keeps_its_root(world: World) -> None:
+    world.cycle(set(), set())
+    world.cycle(*POP_DOWN)
+    world.cycle({100}, {1, 2, 3, 10, 11, 12, 13})  # the core stops answering too
+    world.cycle({100}, {1, 2, 3, 10, 11, 12, 13})
+    incs = world.incidents()
+    assert incs[0].group_key == "link:100"
+    assert [a["site_code"] for a in incs[0].affected] == ["POP-891", "UB-10", "UB-11"]
+    assert [i.group_key for i in incs[1:]] == ["device:1"]
+    assert world.outbox.events() == ["firing", "firing"]
