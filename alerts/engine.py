@@ -44,6 +44,7 @@ class AlertState:
     state: State = "inactive"
     value: float | None = None
     raw: bool = False            # the (hysteresis-aware) bad condition at the last value
+    bad_since: float | None = None  # observation time at which ``raw`` last became true
     since: float = 0.0           # when the current state began
     pending_since: float | None = None
     fired_at: float | None = None
@@ -140,6 +141,7 @@ class Engine:
         if bad != st.raw:
             st.changes.append(obs.time)
             st.raw = bad
+            st.bad_since = obs.time if bad else None
         if bad or st.state != "inactive" or st.changes:
             self.alerts[key] = st
 

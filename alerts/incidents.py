@@ -54,6 +54,7 @@ class _Decision:
 def _engine_state(st: AlertState) -> dict[str, Any]:
     return {"state": st.state, "raw": st.raw, "since": st.since, "value": st.value,
             "pending_since": st.pending_since, "fired_at": st.fired_at,
+            "bad_since": st.bad_since,
             "clear_since": st.clear_since, "flapping": st.flapping, "changes": st.changes}
 
 
@@ -63,6 +64,7 @@ def _restore_state(row: Alert) -> AlertState:
                       state=e.get("state", row.state), value=e.get("value"),
                       raw=bool(e.get("raw", True)), since=float(e.get("since", 0.0)),
                       pending_since=e.get("pending_since"), fired_at=e.get("fired_at"),
+                      bad_since=e.get("bad_since"),
                       clear_since=e.get("clear_since"), flapping=bool(e.get("flapping")),
                       changes=list(e.get("changes", [])))
 
@@ -77,6 +79,7 @@ class IncidentBook:
         self.base_url = settings.public_url
         self._rows: dict[str, int] = {}  # alert key -> open alert row id
         self._fresh = False  # the batch being processed holds observations
+        self._answered: dict[int, float] = {}  # device -> last time it answered a poll
 
     # --- start-up -------------------------------------------------------------------------
     def restore(self) -> int:
@@ -107,6 +110,11 @@ class IncidentBook:
     def process(self, observations: Iterable[Observation]) -> list[Notification]:
         """Evaluate one batch; return the notifications handed to the outbox."""
         batch = list(observations)
+        for o in batch:
+            if o.metric == "device.reachable" and o.value == 1.0:
+                e = Element.parse(o.entity)
+                if e is not None:
+                    self._answered[e.id] = max(o.time, self._answered.get(e.id, o.time))
         transitions = self.engine.evaluate(batch)
         self._fresh = bool(batch)
         now = self.clock()
@@ -122,14 +130,25 @@ class IncidentBook:
 
     def _analyse(self) -> Analysis:
         links: set[int] = set()
-        devices: set[int] = set()
+        devices: dict[int, float] = {}
         for st in self.engine.active():
             rule = self.engine.rule_for(st)
             e = Element.parse(st.entity)
             if rule is None or rule.cause is None or e is None or not st.raw:
                 continue
-            (links if e.kind == "link" else devices).add(e.id)
-        return analyse(self.view.topology, links, devices)
+            if e.kind == "link":
+                links.add(e.id)
+            else:
+                devices[e.id] = st.bad_since if st.bad_since is not None else st.since
+        return analyse(self.view.topology, links, self._forwarding(devices))
+
+    def _forwarding(self, failed: dict[int, float]) -> set[int]:
+        """Drop failed devices that still forward: a device reachable only through one has
+        answered since it stopped answering (its agent is mute, the network is not cut)."""
+        topo = self.view.topology
+        return {d for d, since in failed.items()
+                if not any(self._answered.get(x, -1.0) > since
+                           for x in topo.cut_off_by(failed_devices=[d]))}
 
     def _record(self, s: Session, transitions: list[Transition]) -> None:
         for t in transitions:
@@ -220,12 +239,16 @@ class IncidentBook:
             elem, root = self._root_of(st, analysis)
             key = str(root) if root is not None else st.key
             cur = by_id.get(row.incident_id) if row.incident_id else None
-            if cur is not None:
+            if cur is not None and cur.group_key != key:
                 cur_root = Element.parse(cur.group_key)
-                if (root is None or cur.group_key == key or cur_root is None
-                        or analysis.root(cur_root) is not None):
+                if cur.notified and (root is None or cur_root is None
+                                     or analysis.root(cur_root) is not None):
                     continue  # sticky: moves only to a new root once its own root has cleared
-                cur = None
+                if root is None and not st.raw:
+                    continue  # clearing, not a new cause
+                cur = None  # not notified yet: regroup freely
+            elif cur is not None:
+                continue
             if cur is None:
                 cur = by_key.get(key) or self._new_incident(s, key, st, root, analysis, now)
                 by_key[key], by_id[cur.id] = cur, cur
@@ -273,20 +296,21 @@ class IncidentBook:
                     decisions.append(_Decision(inc.id, "resolved", 1))
                 continue
             inc.severity = worst([m.severity for m in active])
-            if not self._confirmed(inc, analysis):
+            if not self._confirmed(inc, active):
                 continue
             decisions += self._notify_or_escalate(s, inc, members, now)
         return decisions
 
-    def _confirmed(self, inc: Incident, analysis: Analysis) -> bool:
-        """A device root is notified once it has failed in two batches: in the first one, its
-        upstream may have been polled before the fault (poll order), or it may be one lost
-        poll. Link roots are seen from a live end and need no confirmation."""
-        root = Element.parse(inc.group_key)
-        if inc.notified or root is None or root.kind != "device":
+    def _confirmed(self, inc: Incident, members: Iterable[Alert]) -> bool:
+        """Only link roots (seen down from a live end) are notified at once; any other
+        incident once it has been bad in two batches: in the first one its upstream may have
+        been polled before the fault (poll order), or it may be one lost poll."""
+        if inc.notified or inc.group_key.startswith("link:"):
             return True
         seen = int((inc.labels or {}).get("confirmations", 0))
-        if self._fresh and analysis.root(root) == root:
+        bad = any((st := self.engine.alerts.get(m.key)) is not None and st.raw
+                  for m in members)
+        if self._fresh and bad:
             seen += 1
             inc.labels = {**(inc.labels or {}), "confirmations": seen}
         return seen >= 2
@@ -294,7 +318,7 @@ class IncidentBook:
     def _refresh(self, inc: Incident, members: Iterable[Alert], analysis: Analysis) -> None:
         root = Element.parse(inc.group_key)
         labels = dict(inc.labels or {})
-        cut = set(labels.get("cut_off", []))
+        cut = set(labels.get("cut_off", [])) if inc.notified else set()
         if root is not None and root in analysis.cut_off:
             cut |= analysis.cut_off[root]
         by_device: dict[int, str] = {}

@@ -269,3 +269,17 @@ def test_notified_incident_keeps_its_root(world: World) -> None:
     assert [a["site_code"] for a in incs[0].affected] == ["POP-891", "UB-10", "UB-11"]
     assert [i.group_key for i in incs[1:]] == ["device:1"]
     assert world.outbox.events() == ["firing", "firing"]
+
+
+def test_mute_core_that_still_forwards_is_not_a_root(world: World) -> None:
+    """The core's agent times out while devices behind it answer: no province-wide outage."""
+    world.cycle(set(), set())
+    world.cycle(set(), {1})
+    world.cycle({100}, {1, 2, 10, 11})
+    world.cycle({100}, {1, 2, 10, 11})
+    incs = {i.group_key: i for i in world.incidents() if i.status == "open"}
+    # the core's ports are not read either, so the PoP itself is the root this time
+    assert set(incs) == {"device_unreachable|device:1", "device:2"}
+    assert [a["site_code"] for a in incs["device_unreachable|device:1"].affected] == ["AG-CORE"]
+    assert [a["site_code"] for a in incs["device:2"].affected] == ["POP-891", "UB-10", "UB-11"]
+    assert sorted(world.outbox.events()) == ["firing", "firing"]
