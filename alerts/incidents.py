@@ -247,18 +247,18 @@ class IncidentBook:
                 if root is None and not st.raw:
                     continue  # clearing, not a new cause
                 cur = None  # not notified yet: regroup freely
-            elif cur is not None:
+            rule = self.engine.rule_for(st)
+            suppressed = root is not None and (elem != root or rule is None
+                                               or rule.cause != root.kind)
+            if cur is not None:  # already in the right incident (perhaps merged into it)
+                row.suppressed = suppressed
                 continue
-            if cur is None:
-                cur = by_key.get(key) or self._new_incident(s, key, st, root, analysis, now)
-                by_key[key], by_id[cur.id] = cur, cur
-                row.incident_id = cur.id
-                rule = self.engine.rule_for(st)
-                row.suppressed = root is not None and (elem != root or rule is None
-                                                       or rule.cause != root.kind)
-                self._event(s, cur.id, now, "alert_added", row,
-                            f"{st.rule} {st.entity}" + (" (suppressed: cut off)"
-                                                        if row.suppressed else ""))
+            cur = by_key.get(key) or self._new_incident(s, key, st, root, analysis, now)
+            by_key[key], by_id[cur.id] = cur, cur
+            row.incident_id, row.suppressed = cur.id, suppressed
+            self._event(s, cur.id, now, "alert_added", row,
+                        f"{st.rule} {st.entity}" + (" (suppressed: cut off)"
+                                                    if suppressed else ""))
 
     def _new_incident(self, s: Session, key: str, st: AlertState, root: Element | None,
                       analysis: Analysis, now: float) -> Incident:

@@ -171,6 +171,10 @@ def test_poll_order_does_not_matter(tmp_path: Path,
     open_inc = next(i for i in incs if i.status == "open")
     assert [a["site_code"] for a in open_inc.affected] == ["POP-891", "UB-10", "UB-11"]
     assert w.outbox.events() == ["firing"]
+    with w.store.session() as s:
+        rows = s.scalars(select(Alert).where(Alert.incident_id == open_inc.id)).all()
+        assert {(a.entity, a.suppressed) for a in rows} == {
+            ("link:100", False), ("device:2", True), ("device:10", True), ("device:11", True)}
     w.store.close()
 
 
