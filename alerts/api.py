@@ -7,12 +7,12 @@ import time
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 from sqlalchemy.orm import Session
 
 from alerts import ops
 from alerts import schemas as sc
-from alerts.errors import AlertNotFound, AlertsError
+from alerts.errors import AlertNotFound, AlertsError, InvalidInput
 from alerts.incidents import Enqueuer
 from alerts.model import Alert, Incident, IncidentEvent, MaintenanceWindow, Silence
 from alerts.notes import notification
@@ -24,6 +24,10 @@ Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
 Offset = Annotated[int, Query(ge=0, le=10**9, description="items to skip")]
 Code = Annotated[str | None, Query(max_length=100)]
 T = TypeVar("T")
+Id = Annotated[int, Path(ge=0, le=2**31 - 1, description="id")]
+NOT_FOUND = {404: {"description": "no such id"}}
+BAD = {400: {"description": "invalid content (the reason is in detail)"}}
+CONFLICT = {409: {"description": "not possible in the current state"}}
 
 
 def _ts(t: float | None) -> dt.datetime | None:
@@ -89,6 +93,8 @@ def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | 
                 return fn(s)
         except AlertNotFound as exc:
             raise HTTPException(404, str(exc)) from exc
+        except InvalidInput as exc:
+            raise HTTPException(400, str(exc)) from exc
         except AlertsError as exc:
             raise HTTPException(409, str(exc)) from exc
 
@@ -105,8 +111,8 @@ def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | 
                                         items=[_incident(s, i) for i in rows])
         return run(go)
 
-    @r.get("/incidents/{incident_id}", response_model=sc.IncidentDetail)
-    def incident(incident_id: int) -> object:
+    @r.get("/incidents/{incident_id}", response_model=sc.IncidentDetail, responses=NOT_FOUND)
+    def incident(incident_id: Id) -> object:
         """One incident: root alert, suppressed children and full history."""
         def go(s: Session) -> object:
             inc = ops.get_incident(s, incident_id)
@@ -116,8 +122,9 @@ def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | 
                 history=[_event(e) for e in ops.history(s, inc.id)])
         return run(go)
 
-    @r.post("/incidents/{incident_id}/ack", response_model=sc.IncidentOut)
-    def ack(incident_id: int, body: sc.AckIn) -> object:
+    @r.post("/incidents/{incident_id}/ack", response_model=sc.IncidentOut,
+            responses={**BAD, **NOT_FOUND, **CONFLICT})
+    def ack(incident_id: Id, body: sc.AckIn) -> object:
         """Acknowledge an open incident (409 if resolved, 404 if unknown)."""
         def go(s: Session) -> tuple[sc.IncidentOut, Incident, int]:
             inc, n = ops.acknowledge(s, incident_id, body.owner, body.comment,
@@ -147,7 +154,7 @@ def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | 
         return run(lambda s: [_silence(x, now) for x in ops.list_silences(s, include_expired,
                                                                           now)])
 
-    @r.post("/silences", response_model=sc.SilenceOut, status_code=201)
+    @r.post("/silences", response_model=sc.SilenceOut, status_code=201, responses=BAD)
     def add_silence(body: sc.SilenceIn) -> object:
         """Silence matching incidents (site, district, device, rule) for a while."""
         now = clock()
@@ -156,8 +163,9 @@ def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | 
             s, body.site, body.district, body.device, body.rule, start,
             start + body.duration_s, body.created_by, body.comment), now))
 
-    @r.delete("/silences/{silence_id}", status_code=204, response_class=Response)
-    def delete_silence(silence_id: int) -> Response:
+    @r.delete("/silences/{silence_id}", status_code=204, response_class=Response,
+              responses=NOT_FOUND)
+    def delete_silence(silence_id: Id) -> Response:
         """Remove a silence."""
         run(lambda s: ops.delete_silence(s, silence_id))
         return Response(status_code=204)
@@ -169,16 +177,17 @@ def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | 
         return run(lambda s: [_window(w, now) for w in s.query(MaintenanceWindow)
                               .order_by(MaintenanceWindow.id)])
 
-    @r.post("/maintenance", response_model=sc.MaintenanceOut, status_code=201)
+    @r.post("/maintenance", response_model=sc.MaintenanceOut, status_code=201, responses=BAD)
     def add_window(body: sc.MaintenanceIn) -> object:
-        """Add a recurring window (RRULE with FREQ=HOURLY..YEARLY; 409 with the reason)."""
+        """Add a recurring window (RRULE with FREQ=HOURLY..YEARLY; 400 with the reason)."""
         now = clock()
         return run(lambda s: _window(ops.add_maintenance(
             s, body.name, body.site, body.district, body.device, body.rule, body.rrule,
             body.dtstart, body.duration_s, body.created_by, body.comment), now))
 
-    @r.delete("/maintenance/{window_id}", status_code=204, response_class=Response)
-    def delete_window(window_id: int) -> Response:
+    @r.delete("/maintenance/{window_id}", status_code=204, response_class=Response,
+              responses=NOT_FOUND)
+    def delete_window(window_id: Id) -> Response:
         """Remove a maintenance window."""
         run(lambda s: ops.delete_maintenance(s, window_id))
         return Response(status_code=204)

@@ -13,3 +13,7 @@ class RulesError(AlertsError):
 
 class AlertNotFound(AlertsError):
     """An incident, alert, silence or maintenance window id does not exist."""
+
+
+class InvalidInput(AlertsError):
+    """A request is well-formed but its content is invalid (a bad RRULE, no matcher)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from alerts.errors import AlertNotFound, AlertsError
+from alerts.errors import AlertNotFound, AlertsError, InvalidInput
 from alerts.model import Acknowledgement, Alert, Incident, IncidentEvent, MaintenanceWindow, Silence
 from alerts.silences import check_rrule
 
@@ -108,9 +108,9 @@ def add_silence(s: Session, site: str | None, district: str | None, device: str 
                 comment: str) -> Silence:
     """Create a silence (at least one matcher, end after start)."""
     if not any((site, district, device, rule)):
-        raise AlertsError("a silence needs at least one matcher: site, district, device, rule")
+        raise InvalidInput("a silence needs at least one matcher: site, district, device, rule")
     if ends_at <= starts_at:
-        raise AlertsError("a silence must end after it starts")
+        raise InvalidInput("a silence must end after it starts")
     row = Silence(site=site, district=district, device=device, rule=rule, starts_at=starts_at,
                   ends_at=ends_at, created_by=created_by, comment=comment)
     s.add(row)
@@ -139,7 +139,7 @@ def add_maintenance(s: Session, name: str, site: str | None, district: str | Non
                     duration_s: float, created_by: str, comment: str) -> MaintenanceWindow:
     """Create a recurring maintenance window (validated RRULE and start)."""
     if not any((site, district, device, rule)):
-        raise AlertsError("a window needs at least one matcher: site, district, device, rule")
+        raise InvalidInput("a window needs at least one matcher: site, district, device, rule")
     check_rrule(rrule, dtstart)
     row = MaintenanceWindow(name=name, site=site, district=district, device=device, rule=rule,
                             rrule=rrule, dtstart=dtstart, duration_s=duration_s,

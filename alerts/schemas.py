@@ -108,7 +108,7 @@ class SilenceIn(_MatchersIn):
     """Silence matching incidents from ``starts_at`` (default now) for ``duration_s``."""
 
     starts_at: dt.datetime | None = Field(default=None, description="naive = UTC")
-    duration_s: float = Field(gt=0, le=366 * 86400)
+    duration_s: float = Field(ge=1, le=366 * 86400)
 
     @model_validator(mode="after")
     def _sane_start(self) -> Any:
@@ -143,7 +143,7 @@ class MaintenanceIn(_MatchersIn):
     name: str = Field(min_length=1, max_length=200)
     rrule: str = Field(min_length=1, max_length=300, examples=["FREQ=WEEKLY;BYDAY=SU"])
     dtstart: str = Field(min_length=1, max_length=40, examples=["2026-01-04T01:00:00+07:00"])
-    duration_s: float = Field(gt=0, le=7 * 86400)
+    duration_s: float = Field(ge=1, le=7 * 86400)
 
 
 class MaintenanceOut(BaseModel):

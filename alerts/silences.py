@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from dateutil.rrule import rrulestr
 
-from alerts.errors import AlertsError
+from alerts.errors import InvalidInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,28 +42,28 @@ ALLOWED_FREQ = ("HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 
 
 def check_rrule(rule: str, dtstart: str) -> None:
-    """Raise AlertsError naming the problem when the RRULE or its start is invalid."""
+    """Raise InvalidInput naming the problem when the RRULE or its start is invalid."""
     freq = dict(p.partition("=")[::2] for p in rule.upper().removeprefix("RRULE:").split(";"))
     if freq.get("FREQ") not in ALLOWED_FREQ:
-        raise AlertsError(f"rrule {rule!r}: FREQ must be one of {', '.join(ALLOWED_FREQ)}")
+        raise InvalidInput(f"rrule {rule!r}: FREQ must be one of {', '.join(ALLOWED_FREQ)}")
     recurrence = _occurrences(rule, dtstart)
     try:
         recurrence.after(datetime.now(UTC))
     except (ValueError, TypeError, OverflowError) as exc:
-        raise AlertsError(f"rrule {rule!r}: {exc}") from exc
+        raise InvalidInput(f"rrule {rule!r}: {exc}") from exc
 
 
 def _occurrences(rule: str, dtstart: str):  # type: ignore[no-untyped-def]
     try:
         start = datetime.fromisoformat(dtstart)
     except ValueError as exc:
-        raise AlertsError(f"dtstart {dtstart!r}: not an ISO 8601 date-time") from exc
+        raise InvalidInput(f"dtstart {dtstart!r}: not an ISO 8601 date-time") from exc
     if start.tzinfo is None:
-        raise AlertsError(f"dtstart {dtstart!r}: give a UTC offset, e.g. +07:00")
+        raise InvalidInput(f"dtstart {dtstart!r}: give a UTC offset, e.g. +07:00")
     try:
         return rrulestr(rule, dtstart=start)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
-        raise AlertsError(f"rrule {rule!r}: {exc}") from exc
+        raise InvalidInput(f"rrule {rule!r}: {exc}") from exc
 
 
 def window_active(rule: str, dtstart: str, duration_s: float, now: float) -> bool:
