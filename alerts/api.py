@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from sqlalchemy.orm import Session
@@ -25,9 +25,10 @@ Offset = Annotated[int, Query(ge=0, le=10**9, description="items to skip")]
 Code = Annotated[str | None, Query(max_length=100)]
 T = TypeVar("T")
 Id = Annotated[int, Path(ge=0, le=2**31 - 1, description="id")]
-NOT_FOUND = {404: {"description": "no such id"}}
-BAD = {400: {"description": "invalid content (the reason is in detail)"}}
-CONFLICT = {409: {"description": "not possible in the current state"}}
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: {"description": "no such id"}}
+BAD: Responses = {400: {"description": "invalid content (the reason is in detail)"}}
+CONFLICT: Responses = {409: {"description": "not possible in the current state"}}
 
 
 def _ts(t: float | None) -> dt.datetime | None:
