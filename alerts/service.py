@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from alerts.api import alerts_router
 from alerts.engine import Engine, Observation
+from alerts.errors import RulesError
 from alerts.incidents import IncidentBook
 from alerts.notify.outbox import Outbox
 from alerts.observe import CycleCollector
@@ -83,9 +84,17 @@ def attach_alerts(service: Service) -> AlertsHandle | None:
     cfg = service.settings.alerts
     if not cfg.enabled:
         return None
-    rules = load_rules(cfg.rules_file)
-    with service.store.session() as s:
-        view = load_view(s)
+    try:
+        rules = load_rules(cfg.rules_file)
+    except RulesError as exc:  # bad rules: stop at start, naming the file and the key
+        log.error("%s", exc)
+        raise SystemExit(1) from exc
+    try:
+        with service.store.session() as s:
+            view = load_view(s)
+    except LookupError as exc:  # no core site: no topology to reason on
+        log.error("alerts disabled: %s", exc)
+        return None
     link_labels: Mapping[int, Mapping[str, str]] = {k: view.link_labels(k) for k in view.links}
     collector = CycleCollector({d: i.labels() for d, i in view.devices.items()},
                                view.link_ends(), link_labels)
