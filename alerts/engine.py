@@ -111,6 +111,10 @@ class Engine:
             eff = self.rule_for(st)
             if eff is not None:
                 self._advance(eff, st, now, out)
+            elif st.state != "inactive":  # its rule was removed from the file: close it
+                out.append(Transition(st.key, st.rule, st.entity, "resolved", now, st.value,
+                                      "info", False, dict(st.labels)))
+                st.state, st.changes = "inactive", []
             if st.state == "inactive" and not st.changes:
                 del self.alerts[st.key]
         return out

@@ -108,3 +108,13 @@ def test_restore_keeps_firing_without_new_transition() -> None:
     assert [t.change for t in second.evaluate([Observation("link:1", "link.up", 1, 40)])] == []
     clock.now = 60
     assert [t.change for t in second.evaluate([])] == ["resolved"]
+
+
+def test_alert_of_a_removed_rule_resolves() -> None:
+    clock = Clock()
+    old = Engine(parse_rules({"rules": [LINK]}), clock)
+    old.evaluate([Observation("link:1", "link.up", 0, 0)])
+    new = Engine(parse_rules({"rules": [UTIL]}), clock)
+    new.restore(old.active())
+    assert [t.change for t in new.evaluate([])] == ["resolved"]
+    assert new.active() == []
