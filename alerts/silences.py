@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from dateutil.rrule import rrulestr
 
@@ -53,6 +54,7 @@ def check_rrule(rule: str, dtstart: str) -> None:
         raise InvalidInput(f"rrule {rule!r}: {exc}") from exc
 
 
+@lru_cache(maxsize=256)
 def _occurrences(rule: str, dtstart: str):  # type: ignore[no-untyped-def]
     try:
         start = datetime.fromisoformat(dtstart)
@@ -61,7 +63,7 @@ def _occurrences(rule: str, dtstart: str):  # type: ignore[no-untyped-def]
     if start.tzinfo is None:
         raise InvalidInput(f"dtstart {dtstart!r}: give a UTC offset, e.g. +07:00")
     try:
-        return rrulestr(rule, dtstart=start)
+        return rrulestr(rule, dtstart=start, cache=True)  # occurrences kept: fast next time
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
         raise InvalidInput(f"rrule {rule!r}: {exc}") from exc
 
