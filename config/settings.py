@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alerts.notify.settings import NotifierSettings
 from config.errors import ConfigError
 
 
@@ -83,6 +84,27 @@ class CoverageSettings(_Strict):
     compute_on_start: bool = True
     refresh_interval_s: float = Field(default=300.0, gt=0)  # incremental: unchanged = cheap
     workers: int = Field(default=2, ge=1, le=64)  # threads for the per-commune geometry
+class ContactSettings(_Strict):
+    """Who is escalated to; empty ``districts``/``sites`` = everywhere."""
+
+    name: str = Field(min_length=1)
+    email: str | None = None
+    telegram_chat_id: str | None = None
+    language: Literal["vi", "en"] = "vi"
+    districts: list[str] = Field(default_factory=list)
+    sites: list[str] = Field(default_factory=list)
+
+
+class AlertSettings(_Strict):
+    """Alerting: rules file, escalation, contacts, notifier channels."""
+
+    enabled: bool = True
+    rules_file: Path | None = None  # None: config/alerts/default.yaml
+    escalate_after_s: float = Field(default=900.0, gt=0)
+    max_escalations: int = Field(default=3, ge=0)
+    public_url: str | None = None  # base URL of the API in notification links
+    contacts: list[ContactSettings] = Field(default_factory=list)
+    notify: NotifierSettings = NotifierSettings()
 
 
 class Settings(BaseSettings):
@@ -98,6 +120,7 @@ class Settings(BaseSettings):
     poller: PollerSettings = PollerSettings()
     api: ApiSettings = ApiSettings()
     coverage: CoverageSettings = CoverageSettings()
+    alerts: AlertSettings = AlertSettings()
     snmp_profiles: dict[str, SnmpProfile] = Field(
         default_factory=lambda: {"default": SnmpProfile()}
     )

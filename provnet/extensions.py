@@ -15,8 +15,10 @@ if TYPE_CHECKING:
 
 def attach(service: Service) -> None:
     """Attach every feature to ``service`` (called after the poll plan is loaded)."""
+    from alerts.service import attach_alerts
     from maps.api import attach_coverage
     from maps.pages import attach_maps
 
+    attach_alerts(service)
     attach_coverage(service)
     attach_maps(service)

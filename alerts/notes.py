@@ -1,0 +1,69 @@
+"""Incident rows -> the notifier contract's :class:`Notification` (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from alerts.model import Incident
+from alerts.notify.types import (
+    AffectedSite,
+    Contact,
+    Event,
+    IncidentSummary,
+    Notification,
+    Severity,
+)
+from config.settings import ContactSettings
+
+SEVERITY_ORDER = ("critical", "major", "minor", "warning", "info")
+
+
+def worst(severities: Sequence[str]) -> str:
+    """The most severe of ``severities`` (``info`` when empty)."""
+    ranked = [s for s in SEVERITY_ORDER if s in severities]
+    return ranked[0] if ranked else "info"
+
+
+def _dt(ts: float | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+
+
+def summary(inc: Incident, acked_by: str | None, base_url: str | None) -> IncidentSummary:
+    """Everything a template needs about ``inc``."""
+    affected = tuple(AffectedSite(str(a["site_code"]), str(a["site_name"]), a.get("commune"),
+                                  a.get("district"), str(a.get("alert") or "cut_off"))
+                     for a in inc.affected or [])
+    labels = {k: str(v) for k, v in (inc.labels or {}).items() if isinstance(v, str)}
+    started = _dt(inc.started_at)
+    assert started is not None
+    return IncidentSummary(
+        id=inc.id, title=inc.title, severity=cast(Severity, inc.severity),
+        status=cast(Any, inc.status), root_cause=inc.root_cause,
+        root_site_code=inc.root_site_code, started_at=started,
+        resolved_at=_dt(inc.resolved_at), acked_by=acked_by, affected=affected, labels=labels,
+        url=f"{base_url.rstrip('/')}/api/v1/alerts/incidents/{inc.id}" if base_url else None)
+
+
+def contacts_for(inc: Incident, configured: Sequence[ContactSettings],
+                 site_contact: str | None) -> tuple[Contact, ...]:
+    """Escalation recipients: configured contacts scoped to the incident's district/site,
+    plus the root site's contact from the inventory when it is an e-mail address."""
+    out: list[Contact] = []
+    for c in configured:
+        if c.districts and inc.district not in c.districts:
+            continue
+        if c.sites and inc.root_site_code not in c.sites:
+            continue
+        out.append(Contact(c.name, c.email, c.telegram_chat_id, c.language))
+    if site_contact and "@" in site_contact:
+        out.append(Contact(site_contact, email=site_contact))
+    return tuple(out)
+
+
+def notification(inc: Incident, event: Event, n: int, acked_by: str | None,
+                 base_url: str | None, contacts: tuple[Contact, ...] = ()) -> Notification:
+    """The notification for ``event`` number ``n`` of ``inc`` (key: idempotent)."""
+    return Notification(f"incident-{inc.id}-{event}-{n}", event,
+                        summary(inc, acked_by, base_url), contacts)

@@ -1,0 +1,1 @@
+"""Notifications: templates, channels (webhook, e-mail, Telegram, Alertmanager) and the outbox."""

@@ -1,0 +1,34 @@
+"""Notification channels and their construction from settings."""
+
+from __future__ import annotations
+
+from alerts.notify.channels.alertmanager import AlertmanagerChannel
+from alerts.notify.channels.base import Channel
+from alerts.notify.channels.smtp import EmailChannel
+from alerts.notify.channels.telegram import TelegramChannel
+from alerts.notify.channels.webhook import WebhookChannel
+from alerts.notify.settings import NotifierSettings
+
+__all__ = [
+    "AlertmanagerChannel",
+    "Channel",
+    "EmailChannel",
+    "TelegramChannel",
+    "WebhookChannel",
+    "build_channels",
+]
+
+
+def build_channels(settings: NotifierSettings) -> list[Channel]:
+    """The enabled channels, in a fixed order."""
+    lang, tz = settings.language, settings.timezone
+    out: list[Channel] = []
+    if settings.webhook.enabled:
+        out.append(WebhookChannel(settings.webhook, lang))
+    if settings.email.enabled:
+        out.append(EmailChannel(settings.email, lang, tz))
+    if settings.telegram.enabled:
+        out.append(TelegramChannel(settings.telegram, lang, tz))
+    if settings.alertmanager.enabled:
+        out.append(AlertmanagerChannel(settings.alertmanager, lang))
+    return out

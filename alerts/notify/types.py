@@ -1,0 +1,69 @@
+"""Data handed from the incident engine to the notifiers (the H5a/H5b contract)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+Severity = Literal["critical", "major", "minor", "warning", "info"]
+Event = Literal["firing", "resolved", "escalated", "acknowledged", "test"]
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Who gets escalations; from the inventory or config."""
+
+    name: str
+    email: str | None = None
+    telegram_chat_id: str | None = None
+    language: Literal["vi", "en"] = "vi"
+
+
+@dataclass(frozen=True)
+class AffectedSite:
+    """One cut-off or affected site (a suppressed child alert)."""
+
+    site_code: str
+    site_name: str  # Vietnamese, with diacritics
+    commune: str | None
+    district: str | None
+    alert: str  # rule name, e.g. "device_unreachable"
+
+
+@dataclass(frozen=True)
+class IncidentSummary:
+    """Everything a template needs about one incident; built by the engine."""
+
+    id: int
+    title: str  # e.g. "PoP Tri Tôn down" (engine builds it; vi)
+    severity: Severity
+    status: Literal["open", "acknowledged", "resolved"]
+    root_cause: str  # human text: "link 12 (POP-891 ↔ AG-CORE) down"
+    root_site_code: str | None
+    started_at: datetime
+    resolved_at: datetime | None
+    acked_by: str | None
+    affected: tuple[AffectedSite, ...]
+    labels: Mapping[str, str]
+    url: str | None  # link to the incident in provnet's API
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One event about one incident; ``key`` ("incident-<id>-<event>-<n>") is enqueued once."""
+
+    key: str
+    event: Event
+    incident: IncidentSummary
+    contacts: tuple[Contact, ...] = ()  # extra recipients (escalation)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A notification rendered in one language."""
+
+    subject: str
+    text: str
+    html: str

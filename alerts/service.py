@@ -1,0 +1,120 @@
+"""Wiring alerts into the running service: consumer, evaluation task, outbox, API router.
+
+The poller's ``on_result`` feeds a :class:`CycleCollector` (cheap, on the event loop); at the
+end of each cycle the batch is queued and evaluated in a worker thread by the
+:class:`IncidentBook`; notifications go through the persisted outbox, delivered by its own
+background task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import weakref
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from alerts.api import alerts_router
+from alerts.engine import Engine, Observation
+from alerts.errors import RulesError
+from alerts.incidents import IncidentBook
+from alerts.notify.outbox import Outbox
+from alerts.observe import CycleCollector
+from alerts.rules import load_rules
+from alerts.view import load_view
+from pollers.scheduler import CycleStats
+from pollers.types import IfRates, PollResult
+
+if TYPE_CHECKING:
+    from provnet.service import Service
+
+log = logging.getLogger(__name__)
+_HANDLES: weakref.WeakKeyDictionary[object, AlertsHandle] = weakref.WeakKeyDictionary()
+
+
+class AlertsHandle:
+    """The alerting of one service: a result consumer plus the evaluation loop."""
+
+    def __init__(self, book: IncidentBook, collector: CycleCollector, outbox: Outbox,
+                 tick_s: float) -> None:
+        self.book, self.collector, self.outbox = book, collector, outbox
+        self.tick_s = tick_s
+        self._batches: asyncio.Queue[list[Observation]] = asyncio.Queue()
+
+    # ResultConsumer
+    def on_result(self, result: PollResult, rates: dict[int, IfRates]) -> None:
+        """One device's poll has ended."""
+        self.collector.on_result(result, rates)
+
+    def on_cycle(self, stats: CycleStats) -> None:
+        """A cycle has ended: queue its batch for evaluation."""
+        del stats
+        self._batches.put_nowait(self.collector.flush())
+
+    def add(self, observations: Iterable[Observation]) -> None:
+        """Observations from other collectors (optics, ICMP, BTS), evaluated with the cycle."""
+        self.collector.add(observations)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Evaluate each batch (and advance timers every ``tick_s`` without one)."""
+        while not stop.is_set():
+            batch: list[Observation] = []
+            with contextlib.suppress(TimeoutError):
+                batch = await asyncio.wait_for(self._batches.get(), self.tick_s)
+            t0 = time.perf_counter()
+            try:
+                sent = await asyncio.to_thread(self.book.process, batch)
+            except Exception:  # one bad cycle must not end alerting
+                log.exception("alert evaluation failed")
+                continue
+            if batch or sent:
+                log.info("alerts: %d observations in %.0f ms, %d notifications queued",
+                         len(batch), 1000 * (time.perf_counter() - t0), len(sent))
+
+
+def _base_url(service: Service) -> str:
+    api = service.settings.api
+    return service.settings.alerts.public_url or f"http://{api.host}:{api.port}"
+
+
+def attach_alerts(service: Service) -> AlertsHandle | None:
+    """Register alerting on ``service`` (no-op when ``alerts.enabled`` is false)."""
+    cfg = service.settings.alerts
+    if not cfg.enabled:
+        return None
+    try:
+        rules = load_rules(cfg.rules_file)
+    except RulesError as exc:  # bad rules: stop at start, naming the file and the key
+        log.error("%s", exc)
+        raise SystemExit(1) from exc
+    try:
+        with service.store.session() as s:
+            view = load_view(s)
+    except LookupError as exc:  # no core site: no topology to reason on
+        log.error("alerts disabled: %s", exc)
+        return None
+    link_labels: Mapping[int, Mapping[str, str]] = {k: view.link_labels(k) for k in view.links}
+    collector = CycleCollector({d: i.labels() for d, i in view.devices.items()},
+                               view.link_ends(), link_labels)
+    outbox = Outbox(service.store, cfg.notify)
+    base = _base_url(service)
+    if cfg.public_url is None:
+        cfg = cfg.model_copy(update={"public_url": base})
+    book = IncidentBook(service.store, Engine(rules, time.time), view, outbox, cfg, time.time)
+    restored = book.restore()
+    handle = AlertsHandle(book, collector, outbox, service.settings.poller.interval_s)
+    service.consumers.append(handle)
+    service.background.append(("alerts", handle.run))
+    service.background.append(("outbox", outbox.run))
+    service.routers.append(alerts_router(service.store, outbox, base))
+    _HANDLES[service] = handle
+    log.info("alerts: %d rules from %s, %d open alerts restored, channels: %s",
+             len(rules.rules), rules.source, restored, ", ".join(outbox.channels) or "none")
+    return handle
+
+
+def handle_of(service: Service) -> AlertsHandle | None:
+    """The alerting attached to ``service`` (for collectors adding observations)."""
+    return _HANDLES.get(service)

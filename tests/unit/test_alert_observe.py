@@ -1,0 +1,62 @@
+"""PollResult + IfRates -> observations, table-driven."""
+
+from __future__ import annotations
+
+import pytest
+
+from alerts.observe import CycleCollector, LinkEnd, is_unreachable
+from pollers.types import IfRates, IfSample, PollResult, SnmpTarget
+
+
+def result(dev: int, error: str | None = None, **ifs: tuple[int, int]) -> PollResult:
+    samples = {int(k[2:]): IfSample(int(k[2:]), f"ge{k}", oper_status=o, admin_status=a)
+               for k, (o, a) in ifs.items()}
+    return PollResult(SnmpTarget(dev, f"r{dev}", "127.0.0.1"), 100.0 + dev, 0.1,
+                      interfaces={} if error else samples, error=error)
+
+
+@pytest.mark.parametrize(("error", "unreachable"), [
+    ("deadline exceeded", True), ("unreachable: OSError", True), ("timeout", True),
+    ("bad response: ValueError", False), ("bad target: port", False)])
+def test_is_unreachable(error: str, unreachable: bool) -> None:
+    assert is_unreachable(error) is unreachable
+
+
+@pytest.mark.parametrize(("results", "expected"), [
+    pytest.param([result(1)], {("device:1", "device.reachable"): 1.0,
+                               ("device:1", "poll.ok"): 1.0}, id="ok"),
+    pytest.param([result(1, "deadline exceeded")], {("device:1", "device.reachable"): 0.0},
+                 id="unreachable"),
+    pytest.param([result(1, "bad response: X")], {("device:1", "device.reachable"): 1.0,
+                                                  ("device:1", "poll.ok"): 0.0}, id="poll-fails"),
+    # link 7 = device 1 ifindex 1 (A) + device 2 ifindex 3 (Z)
+    pytest.param([result(1, if1=(1, 1)), result(2, if3=(1, 1))], {("link:7", "link.up"): 1.0},
+                 id="link-up-both-ends"),
+    pytest.param([result(1, "timeout"), result(2, if3=(2, 1))], {("link:7", "link.up"): 0.0},
+                 id="link-down-seen-from-z"),
+    pytest.param([result(1, if1=(2, 1)), result(2, if3=(1, 1))], {("link:7", "link.up"): 0.0},
+                 id="one-end-down-is-down"),
+    pytest.param([result(1, if1=(2, 2)), result(2, "timeout")], {}, id="admin-down-ignored"),
+    pytest.param([result(1, "timeout"), result(2, "timeout")], {}, id="no-end-no-link-obs"),
+])
+def test_collector(results: list[PollResult], expected: dict[tuple[str, str], float]) -> None:
+    ends = {1: {1: LinkEnd(7, "a")}, 2: {3: LinkEnd(7, "z")}}
+    col = CycleCollector({1: {"device": "r1", "site": "UB-1"}}, ends, {7: {"link": "7"}})
+    for r in results:
+        col.on_result(r, {})
+    got = {(o.entity, o.metric): o.value for o in col.flush()}
+    for key, value in expected.items():
+        assert got[key] == value
+    assert {k for k in got if k[1] == "link.up"} == {k for k in expected if k[1] == "link.up"}
+    assert col.flush() == []
+
+
+def test_interface_rates() -> None:
+    col = CycleCollector({}, {1: {1: LinkEnd(7, "a")}}, {})
+    col.on_result(result(1, if1=(1, 1)), {1: IfRates(in_util_pct=40.0, out_util_pct=95.0,
+                                                    in_errors_ps=1.0, out_errors_ps=2.0)})
+    obs = {o.metric: o for o in col.flush() if o.entity == "if:1:1"}
+    assert obs["if.util_pct"].value == 95.0
+    assert obs["if.errors_ps"].value == 3.0
+    assert "if.discards_ps" not in obs
+    assert obs["if.util_pct"].labels["link"] == "7"
