@@ -1,0 +1,147 @@
+"""Simulated SSH devices on fakenos (Cisco IOS, Huawei VRP) for the demo, tests and benches.
+
+Each device is a fakenos host (paramiko SSH server) on its own address/port with outputs
+rendered from recorded text (``sshsim_data/``) for its own interfaces: optics, interface
+state and errors, running configuration. The running configuration is read from a file at
+every ``show running-config``/``display current-configuration``, so editing that file is a
+configuration change on the device.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+DATA = Path(__file__).with_name("sshsim_data")
+COMMANDS = {
+    "huawei_vrp": {"optics": "display transceiver verbose", "interfaces": "display interface",
+                   "running_config": "display current-configuration"},
+    "cisco_ios": {"optics": "show interfaces transceiver", "interfaces": "show interfaces",
+                  "running_config": "show running-config"},
+}
+
+
+@dataclass(frozen=True)
+class SimDevice:
+    """One simulated device: where it listens, who may log in, which ports it has."""
+
+    name: str
+    platform: str  # huawei_vrp | cisco_ios
+    port: int
+    address: str = "127.0.0.1"
+    username: str = "provnet"
+    password: str = "provnet"
+    interfaces: Sequence[tuple[str, str]] = (("GigabitEthernet0/0/0", "uplink"),)
+    host_key_file: Path | None = None
+    seed: int = 0
+
+
+def _optics(dev: SimDevice) -> str:
+    rnd = random.Random(f"{dev.name}/{dev.seed}")
+    rows = []
+    for i, (ifname, _descr) in enumerate(dev.interfaces):
+        v = {"rx": rnd.uniform(-14, -6), "tx": rnd.uniform(-6.5, -4.5),
+             "temp": rnd.uniform(30, 45), "bias": rnd.uniform(12, 20)}
+        if dev.platform == "huawei_vrp":
+            block = (DATA / "huawei_vrp_optics.txt").read_text(encoding="utf-8")
+            rows.append(block.format(ifname=ifname, serial=f"{i:07d}", **v))
+        else:
+            short = ifname.replace("TenGigabitEthernet", "Te").replace("GigabitEthernet", "Gi")
+            rows.append(f"{short:<11}  {v['temp']:5.1f}       3.29      {v['bias']:4.1f}"
+                        f"      {v['tx']:4.1f}      {v['rx']:5.1f}\n")
+    if dev.platform == "cisco_ios":
+        return (DATA / "cisco_ios_optics_header.txt").read_text(encoding="utf-8") + "".join(rows)
+    return "".join(rows)
+
+
+def _interfaces(dev: SimDevice) -> str:
+    block = (DATA / f"{dev.platform}_interface.txt").read_text(encoding="utf-8")
+    return "".join(block.format(ifname=n, descr=d, ifindex=i + 1, crc=(i * 7) % 11)
+                   for i, (n, d) in enumerate(dev.interfaces))
+
+
+def render_config(dev: SimDevice) -> str:
+    """The device's initial running configuration."""
+    if dev.platform == "huawei_vrp":
+        ifs = "".join(f"interface {n}\n description {d}\n undo shutdown\n#\n"
+                      for n, d in dev.interfaces)
+    else:
+        ifs = "".join(f"interface {n}\n description {d}\n no shutdown\n!\n"
+                      for n, d in dev.interfaces)
+    text = (DATA / f"{dev.platform}_config.txt").read_text(encoding="utf-8")
+    return text.format(hostname=dev.name, interfaces=ifs, now="{now}", size="{size}")
+
+
+class _ConfigOutput:
+    """fakenos command output read from a file at every call (volatile lines filled in)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self, *_args: Any, **_kw: Any) -> str:
+        text = self.path.read_text(encoding="utf-8")
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S+00:00")
+        return text.replace("{now}", now).replace("{size}", str(len(text)))
+
+
+@dataclass
+class SshSimulator:
+    """fakenos hosts for ``devices``; configurations live under ``config_dir``."""
+
+    devices: Sequence[SimDevice]
+    config_dir: Path
+    _net: Any = field(default=None, init=False)
+
+    def config_path(self, name: str) -> Path:
+        """The file holding device ``name``'s running configuration."""
+        return self.config_dir / f"{name}.cfg"
+
+    def _host(self, dev: SimDevice) -> dict[str, Any]:
+        cmds = COMMANDS[dev.platform]
+        path = self.config_path(dev.name)
+        if not path.exists():
+            path.write_text(render_config(dev), encoding="utf-8")
+        prompts = ["{base_prompt}>", "{base_prompt}#"]
+        commands = {
+            cmds["optics"]: {"output": _optics(dev), "help": "optics", "prompt": prompts},
+            cmds["interfaces"]: {"output": _interfaces(dev), "help": "ifs", "prompt": prompts},
+            cmds["running_config"]: {"output": _ConfigOutput(path), "help": "config",
+                                     "prompt": prompts},
+        }
+        server: dict[str, Any] = {"address": dev.address, "timeout": 1}
+        if dev.host_key_file is not None:
+            server["ssh_key_file"] = str(dev.host_key_file)
+        return {"username": dev.username, "password": dev.password, "port": dev.port,
+                "platform": dev.platform,
+                "server": {"plugin": "ParamikoSshServer", "configuration": server},
+                "nos": {"plugin": dev.platform, "configuration": {"commands": commands}}}
+
+    def start(self) -> SshSimulator:
+        """Start every host (each listens before this returns)."""
+        from fakenos import FakeNOS
+
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        inventory = {"hosts": {d.name: self._host(d) for d in self.devices}}
+        self._net = FakeNOS(inventory=inventory)
+        logging.getLogger("fakenos").setLevel(logging.CRITICAL)  # logs every disconnect as error
+        self._net.start()
+        log.info("SSH simulator: %d fakenos devices", len(self.devices))
+        return self
+
+    def stop(self) -> None:
+        """Stop every host."""
+        if self._net is not None:
+            self._net.stop()
+            self._net = None
+
+    def __enter__(self) -> SshSimulator:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
