@@ -18,6 +18,7 @@ from config.settings import Settings, SnmpProfile, load_settings
 from inventory import queries
 from inventory.errors import InventoryError
 from inventory.store import Store, open_store
+from provnet.cli_ssh import ssh_app
 from provnet.demo.plan import build_plan
 from provnet.demo.seed import is_empty, seed_demo
 from provnet.extensions import attach
@@ -27,6 +28,7 @@ from tsdb.errors import TsdbError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="provnet: inventory and live monitoring of a province's telecom network")
+app.add_typer(ssh_app, name="ssh")
 log = logging.getLogger("provnet")
 DEMO_COMMUNITY = "provnet-demo"
 

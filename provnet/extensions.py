@@ -15,4 +15,6 @@ if TYPE_CHECKING:
 
 def attach(service: Service) -> None:
     """Attach every feature to ``service`` (called after the poll plan is loaded)."""
-    del service  # features add their attach calls here
+    from provnet.ssh_service import attach_ssh
+
+    attach_ssh(service)
