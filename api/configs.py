@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ from inventory.model import Device
 from inventory.store import Store
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
-Offset = Annotated[int, Query(ge=0, description="items to skip")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="items to skip")]
 VersionId = Annotated[int | None, Query(ge=1, le=2**62)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such device or version"}}
 
@@ -47,6 +48,24 @@ class ConfigChangeOut(BaseModel):
 
 def _utc(t: dt.datetime) -> dt.datetime:
     return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
+
+
+_RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+
+def _since(value: str | None) -> dt.datetime:
+    if value is None:
+        return dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    text = value.strip().upper()
+    try:
+        if not _RFC3339.match(text):
+            raise ValueError(value)
+        # RFC 3339 allows a leap second; Python's datetime does not
+        return _utc(dt.datetime.fromisoformat(re.sub(r"(T\d\d:\d\d):60", r"\1:59", text)))
+    except ValueError as exc:
+        # the same shape as FastAPI's own validation errors, so the documented 422 holds
+        raise HTTPException(422, [{"loc": ["query", "since"], "type": "value_error",
+                                    "msg": f"not an ISO 8601 time: {value!r}"}]) from exc
 
 
 def config_router(store: Store) -> APIRouter:
@@ -120,13 +139,15 @@ def config_router(store: Store) -> APIRouter:
 
     @router.get("/config-changes", response_model=Page[ConfigChangeOut])
     def config_changes(
-        since: Annotated[dt.datetime | None, Query(
-            description="ISO time; default 24 h ago (no zone = UTC)")] = None,
+        since: Annotated[str | None, Query(
+            max_length=40, json_schema_extra={"format": "date-time"},
+            description="RFC 3339 time, e.g. 2026-11-21T08:00:00+07:00; default 24 h ago")
+        ] = None,
         device_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
         limit: Limit = 200, offset: Offset = 0,
     ) -> Page[ConfigChangeOut]:
         """Configuration changes since a time, newest first: what changed before an incident."""
-        start = _utc(since) if since else dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+        start = _since(since)
         with store.session() as s:
             rows = configs.changes_since(s, start, device_id, limit=offset + limit)
         items = [ConfigChangeOut(**asdict(r)) for r in rows[offset:]]
