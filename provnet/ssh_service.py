@@ -116,19 +116,26 @@ def attach_ssh(service: Service) -> None:
     """Configuration API always; SSH jobs when enabled and there are targets. In the demo
     (the ``demo`` SNMP profile is present) fakenos devices are started first."""
     service.routers.append(config_router(service.store))
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        logging.getLogger("paramiko").setLevel(logging.WARNING)  # a line per login otherwise
     settings = service.settings
     if not settings.ssh.enabled:
         return
     collect_s, backup_s = settings.ssh.optics_interval_s, settings.ssh.backup_interval_s
     if "demo" in settings.snmp_profiles:
-        from provnet.sshsim import SshSimulator
+        from provnet.sshsim import SshSimulatorProcess
 
         settings = with_demo_credential(settings)
-        sim = SshSimulator(demo_devices(service.store), settings.state_dir / "sshsim")
-        sim.start()
+        sim_dir = settings.state_dir / "sshsim"
+        # demo devices get fresh ports every run: their pins would pile up in a shared file
+        known = sim_dir / "known_hosts"
+        known.unlink(missing_ok=True)
+        settings = settings.model_copy(update={"ssh": settings.ssh.model_copy(
+            update={"known_hosts": known})})
+        sim = SshSimulatorProcess(demo_devices(service.store), sim_dir).start()
         service.closers.append(sim.stop)
-        log.info("SSH simulator: %d fakenos devices (configs in %s)", len(sim.devices),
-                 sim.config_dir)
+        log.info("SSH simulator: %d fakenos devices in a child process (configs: %s)",
+                 len(sim.devices), sim_dir)
         collect_s, backup_s = min(collect_s, DEMO_COLLECT_S), min(backup_s, DEMO_BACKUP_S)
     collector = make_collector(settings)
     service.closers.append(collector.close)

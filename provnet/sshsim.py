@@ -10,8 +10,15 @@ configuration change on the device.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import os
 import random
+import signal
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,3 +152,91 @@ class SshSimulator:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+def _device_json(d: SimDevice) -> dict[str, Any]:
+    return {"name": d.name, "platform": d.platform, "port": d.port, "address": d.address,
+            "username": d.username, "password": d.password,
+            "interfaces": [list(i) for i in d.interfaces],
+            "host_key_file": str(d.host_key_file) if d.host_key_file else None, "seed": d.seed}
+
+
+def _device_from_json(o: dict[str, Any]) -> SimDevice:
+    return SimDevice(o["name"], o["platform"], o["port"], o["address"], o["username"],
+                     o["password"], [tuple(i) for i in o["interfaces"]],  # type: ignore[misc]
+                     Path(o["host_key_file"]) if o["host_key_file"] else None, o["seed"])
+
+
+class SshSimulatorProcess:
+    """The same devices in a child process (``python -m provnet.sshsim``): fakenos threads
+    then take no CPU from the service, and stopping is one SIGTERM instead of a join per
+    host. Output goes to ``<config_dir>/sshsim.log``."""
+
+    def __init__(self, devices: Sequence[SimDevice], config_dir: Path) -> None:
+        self.devices = list(devices)
+        self.config_dir = config_dir
+        self.log_path = config_dir / "sshsim.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def config_path(self, name: str) -> Path:
+        """The file holding device ``name``'s running configuration."""
+        return self.config_dir / f"{name}.cfg"
+
+    def start(self, timeout_s: float = 60.0) -> SshSimulatorProcess:
+        """Spawn the child and wait until it says READY."""
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        spec = self.config_dir / "devices.json"
+        spec.write_text(json.dumps([_device_json(d) for d in self.devices], ensure_ascii=False),
+                        encoding="utf-8")
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "provnet.sshsim", str(spec), str(self.config_dir)],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+            if "READY" in text:
+                return self
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"SSH simulator exited ({self.proc.returncode}):\n"
+                                   f"{text[-2000:]}")
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"SSH simulator not ready after {timeout_s:.0f} s; see {self.log_path}")
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """SIGTERM our child (by PID), SIGKILL if it lingers. Idempotent."""
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=timeout_s)
+
+    def __enter__(self) -> SshSimulatorProcess:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def main(argv: Sequence[str]) -> None:
+    """``python -m provnet.sshsim DEVICES.json CONFIG_DIR``: serve until SIGTERM."""
+    devices = [_device_from_json(o) for o in json.loads(Path(argv[0]).read_text("utf-8"))]
+    sim = SshSimulator(devices, Path(argv[1])).start()
+    print(f"READY {len(devices)} devices", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    # fakenos joins every host's threads one by one (seconds each): the OS closes sockets
+    del sim
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
