@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -33,12 +32,7 @@ DEMO_CREDENTIAL = SshCredential(username="provnet", password=SecretStr("provnet-
 DEMO_DEPARTMENTS = 2
 DEMO_COLLECT_S = 60.0
 DEMO_BACKUP_S = 120.0
-
-
-def _free_tcp_port(host: str) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+DEMO_FIRST_AFTER_S = 45.0
 
 
 def with_demo_credential(settings: Settings) -> Settings:
@@ -52,7 +46,7 @@ def with_demo_credential(settings: Settings) -> Settings:
 def demo_devices(store: Store) -> list[SimDevice]:
     """The demo's SSH devices (core, PoPs, first departments), each on its own address and a
     free port, recorded as the device's SSH endpoint in the inventory."""
-    from provnet.sshsim import SimDevice
+    from provnet.sshsim import SimDevice, free_ports
 
     pw = DEMO_CREDENTIAL.password.get_secret_value() if DEMO_CREDENTIAL.password else ""
     with store.session() as s:
@@ -61,10 +55,10 @@ def demo_devices(store: Store) -> list[SimDevice]:
         chosen = [d for d in devs if d.role != "department"]
         chosen += [d for d in devs if d.role == "department"][:DEMO_DEPARTMENTS]
         out = []
-        for d in chosen:
+        ports = free_ports([d.mgmt_address for d in chosen])
+        for d, port in zip(chosen, ports, strict=True):
             ifs = s.scalars(select(Interface).where(Interface.device_id == d.id)
                             .order_by(Interface.ifindex).limit(8)).all()
-            port = _free_tcp_port(d.mgmt_address)
             out.append(SimDevice(d.hostname, d.platform, port, address=d.mgmt_address,
                                  username=DEMO_CREDENTIAL.username, password=pw,
                                  interfaces=[(i.name, i.description or "") for i in ifs]))
@@ -80,9 +74,11 @@ def _summary(what: str, rep: jobs.JobReport, seconds: float) -> None:
         log.warning("SSH %s failed on %s (%s): %s", what, o.device, o.error_kind, o.error)
 
 
-def _every(interval_s: float, run: Callable[[], Awaitable[None]]
+def _every(interval_s: float, run: Callable[[], Awaitable[None]], first_after_s: float = 0.0,
            ) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
     async def loop(stop: asyncio.Event) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), first_after_s)
         while not stop.is_set():
             try:
                 await run()
@@ -94,7 +90,7 @@ def _every(interval_s: float, run: Callable[[], Awaitable[None]]
 
 
 def schedule(service: Service, collector: SshCollector, plan: SshPlan, collect_s: float,
-             backup_s: float) -> None:
+             backup_s: float, first_after_s: float = 0.0) -> None:
     """Register the collection and backup loops as background tasks of ``service``."""
     async def collect() -> None:
         t0 = asyncio.get_running_loop().time()
@@ -108,8 +104,8 @@ def schedule(service: Service, collector: SshCollector, plan: SshPlan, collect_s
         service.queue_points(rep.points)
         _summary("backup", rep, asyncio.get_running_loop().time() - t0)
 
-    service.background.append(("ssh-collect", _every(collect_s, collect)))
-    service.background.append(("ssh-backup", _every(backup_s, backup)))
+    service.background.append(("ssh-collect", _every(collect_s, collect, first_after_s)))
+    service.background.append(("ssh-backup", _every(backup_s, backup, first_after_s + 5)))
 
 
 def attach_ssh(service: Service) -> None:
@@ -122,6 +118,7 @@ def attach_ssh(service: Service) -> None:
     if not settings.ssh.enabled:
         return
     collect_s, backup_s = settings.ssh.optics_interval_s, settings.ssh.backup_interval_s
+    first_after_s = 0.0
     if "demo" in settings.snmp_profiles:
         from provnet.sshsim import SshSimulatorProcess
 
@@ -137,6 +134,8 @@ def attach_ssh(service: Service) -> None:
         log.info("SSH simulator: %d fakenos devices in a child process (configs: %s)",
                  len(sim.devices), sim_dir)
         collect_s, backup_s = min(collect_s, DEMO_COLLECT_S), min(backup_s, DEMO_BACKUP_S)
+        # let the SNMP side settle first (and stay clear of the demo's early fault window)
+        first_after_s = DEMO_FIRST_AFTER_S
     collector = make_collector(settings)
     service.closers.append(collector.close)
     plan = load_ssh_plan(service.store, settings, list(collector.platforms))
@@ -145,4 +144,4 @@ def attach_ssh(service: Service) -> None:
         return
     log.info("SSH: %d devices, collection every %.0f s, backup every %.0f s",
              len(plan.targets), collect_s, backup_s)
-    schedule(service, collector, plan, collect_s, backup_s)
+    schedule(service, collector, plan, collect_s, backup_s, first_after_s)

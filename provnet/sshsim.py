@@ -15,6 +15,7 @@ import logging
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -47,6 +48,21 @@ class SimDevice:
     interfaces: Sequence[tuple[str, str]] = (("GigabitEthernet0/0/0", "uplink"),)
     host_key_file: Path | None = None
     seed: int = 0
+
+
+def free_ports(hosts: Sequence[str]) -> list[int]:
+    """One free TCP port per host, all different (fakenos refuses a port twice, whatever
+    the address). The probe sockets stay open until every port is chosen."""
+    socks: list[socket.socket] = []
+    try:
+        for host in hosts:
+            s = socket.socket()
+            socks.append(s)
+            s.bind((host, 0))
+        return [int(s.getsockname()[1]) for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def _optics(dev: SimDevice) -> str:
@@ -120,6 +136,8 @@ class SshSimulator:
             cmds["interfaces"]: {"output": _interfaces(dev), "help": "ifs", "prompt": prompts},
             cmds["running_config"]: {"output": _ConfigOutput(path), "help": "config",
                                      "prompt": prompts},
+            # VRP logs out with "quit"; without it netmiko waits ~2 s for a prompt at exit
+            "quit": {"output": True, "help": "log out", "prompt": prompts},
         }
         server: dict[str, Any] = {"address": dev.address, "timeout": 1}
         if dev.host_key_file is not None:
@@ -135,7 +153,12 @@ class SshSimulator:
 
         self.config_dir.mkdir(parents=True, exist_ok=True)
         inventory = {"hosts": {d.name: self._host(d) for d in self.devices}}
-        self._net = FakeNOS(inventory=inventory)
+        # fakenos parses a platform's YAML again for every host (~1 s each): parse once
+        from fakenos.core.nos import Nos
+        from fakenos.plugins.nos import nos_plugins
+
+        shared = [Nos(filename=nos_plugins[p]) for p in {d.platform for d in self.devices}]
+        self._net = FakeNOS(inventory=inventory, plugins=shared)
         logging.getLogger("fakenos").setLevel(logging.CRITICAL)  # logs every disconnect as error
         self._net.start()
         log.info("SSH simulator: %d fakenos devices", len(self.devices))
@@ -226,6 +249,7 @@ class SshSimulatorProcess:
 
 def main(argv: Sequence[str]) -> None:
     """``python -m provnet.sshsim DEVICES.json CONFIG_DIR``: serve until SIGTERM."""
+    os.nice(10)  # the simulated devices yield the CPU to the service and its SNMP simulator
     devices = [_device_from_json(o) for o in json.loads(Path(argv[0]).read_text("utf-8"))]
     sim = SshSimulator(devices, Path(argv[1])).start()
     print(f"READY {len(devices)} devices", flush=True)
