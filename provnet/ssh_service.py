@@ -36,10 +36,12 @@ DEMO_FIRST_AFTER_S = 45.0
 
 
 def with_demo_credential(settings: Settings) -> Settings:
-    """Settings whose SSH section also knows the demo devices' login (as ``demo``)."""
+    """Settings whose SSH section knows the demo devices' login (as ``demo``) and keeps
+    their host keys in ``<state>/sshsim/known_hosts`` (reset at every demo start)."""
     ssh = settings.ssh.model_copy(update={
         "credentials": {**settings.ssh.credentials, "demo": DEMO_CREDENTIAL},
-        "default_credential": settings.ssh.default_credential or "demo"})
+        "default_credential": settings.ssh.default_credential or "demo",
+        "known_hosts": settings.state_dir / "sshsim" / "known_hosts"})
     return settings.model_copy(update={"ssh": ssh})
 
 
@@ -124,11 +126,8 @@ def attach_ssh(service: Service) -> None:
 
         settings = with_demo_credential(settings)
         sim_dir = settings.state_dir / "sshsim"
-        # demo devices get fresh ports every run: their pins would pile up in a shared file
-        known = sim_dir / "known_hosts"
-        known.unlink(missing_ok=True)
-        settings = settings.model_copy(update={"ssh": settings.ssh.model_copy(
-            update={"known_hosts": known})})
+        # demo devices get fresh ports every run: forget the previous run's pins
+        (sim_dir / "known_hosts").unlink(missing_ok=True)
         sim = SshSimulatorProcess(demo_devices(service.store), sim_dir).start()
         service.closers.append(sim.stop)
         log.info("SSH simulator: %d fakenos devices in a child process (configs: %s)",
