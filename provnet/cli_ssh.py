@@ -18,6 +18,7 @@ from pollers.ssh.errors import SshError
 if TYPE_CHECKING:  # netmiko is imported only when an ssh command runs
     from pollers.ssh.collector import SshCollector
     from pollers.ssh.types import SshTarget
+    from tsdb.points import Point
 
 ssh_app = typer.Typer(no_args_is_help=True,
                       help="SSH: run commands, back up configurations, read optics")
@@ -70,6 +71,28 @@ def _targets(settings: Settings, device: str | None
     return found, collector
 
 
+def _write_points(settings: Settings, points: list[Point]) -> None:
+    """Send change events to a configured InfluxDB (a managed one is the service's own)."""
+    if not points or not settings.influx.url:
+        return
+    from tsdb.client import InfluxQLReader, make_writer
+    from tsdb.errors import TsdbError
+
+    cfg = settings.influx
+    try:
+        pw = cfg.password.get_secret_value() if cfg.password else None
+        with InfluxQLReader(cfg.url or "", cfg.database, cfg.username, pw) as reader:
+            version = reader.ping().version
+        writer = make_writer(cfg, cfg.url or "", version)
+        try:
+            writer.write(points)
+        finally:
+            writer.close()
+    except TsdbError as exc:
+        typer.echo(f"warning: configuration changes stored, but not sent to InfluxDB: {exc}",
+                   err=True)
+
+
 @ssh_app.command("run")
 def run(device: Annotated[str, typer.Argument(help="hostname or device id")],
         command: Annotated[str, typer.Argument(help="CLI command, e.g. 'display version'")],
@@ -104,6 +127,7 @@ def backup(device: Annotated[str | None, typer.Argument(help="hostname or id; de
     finally:
         collector.close()
         store.close()
+    _write_points(settings, [p for p in rep.points if p.measurement == "config_change"])
     for o in rep.outcomes:
         if not o.ok:
             typer.echo(f"{o.device:<20} FAILED ({o.error_kind}): {o.error}")

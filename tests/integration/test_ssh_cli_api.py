@@ -18,6 +18,7 @@ from inventory.store import Store
 from pollers.live import LiveState
 from provnet.cli import app
 from provnet.sshsim import SshSimulator
+from tests.helpers import InfluxdHandle
 from tests.integration.ssh_fixtures import sim_devices
 from tests.integration.ssh_store import seed_devices, sqlite_store_at
 
@@ -47,8 +48,8 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Store,
         yield state, store, sim
 
 
-def _cli(state: Path, *args: str) -> tuple[int, str]:
-    res = CliRunner().invoke(app, ["ssh", *args, "--config", str(state / "provnet.yaml")])
+def _cli(state: Path, *args: str, config: str = "provnet.yaml") -> tuple[int, str]:
+    res = CliRunner().invoke(app, ["ssh", *args, "--config", str(state / config)])
     return res.exit_code, res.output
 
 
@@ -98,3 +99,21 @@ def test_backup_then_api(env: tuple[Path, Store, SshSimulator]) -> None:
     first_only = next(i for i, d in enumerate(sim.devices, 1) if d.name == "ag-pop-880")
     r = client.get(f"/api/v1/devices/{first_only}/config/diff")
     assert r.status_code == 404 and "no earlier version" in r.json()["detail"]
+
+
+def test_cli_backup_sends_change_events_to_influxdb(env: tuple[Path, Store, SshSimulator],
+                                                   influx_database: InfluxdHandle) -> None:
+    state, _, sim = env
+    cfg = yaml.safe_load((state / "provnet.yaml").read_text())
+    cfg["influx"] = {"url": influx_database.url, "database": influx_database.database}
+    (state / "influx.yaml").write_text(yaml.safe_dump(cfg))
+    assert _cli(state, "backup", "ag-pop-880", config="influx.yaml")[0] == 0
+    path = sim.config_path("ag-pop-880")
+    path.write_text(path.read_text().replace("clock timezone ICT add 07:00:00",
+                                             "clock timezone ICT add 07:00:00\ninfo-center enable"))
+    code, out = _cli(state, "backup", "ag-pop-880", config="influx.yaml")
+    assert code == 0 and "CHANGED" in out, out
+    with influx_database.reader() as r:
+        rows = r.query("SELECT lines_added, lines_removed, device FROM config_change")
+    assert [(row["device"], row["lines_added"], row["lines_removed"]) for row in rows] == [
+        ("ag-pop-880", 1, 0)]
