@@ -17,17 +17,17 @@ from inventory.configs import set_ssh_endpoint
 from inventory.store import Store
 from pollers.live import LiveState
 from provnet.cli import app
-from provnet.sshsim import SshSimulator
+from provnet.sshsim import SshSimulatorProcess
 from tests.helpers import InfluxdHandle
 from tests.integration.ssh_fixtures import sim_devices
 from tests.integration.ssh_store import seed_devices, sqlite_store_at
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")]
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Store, SshSimulator]]:
+def env(tmp_path_factory: pytest.TempPathFactory
+        ) -> Iterator[tuple[Path, Store, SshSimulatorProcess]]:
     """State dir with a config file, an inventory of 3 SSH devices (one with a wrong
     password), and the fakenos devices."""
     state = tmp_path_factory.mktemp("state")
@@ -37,7 +37,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Store,
                         "stale": {"username": "provnet", "password": "wrong"}},
         "default_credential": "noc", "credential_by_role": {"department": "stale"}}}
     (state / "provnet.yaml").write_text(yaml.safe_dump(cfg))
-    with sqlite_store_at(state) as store, SshSimulator(devs, state / "sim") as sim:
+    with sqlite_store_at(state) as store, SshSimulatorProcess(devs, state / "sim") as sim:
         ids = seed_devices(store, [d.name for d in devs])
         with store.session() as s:
             for d in devs:
@@ -53,7 +53,7 @@ def _cli(state: Path, *args: str, config: str = "provnet.yaml") -> tuple[int, st
     return res.exit_code, res.output
 
 
-def test_ssh_run(env: tuple[Path, Store, SshSimulator]) -> None:
+def test_ssh_run(env: tuple[Path, Store, SshSimulatorProcess]) -> None:
     state, _, _ = env
     code, out = _cli(state, "run", "ag-pop-880", "display version")
     assert code == 0, out
@@ -64,7 +64,7 @@ def test_ssh_run(env: tuple[Path, Store, SshSimulator]) -> None:
     assert code == 2 and "no SSH device 'no-such-router'" in out
 
 
-def test_backup_then_api(env: tuple[Path, Store, SshSimulator]) -> None:
+def test_backup_then_api(env: tuple[Path, Store, SshSimulatorProcess]) -> None:
     state, store, sim = env
     code, out = _cli(state, "backup")
     assert code == 1  # one device refuses our password ...
@@ -101,7 +101,7 @@ def test_backup_then_api(env: tuple[Path, Store, SshSimulator]) -> None:
     assert r.status_code == 404 and "no earlier version" in r.json()["detail"]
 
 
-def test_cli_backup_sends_change_events_to_influxdb(env: tuple[Path, Store, SshSimulator],
+def test_cli_backup_sends_change_events_to_influxdb(env: tuple[Path, Store, SshSimulatorProcess],
                                                    influx_database: InfluxdHandle) -> None:
     state, _, sim = env
     cfg = yaml.safe_load((state / "provnet.yaml").read_text())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,14 +13,15 @@ import pytest
 from inventory.configs import changes_since, diff_versions, version_text, versions
 from inventory.store import Store
 from pollers.ssh.jobs import parse_collection, store_backups
-from provnet.sshsim import SimDevice, SshSimulator
+from pollers.ssh.parse import parse_interfaces
+from provnet.sshsim import SimDevice, SshSimulatorProcess
 from tests.helpers import free_port
 from tests.integration.ssh_fixtures import collector, silent_listener, sim_devices, target
 from tests.integration.ssh_store import seed_devices, sqlite_store_at
 
-pytestmark = [pytest.mark.integration,
-              # fakenos runs in this process; its server threads trip over closed sessions
-              pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")]
+# fakenos runs in a child process: a connection it never closes (its server thread waits in
+# paramiko's accept() without a timeout after a refused host key) dies with the child
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
@@ -29,20 +31,27 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshSimulator]:
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshSimulatorProcess]:
     devs = sim_devices(n_huawei=2, n_cisco=2)
-    with SshSimulator(devs, tmp_path_factory.mktemp("sshsim")) as s:
+    with SshSimulatorProcess(devs, tmp_path_factory.mktemp("sshsim")) as s:
         yield s
 
 
-def test_optics_and_interfaces_both_platforms(sim: SshSimulator, tmp_path: Path) -> None:
+def test_optics_and_interfaces_both_platforms(sim: SshSimulatorProcess, tmp_path: Path,
+                                              caplog: pytest.LogCaptureFixture) -> None:
     col = collector(tmp_path)
     try:
         targets = [target(d, i) for i, d in enumerate(sim.devices)]
-        results = col.collect_sync(targets, ("optics", "interfaces"))
+        with caplog.at_level(logging.WARNING, "pollers.ssh.hostkeys"):
+            results = col.collect_sync(targets, ("optics", "interfaces"))
     finally:
         col.close()
     assert [r.error for r in results] == [None] * len(results)
+    pins = [r.getMessage() for r in caplog.records if "pinned on first use" in r.getMessage()]
+    assert len(pins) == len(sim.devices) and "SHA256:" in pins[0]
+    # Vietnamese descriptions survive the SSH session and the parser
+    ifs = parse_interfaces(col.platforms["huawei_vrp"], results[0].outputs["interfaces"])
+    assert ifs[1].description == "UBND Xã Vĩnh Gia"
     rep = parse_collection(results, col.platforms, {})
     assert all(o.ok and o.optics == 2 and o.interfaces == 2 for o in rep.outcomes)
     optics = [p for p in rep.points if p.measurement == "optics"]
@@ -59,7 +68,7 @@ def test_optics_and_interfaces_both_platforms(sim: SshSimulator, tmp_path: Path)
     assert len((tmp_path / "known_hosts").read_text().splitlines()) == len(sim.devices)
 
 
-def test_failures_are_per_device_and_bounded(sim: SshSimulator, tmp_path: Path) -> None:
+def test_failures_are_per_device_and_bounded(sim: SshSimulatorProcess, tmp_path: Path) -> None:
     good = [target(d, i) for i, d in enumerate(sim.devices)]
     wrong_pw = target(sim.devices[0], 10, password="not-the-password")
     unreachable = target(sim.devices[1], 11, host="127.0.0.1", port=_closed_port())
@@ -80,7 +89,7 @@ def test_failures_are_per_device_and_bounded(sim: SshSimulator, tmp_path: Path) 
     assert elapsed < 30, f"failures must be bounded by the timeouts, took {elapsed:.1f}s"
 
 
-def test_changed_host_key_is_refused(sim: SshSimulator, tmp_path: Path) -> None:
+def test_changed_host_key_is_refused(sim: SshSimulatorProcess, tmp_path: Path) -> None:
     import paramiko
 
     key_file = tmp_path / "impostor_key"
@@ -93,14 +102,14 @@ def test_changed_host_key_is_refused(sim: SshSimulator, tmp_path: Path) -> None:
         pinned = (tmp_path / "known_hosts").read_text().split(" ", 1)[1]
         (tmp_path / "known_hosts").write_text(f"[127.0.0.1]:{impostor.port} {pinned}")
         # ... and now answers at that address with another key
-        with SshSimulator([impostor], tmp_path / "cfg"):
+        with SshSimulatorProcess([impostor], tmp_path / "cfg"):
             res = col.run_one(target(impostor, 1), ("optics",))
     finally:
         col.close()
     assert res.error_kind == "host_key" and "HOST KEY CHANGED" in (res.error or ""), res.error
 
 
-def test_strict_mode_refuses_unknown_hosts(sim: SshSimulator, tmp_path: Path) -> None:
+def test_strict_mode_refuses_unknown_hosts(sim: SshSimulatorProcess, tmp_path: Path) -> None:
     col = collector(tmp_path, policy="strict")
     try:
         res = col.run_one(target(sim.devices[0], 1), ("optics",))
@@ -110,7 +119,8 @@ def test_strict_mode_refuses_unknown_hosts(sim: SshSimulator, tmp_path: Path) ->
     assert not (tmp_path / "known_hosts").exists()
 
 
-def test_backup_versions_and_diff(sim: SshSimulator, tmp_path: Path, sqlite_store: Store) -> None:
+def test_backup_versions_and_diff(sim: SshSimulatorProcess, tmp_path: Path,
+                                  sqlite_store: Store) -> None:
     ids = seed_devices(sqlite_store, [d.name for d in sim.devices])
     targets = [target(d, ids[d.name]) for d in sim.devices]
     col = collector(tmp_path)
