@@ -101,6 +101,22 @@ def render_config(dev: SimDevice) -> str:
     return text.format(hostname=dev.name, interfaces=ifs, now="{now}", size="{size}")
 
 
+def _vrp_prompts(nos: Any) -> Any:
+    """Huawei VRP's user-view prompt is ``<name>`` (fakenos has ``name>``): netmiko's VRP
+    driver then recognises it at once instead of waiting for a prompt at log-out."""
+    def fix(p: Any) -> Any:
+        if isinstance(p, list):
+            return [fix(x) for x in p]
+        return "<{base_prompt}>" if p == "{base_prompt}>" else p
+
+    nos.initial_prompt = fix(nos.initial_prompt)
+    for data in nos.commands.values():
+        for key in ("prompt", "new_prompt"):
+            if key in data:
+                data[key] = fix(data[key])
+    return nos
+
+
 class _ConfigOutput:
     """fakenos command output read from a file at every call (volatile lines filled in)."""
 
@@ -130,7 +146,7 @@ class SshSimulator:
         path = self.config_path(dev.name)
         if not path.exists():
             path.write_text(render_config(dev), encoding="utf-8")
-        prompts = ["{base_prompt}>", "{base_prompt}#"]
+        prompts = ["{base_prompt}>", "{base_prompt}#", "<{base_prompt}>"]
         commands = {
             cmds["optics"]: {"output": _optics(dev), "help": "optics", "prompt": prompts},
             cmds["interfaces"]: {"output": _interfaces(dev), "help": "ifs", "prompt": prompts},
@@ -157,7 +173,8 @@ class SshSimulator:
         from fakenos.core.nos import Nos
         from fakenos.plugins.nos import nos_plugins
 
-        shared = [Nos(filename=nos_plugins[p]) for p in {d.platform for d in self.devices}]
+        shared = [_vrp_prompts(Nos(filename=nos_plugins[p])) if p == "huawei_vrp"
+                  else Nos(filename=nos_plugins[p]) for p in {d.platform for d in self.devices}]
         self._net = FakeNOS(inventory=inventory, plugins=shared)
         logging.getLogger("fakenos").setLevel(logging.CRITICAL)  # logs every disconnect as error
         self._net.start()

@@ -52,7 +52,7 @@ class SshCollector:
             if platform is None:
                 raise SshError(f"{target.name}: no SSH platform {target.platform!r}")
             outputs = self.runner.run(target, platform.netmiko_device_type, platform.enable,
-                                      cmds)
+                                      cmds, platform.logout)
         except SshError as exc:
             return SshResult(target, started, time.perf_counter() - t0, error=str(exc),
                              error_kind=exc.kind)

@@ -54,6 +54,7 @@ class Platform(_Strict):
     name: str
     netmiko_device_type: str
     enable: bool = False
+    logout: str = "exit"  # the command that ends a CLI session
     commands: dict[Literal["optics", "interfaces", "running_config"], str]
     parsers: dict[Literal["optics", "interfaces"], ParserSpec] = Field(default_factory=dict)
     #: short interface prefixes (``Gi``) -> full names (``GigabitEthernet``)

@@ -34,7 +34,7 @@ class SessionRunner(Protocol):
     """Runs commands on one device over SSH; raises :class:`SshError` subclasses."""
 
     def run(self, target: SshTarget, device_type: str, enable: bool,
-            commands: dict[str, str]) -> dict[str, str]:
+            commands: dict[str, str], logout: str = "exit") -> dict[str, str]:
         """Open a session, run each command (key -> command), return key -> output."""
         ...
 
@@ -63,7 +63,7 @@ class NetmikoRunner:
         }
 
     def run(self, target: SshTarget, device_type: str, enable: bool,
-            commands: dict[str, str]) -> dict[str, str]:
+            commands: dict[str, str], logout: str = "exit") -> dict[str, str]:
         """See :class:`SessionRunner`."""
         try:
             conn = ConnectHandler(**self._params(target, device_type))
@@ -88,6 +88,9 @@ class NetmikoRunner:
                                           f"{_first_line(exc)}") from exc
             return out
         finally:
+            # netmiko's own log-out first checks for config mode by reading until 2 s of
+            # silence (Huawei): we never enter config mode, so just say goodbye and close
+            setattr(conn, "cleanup", lambda *_a, **_k: conn.write_channel(logout + conn.RETURN))  # noqa: B010
             try:
                 conn.disconnect()
             except Exception:  # closing a broken session must not mask the real error
