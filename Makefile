@@ -52,6 +52,7 @@ lint: deps-test
 bench: deps-test
 	$(PY) bench/poll_demo.py
 	$(PY) bench/poll_snmpd.py
+	$(PY) bench/ssh_sessions.py
 
 clean:
 	rm -rf .stamp-* build *.egg-info
