@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PKGS := influxdb snmp snmpd iproute2
-APT_TEST_PKGS := $(APT_PKGS) postgresql chromium chromium-driver prometheus-alertmanager openssl
+APT_TEST_PKGS := $(APT_PKGS) postgresql chromium chromium-driver prometheus-alertmanager openssl openssh-server
 DEMO_ARGS ?=
 
 .PHONY: demo test deps deps-test apt apt-test lint bench clean web
@@ -72,6 +72,7 @@ bench: deps-test
 	$(PY) bench/poll_demo.py
 	$(PY) bench/poll_snmpd.py
 	$(PY) bench/coverage.py
+	$(PY) bench/ssh_sessions.py
 
 clean:
 	rm -rf .stamp-* build *.egg-info $(WEB)/node_modules $(WEB)/static/vendor

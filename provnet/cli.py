@@ -20,6 +20,7 @@ from inventory.errors import InventoryError
 from inventory.store import Store, open_store
 from provnet.cli_coverage import coverage_app
 from provnet.cli_alerts import alerts_app
+from provnet.cli_ssh import ssh_app
 from provnet.demo.plan import build_plan
 from provnet.demo.seed import is_empty, seed_demo
 from provnet.extensions import attach
@@ -31,6 +32,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="provnet: inventory and live monitoring of a province's telecom network")
 app.add_typer(coverage_app, name="coverage")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(ssh_app, name="ssh")
 log = logging.getLogger("provnet")
 DEMO_COMMUNITY = "provnet-demo"
 

@@ -18,7 +18,10 @@ def attach(service: Service) -> None:
     from alerts.service import attach_alerts
     from maps.api import attach_coverage
     from maps.pages import attach_maps
+    from provnet.ssh_service import attach_ssh
 
     attach_alerts(service)
     attach_coverage(service)
     attach_maps(service)
+    attach_ssh(service)
+

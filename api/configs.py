@@ -1,0 +1,156 @@
+"""Configuration backup routes: versions of a device's configuration, diffs, change events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
+
+from api.schemas import Page
+from inventory import configs
+from inventory.model import Device
+from inventory.store import Store
+
+Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="items to skip")]
+VersionId = Annotated[int | None, Query(ge=1, le=2**62)]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such device or version"}}
+
+
+class ConfigVersionOut(BaseModel):
+    """One stored (scrubbed) configuration version."""
+
+    id: int
+    fetched_at: dt.datetime
+    last_seen_at: dt.datetime
+    sha256: str
+    lines: int
+    changed: bool
+
+
+class ConfigChangeOut(BaseModel):
+    """The configuration of a device changed."""
+
+    id: int
+    device_id: int
+    hostname: str
+    at: dt.datetime
+    from_version_id: int | None
+    to_version_id: int
+    lines_added: int
+    lines_removed: int
+
+
+def _utc(t: dt.datetime) -> dt.datetime:
+    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
+
+
+_RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+
+def _since(value: str | None) -> dt.datetime:
+    if value is None:
+        return dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    text = value.strip().upper()
+    try:
+        if not _RFC3339.match(text):
+            raise ValueError(value)
+        # RFC 3339 allows a leap second; Python's datetime does not
+        return _utc(dt.datetime.fromisoformat(re.sub(r"(T\d\d:\d\d):60", r"\1:59", text)))
+    except ValueError as exc:
+        # the same shape as FastAPI's own validation errors, so the documented 422 holds
+        raise HTTPException(422, [{"loc": ["query", "since"], "type": "value_error",
+                                    "msg": f"not an ISO 8601 time: {value!r}"}]) from exc
+
+
+def config_router(store: Store) -> APIRouter:
+    """Routes under ``/api/v1`` reading configuration versions from ``store``."""
+    router = APIRouter(prefix="/api/v1", tags=["configuration"])
+
+    def _device(s: object, device_id: int) -> Device:
+        dev = s.get(Device, device_id)  # type: ignore[attr-defined]
+        if dev is None:
+            raise HTTPException(404, f"no device with id {device_id}")
+        return dev  # type: ignore[no-any-return]
+
+    @router.get("/devices/{device_id}/config", response_model=Page[ConfigVersionOut],
+                responses=NOT_FOUND)
+    def config_versions(device_id: int, limit: Limit = 50, offset: Offset = 0,
+                        ) -> Page[ConfigVersionOut]:
+        """Stored configuration versions of a device, newest first (text not included)."""
+        if not 0 < device_id < 2**62:
+            raise HTTPException(404, f"no device with id {device_id}")
+        with store.session() as s:
+            _device(s, device_id)
+            vers = configs.versions(s, device_id)
+        items = [ConfigVersionOut(**{k: v for k, v in asdict(r).items() if k != "device_id"})
+                 for r in vers[offset: offset + limit]]
+        return Page(total=len(vers), limit=limit, offset=offset, items=items)
+
+    @router.get("/devices/{device_id}/config/diff", response_class=PlainTextResponse,
+                responses={**NOT_FOUND, 200: {"content": {"text/plain": {}},
+                                              "description": "unified diff"}})
+    def config_diff(device_id: int,
+                    from_: Annotated[VersionId, Query(alias="from",
+                                                      description="older version id")] = None,
+                    to: Annotated[VersionId, Query(description="newer version id")] = None,
+                    ) -> PlainTextResponse:
+        """Unified diff between two versions; by default the newest and the one before it."""
+        if not 0 < device_id < 2**62:
+            raise HTTPException(404, f"no device with id {device_id}")
+        with store.session() as s:
+            _device(s, device_id)
+            ids = [v.id for v in configs.versions(s, device_id)]
+            if to is None:
+                if not ids:
+                    raise HTTPException(404, f"device {device_id} has no stored configuration")
+                to = ids[0]
+            if from_ is None:
+                older = [i for i in ids if i < to]
+                if not older:
+                    raise HTTPException(
+                        404, f"version {to} of device {device_id} has no earlier version"
+                        if to in ids else f"device {device_id} has no configuration version {to}")
+                from_ = older[0]
+            try:
+                text = configs.diff_versions(s, device_id, from_, to)
+            except configs.ConfigNotFound as exc:
+                raise HTTPException(404, str(exc)) from exc
+        return PlainTextResponse(text)
+
+    @router.get("/devices/{device_id}/config/{version_id}", response_class=PlainTextResponse,
+                responses={**NOT_FOUND, 200: {"content": {"text/plain": {}},
+                                              "description": "scrubbed configuration"}})
+    def config_text(device_id: int, version_id: int) -> PlainTextResponse:
+        """The scrubbed text of one version (secrets were removed before storing)."""
+        if not (0 < device_id < 2**62 and 0 < version_id < 2**62):
+            raise HTTPException(404, "no such device or version")
+        with store.session() as s:
+            _device(s, device_id)
+            try:
+                return PlainTextResponse(configs.version_text(s, device_id, version_id).text)
+            except configs.ConfigNotFound as exc:
+                raise HTTPException(404, str(exc)) from exc
+
+    @router.get("/config-changes", response_model=Page[ConfigChangeOut])
+    def config_changes(
+        since: Annotated[str | None, Query(
+            max_length=40, json_schema_extra={"format": "date-time"},
+            description="RFC 3339 time, e.g. 2026-11-21T08:00:00+07:00; default 24 h ago")
+        ] = None,
+        device_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+        limit: Limit = 200, offset: Offset = 0,
+    ) -> Page[ConfigChangeOut]:
+        """Configuration changes since a time, newest first: what changed before an incident."""
+        start = _since(since)
+        with store.session() as s:
+            rows = configs.changes_since(s, start, device_id, limit=offset + limit)
+        items = [ConfigChangeOut(**asdict(r)) for r in rows[offset:]]
+        return Page(total=len(rows), limit=limit, offset=offset, items=items)
+
+    return router

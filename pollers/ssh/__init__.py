@@ -1,0 +1,1 @@
+"""SSH collection (netmiko in worker threads): optics, interface state, running configuration."""

@@ -1,0 +1,129 @@
+"""The two SSH jobs: optics/interface collection and configuration backup.
+
+Both run every target through the :class:`SshCollector` (failures are per device), then
+turn outputs into points and, for backups, into stored versions and change events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from inventory.configs import record_config
+from inventory.store import Store
+from pollers.ssh.collector import SshCollector
+from pollers.ssh.errors import SshError
+from pollers.ssh.parse import parse_interfaces, parse_optics
+from pollers.ssh.platforms import Platform
+from pollers.ssh.samples import config_change_point, ifstate_points, optic_points, session_point
+from pollers.ssh.scrub import scrub_config
+from pollers.ssh.types import SshResult, SshTarget
+from tsdb.points import Point
+
+log = logging.getLogger(__name__)
+COLLECT_PURPOSES = ("optics", "interfaces")
+
+
+@dataclass(frozen=True)
+class DeviceOutcome:
+    """One device's outcome of a job, for logs, the CLI and the report."""
+
+    device: str
+    ok: bool
+    error: str | None = None
+    error_kind: str | None = None
+    duration_s: float = 0.0
+    optics: int = 0
+    interfaces: int = 0
+    changed: bool = False
+    first: bool = False
+    version_id: int | None = None
+    lines_added: int = 0
+    lines_removed: int = 0
+
+
+@dataclass
+class JobReport:
+    """Outcomes and the points to write."""
+
+    outcomes: list[DeviceOutcome] = field(default_factory=list)
+    points: list[Point] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[DeviceOutcome]:
+        """Devices that failed."""
+        return [o for o in self.outcomes if not o.ok]
+
+
+def _fail(r: SshResult) -> DeviceOutcome:
+    return DeviceOutcome(r.target.name, False, r.error, r.error_kind, r.duration_s)
+
+
+def parse_collection(results: Sequence[SshResult], platforms: Mapping[str, Platform],
+                     tags: Mapping[int, Mapping[str, str]]) -> JobReport:
+    """Optics and interface points from collection sessions (pure)."""
+    rep = JobReport()
+    for r in results:
+        t = tags.get(r.target.device_id, {"device": r.target.name})
+        rep.points.append(session_point(r, t, "collect"))
+        if not r.ok:
+            rep.outcomes.append(_fail(r))
+            continue
+        platform = platforms[r.target.platform]
+        try:
+            optics = (parse_optics(platform, r.outputs["optics"])
+                      if "optics" in r.outputs else [])
+            ifs = (parse_interfaces(platform, r.outputs["interfaces"])
+                   if "interfaces" in r.outputs else [])
+        except SshError as exc:
+            rep.outcomes.append(DeviceOutcome(r.target.name, False, str(exc), "parse",
+                                              r.duration_s))
+            continue
+        rep.points += optic_points(optics, t, r.started) + ifstate_points(ifs, t, r.started)
+        rep.outcomes.append(DeviceOutcome(r.target.name, True, duration_s=r.duration_s,
+                                          optics=len(optics), interfaces=len(ifs)))
+    return rep
+
+
+async def collect(collector: SshCollector, targets: Sequence[SshTarget],
+                  tags: Mapping[int, Mapping[str, str]]) -> JobReport:
+    """Run the optics and interfaces commands on every target and parse them."""
+    results = await collector.collect(targets, COLLECT_PURPOSES)
+    return parse_collection(results, collector.platforms, tags)
+
+
+def store_backups(results: Sequence[SshResult], platforms: Mapping[str, Platform],
+                  store: Store, tags: Mapping[int, Mapping[str, str]]) -> JobReport:
+    """Scrub and store fetched configurations; a change becomes a ``config_change`` point."""
+    rep = JobReport()
+    for r in results:
+        t = tags.get(r.target.device_id, {"device": r.target.name})
+        rep.points.append(session_point(r, t, "backup"))
+        if not r.ok:
+            rep.outcomes.append(_fail(r))
+            continue
+        text = scrub_config(platforms[r.target.platform], r.outputs["running_config"])
+        at = dt.datetime.fromtimestamp(r.started, dt.UTC)
+        with store.session() as s:
+            res = record_config(s, r.target.device_id, text, at)
+        if res.changed and not res.first:
+            rep.points.append(config_change_point(t, r.started, res.version_id, res.lines_added,
+                                                  res.lines_removed, res.sha256))
+            log.warning("configuration of %s changed: +%d -%d lines (version %d)",
+                        r.target.name, res.lines_added, res.lines_removed, res.version_id)
+        rep.outcomes.append(DeviceOutcome(
+            r.target.name, True, duration_s=r.duration_s, changed=res.changed, first=res.first,
+            version_id=res.version_id, lines_added=res.lines_added,
+            lines_removed=res.lines_removed))
+    return rep
+
+
+async def backup(collector: SshCollector, targets: Sequence[SshTarget], store: Store,
+                 tags: Mapping[int, Mapping[str, str]]) -> JobReport:
+    """Fetch every target's running configuration and store the changed ones."""
+    import asyncio
+
+    results = await collector.collect(targets, ("running_config",))
+    return await asyncio.to_thread(store_backups, results, collector.platforms, store, tags)

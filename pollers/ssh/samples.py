@@ -1,0 +1,62 @@
+"""SSH results -> tsdb points (pure). Same measurement and field names as the SNMP path:
+``optics`` (rx_dbm, tx_dbm, thresholds, bias_ma, temperature_c) and ``ifstate``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from pollers.ssh.types import IfState, OpticReading, SshResult
+from tsdb.points import FieldValue, Point
+
+OPTICS = "optics"
+IFSTATE = "ifstate"
+SSH_POLL = "ssh_poll"
+CONFIG_CHANGE = "config_change"
+
+
+def _ns(t: float) -> int:
+    return round(t * 1_000_000) * 1000
+
+
+def optic_points(readings: Sequence[OpticReading], tags: Mapping[str, str], t: float
+                 ) -> list[Point]:
+    """One ``optics`` point per port with at least one value (absent modules are skipped)."""
+    out = []
+    for r in readings:
+        fields: dict[str, FieldValue] = {
+            k: v for k in ("rx_dbm", "tx_dbm", "rx_low_dbm", "rx_high_dbm", "tx_low_dbm",
+                           "tx_high_dbm", "bias_ma", "temperature_c", "voltage_v")
+            if (v := getattr(r, k)) is not None}
+        if fields:
+            out.append(Point(OPTICS, fields, {**tags, "ifname": r.name}, _ns(t)))
+    return out
+
+
+def ifstate_points(states: Sequence[IfState], tags: Mapping[str, str], t: float) -> list[Point]:
+    """One ``ifstate`` point per interface: link/protocol up and error counters."""
+    out = []
+    for s in states:
+        fields: dict[str, FieldValue] = {"link_up": s.link_up, "protocol_up": s.protocol_up}
+        for k in ("in_errors", "crc_errors", "out_errors"):
+            v = getattr(s, k)
+            if v is not None:
+                fields[k] = v
+        out.append(Point(IFSTATE, fields, {**tags, "ifname": s.name}, _ns(t)))
+    return out
+
+
+def session_point(result: SshResult, tags: Mapping[str, str], purpose: str) -> Point:
+    """The ``ssh_poll`` point of one session: outcome, duration, error kind."""
+    fields: dict[str, FieldValue] = {"ok": result.ok, "duration_ms": result.duration_s * 1000}
+    if result.error is not None:
+        fields["error"] = result.error
+        fields["error_kind"] = result.error_kind or "error"
+    return Point(SSH_POLL, fields, {**tags, "purpose": purpose}, _ns(result.started))
+
+
+def config_change_point(tags: Mapping[str, str], t: float, version_id: int, added: int,
+                        removed: int, sha256: str) -> Point:
+    """A ``config_change`` event: the stored configuration of a device changed at ``t``."""
+    return Point(CONFIG_CHANGE, {"version_id": version_id, "lines_added": added,
+                                 "lines_removed": removed, "sha256": sha256},
+                 dict(tags), _ns(t))
