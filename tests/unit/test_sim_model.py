@@ -343,3 +343,17 @@ def test_control_commands_change_the_model() -> None:
     first = val(n, C2, hc_in(1), 4.0)
     apply_command(n, {"action": "set-rate", "device": C2, "ifindex": 1, "in_bps": 8e8}, 4.0)
     assert (val(n, C2, hc_in(1), 14.0) - first) * 8 / 10 == pytest.approx(8e8, rel=0.25)
+
+
+def test_on_event_hook_reports_link_changes_and_boots() -> None:
+    n = net()
+    events: list[tuple[str, int, int | None]] = []
+    n.on_event = lambda kind, dev, ifindex: events.append((kind, dev.id, ifindex))
+    n.link_down(3, 10.0)
+    assert sorted(events) == sorted([("link-down", C1, 1), ("link-down", POP_A, 2)])
+    events.clear()
+    n.link_up(3, 20.0)
+    assert sorted(events) == sorted([("link-up", C1, 1), ("link-up", POP_A, 2)])
+    events.clear()
+    n.reboot(C2, 30.0)
+    assert events == [("cold-start", C2, None)]
