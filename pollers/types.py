@@ -6,8 +6,19 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
+class V3Credentials:
+    """SNMPv3 USM user (authPriv when ``priv_protocol`` is set). Keys are secrets."""
+
+    user: str
+    auth_protocol: str = "SHA"  # SHA | SHA224 | SHA256 | SHA384 | SHA512 | MD5 | none
+    auth_key: str = field(default="", repr=False)
+    priv_protocol: str = "AES"  # AES (AES-128) | AES192 | AES256 | DES | 3DES | none
+    priv_key: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class SnmpTarget:
-    """One device to poll over SNMPv2c. ``community`` is a secret: never log it."""
+    """One device to poll (SNMPv2c, or v3 when ``v3`` is set). Secrets are never logged."""
 
     device_id: int
     name: str
@@ -16,6 +27,8 @@ class SnmpTarget:
     community: str = field(default="public", repr=False)
     timeout_s: float = 2.0
     retries: int = 1
+    version: str = "2c"  # "2c" | "3"
+    v3: V3Credentials | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
