@@ -7,11 +7,12 @@ The API answers "is the link healthy right now" from here, never by reading Infl
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pollers.types import IfRates, IfSample, PollResult
 
 OPER_UP = 1
+OPER_DOWN = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,20 @@ class LiveState:
                 for idx, sample in result.interfaces.items():
                     self._ifs[(result.target.device_id, idx)] = IfState(
                         sample, rates.get(idx, IfRates()), result.started)
+
+    def apply_trap(self, device_id: int, ifindex: int, up: bool, at: float) -> bool:
+        """A linkUp/linkDown trap: set the interface's oper status now, until the next poll.
+
+        Only interfaces already polled are changed (returns False otherwise); the sample time
+        is kept so freshness still follows the device's polls.
+        """
+        with self._lock:
+            state = self._ifs.get((device_id, ifindex))
+            if state is None:
+                return False
+            sample = replace(state.sample, oper_status=OPER_UP if up else OPER_DOWN)
+            self._ifs[(device_id, ifindex)] = IfState(sample, state.rates, state.time)
+            return True
 
     def interface(self, device_id: int, ifindex: int) -> IfState | None:
         """Latest state of one interface, if ever polled."""

@@ -15,4 +15,6 @@ if TYPE_CHECKING:
 
 def attach(service: Service) -> None:
     """Attach every feature to ``service`` (called after the poll plan is loaded)."""
-    del service  # features add their attach calls here
+    from pollers.traps import attach_traps
+
+    attach_traps(service)
