@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
+from pollers import optics
 from pollers.errors import PollerError
 from pollers.ifmib import EndOfMib, Oid, VarBind
 from pollers.readings import GroupData, Reading, RowIndex
@@ -42,7 +43,7 @@ __all__ = [
 Parser = Callable[[GroupData], list[Reading]]
 
 #: Parser name (the ``parser:`` key of a group) -> pure parser.
-PARSERS: dict[str, Parser] = {}
+PARSERS: dict[str, Parser] = {**optics.PARSERS}
 
 
 class GroupError(PollerError):
@@ -139,7 +140,8 @@ def group_data(group: Group, varbinds: Iterable[VarBind]) -> GroupData:
     index). Varbinds outside the group, and noSuch*/endOfMibView values, are dropped.
     """
     scalar_names = {oid: name for name, oid in group.scalars.items()}
-    by_len = _columns_by_length(group.columns)
+    # longest column first: a column nested under another one owns its rows
+    by_len = dict(sorted(_columns_by_length(group.columns).items(), reverse=True))
     scalars: dict[str, Any] = {}
     columns: dict[str, dict[RowIndex, Any]] = {name: {} for name in group.columns}
     for oid, value in varbinds:
