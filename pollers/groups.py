@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from pollers import optics
+from pollers import health, optics
 from pollers.errors import PollerError
 from pollers.ifmib import EndOfMib, Oid, VarBind
 from pollers.readings import GroupData, Reading, RowIndex
@@ -43,7 +43,7 @@ __all__ = [
 Parser = Callable[[GroupData], list[Reading]]
 
 #: Parser name (the ``parser:`` key of a group) -> pure parser.
-PARSERS: dict[str, Parser] = {**optics.PARSERS}
+PARSERS: dict[str, Parser] = {**optics.PARSERS, **health.PARSERS}
 
 
 class GroupError(PollerError):

@@ -36,6 +36,7 @@ def _same(actual: Any, expected: Any) -> bool:
 def test_there_are_cases_for_every_parser_family() -> None:
     groups = {json.loads((CASES_DIR / c / "expected.json").read_text())["group"] for c in CASES}
     assert {"optics_huawei", "optics_cisco", "optics_entity", "optics_zte"} <= groups
+    assert {"health_host", "health_ucd", "health_huawei", "health_cisco"} <= groups
 
 
 @pytest.mark.parametrize("case", CASES)
