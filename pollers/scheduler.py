@@ -4,18 +4,69 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
+from pollers.errors import PollerError
 from pollers.rates import compute_rates
-from pollers.snmp import SnmpPoller
 from pollers.types import IfRates, IfSample, PollResult, SnmpTarget
 
 log = logging.getLogger(__name__)
 
 OnResult = Callable[[PollResult, dict[int, IfRates]], None]
+
+
+class Poller(Protocol):
+    """Polls one device at a time (``SnmpPoller``, ``ProfilePoller``)."""
+
+    async def poll(self, target: SnmpTarget) -> PollResult:
+        """One device, once; failures are results."""
+        ...
+
+
+def stable_fraction(device_id: int) -> float:
+    """A stable pseudo-random number in [0, 1) per device (same in every process and run)."""
+    digest = hashlib.blake2b(device_id.to_bytes(8, "big", signed=True), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+async def poll_spread(poller: Poller, targets: Iterable[SnmpTarget], concurrency: int,
+                      spread_s: float = 0.0) -> AsyncIterator[PollResult]:
+    """Poll ``targets`` with at most ``concurrency`` in flight; yield results as they end.
+
+    With ``spread_s > 0`` each device starts at its stable offset ``stable_fraction(id) *
+    spread_s`` after the call, so a big fleet does not fire at second 0 and every device is
+    polled at the same phase of each cycle. A slow device holds only its own slot.
+    """
+    if concurrency < 1:
+        raise PollerError("concurrency must be >= 1")
+    sem = asyncio.Semaphore(concurrency)
+    done: asyncio.Queue[PollResult] = asyncio.Queue()
+    t0 = time.monotonic()
+
+    async def one(target: SnmpTarget) -> None:
+        if spread_s > 0:
+            delay = t0 + stable_fraction(target.device_id) * spread_s - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        async with sem:
+            result = await poller.poll(target)
+        done.put_nowait(result)
+
+    tasks = [asyncio.create_task(one(t)) for t in targets]
+    try:
+        for _ in range(len(tasks)):
+            yield await done.get()
+    finally:
+        pending = [t for t in tasks if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +104,18 @@ class PollLoop:
 
     def __init__(
         self,
-        poller: SnmpPoller,
+        poller: Poller,
         on_result: OnResult | None = None,
         concurrency: int = 32,
+        spread: float = 0.0,
     ) -> None:
+        if not 0.0 <= spread < 1.0:
+            raise PollerError("spread must be in [0, 1)")
         self._poller = poller
         self._on_result = on_result
         self._concurrency = concurrency
+        #: fraction of the interval over which device start times are spread (0: all at once)
+        self.spread = spread
         self._state: dict[int, _DeviceState] = {}
 
     def rates_for(self, result: PollResult) -> dict[int, IfRates]:
@@ -94,13 +150,16 @@ class PollLoop:
         for device in [d for d in self._state if d not in wanted]:
             del self._state[device]
 
-    async def run_cycle(self, targets: Sequence[SnmpTarget]) -> CycleStats:
-        """Poll ``targets`` once, calling ``on_result`` per device as results arrive."""
+    async def run_cycle(self, targets: Sequence[SnmpTarget], spread_s: float = 0.0) -> CycleStats:
+        """Poll ``targets`` once, calling ``on_result`` per device as results arrive.
+
+        ``spread_s``: device start times are spread over this many seconds (stable offsets).
+        """
         started = time.time()
         t0 = time.perf_counter()
         cpu0 = time.process_time()
         ok = failed = varbinds = 0
-        async for result in self._poller.poll_many(targets, self._concurrency):
+        async for result in poll_spread(self._poller, targets, self._concurrency, spread_s):
             rates = self.rates_for(result)
             varbinds += result.varbinds
             if result.ok:
@@ -112,7 +171,11 @@ class PollLoop:
                     self._on_result(result, rates)
                 except Exception:
                     log.exception("on_result callback failed for %s", result.target.name)
-        self.forget(t.device_id for t in targets)
+        keep = {t.device_id for t in targets}
+        self.forget(keep)
+        forget = getattr(self._poller, "forget", None)
+        if forget is not None:
+            forget(keep)
         return CycleStats(
             started=started,
             duration_s=time.perf_counter() - t0,
@@ -139,7 +202,7 @@ class PollLoop:
         next_start = time.monotonic()
         while not stop.is_set():
             next_start += interval_s
-            stats = await self.run_cycle(get_targets())
+            stats = await self.run_cycle(get_targets(), self.spread * interval_s)
             overrun = time.monotonic() > next_start
             if overrun:
                 log.warning(

@@ -185,6 +185,11 @@ class Network:
         return self._commit(f"admin-{'up' if up else 'down'} {device_id}/{ifindex}", now,
                             devices=(device_id,))
 
+    def reset_counters(self, device_id: int, ifindex: int, now: float) -> Change:
+        """Counters of one interface restart from zero without a reboot (discontinuity)."""
+        self.iface(device_id, ifindex).reset_counters(self.model_time(now))
+        return Change(f"reset-counters {device_id}/{ifindex}", devices=(device_id,))
+
     def set_rates(self, device_id: int, ifindex: int, in_bps: float | None,
                   out_bps: float | None, now: float) -> Change:
         """Change the mean traffic of one interface (counters stay monotonic)."""

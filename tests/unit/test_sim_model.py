@@ -357,3 +357,15 @@ def test_on_event_hook_reports_link_changes_and_boots() -> None:
     events.clear()
     n.reboot(C2, 30.0)
     assert events == [("cold-start", C2, None)]
+
+
+def test_reset_counters_moves_discontinuity_time_without_reboot() -> None:
+    n = net()
+    disc = (*mib.IFX_ENTRY, mib.IFX_DISCONTINUITY, 1)
+    assert val(n, C1, disc, 10.0) == 0
+    up_before = val(n, C1, mib.SYS_UPTIME, 10.0)
+    n.reset_counters(C1, 1, 20.0)
+    assert val(n, C1, hc_in(1), 20.0) == 0
+    assert val(n, C1, disc, 25.0) == up_before + 1000
+    assert val(n, C1, mib.SYS_UPTIME, 25.0) > up_before  # no reboot
+    assert val(n, C1, mib.IF_TABLE_LAST_CHANGE, 25.0) == 0

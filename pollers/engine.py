@@ -1,0 +1,268 @@
+"""The profile-driven poll engine: discovery when needed, cheap GETs otherwise, groups.
+
+Per device and cycle (see :mod:`pollers.discovery` for the pure part):
+
+1. known device: GET sysUpTime, ifTableLastChange, the poll groups' scalars and the
+   counters/statuses of the known ifIndexes (explicit instance OIDs, ``max_get_varbinds``
+   per request, requests sent concurrently) -- or, with ``method="bulk"``, one GETBULK
+   bounded to the known rows;
+2. first contact, reboot, ifTableLastChange moved, a row vanished, or the memo is older
+   than the class's ``discovery_every_s``: walk the interface table (GETBULK);
+3. walk the table columns of the profile's groups (``every: poll`` always, ``every:
+   discovery`` only in discovery cycles) and turn them into readings with the group parsers.
+
+Errors become results with ``error_kind`` (timeout/auth/protocol/unreachable/internal); a
+group that fails is a warning, the interface data is kept. The whole device poll is bounded
+by its time budget (class ``budget_s``, else derived from timeout and retries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pollers import discovery as dsc
+from pollers.errors import PollerError
+from pollers.groups import Group, group_data, parse_group
+from pollers.ifmib import Oid, VarBind, in_subtree, walk_step
+from pollers.profiles import IF_ONLY, DeviceProfile
+from pollers.readings import Reading
+from pollers.snmp import PysnmpTransport, SnmpAuthError
+from pollers.transport import SnmpResponseError, SnmpTimeout, SnmpTransport
+from pollers.types import IfSample, PollResult, SnmpTarget
+
+log = logging.getLogger(__name__)
+
+ProfileFor = Callable[[int], DeviceProfile]
+PollMethod = Literal["get", "bulk"]
+
+
+class _Tally:
+    __slots__ = ("requests", "varbinds")
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.varbinds = 0
+
+
+@dataclass(slots=True)
+class _Outcome:
+    uptime: int | None = None
+    interfaces: dict[int, IfSample] = field(default_factory=dict)
+    readings: list[Reading] = field(default_factory=list)
+    discovered: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def default_transport(version: str) -> SnmpTransport:
+    """Our fast v2c codec for v2c when available, pysnmp otherwise and for v3."""
+    if version == "2c":
+        try:
+            from pollers.fastv2c import FastV2cTransport
+        except ImportError:  # pragma: no cover - fallback when the fast codec is absent
+            return PysnmpTransport()
+        return FastV2cTransport()
+    return PysnmpTransport()
+
+
+def error_kind(exc: BaseException) -> str:
+    """Category of a device failure for ``PollResult.error_kind`` and the metrics."""
+    if isinstance(exc, SnmpAuthError):
+        return "auth"
+    if isinstance(exc, SnmpTimeout | TimeoutError):
+        return "timeout"
+    if isinstance(exc, SnmpResponseError):
+        return "protocol"
+    if isinstance(exc, OSError):
+        return "unreachable"
+    return "internal"
+
+
+class ProfilePoller:
+    """Polls devices by their :class:`DeviceProfile`; same interface as ``SnmpPoller``.
+
+    ``profile_for(device_id)`` gives each device's profile (default: interfaces only).
+    Transports are created per SNMP version on first use (``transport_factory``) and shared
+    by all devices; create and use the poller in one event loop.
+    """
+
+    def __init__(self, profile_for: ProfileFor | None = None, *,
+                 transport_factory: Callable[[str], SnmpTransport] = default_transport,
+                 method: PollMethod = "get", max_get_varbinds: int = 64,
+                 max_bulk_varbinds: int = 256, max_requests: int = 200,
+                 clock: Callable[[], float] = time.time) -> None:
+        if max_get_varbinds < 1 or max_bulk_varbinds < 1 or max_requests < 1:
+            raise PollerError("max_get_varbinds, max_bulk_varbinds, max_requests must be >= 1")
+        self._profile_for = profile_for or (lambda _id: IF_ONLY)
+        self._factory = transport_factory
+        self._transports: dict[str, SnmpTransport] = {}
+        self.method = method
+        self._max_get = max_get_varbinds
+        self._max_bulk = max_bulk_varbinds
+        self._max_requests = max_requests
+        self._clock = clock
+        self.memos: dict[int, dsc.DeviceMemo] = {}
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def transport(self, version: str) -> SnmpTransport:
+        """The shared transport of one SNMP version."""
+        t = self._transports.get(version)
+        if t is None:
+            t = self._transports[version] = self._factory(version)
+        return t
+
+    def close(self) -> None:
+        """Close every transport."""
+        transports, self._transports = self._transports, {}
+        for t in transports.values():
+            t.close()
+
+    async def __aenter__(self) -> ProfilePoller:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    @staticmethod
+    def deadline_for(target: SnmpTarget, profile: DeviceProfile = IF_ONLY) -> float:
+        """Time budget of one device poll, in seconds."""
+        if profile.budget_s is not None:
+            return profile.budget_s
+        return 3.0 * target.timeout_s * (target.retries + 1) + 1.0
+
+    # --- requests -------------------------------------------------------------------------
+    async def _get(self, target: SnmpTarget, oids: Sequence[Oid], tally: _Tally) -> list[VarBind]:
+        transport = self.transport(target.version)
+        parts = dsc.chunks(oids, self._max_get)
+        tally.requests += len(parts)
+        answers = await asyncio.gather(*(transport.get(target, p) for p in parts))
+        out = [vb for answer in answers for vb in answer]
+        tally.varbinds += len(out)
+        return out
+
+    async def _walk(self, target: SnmpTarget, columns: Sequence[Oid], tally: _Tally,
+                    start: Sequence[Oid] | None = None, reps: int | None = None,
+                    once: bool = False) -> list[VarBind]:
+        """GETBULK walk of ``columns`` (optionally from ``start`` OIDs); in-subtree varbinds."""
+        transport = self.transport(target.version)
+        request: dict[Oid, Oid] = dict(zip(columns, start or columns, strict=True))
+        rows: list[VarBind] = []
+        for _ in range(self._max_requests):
+            n = reps or max(1, self._max_bulk // len(request))
+            tally.requests += 1
+            answer = await transport.get_bulk(target, [], list(request.values()), n)
+            tally.varbinds += len(answer)
+            step = walk_step(request, answer)
+            rows.extend(step.rows)
+            if once or not step.pending:
+                return rows
+            if not step.progressed:
+                raise SnmpResponseError("bad response: walk made no progress")
+            request = step.pending
+        raise SnmpResponseError(f"table too big: over {self._max_requests} requests")
+
+    # --- one device -----------------------------------------------------------------------
+    async def _counters(self, target: SnmpTarget, memo: dsc.DeviceMemo, extra: list[Oid],
+                        tally: _Tally) -> tuple[list[VarBind], dict[int, IfSample], bool]:
+        """Regular cycle: scalars + known rows; returns (scalar varbinds, samples, vanished)."""
+        if self.method == "bulk" and memo.ifaces:
+            cols = sorted({c for m in memo.ifaces.values()
+                           for c in (dsc.IF_HC_IN_OCTETS, dsc.IF_HC_OUT_OCTETS) if m.hc}
+                          | {c for m in memo.ifaces.values()
+                             for c in (dsc.IF_IN_OCTETS, dsc.IF_OUT_OCTETS) if not m.hc})
+            cols += list(dsc.POLL_COLUMNS)
+            first = min(memo.ifaces)
+            scalars, rows = await asyncio.gather(
+                self._get(target, [*dsc.SCALARS, *extra], tally),
+                self._walk(target, cols, tally, [(*c, first - 1) for c in cols],
+                           reps=len(memo.ifaces), once=True))
+            samples, vanished = dsc.parse_poll(memo, rows)
+            return scalars, samples, vanished
+        answer = await self._get(target, [*dsc.SCALARS, *extra, *dsc.poll_oids(memo)], tally)
+        samples, vanished = dsc.parse_poll(memo, answer)
+        return answer, samples, vanished
+
+    async def _groups(self, target: SnmpTarget, groups: Sequence[Group],
+                      scalar_vbs: list[VarBind], out: _Outcome, tally: _Tally) -> None:
+        columns: list[Oid] = []
+        for g in groups:
+            for col in g.columns.values():
+                if col not in columns and not any(in_subtree(col, c) for c in columns):
+                    columns.append(col)
+        rows: list[VarBind] = []
+        if columns:
+            try:
+                rows = await self._walk(target, columns, tally)
+            except (SnmpTimeout, SnmpResponseError) as exc:
+                out.warnings.append(f"groups {','.join(g.name for g in groups)}: {exc}")
+                return
+        for g in groups:
+            try:
+                out.readings.extend(parse_group(g, group_data(g, [*scalar_vbs, *rows])))
+            except Exception as exc:  # a parser bug must not lose the interface data
+                log.warning("group %s on %s failed", g.name, target.name, exc_info=True)
+                out.warnings.append(f"group {g.name}: {exc.__class__.__name__}")
+
+    async def _poll(self, target: SnmpTarget, prof: DeviceProfile, tally: _Tally) -> _Outcome:
+        out = _Outcome()
+        now = self._clock()
+        memo = self.memos.get(target.device_id)
+        extra = [oid for g in prof.groups for oid in g.scalars.values()]
+        samples: dict[int, IfSample] = {}
+        vanished = False
+        if memo is not None and prof.interfaces:
+            scalar_vbs, samples, vanished = await self._counters(target, memo, extra, tally)
+        else:
+            scalar_vbs = await self._get(target, [*dsc.SCALARS, *extra], tally)
+        uptime, last_change = dsc.scalars_of(scalar_vbs)
+        out.uptime = uptime
+        reason = dsc.rediscovery_reason(memo, now, uptime, last_change, prof.discovery_every_s)
+        if reason is None and vanished:
+            reason = "interface vanished"
+        if reason is not None:
+            memo = dsc.DeviceMemo(discovered_at=now)
+            if prof.interfaces:
+                metas, samples = dsc.parse_discovery(
+                    await self._walk(target, dsc.DISCOVERY_COLUMNS, tally))
+                memo.ifaces = metas
+            out.discovered = reason
+        assert memo is not None
+        memo.uptime, memo.last_change = uptime, last_change
+        self.memos[target.device_id] = memo
+        out.interfaces = samples
+        groups = [g for g in prof.groups if g.every == "poll" or reason is not None]
+        if groups:
+            await self._groups(target, groups, scalar_vbs, out, tally)
+        return out
+
+    async def poll(self, target: SnmpTarget) -> PollResult:
+        """Poll one device by its profile; failures become ``error``/``error_kind``."""
+        started = time.time()
+        t0 = time.perf_counter()
+        tally = _Tally()
+        prof = self._profile_for(target.device_id)
+        try:
+            out = await asyncio.wait_for(self._poll(target, prof, tally),
+                                         self.deadline_for(target, prof))
+        except Exception as exc:
+            kind = error_kind(exc)
+            if kind == "internal":
+                log.warning("poll of %s failed unexpectedly", target.name, exc_info=True)
+            text = str(exc) if isinstance(exc, PollerError) and str(exc) else \
+                ("time budget exceeded" if isinstance(exc, TimeoutError)
+                 else f"{exc.__class__.__name__}")
+            return PollResult(target, started, time.perf_counter() - t0, varbinds=tally.varbinds,
+                              requests=tally.requests, error=text, error_kind=kind)
+        return PollResult(target, started, time.perf_counter() - t0, sys_uptime_ticks=out.uptime,
+                          interfaces=out.interfaces, varbinds=tally.varbinds,
+                          requests=tally.requests, readings=tuple(out.readings),
+                          discovered=out.discovered, warnings=tuple(out.warnings))
+
+    def forget(self, keep: set[int]) -> None:
+        """Drop the memos of devices not in ``keep``."""
+        for device in [d for d in self.memos if d not in keep]:
+            del self.memos[device]
