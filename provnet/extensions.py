@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 def attach(service: Service) -> None:
     """Attach every feature to ``service`` (called after the poll plan is loaded)."""
+    from pollers.icmp import attach_icmp
     from pollers.traps import attach_traps
 
     attach_traps(service)
+    attach_icmp(service)
