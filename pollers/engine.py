@@ -82,6 +82,17 @@ def error_kind(exc: BaseException) -> str:
     return "internal"
 
 
+def _error_text(exc: BaseException) -> str:
+    """Short, stable error text (the device is in the tags; never a secret)."""
+    if isinstance(exc, SnmpTimeout):
+        return "timeout"
+    if isinstance(exc, TimeoutError):
+        return "deadline exceeded"  # the device's time budget ran out
+    if isinstance(exc, PollerError) and str(exc):
+        return str(exc)
+    return exc.__class__.__name__
+
+
 class ProfilePoller:
     """Polls devices by their :class:`DeviceProfile`; same interface as ``SnmpPoller``.
 
@@ -252,9 +263,8 @@ class ProfilePoller:
             kind = error_kind(exc)
             if kind == "internal":
                 log.warning("poll of %s failed unexpectedly", target.name, exc_info=True)
-            text = str(exc) if isinstance(exc, PollerError) and str(exc) else \
-                ("time budget exceeded" if isinstance(exc, TimeoutError)
-                 else f"{exc.__class__.__name__}")
+            log.debug("poll of %s failed: %s", target.name, exc)
+            text = _error_text(exc)
             return PollResult(target, started, time.perf_counter() - t0, varbinds=tally.varbinds,
                               requests=tally.requests, error=text, error_kind=kind)
         return PollResult(target, started, time.perf_counter() - t0, sys_uptime_ticks=out.uptime,
