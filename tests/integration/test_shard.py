@@ -67,6 +67,7 @@ def test_sharded_polling_yields_the_same_results() -> None:
             return await run(1), await run(2)
 
     (single, single_cycles), (sharded, sharded_cycles) = asyncio.run(main())
+    assert [c.devices for c in single_cycles] == [len(targets)] * 2
     n = len(targets)
     assert len(single) == len(sharded) == 2 * n
     assert [c.devices for c in sharded_cycles] == [n, n]
