@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PKGS := influxdb snmp snmpd iproute2
-APT_TEST_PKGS := $(APT_PKGS) postgresql
+APT_TEST_PKGS := $(APT_PKGS) postgresql prometheus-snmp-exporter
 DEMO_ARGS ?=
 
 .PHONY: demo test deps deps-test apt apt-test lint bench clean
@@ -52,6 +52,7 @@ lint: deps-test
 bench: deps-test
 	$(PY) bench/poll_demo.py
 	$(PY) bench/poll_snmpd.py
+	$(PY) bench/snmp_fleet.py --devices 1000 --cycles 2
 
 clean:
 	rm -rf .stamp-* build *.egg-info
