@@ -8,7 +8,7 @@ import hashlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from pollers.errors import PollerError
@@ -80,6 +80,7 @@ class CycleStats:
     varbinds: int
     cpu_s: float
     overrun: bool = False
+    skipped: int = 0  # devices whose slot was skipped because their previous poll still ran
 
     @property
     def devices(self) -> int:
@@ -117,6 +118,7 @@ class PollLoop:
         #: fraction of the interval over which device start times are spread (0: all at once)
         self.spread = spread
         self._state: dict[int, _DeviceState] = {}
+        self._current: _Window | None = None
 
     def rates_for(self, result: PollResult) -> dict[int, IfRates]:
         """Rates of ``result`` against the stored sample; stores ``result`` when it is ok."""
@@ -185,6 +187,23 @@ class PollLoop:
             cpu_s=time.process_time() - cpu0,
         )
 
+    async def _one(self, target: SnmpTarget, at: float, sem: asyncio.Semaphore,
+                   window: _Window) -> None:
+        """Poll one device at monotonic time ``at``; account it in its window (or the next)."""
+        delay = at - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        async with sem:
+            result = await self._poller.poll(target)
+        rates = self.rates_for(result)
+        w = window if not window.emitted else self._current or window
+        w.add(result)
+        if self._on_result is not None:
+            try:
+                self._on_result(result, rates)
+            except Exception:
+                log.exception("on_result callback failed for %s", target.name)
+
     async def run_forever(
         self,
         get_targets: Callable[[], Sequence[SnmpTarget]],
@@ -192,33 +211,116 @@ class PollLoop:
         on_cycle: Callable[[CycleStats], None] | None,
         stop: asyncio.Event,
     ) -> None:
-        """Run cycles every ``interval_s`` (fixed rate from the first start) until ``stop``.
+        """Poll every device every ``interval_s`` on its own clock until ``stop``.
 
-        A cycle that overruns its slot is logged and the next one starts immediately; the
-        schedule then restarts from that moment (no burst of catch-up cycles).
+        Cycle ``k`` starts at ``T0 + k * interval_s``; each device starts at its stable offset
+        within the first ``spread`` of the interval. A device still being polled when its next
+        slot comes skips that slot (counted in ``skipped``), so one slow device never delays
+        the others. ``on_cycle`` gets each cycle's statistics as soon as all its devices are
+        done, or at the end of the interval with ``overrun=True`` (results that arrive later
+        are counted in the cycle during which they arrive).
         """
         if interval_s <= 0:
             raise ValueError("interval_s must be > 0")
+        sem = asyncio.Semaphore(self._concurrency)
+        inflight: dict[int, asyncio.Task[None]] = {}
         next_start = time.monotonic()
-        while not stop.is_set():
-            next_start += interval_s
-            stats = await self.run_cycle(get_targets(), self.spread * interval_s)
-            overrun = time.monotonic() > next_start
-            if overrun:
-                log.warning(
-                    "polling cycle overran: %.2f s for a %.2f s interval (%d devices)",
-                    stats.duration_s,
-                    interval_s,
-                    stats.devices,
-                )
-                stats = replace(stats, overrun=True)
-                next_start = time.monotonic()
-            if on_cycle is not None:
-                try:
-                    on_cycle(stats)
-                except Exception:
-                    log.exception("on_cycle callback failed")
-            delay = next_start - time.monotonic()
-            if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
+        try:
+            while not stop.is_set():
+                cycle_start = next_start
+                next_start += interval_s
+                w = self._current = _Window(time.time(), time.perf_counter(),
+                                            time.process_time())
+                targets = get_targets()
+                for t in targets:
+                    if t.device_id in inflight:
+                        w.skipped += 1
+                        continue
+                    at = cycle_start + stable_fraction(t.device_id) * self.spread * interval_s
+                    task = asyncio.create_task(self._one(t, at, sem, w))
+                    w.launched += 1
+                    inflight[t.device_id] = task
+                    task.add_done_callback(_discard(inflight, t.device_id))
+                w.close_launch()
+                await _wait_any(stop, w.all_done, next_start - time.monotonic())
+                self._emit(w, on_cycle, interval_s, len(targets))
+                keep = {t.device_id for t in targets}
+                self.forget(keep)
+                forget = getattr(self._poller, "forget", None)
+                if forget is not None:
+                    forget(keep)
+                delay = next_start - time.monotonic()
+                if delay > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), delay)
+        finally:
+            tasks = list(inflight.values())
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _emit(self, w: _Window, on_cycle: Callable[[CycleStats], None] | None,
+              interval_s: float, devices: int) -> None:
+        w.emitted = True
+        overrun = not w.all_done.is_set() or w.skipped > 0
+        stats = CycleStats(started=w.started, duration_s=time.perf_counter() - w.t0,
+                           devices_ok=w.ok, devices_failed=w.failed, varbinds=w.varbinds,
+                           cpu_s=time.process_time() - w.cpu0, overrun=overrun,
+                           skipped=w.skipped)
+        if overrun:
+            log.warning("polling cycle overran its %.2f s interval: %d of %d devices done, "
+                        "%d skipped (still polling)", interval_s, stats.devices, devices,
+                        w.skipped)
+        if on_cycle is not None:
+            try:
+                on_cycle(stats)
+            except Exception:
+                log.exception("on_cycle callback failed")
+
+
+class _Window:
+    """Results accounted to one cycle of ``run_forever``."""
+
+    def __init__(self, started: float, t0: float, cpu0: float) -> None:
+        self.started, self.t0, self.cpu0 = started, t0, cpu0
+        self.launched = self.finished = self.ok = self.failed = self.varbinds = 0
+        self.skipped = 0
+        self.emitted = False
+        self._launch_closed = False
+        self.all_done = asyncio.Event()
+
+    def add(self, result: PollResult) -> None:
+        self.finished += 1
+        self.varbinds += result.varbinds
+        if result.ok:
+            self.ok += 1
+        else:
+            self.failed += 1
+        self._check()
+
+    def close_launch(self) -> None:
+        self._launch_closed = True
+        self._check()
+
+    def _check(self) -> None:
+        if self._launch_closed and self.finished >= self.launched:
+            self.all_done.set()
+
+
+def _discard(inflight: dict[int, asyncio.Task[None]], device_id: int
+             ) -> Callable[[asyncio.Task[None]], None]:
+    def done(_task: asyncio.Task[None]) -> None:
+        inflight.pop(device_id, None)
+    return done
+
+
+async def _wait_any(stop: asyncio.Event, done: asyncio.Event, timeout: float) -> None:
+    """Until ``stop`` or ``done`` is set, at most ``timeout`` seconds."""
+    waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(done.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=max(0.0, timeout),
+                           return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()

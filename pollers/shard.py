@@ -104,7 +104,7 @@ def merge_stats(stats: Sequence[CycleStats]) -> CycleStats:
         devices_ok=sum(s.devices_ok for s in stats),
         devices_failed=sum(s.devices_failed for s in stats),
         varbinds=sum(s.varbinds for s in stats), cpu_s=sum(s.cpu_s for s in stats),
-        overrun=any(s.overrun for s in stats))
+        overrun=any(s.overrun for s in stats), skipped=sum(s.skipped for s in stats))
 
 
 class ShardedPollLoop:

@@ -43,7 +43,7 @@ IF_ADMIN, IF_OPER = "1.3.6.1.2.1.2.2.1.7", "1.3.6.1.2.1.2.2.1.8"
 IF_NAME, HC_IN, HC_OUT = "1.3.6.1.2.1.31.1.1.1.1", "1.3.6.1.2.1.31.1.1.1.6", \
     "1.3.6.1.2.1.31.1.1.1.10"
 OIDS_PER_IFACE = 26
-SCALARS = 8
+SCALARS = 9  # system group (7), ifNumber, ifTableLastChange
 
 StartSim = Callable[..., SimProcess]
 
