@@ -1,8 +1,9 @@
 """ICMP reachability: several echo requests per probe, and the device status it implies.
 
 ``attach_icmp(service)`` probes every polled device's management address each interval
-(bounded concurrency), queues ``icmp`` points and keeps the latest reading per device in an
-:class:`IcmpState`. :func:`device_status` combines ICMP with the SNMP poll outcome so that
+(one ICMP socket per sweep, paced: :mod:`pollers.icmp_sweep`), queues ``icmp`` points and
+keeps the latest reading per device in an :class:`IcmpState`. :func:`device_status`
+combines ICMP with the SNMP poll outcome so that
 "unreachable" (nothing answers) and "SNMP not answering" (the box pings, the agent is silent)
 are told apart.
 
@@ -17,6 +18,7 @@ of 127/8, so a "dead" simulated device still pings. Its status is therefore
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -26,12 +28,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Protocol
 
-import icmplib
 from pydantic import BaseModel, ConfigDict, Field
 
-from pollers.errors import PollerError
+from pollers.icmp_sweep import IcmpError, SocketSweeper, tally
 from pollers.readings import IcmpReading, reading_points
 from tsdb.points import Point
+
+__all__ = ["IcmpError", "IcmpSettings", "IcmpState", "attach_icmp", "device_status", "summarise"]
 
 if TYPE_CHECKING:
     from provnet.service import Service
@@ -56,15 +59,14 @@ class IcmpSettings(BaseModel):
     count: Annotated[int, Field(ge=1, le=50)] = 4
     packet_interval_s: Annotated[float, Field(ge=0.0)] = 0.25
     timeout_s: Annotated[float, Field(gt=0)] = 1.0
-    concurrency: Annotated[int, Field(ge=1, le=4096)] = 64
+    #: echo requests per second a sweep sends at most
+    rate_pps: Annotated[int, Field(ge=1, le=1_000_000)] = 5000
     #: loss at or above this (but below 100 %) makes a device "degraded"
     degraded_loss_pct: Annotated[float, Field(gt=0, le=100)] = 25.0
     #: raw sockets (root) or unprivileged datagram sockets; None: raw when running as root
     privileged: bool | None = None
-
-
-class IcmpError(PollerError):
-    """ICMP probing cannot work here (no permission for the socket type, bad address)."""
+    #: probe in a thread with its own event loop, so RTTs do not include the service's load
+    own_thread: bool = True
 
 
 # --- pure -----------------------------------------------------------------------------------
@@ -111,10 +113,10 @@ def device_status(icmp: IcmpReading | None, snmp_ok: bool | None,
 
 # --- adapter --------------------------------------------------------------------------------
 class Pinger(Protocol):
-    """Sends one probe (``count`` echo requests) and reports what came back."""
+    """Probes every target once (``settings.count`` echo requests each)."""
 
-    async def ping(self, address: str, count: int, interval_s: float,
-                   timeout_s: float) -> IcmpReading: ...
+    async def sweep(self, targets: Sequence[tuple[int, str]],
+                    settings: IcmpSettings) -> dict[int, IcmpReading]: ...
 
 
 def running_as_root() -> bool:
@@ -123,24 +125,19 @@ def running_as_root() -> bool:
 
 
 class IcmplibPinger:
-    """:class:`Pinger` on icmplib (raw sockets when ``privileged``)."""
+    """:class:`Pinger` on icmplib sockets, one socket per sweep (raw when ``privileged``)."""
 
     def __init__(self, privileged: bool | None = None) -> None:
         self.privileged = running_as_root() if privileged is None else privileged
 
-    async def ping(self, address: str, count: int, interval_s: float,
-                   timeout_s: float) -> IcmpReading:
-        """Probe ``address``; a silent or unroutable address is a result with 100 % loss."""
-        try:
-            host = await icmplib.async_ping(address, count=count, interval=interval_s,
-                                            timeout=timeout_s, privileged=self.privileged)
-        except (icmplib.SocketPermissionError, icmplib.SocketAddressError,
-                icmplib.NameLookupError) as exc:
-            raise IcmpError(f"icmp to {address}: {exc.__class__.__name__}: {exc}") from exc
-        except icmplib.ICMPLibError as exc:  # e.g. "network unreachable" on send
-            log.debug("icmp to %s: %s", address, exc)
-            return summarise(address, count, [])
-        return summarise(address, host.packets_sent or count, host.rtts)
+    async def sweep(self, targets: Sequence[tuple[int, str]],
+                    settings: IcmpSettings) -> dict[int, IcmpReading]:
+        """Silent or unroutable addresses are results with 100 % loss."""
+        sweeper = SocketSweeper(self.privileged, settings.rate_pps)
+        done = await sweeper.run(targets, settings.count, settings.packet_interval_s,
+                                 settings.timeout_s)
+        return tally(done.targets, settings.count, done.sent, done.replies, settings.timeout_s,
+                     summarise)
 
 
 # --- state and loop -------------------------------------------------------------------------
@@ -177,23 +174,34 @@ class IcmpState:
 
 async def probe_all(pinger: Pinger, targets: Iterable[tuple[int, str]], settings: IcmpSettings,
                     on_reading: Callable[[int, IcmpReading], None]) -> int:
-    """Probe every ``(device_id, address)`` with at most ``settings.concurrency`` in flight.
+    """Probe every ``(device_id, address)``; ``on_reading`` gets each device's reading.
 
-    ``on_reading`` is called as each probe ends. Returns the number of probes done.
+    Returns the number of devices probed.
     """
-    sem = asyncio.Semaphore(settings.concurrency)
-    done = 0
-
-    async def one(device_id: int, address: str) -> None:
-        nonlocal done
-        async with sem:
-            reading = await pinger.ping(address, settings.count, settings.packet_interval_s,
-                                        settings.timeout_s)
-        done += 1
+    readings = await pinger.sweep(list(targets), settings)
+    for device_id, reading in readings.items():
         on_reading(device_id, reading)
+    return len(readings)
 
-    await asyncio.gather(*(one(d, a) for d, a in targets))
-    return done
+
+async def _sweep(pinger: Pinger, targets: list[tuple[int, str]], settings: IcmpSettings,
+                 on_reading: Callable[[int, IcmpReading], None]) -> None:
+    """One sweep; in its own thread and event loop unless ``settings.own_thread`` is off.
+
+    With raw sockets RTTs use kernel receive times, but the send pacing and (unprivileged)
+    receive path still run on an event loop: keeping them off the service's busy loop keeps
+    them on time. Readings are handed back to the calling loop.
+    """
+    if not settings.own_thread:
+        await probe_all(pinger, targets, settings, on_reading)
+        return
+    loop = asyncio.get_running_loop()
+
+    def deliver(device_id: int, reading: IcmpReading) -> None:
+        with contextlib.suppress(RuntimeError):  # the service's loop has closed already
+            loop.call_soon_threadsafe(on_reading, device_id, reading)
+
+    await asyncio.to_thread(asyncio.run, probe_all(pinger, targets, settings, deliver))
 
 
 async def icmp_loop(pinger: Pinger, targets: Callable[[], list[tuple[int, str]]],
@@ -210,7 +218,7 @@ async def icmp_loop(pinger: Pinger, targets: Callable[[], list[tuple[int, str]]]
             pass
         started = time.monotonic()
         try:
-            await probe_all(pinger, targets(), settings, on_reading)
+            await _sweep(pinger, targets(), settings, on_reading)
         except IcmpError as exc:
             log.error("ICMP probing stopped: %s", exc)
             return

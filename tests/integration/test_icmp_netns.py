@@ -99,7 +99,16 @@ def test_loopback_answers_every_packet() -> None:
     (r,) = _probe(["127.0.0.1"], count=4).values()
     assert (r.sent, r.received, r.loss_pct) == (4, 4, 0.0)
     assert r.rtt_min_ms is not None and r.rtt_max_ms is not None and r.rtt_avg_ms is not None
-    assert 0 < r.rtt_min_ms <= r.rtt_avg_ms <= r.rtt_max_ms < 100
+    assert 0 <= r.rtt_min_ms <= r.rtt_avg_ms <= r.rtt_max_ms < 100
+
+
+def test_one_sweep_matches_replies_of_many_addresses() -> None:
+    """300 loopback addresses (the kernel answers all of 127/8) in one sweep, one socket."""
+    addresses = [f"127.{64 + i // 250}.{i % 250}.1" for i in range(300)]
+    readings = _probe(addresses, count=2)
+    assert len(readings) == 300
+    assert {r.address for r in readings.values()} == set(addresses)
+    assert all((r.sent, r.received) == (2, 2) for r in readings.values())
 
 
 def test_peer_down_does_not_answer_and_peer_up_does(netns: Netns) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -87,12 +89,19 @@ def test_settings_are_strict() -> None:
 
 
 class FakePinger:
-    """Answers from a table after ``delay_s``; records how many probes overlapped."""
+    """Answers from a table after ``delay_s`` (a Pinger for loop and attach tests)."""
 
     def __init__(self, answers: dict[str, list[float]], delay_s: float = 0.01) -> None:
         self.answers, self.delay_s = answers, delay_s
         self.in_flight = self.max_in_flight = 0
         self.calls: list[tuple[str, int, float, float]] = []
+
+    async def sweep(self, targets: Sequence[tuple[int, str]],
+                    settings: IcmpSettings) -> dict[int, IcmpReading]:
+        readings = await asyncio.gather(*(
+            self.ping(a, settings.count, settings.packet_interval_s, settings.timeout_s)
+            for _, a in targets))
+        return {d: r for (d, _), r in zip(targets, readings, strict=True)}
 
     async def ping(self, address: str, count: int, interval_s: float,
                    timeout_s: float) -> IcmpReading:
@@ -104,14 +113,13 @@ class FakePinger:
         return summarise(address, count, self.answers.get(address, []))
 
 
-def test_probe_all_bounds_concurrency_and_reports_each_device() -> None:
+def test_probe_all_reports_each_device_with_the_settings() -> None:
     pinger = FakePinger({f"127.0.0.{i}": [0.1, 0.1] for i in range(1, 40)})
-    settings = IcmpSettings(concurrency=5, count=2, packet_interval_s=0.0, timeout_s=0.3)
+    settings = IcmpSettings(count=2, packet_interval_s=0.0, timeout_s=0.3)
     seen: dict[int, IcmpReading] = {}
     targets = [(i, f"127.0.0.{i}") for i in range(1, 51)]
     done = asyncio.run(probe_all(pinger, targets, settings, seen.__setitem__))
     assert done == 50 and len(seen) == 50
-    assert pinger.max_in_flight == 5
     assert {c[1:] for c in pinger.calls} == {(2, 0.0, 0.3)}
     assert seen[1].received == 2 and seen[45].received == 0
 
@@ -196,3 +204,35 @@ def test_attach_icmp_disabled_adds_nothing() -> None:
     service = StubService(IcmpSettings(enabled=False))
     assert attach_icmp(service) is None  # type: ignore[arg-type]
     assert service.background == []
+
+
+@pytest.mark.parametrize("own_thread", [True, False])
+def test_sweep_thread_and_delivery_on_the_callers_loop(own_thread: bool) -> None:
+    main = threading.get_ident()
+    probe_threads: set[int] = set()
+    delivered: list[tuple[int, int]] = []
+
+    class ThreadPinger(FakePinger):
+        async def ping(self, address: str, count: int, interval_s: float,
+                       timeout_s: float) -> IcmpReading:
+            probe_threads.add(threading.get_ident())
+            return await super().ping(address, count, interval_s, timeout_s)
+
+    settings = IcmpSettings(interval_s=0.3, count=1, own_thread=own_thread)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(icmp_loop(
+            ThreadPinger({"127.0.0.1": [0.1]}), lambda: [(1, "127.0.0.1"), (2, "127.0.0.2")],
+            settings, lambda dev, r: delivered.append((dev, threading.get_ident())), stop))
+        for _ in range(700):
+            if len(delivered) >= 2:
+                break
+            await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.wait_for(task, 2.0)
+
+    asyncio.run(run())
+    assert {d for d, _ in delivered} == {1, 2}
+    assert {t for _, t in delivered} == {main}
+    assert (main in probe_threads) is (not own_thread)
