@@ -67,3 +67,30 @@ def parse_walk(text: str, source: str = "<walk>") -> list[VarBind]:
 def read_walk(path: Path) -> list[VarBind]:
     """:func:`parse_walk` of a file."""
     return parse_walk(path.read_text(encoding="utf-8"), str(path))
+
+
+_SNMPREC_TAGS = {
+    "INTEGER": "2", "Integer32": "2", "STRING": "4", "Hex-STRING": "4x", "OID": "6",
+    "IpAddress": "64", "Counter32": "65", "Gauge32": "66", "Unsigned32": "66",
+    "Timeticks": "67", "Counter64": "70",
+}
+
+
+def walk_to_snmprec(text: str, source: str = "<walk>") -> str:
+    """The same data as an snmpsim ``.snmprec`` file (records sorted by OID, text as hex)."""
+    records: list[tuple[tuple[int, ...], str, str]] = []
+    for (oid, value), line in zip(parse_walk(text, source), _data_lines(text), strict=True):
+        kind = line.split("=", 1)[1].strip().partition(":")[0]
+        if value is None:
+            continue  # noSuch*: simply absent from the agent
+        tag = _SNMPREC_TAGS.get(kind, "4")
+        if isinstance(value, str) and tag in ("4", "4x"):
+            records.append((oid, "4x", value.encode("utf-8").hex()))
+        else:
+            records.append((oid, tag, str(value)))
+    records.sort()
+    return "".join(f"{'.'.join(map(str, o))}|{t}|{v}\n" for o, t, v in records)
+
+
+def _data_lines(text: str) -> list[str]:
+    return [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
