@@ -144,6 +144,22 @@ def _put(fields: dict[str, FieldValue], name: str, value: float | int | None) ->
     fields[name] = value
 
 
+def optic_alarms(r: OpticReading) -> list[str]:
+    """Which levels are outside the module's alarm thresholds: ``rx_low``, ``rx_high``,
+    ``tx_low``, ``tx_high`` (a bound that is unknown raises nothing)."""
+    out: list[str] = []
+    for side in ("rx", "tx"):
+        value = getattr(r, f"{side}_dbm")
+        low, high = getattr(r, f"{side}_low_dbm"), getattr(r, f"{side}_high_dbm")
+        if value is None:
+            continue
+        if low is not None and value < low:
+            out.append(f"{side}_low")
+        if high is not None and value > high:
+            out.append(f"{side}_high")
+    return out
+
+
 def _optic_point(r: OpticReading, tags: Mapping[str, str], time_ns: int | None) -> Point | None:
     fields: dict[str, FieldValue] = {}
     for name in ("rx_dbm", "tx_dbm", "rx_low_dbm", "rx_high_dbm", "tx_low_dbm", "tx_high_dbm",
@@ -154,6 +170,9 @@ def _optic_point(r: OpticReading, tags: Mapping[str, str], time_ns: int | None) 
         return None
     if r.name is not None:
         fields["name"] = r.name
+    alarms = optic_alarms(r)
+    if alarms:
+        fields["alarm"] = ",".join(alarms)
     point_tags = {**tags, "sensor": r.index}
     if r.ifindex is not None:
         point_tags["ifindex"] = str(r.ifindex)
@@ -188,8 +207,9 @@ def reading_points(
     """Points of ``readings``: measurements ``optics``, ``device_health`` and ``icmp``.
 
     ``tags`` are the device tags; an optic point adds ``sensor`` (vendor row index) and
-    ``ifindex`` when known, and carries the port name as the ``name`` field. Readings
-    without any value give no point.
+    ``ifindex`` when known, carries the port name as the ``name`` field and, when a level is
+    outside its thresholds, ``alarm`` (e.g. ``"rx_low"``). Readings without any value give
+    no point.
     """
     points: list[Point] = []
     for r in readings:

@@ -37,6 +37,8 @@ def test_optics_health_icmp_points_round_trip(influx_database: InfluxdHandle) ->
         assert by_port["6"]["rx_dbm"] == -6.12 and by_port["6"]["rx_low_dbm"] == -20.0
         assert by_port["6"]["name"] == "Cổng GigabitEthernet0/0/1 – Mỹ Hòa"
         assert by_port["55"]["rx_dbm"] == -40.0
+        assert by_port["55"]["alarm"] == "rx_low" and by_port["6"]["alarm"] is None
+        assert by_port["54"]["alarm"] == "rx_low"  # -14.98 dBm under the -14.4 dBm alarm
         assert all(row["huyện"] == "Châu Thành" for row in rows)
         (health,) = reader.query("SELECT * FROM device_health")
         assert health["mem_total_bytes"] == 3 << 30 and health["cpu_pct"] == 23.0

@@ -11,6 +11,7 @@ from pollers.readings import (
     Reading,
     as_float,
     as_int,
+    optic_alarms,
     reading_points,
 )
 from tsdb.lineprotocol import encode_lines
@@ -90,3 +91,23 @@ def test_device_tags_are_not_mutated_and_nan_is_dropped() -> None:
 def test_value_helpers(value: object, as_i: int | None, as_f: float | None) -> None:
     assert as_int(value) == as_i  # type: ignore[arg-type]
     assert as_float(value) == as_f  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("reading", "alarms"),
+    [
+        (OpticReading("1", rx_dbm=-6.1, rx_low_dbm=-14.4, rx_high_dbm=2.5), []),
+        (OpticReading("1", rx_dbm=-19.8, rx_low_dbm=-14.4, rx_high_dbm=2.5), ["rx_low"]),
+        (OpticReading("1", rx_dbm=3.0, rx_low_dbm=-14.4, rx_high_dbm=2.5), ["rx_high"]),
+        (OpticReading("1", rx_dbm=-14.4, rx_low_dbm=-14.4), []),  # on the bound: not beyond
+        (OpticReading("1", rx_dbm=-40.0, rx_low_dbm=-14.4, tx_dbm=-9.0, tx_low_dbm=-8.2),
+         ["rx_low", "tx_low"]),
+        (OpticReading("1", rx_dbm=-30.0), []),  # no thresholds known: no alarm
+        (OpticReading("1", rx_low_dbm=-14.4), []),  # no level: no alarm
+    ],
+)
+def test_optic_alarms(reading: OpticReading, alarms: list[str]) -> None:
+    assert optic_alarms(reading) == alarms
+    points = reading_points([reading], {}, None)
+    if points:
+        assert points[0].fields.get("alarm") == (",".join(alarms) if alarms else None)
