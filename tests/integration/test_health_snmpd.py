@@ -129,3 +129,29 @@ def test_cpu_appears_once_snmpd_has_sampled(agent: SnmpdAgent) -> None:
                 cpu[name] = _health(_read_with_pysnmp(agent, GROUPS[name]), GROUPS[name]).cpu_pct
         time.sleep(2)
     assert all(v is not None and 0.0 <= v <= 100.0 for v in cpu.values()), cpu
+
+
+@pytest.mark.parametrize("transport", ["default", "pysnmp"])
+def test_profile_poller_returns_health_readings(agent: SnmpdAgent, transport: str) -> None:
+    """The poll engine with a profile holding both health groups (FastV2c or pysnmp)."""
+    from pollers.engine import ProfilePoller, default_transport
+    from pollers.profiles import DeviceProfile
+
+    profile = DeviceProfile("linux", groups=(GROUPS["health_host"], GROUPS["health_ucd"]))
+    factory = default_transport if transport == "default" else (lambda _v: PysnmpTransport())
+    target = SnmpTarget(device_id=7, name="snmpd", address=agent.host, port=agent.port,
+                        community=agent.community, timeout_s=2.0, retries=1)
+
+    async def run() -> list[HealthReading]:
+        async with ProfilePoller(lambda _id: profile, transport_factory=factory) as poller:
+            result = await poller.poll(target)
+        assert result.ok, result.error
+        return [r for r in result.readings if isinstance(r, HealthReading)]
+
+    host, ucd = asyncio.run(run())
+    mem_total = _meminfo_kb("MemTotal") * 1024
+    for reading in (host, ucd):
+        assert reading.mem_total_bytes is not None
+        assert abs(reading.mem_total_bytes - mem_total) <= 4096
+        assert reading.mem_used_pct is not None and 0 < reading.mem_used_pct < 100
+        assert reading.uptime_s is not None and reading.uptime_s > 0
