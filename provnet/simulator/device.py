@@ -17,6 +17,7 @@ from provnet.simulator import mib
 from provnet.simulator.mib import Kind, Oid, Value
 from provnet.simulator.plan import Plan, PlanDevice, PlanInterface
 from provnet.simulator.traffic import Channel, RateProfile, traffic_profile
+from provnet.simulator.vendor import vendor_rows
 
 
 def seeded(*parts: object) -> random.Random:
@@ -220,6 +221,7 @@ class Device:
                 rows.append(((*col, f.ifindex), val, None, None))
             for col, func in _IF_DYNAMIC.items():
                 rows.append(((*col, f.ifindex), None, func, f))
+        rows += vendor_rows(self)
         rows.sort(key=lambda r: r[0])
         self.oids = [r[0] for r in rows]
         self.static = [r[1] for r in rows]
