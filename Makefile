@@ -53,6 +53,7 @@ bench: deps-test
 	$(PY) bench/poll_demo.py
 	$(PY) bench/poll_snmpd.py
 	$(PY) bench/snmp_fleet.py --devices 1000 --cycles 2
+	$(PY) bench/icmp_sweep.py --hosts 1000 --count 4
 
 clean:
 	rm -rf .stamp-* build *.egg-info
