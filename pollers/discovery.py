@@ -58,6 +58,8 @@ _HC: Final = (IF_HC_IN_OCTETS, IF_HC_OUT_OCTETS)
 _C32: Final = (IF_IN_OCTETS, IF_OUT_OCTETS)
 #: Scalars sent first in every request set.
 SCALARS: Final[tuple[Oid, ...]] = (SYS_UPTIME, IF_TABLE_LAST_CHANGE)
+#: ifNumber.0: asked at first contact to size the discovery GETBULK.
+IF_NUMBER: Final[Oid] = (1, 3, 6, 1, 2, 1, 2, 1, 0)
 
 _INT_FIELDS: Final[Mapping[Oid, str]] = {
     IF_ADMIN_STATUS: "admin_status", IF_OPER_STATUS: "oper_status",
@@ -87,6 +89,7 @@ class DeviceMemo:
     discovered_at: float = 0.0
     uptime: int | None = None
     last_change: int | None = None
+    group_rows: int | None = None  # most rows per column in the last group walk (sizes GETBULK)
 
 
 def _int(value: Value) -> int | None:
@@ -99,6 +102,25 @@ def _text(value: Value) -> str | None:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return None
+
+
+def int_of(oid: Oid, varbinds: Iterable[VarBind]) -> int | None:
+    """The integer value of ``oid`` among ``varbinds`` (None when absent or not an integer)."""
+    for o, value in varbinds:
+        if o == oid:
+            return _int(value)
+    return None
+
+
+def most_rows(columns: Sequence[Oid], rows: Iterable[VarBind]) -> int:
+    """The largest number of rows any of ``columns`` had in a walk."""
+    counts = dict.fromkeys(columns, 0)
+    for oid, _ in rows:
+        for col in columns:
+            if oid[:len(col)] == col:
+                counts[col] += 1
+                break
+    return max(counts.values(), default=0)
 
 
 def scalars_of(varbinds: Iterable[VarBind]) -> tuple[int | None, int | None]:

@@ -101,6 +101,9 @@ class ProfilePoller:
     by all devices; create and use the poller in one event loop.
     """
 
+    #: rows per column assumed for a device's first group walk (sizes the first GETBULK)
+    GROUP_ROWS_GUESS = 8
+
     def __init__(self, profile_for: ProfileFor | None = None, *,
                  transport_factory: Callable[[str], SnmpTransport] = default_transport,
                  method: PollMethod = "get", max_get_varbinds: int = 64,
@@ -157,13 +160,20 @@ class ProfilePoller:
 
     async def _walk(self, target: SnmpTarget, columns: Sequence[Oid], tally: _Tally,
                     start: Sequence[Oid] | None = None, reps: int | None = None,
-                    once: bool = False) -> list[VarBind]:
-        """GETBULK walk of ``columns`` (optionally from ``start`` OIDs); in-subtree varbinds."""
+                    once: bool = False, rows_hint: int | None = None) -> list[VarBind]:
+        """GETBULK walk of ``columns`` (optionally from ``start`` OIDs); in-subtree varbinds.
+
+        ``rows_hint`` (expected rows per column) sizes the first request to ``hint + 1``
+        repetitions, so a small table does not make the agent answer hundreds of varbinds
+        from the columns after it.
+        """
         transport = self.transport(target.version)
         request: dict[Oid, Oid] = dict(zip(columns, start or columns, strict=True))
         rows: list[VarBind] = []
-        for _ in range(self._max_requests):
+        for n_req in range(self._max_requests):
             n = reps or max(1, self._max_bulk // len(request))
+            if n_req == 0 and rows_hint is not None and reps is None:
+                n = max(1, min(n, rows_hint + 1))
             tally.requests += 1
             answer = await transport.get_bulk(target, [], list(request.values()), n)
             tally.varbinds += len(answer)
@@ -198,7 +208,8 @@ class ProfilePoller:
         return answer, samples, vanished
 
     async def _groups(self, target: SnmpTarget, groups: Sequence[Group],
-                      scalar_vbs: list[VarBind], out: _Outcome, tally: _Tally) -> None:
+                      scalar_vbs: list[VarBind], out: _Outcome, tally: _Tally,
+                      memo: dsc.DeviceMemo) -> None:
         columns: list[Oid] = []
         for g in groups:
             for col in g.columns.values():
@@ -207,7 +218,9 @@ class ProfilePoller:
         rows: list[VarBind] = []
         if columns:
             try:
-                rows = await self._walk(target, columns, tally)
+                rows = await self._walk(target, columns, tally,
+                                        rows_hint=memo.group_rows or self.GROUP_ROWS_GUESS)
+                memo.group_rows = dsc.most_rows(columns, rows)
             except (SnmpTimeout, SnmpResponseError) as exc:
                 out.warnings.append(f"groups {','.join(g.name for g in groups)}: {exc}")
                 return
@@ -228,17 +241,19 @@ class ProfilePoller:
         if memo is not None and prof.interfaces:
             scalar_vbs, samples, vanished = await self._counters(target, memo, extra, tally)
         else:
-            scalar_vbs = await self._get(target, [*dsc.SCALARS, *extra], tally)
+            scalar_vbs = await self._get(target, [*dsc.SCALARS, dsc.IF_NUMBER, *extra], tally)
         uptime, last_change = dsc.scalars_of(scalar_vbs)
         out.uptime = uptime
         reason = dsc.rediscovery_reason(memo, now, uptime, last_change, prof.discovery_every_s)
         if reason is None and vanished:
             reason = "interface vanished"
         if reason is not None:
-            memo = dsc.DeviceMemo(discovered_at=now)
+            hint = dsc.int_of(dsc.IF_NUMBER, scalar_vbs) if memo is None else len(memo.ifaces)
+            memo = dsc.DeviceMemo(discovered_at=now,
+                                  group_rows=memo.group_rows if memo else None)
             if prof.interfaces:
                 metas, samples = dsc.parse_discovery(
-                    await self._walk(target, dsc.DISCOVERY_COLUMNS, tally))
+                    await self._walk(target, dsc.DISCOVERY_COLUMNS, tally, rows_hint=hint))
                 memo.ifaces = metas
             out.discovered = reason
         assert memo is not None
@@ -247,7 +262,7 @@ class ProfilePoller:
         out.interfaces = samples
         groups = [g for g in prof.groups if g.every == "poll" or reason is not None]
         if groups:
-            await self._groups(target, groups, scalar_vbs, out, tally)
+            await self._groups(target, groups, scalar_vbs, out, tally, memo)
         return out
 
     async def poll(self, target: SnmpTarget) -> PollResult:
