@@ -226,7 +226,8 @@ async def icmp_loop(pinger: Pinger, targets: Callable[[], list[tuple[int, str]]]
 
 
 def attach_icmp(service: Service, pinger: Pinger | None = None) -> IcmpState | None:
-    """Probe every polled device in the background; ``icmp`` points go to InfluxDB.
+    """Probe every polled device in the background; ``icmp`` points go to InfluxDB, and
+    ``/api/v1/reachability`` serves each device's combined status.
 
     Settings come from ``service.settings.icmp`` when the settings have that section.
     """
@@ -254,4 +255,8 @@ def attach_icmp(service: Service, pinger: Pinger | None = None) -> IcmpState | N
         await icmp_loop(probe, targets, settings, on_reading, stop)
 
     service.background.append(("icmp", run))
+    from api.reachability import reachability_router  # the API layer imports pollers
+
+    service.routers.append(reachability_router(lambda: service.plan.targets, state,
+                                               service.live, settings.degraded_loss_pct))
     return state

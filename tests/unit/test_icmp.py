@@ -166,6 +166,7 @@ class StubService:
             device_tags={1: {"device": "ub-mỹ-hòa", "site": "UB-30301"}})
         self.live = StubLive()
         self.background: list[tuple[str, Any]] = []
+        self.routers: list[Any] = []
         self.points: list[Point] = []
 
     def queue_points(self, points: list[Point]) -> None:
@@ -179,6 +180,7 @@ def test_attach_icmp_registers_a_task_that_feeds_points_live_state_and_status() 
     assert state is not None
     ((name, task),) = service.background
     assert name == "icmp"
+    assert [r.prefix for r in service.routers] == ["/api/v1/reachability"]
 
     async def run() -> None:
         stop = asyncio.Event()
