@@ -243,6 +243,8 @@ class PollLoop:
                     task.add_done_callback(_discard(inflight, t.device_id))
                 w.close_launch()
                 await _wait_any(stop, w.all_done, next_start - time.monotonic())
+                if stop.is_set() and not w.all_done.is_set():
+                    break  # stopping: a partial cycle is not reported
                 self._emit(w, on_cycle, interval_s, len(targets))
                 keep = {t.device_id for t in targets}
                 self.forget(keep)
