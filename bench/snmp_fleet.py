@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,8 @@ class Run:
     wall_s: float
     cpu_s: float
     load: str = ""
+    sim_cpu_s: float = 0.0  # simulator CPU over the whole run of this poller (all cycles)
+    sim_polls: int = 0
 
     @property
     def cpu_ms_per_device(self) -> float:
@@ -74,7 +77,9 @@ class Run:
         ok = self.polls - self.failed
         return (f"{self.label:<40} {ok:>6} ok {self.failed:>4} failed "
                 f"{ok / self.wall_s:>8.1f} dev/s {self.varbinds / self.wall_s:>9.0f} vb/s "
-                f"{self.cpu_ms_per_device:>7.3f} CPU-ms/dev  [load {self.load}]")
+                f"{self.cpu_ms_per_device:>7.3f} CPU-ms/dev  "
+                f"(simulator {1000 * self.sim_cpu_s / max(self.sim_polls, 1):.2f})  "
+                f"[load {self.load}]")
 
 
 def load_avg() -> str:
@@ -213,6 +218,8 @@ def report(runs: list[Run], reference: Run | None) -> None:
     for run in runs:
         cores = run.cpu_ms_per_device / 1000 * TARGET_DEVICES / TARGET_INTERVAL_S
         verdict = "fits" if cores <= CORES else "does NOT fit"
+        if run.failed:
+            verdict += f" on CPU, but {run.failed} of {run.polls} polls failed"
         print(f"  {run.label:<40} {cores:5.2f} cores -> {verdict}")
 
 
@@ -244,20 +251,30 @@ def main() -> None:
     sims = start_fleet(plans, workdir)
     runs: list[Run] = []
     reference: Run | None = None
+
+    def measured(produce: Callable[[], list[Run]]) -> list[Run]:
+        c0 = sum(proc_cpu_s(p.pid) for p in sims)
+        got = produce()
+        sim_cpu = sum(proc_cpu_s(p.pid) for p in sims) - c0
+        polls = sum(r.polls for r in got)
+        for r in got:
+            r.sim_cpu_s, r.sim_polls = sim_cpu, polls
+            print(r.line(), flush=True)
+        return got
+
     try:
         if "fast" in wanted:
-            runs += provnet_run("provnet FastV2cTransport", "fast", targets_file, args)
-            print(runs[-1].line(), flush=True)
+            runs += measured(lambda: list(provnet_run("provnet FastV2cTransport", "fast",
+                                                      targets_file, args)))
         if "pysnmp" in wanted:
-            runs += provnet_run("provnet PysnmpTransport", "pysnmp", targets_file, args)
-            print(runs[-1].line(), flush=True)
+            runs += measured(lambda: list(provnet_run("provnet PysnmpTransport", "pysnmp",
+                                                      targets_file, args)))
         if "exporter" in wanted:
-            reference = exporter_run(targets, community, args.ifaces, args, workdir)
-            runs.append(reference)
-            print(reference.line(), flush=True)
+            runs += measured(lambda: [exporter_run(targets, community, args.ifaces, args,
+                                                   workdir)])
+            reference = runs[-1]
         if "netsnmp" in wanted:
-            runs.append(netsnmp_run(targets, community, args.ifaces, args))
-            print(runs[-1].line(), flush=True)
+            runs += measured(lambda: [netsnmp_run(targets, community, args.ifaces, args)])
     finally:
         for sim in sims:
             stop(sim)

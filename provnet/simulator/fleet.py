@@ -52,10 +52,10 @@ def fleet_plans(devices: int, port: int, shards: int = 1, ifaces: int = 4,
     rng = random.Random(seed)
     devs = [_device(i, ifaces, rng, net) for i in range(devices)]
     shards = max(1, min(shards, devices))
-    plans = []
+    plans: list[dict[str, Any]] = []
     for k in range(shards):
         members = devs[k::shards]
-        links = []
+        links: list[dict[str, Any]] = []
         for j in range(1, len(members)):
             parent = members[(j - 1) // 2]
             links.append({"id": len(links) + 1, "a_device": members[j]["id"], "a_ifindex": 1,
