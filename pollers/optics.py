@@ -259,6 +259,12 @@ def _module_key(sensor: _Sensor, ents: EntityMap) -> tuple[int, ...] | str:
     return port_label(ents.names.get(sensor.index, str(sensor.index))).casefold()
 
 
+def _worse(a: _Sensor, b: _Sensor) -> bool:
+    if a.value is None:
+        return False
+    return b.value is None or a.value < b.value
+
+
 def parse_entity_sensors(data: GroupData) -> list[Reading]:
     """Optic readings from ENTITY-SENSOR-MIB or CISCO-ENTITY-SENSOR-MIB sensor columns.
 
@@ -270,7 +276,11 @@ def parse_entity_sensors(data: GroupData) -> list[Reading]:
     ents = EntityMap.from_data(data)
     modules: dict[tuple[int, ...] | str, dict[str, _Sensor]] = {}
     for sensor in _entity_sensors(data, ents):
-        modules.setdefault(_module_key(sensor, ents), {}).setdefault(sensor.kind, sensor)
+        kinds = modules.setdefault(_module_key(sensor, ents), {})
+        kept = kinds.get(sensor.kind)
+        # several lanes (QSFP): report the worst one, as for Huawei lane columns
+        if kept is None or (sensor.kind in ("rx", "tx") and _worse(sensor, kept)):
+            kinds[sensor.kind] = sensor
     readings: list[Reading] = []
     for key, kinds in modules.items():
         power = kinds.get("rx") or kinds.get("tx")

@@ -130,3 +130,24 @@ def test_entity_map_from_columns_reads_alias_oids() -> None:
     assert ents.aliases == {5: 7, 6: 8}
     assert ents.parents == {5: 1}
     assert ents.names == {5: "GE0/0/1"}
+
+
+def test_entity_sensors_report_the_worst_lane_of_a_module() -> None:
+    from pollers.optics import parse_entity_sensors
+
+    lanes = {101: -2.1, 102: -7.4, 103: -3.0, 104: None}  # lane 4 unavailable
+    cols: dict[str, dict[tuple[int, ...], object]] = {
+        "type": {}, "scale": {}, "precision": {}, "value": {}, "status": {},
+        "ent_name": {(100,): "Hu1/0/1"}, "ent_contained_in": {}, "if_name": {(5,): "Hu1/0/1"},
+    }
+    for n, (idx, dbm) in enumerate(lanes.items(), 1):
+        cols["type"][(idx,)] = 14
+        cols["scale"][(idx,)] = 9
+        cols["precision"][(idx,)] = 1
+        cols["value"][(idx,)] = round((dbm or 0) * 10)
+        cols["status"][(idx,)] = 1 if dbm is not None else 2
+        cols["ent_name"][(idx,)] = f"Hu1/0/1 Receive Power Sensor Lane {n}"
+        cols["ent_contained_in"][(idx,)] = 100
+    (reading,) = parse_entity_sensors(GroupData(columns=cols))  # type: ignore[arg-type]
+    assert (reading.index, reading.ifindex, reading.name) == ("100", 5, "Hu1/0/1")
+    assert reading.rx_dbm == -7.4 and reading.tx_dbm is None
