@@ -151,3 +151,34 @@ def test_entity_sensors_report_the_worst_lane_of_a_module() -> None:
     (reading,) = parse_entity_sensors(GroupData(columns=cols))  # type: ignore[arg-type]
     assert (reading.index, reading.ifindex, reading.name) == ("100", 5, "Hu1/0/1")
     assert reading.rx_dbm == -7.4 and reading.tx_dbm is None
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        # live module, thresholds and bias "n/a" (-1): levels kept, unknowns None
+        ({"rx_power": -712, "tx_power": -230, "rx_low": -1, "rx_high": -1, "bias": -1,
+          "temperature": 40},
+         {"rx_dbm": -7.12, "tx_dbm": -2.3, "rx_low_dbm": None, "rx_high_dbm": None,
+          "bias_ma": None, "temperature_c": 40.0}),
+        # only Tx readable (Rx -1): still a reading
+        ({"rx_power": -1, "tx_power": -230, "temperature": 40},
+         {"rx_dbm": None, "tx_dbm": -2.3}),
+        # nothing readable: no reading
+        ({"rx_power": -1, "tx_power": -1, "temperature": 40}, None),
+        # empty cage: zeros everywhere
+        ({"rx_power": 0, "tx_power": 0, "temperature": 0}, None),
+        # numbers sent as text (DisplayString on some releases)
+        ({"rx_power": "-712", "tx_power": "-230"}, {"rx_dbm": -7.12, "tx_dbm": -2.3}),
+    ],
+)
+def test_huawei_rows(row: dict[str, object], expected: dict[str, object] | None) -> None:
+    from pollers.optics import parse_huawei
+
+    data = GroupData(columns={k: {(67108873,): v} for k, v in row.items()})  # type: ignore[misc]
+    readings = parse_huawei(data)
+    if expected is None:
+        assert readings == []
+        return
+    (reading,) = readings
+    assert {k: getattr(reading, k) for k in expected} == expected
