@@ -119,6 +119,7 @@ class PollLoop:
         self.spread = spread
         self._state: dict[int, _DeviceState] = {}
         self._current: _Window | None = None
+        self._carry: list[PollResult] = []
 
     def rates_for(self, result: PollResult) -> dict[int, IfRates]:
         """Rates of ``result`` against the stored sample; stores ``result`` when it is ok."""
@@ -196,8 +197,11 @@ class PollLoop:
         async with sem:
             result = await self._poller.poll(target)
         rates = self.rates_for(result)
-        w = window if not window.emitted else self._current or window
-        w.add(result)
+        w = window if not window.emitted else self._current
+        if w is None or w.emitted:
+            self._carry.append(result)  # counted in the next cycle's statistics
+        else:
+            w.add(result)
         if self._on_result is not None:
             try:
                 self._on_result(result, rates)
@@ -218,7 +222,8 @@ class PollLoop:
         slot comes skips that slot (counted in ``skipped``), so one slow device never delays
         the others. ``on_cycle`` gets each cycle's statistics as soon as all its devices are
         done, or at the end of the interval with ``overrun=True`` (results that arrive later
-        are counted in the cycle during which they arrive).
+        are counted in the cycle during which they arrive, or the next if that one was
+        already reported).
         """
         if interval_s <= 0:
             raise ValueError("interval_s must be > 0")
@@ -231,6 +236,9 @@ class PollLoop:
                 next_start += interval_s
                 w = self._current = _Window(time.time(), time.perf_counter(),
                                             time.process_time())
+                for late in self._carry:
+                    w.add_late(late)
+                self._carry.clear()
                 targets = get_targets()
                 for t in targets:
                     if t.device_id in inflight:
@@ -300,6 +308,11 @@ class _Window:
         else:
             self.failed += 1
         self._check()
+
+    def add_late(self, result: PollResult) -> None:
+        """A result of an earlier cycle's device that ended after that cycle was reported."""
+        self.launched += 1  # balances ``finished`` so completion is still detected
+        self.add(result)
 
     def close_launch(self) -> None:
         self._launch_closed = True
