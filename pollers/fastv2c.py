@@ -8,6 +8,7 @@ it with :class:`SnmpTimeout`. Encoding and decoding live in :mod:`pollers.fastv2
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import random
 import socket
 from collections.abc import Sequence
@@ -75,6 +76,7 @@ class FastV2cTransport:
         self._transport: asyncio.DatagramTransport | None = None
         self._opening: asyncio.Future[None] | None = None
         self._pending: dict[int, _Pending] = {}
+        self._hosts: dict[str, str] = {}  # target address -> IPv4 literal answers come from
         self._next_id = random.randrange(1, _MAX_REQUEST_ID)
         self.stray = 0
         self.sent = 0
@@ -144,7 +146,8 @@ class FastV2cTransport:
     async def _request(self, target: SnmpTarget, rid: int, packet: bytes) -> list[VarBind]:
         transport = self._transport or await self._open()
         loop = asyncio.get_running_loop()
-        address = (target.address, target.port)
+        host = self._hosts.get(target.address) or await self._resolve(target.address)
+        address = (host, target.port)
         pending = _Pending(target, packet, loop.create_future(), address)
         self._pending[rid] = pending
         transport.sendto(packet, address)
@@ -157,6 +160,22 @@ class FastV2cTransport:
                 del self._pending[rid]
                 if pending.handle is not None:
                     pending.handle.cancel()
+
+    async def _resolve(self, name: str) -> str:
+        """IPv4 literal of ``name`` (answers are matched on it); cached."""
+        try:
+            ip = ipaddress.ip_address(name)
+        except ValueError:
+            try:
+                infos = await asyncio.get_running_loop().getaddrinfo(
+                    name, None, family=socket.AF_INET, type=socket.SOCK_DGRAM)
+            except OSError as exc:
+                raise SnmpResponseError(f"cannot resolve {name!r}: {exc}") from exc
+            ip = ipaddress.ip_address(infos[0][4][0])
+        if ip.version != 4:
+            raise SnmpResponseError(f"{name}: FastV2cTransport speaks IPv4 only")
+        self._hosts[name] = str(ip)
+        return str(ip)
 
     def _on_timer(self, rid: int) -> None:
         pending = self._pending.get(rid)

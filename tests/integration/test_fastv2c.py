@@ -22,7 +22,7 @@ from pollers.ifmib import (
     VarBind,
 )
 from pollers.snmp import PysnmpTransport
-from pollers.transport import SnmpTimeout
+from pollers.transport import SnmpResponseError, SnmpTimeout
 from pollers.types import SnmpTarget
 from provnet.simulator.example import C1, example_plan
 from tests.integration.sim_fixtures import SimProcess, start_simulator
@@ -165,3 +165,16 @@ def test_simulator_interfaces_match_pysnmp(sim: SimProcess) -> None:
     assert ((*IF_NAME, 10), "Vlanif10") in fast
 
 
+
+
+def test_localhost_resolves_and_ipv6_is_refused(snmpd: SnmpdAgent) -> None:
+    async def run() -> list[VarBind]:
+        fast = FastV2cTransport()
+        try:
+            with pytest.raises(SnmpResponseError, match="IPv4 only"):
+                await fast.get(target("::1", snmpd.port, snmpd.community), [SYS_UPTIME])
+            return await fast.get(target("localhost", snmpd.port, snmpd.community), [SYS_DESCR])
+        finally:
+            fast.close()
+
+    assert asyncio.run(run())[0][0] == SYS_DESCR
