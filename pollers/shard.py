@@ -128,7 +128,9 @@ class ShardedPollLoop:
         shards: list[list[SnmpTarget]] = [[] for _ in range(self.workers)]
         for t in get_targets():
             shards[shard_of(t.device_id, self.workers)].append(t)
-        cfg = WorkerConfig(interval_s, self._config.concurrency, self._config.spread,
+        # ``concurrency`` is the total: the agents (and the network) see the same load
+        per_worker = max(1, -(-self._config.concurrency // self.workers))
+        cfg = WorkerConfig(interval_s, per_worker, self._config.spread,
                            self._config.method, self._config.max_get_varbinds,
                            start_at=time.time() + 0.5)
         procs = []
