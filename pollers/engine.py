@@ -103,6 +103,8 @@ class ProfilePoller:
 
     #: rows per column assumed for a device's first group walk (sizes the first GETBULK)
     GROUP_ROWS_GUESS = 8
+    #: requests in flight to one device at once (the GET chunks of a big device)
+    PARALLEL_REQUESTS = 4
 
     def __init__(self, profile_for: ProfileFor | None = None, *,
                  transport_factory: Callable[[str], SnmpTransport] = default_transport,
@@ -153,7 +155,13 @@ class ProfilePoller:
         transport = self.transport(target.version)
         parts = dsc.chunks(oids, self._max_get)
         tally.requests += len(parts)
-        answers = await asyncio.gather(*(transport.get(target, p) for p in parts))
+        sem = asyncio.Semaphore(self.PARALLEL_REQUESTS)
+
+        async def one(part: list[Oid]) -> list[VarBind]:
+            async with sem:  # a big device must not be flooded with requests
+                return await transport.get(target, part)
+
+        answers = await asyncio.gather(*(one(p) for p in parts))
         out = [vb for answer in answers for vb in answer]
         tally.varbinds += len(out)
         return out
