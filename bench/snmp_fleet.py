@@ -14,7 +14,8 @@ one poller after the other, by
   (``get`` the 2 scalars, ``walk`` the 9 columns, ``max_repetitions`` = rows + 1), driven
   by concurrent ``/snmp?target=...`` scrapes; its CPU comes from ``/proc/<pid>/stat``;
 * net-snmp ``snmpbulkget`` processes (one GETBULK per device: 2 non-repeaters + 9 columns x
-  rows); their CPU from ``RUSAGE_CHILDREN``.
+  rows) and, on ``--walk-devices`` devices, ``snmpget`` + one ``snmpbulkwalk`` per column;
+  their CPU from ``RUSAGE_CHILDREN``.
 
 The simulator's CPU is never charged to a poller. Figures: devices/s and varbinds/s (wall,
 bounded by the simulator on a shared machine), CPU-ms per device (the comparable figure),
@@ -52,6 +53,8 @@ from provnet.simulator.fleet import fleet_address, fleet_plans  # noqa: E402
 
 EXPORTER = shutil.which("prometheus-snmp-exporter") or "/usr/bin/prometheus-snmp-exporter"
 SNMPBULKGET = shutil.which("snmpbulkget") or "/usr/bin/snmpbulkget"
+SNMPBULKWALK = shutil.which("snmpbulkwalk") or "/usr/bin/snmpbulkwalk"
+SNMPGET = shutil.which("snmpget") or "/usr/bin/snmpget"
 TARGET_DEVICES, TARGET_INTERVAL_S, CORES = 10_000, 60.0, 2
 
 
@@ -165,21 +168,37 @@ def exporter_run(targets: list[tuple[str, int]], community: str, rows: int,
 
 
 def netsnmp_run(targets: list[tuple[str, int]], community: str, rows: int,
-                args: argparse.Namespace) -> Run:
-    base = ["-v2c", "-c", community, "-On", "-Oq", "-t", "5", "-r", "1",
-            f"-Cn{len(SCALARS)}", f"-Cr{rows}"]
-    oids = [oid_text(o[:-1]) for o in SCALARS] + [oid_text(c) for c in COLUMNS]
+                args: argparse.Namespace, walk: bool = False) -> Run:
+    """snmpbulkget (one GETBULK per device) or, with ``walk``, what a script does: snmpget of
+    the scalars plus one snmpbulkwalk per column (``--walk-devices`` devices, it is slow)."""
+    base = ["-v2c", "-c", community, "-On", "-Oq", "-t", "5", "-r", "1"]
+    scalars = [oid_text(o) for o in SCALARS]
+    columns = [oid_text(c) for c in COLUMNS]
     env = {**os.environ, "MIBS": "", "MIBDIRS": "/nonexistent"}
+    if walk:
+        targets = targets[:args.walk_devices]
     polls = len(targets) * args.cycles
     sem = asyncio.Semaphore(args.processes)
 
+    def commands(peer: str) -> list[list[str]]:
+        if not walk:
+            return [[SNMPBULKGET, *base, f"-Cn{len(SCALARS)}", f"-Cr{rows}", peer,
+                     *[oid_text(o[:-1]) for o in SCALARS], *columns]]
+        return [[SNMPGET, *base, peer, *scalars],
+                *[[SNMPBULKWALK, *base, f"-Cr{rows + 1}", peer, c] for c in columns]]
+
     async def one(host: str, port: int) -> int:
-        async with sem:
-            proc = await asyncio.create_subprocess_exec(
-                SNMPBULKGET, *base, f"{host}:{port}", *oids, env=env,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
-            out, _ = await proc.communicate()
-            return len(out.splitlines()) if proc.returncode == 0 else -1
+        lines = 0
+        for argv in commands(f"{host}:{port}"):
+            async with sem:
+                proc = await asyncio.create_subprocess_exec(
+                    *argv, env=env, stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.DEVNULL)
+                out, _ = await proc.communicate()
+            if proc.returncode != 0:
+                return -1
+            lines += len(out.splitlines())
+        return lines
 
     async def run_all() -> list[int]:
         return await asyncio.gather(*(one(h, p) for _ in range(args.cycles) for h, p in targets))
@@ -188,8 +207,9 @@ def netsnmp_run(targets: list[tuple[str, int]], community: str, rows: int,
     counts = asyncio.run(run_all())
     wall, cpu = time.perf_counter() - t0, children_cpu_s() - c0
     failed = sum(1 for n in counts if n < 0)
-    return Run(f"net-snmp snmpbulkget ({args.processes} processes)", polls, failed,
-               sum(n for n in counts if n > 0), wall, cpu, load)
+    label = (f"net-snmp snmpget + {len(COLUMNS)} snmpbulkwalk" if walk
+             else "net-snmp snmpbulkget") + f" ({args.processes} procs)"
+    return Run(label, polls, failed, sum(n for n in counts if n > 0), wall, cpu, load)
 
 
 def _free_tcp_port() -> int:
@@ -232,7 +252,9 @@ def main() -> None:
     ap.add_argument("--cycles", type=int, default=2, help="regular cycles per poller")
     ap.add_argument("--concurrency", type=int, default=100, help="devices in flight")
     ap.add_argument("--processes", type=int, default=16, help="net-snmp processes at once")
-    ap.add_argument("--pollers", default="fast,pysnmp,exporter,netsnmp")
+    ap.add_argument("--pollers", default="fast,pysnmp,exporter,netsnmp,netsnmp-walk")
+    ap.add_argument("--walk-devices", type=int, default=200,
+                    help="devices read by the per-column snmpbulkwalk run")
     ap.add_argument("--profile", action="store_true", help="cProfile the provnet workers")
     args = ap.parse_args()
     if not 1 <= args.devices <= 10_000:
@@ -275,6 +297,9 @@ def main() -> None:
             reference = runs[-1]
         if "netsnmp" in wanted:
             runs += measured(lambda: [netsnmp_run(targets, community, args.ifaces, args)])
+        if "netsnmp-walk" in wanted:
+            runs += measured(lambda: [netsnmp_run(targets, community, args.ifaces, args,
+                                                  walk=True)])
     finally:
         for sim in sims:
             stop(sim)
