@@ -4,7 +4,8 @@ Layout: a management veth pair (host side in our namespace, 169.254.R.1/30; agen
 the test namespace, 169.254.R.2/30) and a data veth pair with both ends inside the test
 namespace — the "link" we take down. snmpd reports on every interface of its namespace and
 sends linkDown/linkUp (DisMan event ``monitor`` every second) and coldStart to our trap
-receiver on the host side. The poller (PollLoop + SnmpPoller) polls over the management veth.
+receiver on the host side. PollLoop polls over the management veth with the production engine
+(ProfilePoller on FastV2cTransport) and with the spine's SnmpPoller (pysnmp).
 
 Checks: taking the data veth down is reported by trap within 5 s and by polling within one
 interval (plus snmpd's own ifTable cache, up to 3 s); a restarted snmpd (sysUpTime goes back)
@@ -27,6 +28,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from pollers.engine import ProfilePoller
 from pollers.scheduler import PollLoop
 from pollers.snmp import SnmpPoller
 from pollers.traps import TrapEvent, TrapReceiver, TrapSettings
@@ -137,24 +139,31 @@ async def wait_for(check: Callable[[], object], timeout_s: float, what: str) -> 
     raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
 
 
-def test_link_down_by_trap_and_poll_and_restart_is_a_gap(netns: Netns) -> None:
+POLLERS: dict[str, Callable[[], ProfilePoller | SnmpPoller]] = {
+    "engine-fastv2c": ProfilePoller,
+    "spine-pysnmp": SnmpPoller,
+}
+
+
+@pytest.mark.parametrize("poller_name", list(POLLERS))
+def test_link_down_by_trap_and_poll_and_restart_is_a_gap(netns: Netns, poller_name: str) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="provnet-netns-"))
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        asyncio.run(_scenario(netns, workdir, procs))
+        asyncio.run(_scenario(netns, workdir, procs, POLLERS[poller_name]()))
     finally:
         for proc in procs:
             stop_process(proc)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-async def _scenario(ns: Netns, workdir: Path, procs: list[subprocess.Popen[bytes]]) -> None:
+async def _scenario(ns: Netns, workdir: Path, procs: list[subprocess.Popen[bytes]],
+                    poller: ProfilePoller | SnmpPoller) -> None:
     events: list[TrapEvent] = []
     results: list[Polled] = []
     receiver = TrapReceiver(TrapSettings(host=ns.host_addr, port=0,
                                          communities=[SecretStr(COMMUNITY)]), events.append)
     await receiver.start()
-    poller = SnmpPoller()
     stop = asyncio.Event()
     task: asyncio.Task[None] | None = None
     try:
