@@ -1,4 +1,4 @@
-"""TrapReceiver (pysnmp 7) fed by net-snmp's real ``snmptrap``: v2c, v3 authPriv, bad community."""
+"""TrapReceiver (pysnmp 7) fed by net-snmp's real ``snmptrap``: v1, v2c, v3 authPriv, bad auth."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ CASES: list[tuple[str, list[str], list[str], tuple[str, int | None] | None]] = [
      ("cold-start", None)),
     ("v3 authPriv linkUp", V3, ["555", "1.3.6.1.6.3.1.1.5.4", "1.3.6.1.2.1.2.2.1.1.2", "i", "2"],
      ("link-up", 2)),
+    ("v1 linkDown (translated to v2)", ["-v1", "-c", "trap-comm"],
+     ["1.3.6.1.4.1.8072.3.2.10", "127.0.0.1", "2", "0", "77", "1.3.6.1.2.1.2.2.1.1.3", "i", "3"],
+     ("link-down", 3)),
     ("wrong community", ["-v2c", "-c", "guess"], LINK_DOWN_ARGS, None),
     ("v3 wrong key", [*V3[:-1], "not-the-priv-key"], ["1", "1.3.6.1.6.3.1.1.5.1"], None),
     ("enterprise trap is ignored", ["-v2c", "-c", "trap-comm"], ["1", "1.3.6.1.4.1.2011.1"],
