@@ -17,6 +17,7 @@ from api import schemas
 from api.context import ApiContext
 from inventory import queries
 from inventory.queries import LinkRecord
+from pollers.icmp import device_status
 from pollers.live import DeviceState, link_health
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,8 @@ def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = ()) -> FastAPI:
         states = ctx.live.devices()
         out = []
         for d in recs:
-            st = states.get(d.id)
+            seen = states.get(d.id)
+            st = seen if seen is not None and seen.polled else None  # None: not polled yet
             if (role and d.role != role) or (poll_ok is not None and (st is None or
                                                                        st.ok != poll_ok)):
                 continue
@@ -153,7 +155,8 @@ def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = ()) -> FastAPI:
                 poll_error=st.error if st else None,
                 poll_duration_ms=round(st.duration_s * 1000, 2) if st else None,
                 poll_error_kind=st.error_kind if st else None,
-                health=_device_health(st) if st else None))
+                status=device_status(seen.icmp if seen else None, st.ok if st else None),
+                health=_device_health(seen) if seen else None))
         return schemas.Page(total=len(out), limit=limit, offset=offset,
                             items=out[offset: offset + limit])
 

@@ -127,4 +127,6 @@ class Device(BaseModel):
     poll_error: str | None
     poll_duration_ms: float | None
     poll_error_kind: str | None = None  # timeout | auth | protocol | unreachable | internal
+    #: ICMP + SNMP: up | degraded | snmp_not_answering | unreachable | down | unknown
+    status: str = "unknown"
     health: DeviceHealth | None = None

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.errors import ConfigError
+from pollers.icmp import IcmpSettings
 from pollers.traps import TrapSettings
 
 
@@ -83,6 +84,7 @@ class Settings(BaseSettings):
     poller: PollerSettings = PollerSettings()
     api: ApiSettings = ApiSettings()
     traps: TrapSettings = TrapSettings()
+    icmp: IcmpSettings = IcmpSettings()
     snmp_profiles: dict[str, SnmpProfile] = Field(
         default_factory=lambda: {"default": SnmpProfile()}
     )

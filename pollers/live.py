@@ -40,6 +40,7 @@ class DeviceState:
     optics: tuple[OpticReading, ...] = ()  # from the latest poll that read optics
     icmp: IcmpReading | None = None  # latest ICMP probe (fed by pollers.icmp)
     icmp_time: float | None = None
+    polled: bool = True  # False: only ICMP has seen the device so far
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +111,7 @@ class LiveState:
         with self._lock:
             prev = self._devices.get(device_id)
             if prev is None:
-                prev = DeviceState(at, False, "not polled yet", 0.0, None)
+                prev = DeviceState(at, False, None, 0.0, None, polled=False)
             self._devices[device_id] = replace(prev, icmp=reading, icmp_time=at)
 
     def interface(self, device_id: int, ifindex: int) -> IfState | None:

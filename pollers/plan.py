@@ -63,9 +63,9 @@ def build_poll_plan(
     """Targets for every device with a usable SNMP profile; others are listed in ``skipped``.
 
     With ``profiles``, each device gets the first matching class: its groups, discovery
-    period and budget, and its credentials (the class's, else the profile file's credentials
-    named like the device's ``snmp_profile``, else the settings' SNMP profile). Port, timeout
-    and retries come from the credentials when set there, else from the settings' profile.
+    period and budget, and its credentials (the class's, else the settings' SNMP profile named
+    by the device's ``snmp_profile``, else the profile file's credentials of that name). Port,
+    timeout and retries come from the credentials when set there, else the settings' profile.
     """
     plan = PollPlan(targets=[])
     for d in devices:
@@ -77,8 +77,11 @@ def build_poll_plan(
         cred: Credential | None = None
         if profiles is not None:
             cls = profiles.file.classes[cls_name] if cls_name else None
+            # the settings' snmp_profiles entry wins over a profile-file credential of the
+            # same name (an operator's explicit setting is never silently replaced)
             cred_name = cls.credentials if cls and cls.credentials else (
-                d.snmp_profile if d.snmp_profile in profiles.file.credentials else None)
+                d.snmp_profile if access is None and d.snmp_profile in profiles.file.credentials
+                else None)
             cred = profiles.file.credentials[cred_name] if cred_name else None
         target = _target(d, access, cred_name, cred)
         if isinstance(target, str):

@@ -9,7 +9,8 @@
     classes:                     # first match wins, in file order
       commune_router:
         match: {role: [commune]}           # role / vendor / platform: case-insensitive globs
-        credentials: demo                   # optional: else the device's snmp_profile name
+        credentials: demo   # optional: else settings.snmp_profiles[device.snmp_profile],
+                            # else the credentials entry named like device.snmp_profile
         groups: []                          # for every vendor
         vendor_groups: {huawei: [optics_huawei, health_huawei]}
         discovery_every_s: 3600

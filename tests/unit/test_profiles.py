@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import SecretStr
 
 from config.settings import SnmpProfile
 from inventory.queries import DeviceRecord
@@ -124,3 +125,18 @@ def test_file_errors(tmp_path: Path) -> None:
     bad.write_text(yaml.safe_dump(["x"]), encoding="utf-8")
     with pytest.raises(ProfileError, match="top level must be a mapping"):
         load_profiles(bad)
+
+
+def test_settings_profile_wins_over_file_credentials_of_the_same_name(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("T_AUTH", "auth-from-env-1")
+    monkeypatch.setenv("T_PRIV", "priv-from-env-2")
+    d = doc()
+    d["classes"] = {"any": {"match": {}}}  # no class credentials
+    p = parse_profiles(d, GROUPS)
+    devices = [rec(1, "pop", profile="v2"), rec(2, "pop", profile="v3")]
+    access = {"v2": SnmpProfile(community=SecretStr("from-settings"), port=3161)}
+    plan = build_poll_plan(devices, [], access, p)
+    by_id = {t.device_id: t for t in plan.targets}
+    assert by_id[1].community == "from-settings" and by_id[1].port == 3161
+    assert by_id[2].version == "3" and by_id[2].port == 1161  # file credentials by name
