@@ -150,3 +150,39 @@ def test_pysnmp_and_fast_transport_give_the_same_samples() -> None:
             {i: (s.name, s.alias, s.if_type) for i, s in b.interfaces.items()}
 
     with_sim(scenario)
+
+
+def test_v3_credentials_from_a_profile_file_with_env_refs(monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """Profile file -> poll plan -> engine -> snmpd v3 user; keys only in the environment."""
+    from inventory.queries import DeviceRecord
+    from pollers.groups import load_groups
+    from pollers.plan import build_poll_plan
+    from pollers.profiles import DEFAULT_GROUPS_DIR, parse_profiles
+
+    agent = start_snmpd(extra_config=["createUser olt SHA env-auth-key AES env-priv-key",
+                                      "rouser olt priv"])
+    try:
+        monkeypatch.setenv("T_OLT_AUTH", "env-auth-key")
+        monkeypatch.setenv("T_OLT_PRIV", "env-priv-key")
+        doc = {"credentials": {"olt-v3": {
+                   "version": "3", "user": "olt", "auth_key": "${T_OLT_AUTH}",
+                   "priv_key": "${T_OLT_PRIV}", "port": agent.port, "timeout_s": 1.0}},
+               "classes": {"olt": {"match": {"role": ["olt"]}, "credentials": "olt-v3",
+                                   "groups": ["health_host", "health_ucd"]}}}
+        profiles = parse_profiles(doc, load_groups(DEFAULT_GROUPS_DIR))
+        dev = DeviceRecord(9, "ag-olt-01", "olt", "Linux", "net-snmp", agent.host, "none",
+                           "OLT-1", "fibre_point", None, None)
+        plan = build_poll_plan([dev], [], {}, profiles)
+        assert [t.version for t in plan.targets] == ["3"]
+        assert "env-auth-key" not in repr(plan.targets[0])
+
+        async def main() -> PollResult:
+            async with ProfilePoller(plan.profile_for) as poller:
+                return await poller.poll(plan.targets[0])
+
+        r = asyncio.run(main())
+        assert r.ok and r.interfaces, r.error
+        assert any(x.__class__.__name__ == "HealthReading" for x in r.readings)
+    finally:
+        agent.stop()
