@@ -205,10 +205,12 @@ class ProfilePoller:
                              for c in (dsc.IF_IN_OCTETS, dsc.IF_OUT_OCTETS) if not m.hc})
             cols += list(dsc.POLL_COLUMNS)
             first = min(memo.ifaces)
+            n = len(memo.ifaces)
+            fits = n * len(cols) <= self._max_bulk  # one exact GETBULK, else walk the columns
             scalars, rows = await asyncio.gather(
                 self._get(target, [*dsc.SCALARS, *extra], tally),
                 self._walk(target, cols, tally, [(*c, first - 1) for c in cols],
-                           reps=len(memo.ifaces), once=True))
+                           reps=n if fits else None, once=fits))
             samples, vanished = dsc.parse_poll(memo, rows)
             return scalars, samples, vanished
         answer = await self._get(target, [*dsc.SCALARS, *extra, *dsc.poll_oids(memo)], tally)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -186,3 +186,36 @@ def test_v3_credentials_from_a_profile_file_with_env_refs(monkeypatch: pytest.Mo
         assert any(x.__class__.__name__ == "HealthReading" for x in r.readings)
     finally:
         agent.stop()
+
+
+@pytest.mark.parametrize("method", ["get", "bulk"])
+def test_big_device_steady_state_reads_every_row(method: Literal["get", "bulk"]) -> None:
+    """300 interfaces: more than one GET chunk / GETBULK response, no rediscovery loop."""
+    from provnet.simulator.example import CORE
+
+    port = free_udp_port(f"{NET}.0.1")
+    raw = example_plan(port=port, net=NET)
+    next(d for d in raw["devices"] if d["id"] == CORE)["interfaces"].append(
+        {"ifindex": 3, "name": "GE0/0/3", "speed_mbps": 10000, "in_bps": 1e6, "out_bps": 1e6,
+         "link": 8})
+    raw["devices"].append({"id": 50, "site": "BIG", "address": f"{NET}.30.1",
+                           "sys_name": "ag-big", "interfaces": [
+                               {"ifindex": i, "name": f"p{i}", "speed_mbps": 1000,
+                                "in_bps": 1e5, "out_bps": 1e5, **({"link": 8} if i == 1 else {})}
+                               for i in range(1, 301)]})
+    raw["links"].append({"id": 8, "a_device": 50, "a_ifindex": 1, "z_device": CORE,
+                         "z_ifindex": 3})
+    plan = plan_from_dict(raw)
+
+    async def main() -> list[PollResult]:
+        async with Simulator(plan), ProfilePoller(method=method) as poller:
+            t = target(50, f"{NET}.30.1", port)
+            return [await poller.poll(t) for _ in range(3)]
+
+    first, second, third = asyncio.run(main())
+    assert first.discovered == "first contact" and len(first.interfaces) == 300
+    for r in (second, third):
+        assert r.ok and r.discovered is None, (r.error, r.discovered)
+        assert len(r.interfaces) == 300
+        assert all(s.in_octets is not None for s in r.interfaces.values())
+    assert second.requests > 2
