@@ -7,6 +7,7 @@ process only; the agents' CPU is the simulator's), requests and varbinds per pol
 - ``walk``: the spine's ``SnmpPoller`` (full IF-MIB GETBULK walk every cycle);
 - ``get``: ``ProfilePoller`` steady state (explicit-instance GETs of the known rows);
 - ``bulk``: ``ProfilePoller(method="bulk")`` (one GETBULK bounded to the known rows);
+- ``get-pysnmp``: ``get`` through pysnmp instead of our v2c codec (the transport's share);
 - ``get+groups``: ``get`` plus the default profile's vendor groups (health + optics).
 
     .venv/bin/python bench/poll_engine.py --pops 11 --communes 14 --cycles 5
@@ -27,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from pollers.engine import ProfilePoller  # noqa: E402
 from pollers.profiles import IF_ONLY, DeviceProfile, load_profiles  # noqa: E402
 from pollers.scheduler import PollLoop  # noqa: E402
-from pollers.snmp import SnmpPoller  # noqa: E402
+from pollers.snmp import PysnmpTransport, SnmpPoller  # noqa: E402
 from pollers.types import PollResult, SnmpTarget  # noqa: E402
 from provnet.simulator.example import synthetic_plan  # noqa: E402
 from tests.integration.sim_fixtures import free_udp_port, start_simulator  # noqa: E402
@@ -66,6 +67,8 @@ async def run(targets: list[SnmpTarget], cycles: int, vendor_of: dict[int, str])
     finally:
         p_walk.close()
     for name, poller in (("get", ProfilePoller()), ("bulk", ProfilePoller(method="bulk")),
+                         ("get-pysnmp", ProfilePoller(transport_factory=lambda _v:
+                                                      PysnmpTransport())),
                          ("get+groups", ProfilePoller(lambda d: with_groups.get(d, IF_ONLY)))):
         async with poller:
             await measure(name, poller, targets, cycles)
