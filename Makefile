@@ -52,6 +52,7 @@ lint: deps-test
 bench: deps-test
 	$(PY) bench/poll_demo.py
 	$(PY) bench/poll_snmpd.py
+	$(PY) bench/poll_engine.py --cycles 3
 	$(PY) bench/snmp_fleet.py --devices 1000 --cycles 2
 	$(PY) bench/icmp_sweep.py --hosts 1000 --count 4
 
