@@ -233,7 +233,13 @@ class PollLoop:
         try:
             while not stop.is_set():
                 cycle_start = next_start
-                next_start += interval_s
+                now = time.monotonic()
+                if now - cycle_start > interval_s:
+                    # a whole cycle late (event loop starved, host suspended): restart the
+                    # schedule now rather than firing a burst of catch-up cycles
+                    log.warning("poll schedule %.1f s late: restarting it", now - cycle_start)
+                    cycle_start = now
+                next_start = cycle_start + interval_s
                 w = self._current = _Window(time.time(), time.perf_counter(),
                                             time.process_time())
                 for late in self._carry:

@@ -83,3 +83,19 @@ def test_slow_device_skips_its_slots_others_keep_their_clock() -> None:
 def test_bad_spread_rejected() -> None:
     with pytest.raises(Exception, match="spread"):
         PollLoop(FakePoller(), spread=1.0)
+
+
+class BlockingOnce(FakePoller):
+    """Blocks the whole event loop once (as a starved loop or a suspended host would)."""
+
+    async def poll(self, target: SnmpTarget) -> PollResult:
+        if target.device_id == 1 and 1 not in self.starts:
+            time.sleep(0.9)
+        return await super().poll(target)
+
+
+def test_no_burst_of_catch_up_cycles_after_a_stall() -> None:
+    poller = BlockingOnce()
+    run(PollLoop(poller, concurrency=10), targets(2), 0.2, 6)
+    gaps = [b - a for a, b in zip(poller.starts[2], poller.starts[2][1:], strict=False)]
+    assert all(g > 0.12 for g in gaps[1:]), gaps  # never several cycles back to back
