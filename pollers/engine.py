@@ -82,6 +82,11 @@ def error_kind(exc: BaseException) -> str:
     return "internal"
 
 
+def _too_big(exc: SnmpResponseError) -> bool:
+    """The agent's answer would exceed its maximum message size (error-status tooBig = 1)."""
+    return getattr(exc, "status", None) == 1 or "tooBig" in str(exc)
+
+
 def _error_text(exc: BaseException) -> str:
     """Short, stable error text (the device is in the tags; never a secret)."""
     if isinstance(exc, SnmpTimeout):
@@ -122,6 +127,7 @@ class ProfilePoller:
         self._max_requests = max_requests
         self._clock = clock
         self.memos: dict[int, dsc.DeviceMemo] = {}
+        self._get_size: dict[int, int] = {}  # device -> GET chunk size its agent accepts
 
     # --- lifecycle ------------------------------------------------------------------------
     def transport(self, version: str) -> SnmpTransport:
@@ -152,14 +158,29 @@ class ProfilePoller:
 
     # --- requests -------------------------------------------------------------------------
     async def _get(self, target: SnmpTarget, oids: Sequence[Oid], tally: _Tally) -> list[VarBind]:
+        """GET ``oids`` in chunks; a chunk the agent finds tooBig is halved (and remembered).
+
+        Agents with a small maximum message (Cisco IOS ``snmp-server packetsize`` is 1,500
+        bytes by default) answer tooBig to a large GET instead of a partial answer.
+        """
         transport = self.transport(target.version)
-        parts = dsc.chunks(oids, self._max_get)
-        tally.requests += len(parts)
+        size = self._get_size.get(target.device_id, self._max_get)
+        parts = dsc.chunks(oids, size)
         sem = asyncio.Semaphore(self.PARALLEL_REQUESTS)
 
         async def one(part: list[Oid]) -> list[VarBind]:
             async with sem:  # a big device must not be flooded with requests
-                return await transport.get(target, part)
+                tally.requests += 1
+                try:
+                    return await transport.get(target, part)
+                except SnmpResponseError as exc:
+                    if not _too_big(exc) or len(part) < 2:
+                        raise
+            half = len(part) // 2
+            self._get_size[target.device_id] = min(
+                half, self._get_size.get(target.device_id, self._max_get))
+            first, second = await asyncio.gather(one(part[:half]), one(part[half:]))
+            return first + second
 
         answers = await asyncio.gather(*(one(p) for p in parts))
         out = [vb for answer in answers for vb in answer]
@@ -301,3 +322,4 @@ class ProfilePoller:
         """Drop the memos of devices not in ``keep``."""
         for device in [d for d in self.memos if d not in keep]:
             del self.memos[device]
+            self._get_size.pop(device, None)

@@ -219,3 +219,21 @@ def test_big_device_steady_state_reads_every_row(method: Literal["get", "bulk"])
         assert len(r.interfaces) == 300
         assert all(s.in_octets is not None for s in r.interfaces.values())
     assert second.requests > 2
+
+
+def test_too_big_get_is_split_and_the_size_remembered() -> None:
+    """An agent with a small maximum message answers tooBig: the engine halves its GETs."""
+    port = free_udp_port(f"{NET}.0.1")
+    plan = plan_from_dict(example_plan(port=port, net=NET, max_message_bytes=484))  # the SNMP minimum
+
+    async def main() -> list[PollResult]:
+        async with Simulator(plan), ProfilePoller() as poller:
+            t = target(C3, f"{NET}.10.3", port)
+            return [await poller.poll(t) for _ in range(3)]
+
+    first, second, third = asyncio.run(main())
+    assert first.ok and len(first.interfaces) == 3, first.error
+    for r in (second, third):
+        assert r.ok and r.discovered is None, r.error
+        assert all(s.in_octets is not None for s in r.interfaces.values())
+    assert second.requests == 3  # tooBig, then two halves (the smaller size is kept)
