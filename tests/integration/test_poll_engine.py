@@ -224,7 +224,8 @@ def test_big_device_steady_state_reads_every_row(method: Literal["get", "bulk"])
 def test_too_big_get_is_split_and_the_size_remembered() -> None:
     """An agent with a small maximum message answers tooBig: the engine halves its GETs."""
     port = free_udp_port(f"{NET}.0.1")
-    plan = plan_from_dict(example_plan(port=port, net=NET, max_message_bytes=484))  # the SNMP minimum
+    # 484 bytes: the smallest maximum message an SNMP agent may have
+    plan = plan_from_dict(example_plan(port=port, net=NET, max_message_bytes=484))
 
     async def main() -> list[PollResult]:
         async with Simulator(plan), ProfilePoller() as poller:
