@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PKGS := influxdb snmp snmpd iproute2
-APT_TEST_PKGS := $(APT_PKGS) postgresql chromium chromium-driver prometheus-alertmanager openssl openssh-server
+APT_TEST_PKGS := $(APT_PKGS) postgresql chromium chromium-driver prometheus-alertmanager openssl openssh-server prometheus-snmp-exporter
 DEMO_ARGS ?=
 
 .PHONY: demo test deps deps-test apt apt-test lint bench clean web
@@ -73,6 +73,9 @@ bench: deps-test
 	$(PY) bench/poll_snmpd.py
 	$(PY) bench/coverage.py
 	$(PY) bench/ssh_sessions.py
+	$(PY) bench/poll_engine.py --cycles 3
+	$(PY) bench/snmp_fleet.py --devices 1000 --cycles 2
+	$(PY) bench/icmp_sweep.py --hosts 1000 --count 4
 
 clean:
 	rm -rf .stamp-* build *.egg-info $(WEB)/node_modules $(WEB)/static/vendor

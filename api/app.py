@@ -17,7 +17,8 @@ from api import schemas
 from api.context import ApiContext
 from inventory import queries
 from inventory.queries import LinkRecord
-from pollers.live import link_health
+from pollers.icmp import device_status
+from pollers.live import DeviceState, link_health
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
@@ -27,6 +28,18 @@ Offset = Annotated[int, Query(ge=0, description="items to skip")]
 
 def _ts(t: float | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(t, dt.UTC) if t is not None else None
+
+
+def _device_health(st: DeviceState) -> schemas.DeviceHealth:
+    h, icmp = st.health, st.icmp
+    rx = [o.rx_dbm for o in st.optics if o.rx_dbm is not None]
+    return schemas.DeviceHealth(
+        time=_ts(st.health_time), uptime_s=h.uptime_s if h else None,
+        cpu_pct=h.cpu_pct if h else None, mem_used_pct=h.mem_used_pct if h else None,
+        temperature_c=h.temperature_c if h else None, optics=len(st.optics),
+        worst_rx_dbm=min(rx) if rx else None,
+        icmp_loss_pct=icmp.loss_pct if icmp else None,
+        icmp_rtt_avg_ms=icmp.rtt_avg_ms if icmp else None, icmp_time=_ts(st.icmp_time))
 
 
 def _health(ctx: ApiContext, rec: LinkRecord, now: float) -> schemas.LinkHealthOut:
@@ -129,7 +142,8 @@ def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = ()) -> FastAPI:
         states = ctx.live.devices()
         out = []
         for d in recs:
-            st = states.get(d.id)
+            seen = states.get(d.id)
+            st = seen if seen is not None and seen.polled else None  # None: not polled yet
             if (role and d.role != role) or (poll_ok is not None and (st is None or
                                                                        st.ok != poll_ok)):
                 continue
@@ -139,7 +153,10 @@ def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = ()) -> FastAPI:
                 district_code=d.district_code, commune_code=d.commune_code,
                 last_poll=_ts(st.time if st else None), poll_ok=st.ok if st else None,
                 poll_error=st.error if st else None,
-                poll_duration_ms=round(st.duration_s * 1000, 2) if st else None))
+                poll_duration_ms=round(st.duration_s * 1000, 2) if st else None,
+                poll_error_kind=st.error_kind if st else None,
+                status=device_status(seen.icmp if seen else None, st.ok if st else None),
+                health=_device_health(seen) if seen else None))
         return schemas.Page(total=len(out), limit=limit, offset=offset,
                             items=out[offset: offset + limit])
 

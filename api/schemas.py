@@ -95,6 +95,21 @@ class Link(BaseModel):
     health: LinkHealthOut
 
 
+class DeviceHealth(BaseModel):
+    """Latest device health: CPU/memory/temperature (SNMP), optics summary, ICMP."""
+
+    time: dt.datetime | None = None
+    uptime_s: float | None = None
+    cpu_pct: float | None = None
+    mem_used_pct: float | None = None
+    temperature_c: float | None = None
+    optics: int = 0  # transceivers read
+    worst_rx_dbm: float | None = None  # lowest Rx power among them
+    icmp_loss_pct: float | None = None
+    icmp_rtt_avg_ms: float | None = None
+    icmp_time: dt.datetime | None = None
+
+
 class Device(BaseModel):
     """A device with its latest poll outcome."""
 
@@ -111,3 +126,7 @@ class Device(BaseModel):
     poll_ok: bool | None
     poll_error: str | None
     poll_duration_ms: float | None
+    poll_error_kind: str | None = None  # timeout | auth | protocol | unreachable | internal
+    #: ICMP + SNMP: up | degraded | snmp_not_answering | unreachable | down | unknown
+    status: str = "unknown"
+    health: DeviceHealth | None = None

@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alerts.notify.settings import NotifierSettings
 from config.errors import ConfigError
+from pollers.icmp import IcmpSettings
+from pollers.traps import TrapSettings
 
 
 class _Strict(BaseModel):
@@ -45,11 +47,22 @@ class SnmpProfile(_Strict):
 
 
 class PollerSettings(_Strict):
-    """Polling schedule and limits."""
+    """Polling schedule and limits, and what to poll (profiles)."""
 
     interval_s: float = Field(default=60.0, gt=0)
     concurrency: int = Field(default=32, gt=0)
     stale_after_intervals: float = Field(default=2.5, gt=0)
+    #: device classes and credentials (None: the built-in config/profiles/default.yaml)
+    profiles_file: Path | None = None
+    #: poll group YAMLs (None: the built-in config/profiles/groups)
+    groups_dir: Path | None = None
+    #: poller processes, devices sharded by a hash of their id (0: one per CPU core)
+    workers: int = Field(default=1, ge=0, le=64)
+    #: fraction of the interval over which device start times are spread (stable per device)
+    spread: float = Field(default=0.5, ge=0, lt=1)
+    #: counters of known interfaces: explicit-instance GETs, or one bounded GETBULK
+    method: Literal["get", "bulk"] = "get"
+    max_get_varbinds: int = Field(default=64, gt=0, le=1000)
 
 
 class ApiSettings(_Strict):
@@ -148,6 +161,8 @@ class Settings(BaseSettings):
     coverage: CoverageSettings = CoverageSettings()
     alerts: AlertSettings = AlertSettings()
     ssh: SshSettings = SshSettings()
+    traps: TrapSettings = TrapSettings()
+    icmp: IcmpSettings = IcmpSettings()
     snmp_profiles: dict[str, SnmpProfile] = Field(
         default_factory=lambda: {"default": SnmpProfile()}
     )

@@ -7,11 +7,13 @@ The API answers "is the link healthy right now" from here, never by reading Infl
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from pollers.readings import HealthReading, IcmpReading, OpticReading
 from pollers.types import IfRates, IfSample, PollResult
 
 OPER_UP = 1
+OPER_DOWN = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,13 @@ class DeviceState:
     error: str | None
     duration_s: float
     sys_uptime_ticks: int | None
+    error_kind: str | None = None
+    health: HealthReading | None = None  # from the latest poll that read health
+    health_time: float | None = None
+    optics: tuple[OpticReading, ...] = ()  # from the latest poll that read optics
+    icmp: IcmpReading | None = None  # latest ICMP probe (fed by pollers.icmp)
+    icmp_time: float | None = None
+    polled: bool = True  # False: only ICMP has seen the device so far
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +69,50 @@ class LiveState:
         self._devices: dict[int, DeviceState] = {}
 
     def update(self, result: PollResult, rates: dict[int, IfRates]) -> None:
-        """Record one poll result (and its rates, when the device answered)."""
-        dev = DeviceState(result.started, result.ok, result.error, result.duration_s,
-                          result.sys_uptime_ticks)
+        """Record one poll result (and its rates, when the device answered).
+
+        Health and optics are kept from the last poll that read them (with their time), so a
+        failed poll does not erase them; ICMP state is kept as fed by :meth:`update_icmp`.
+        """
+        health = next((r for r in reversed(result.readings) if isinstance(r, HealthReading)),
+                      None)
+        optics = tuple(r for r in result.readings if isinstance(r, OpticReading))
         with self._lock:
+            prev = self._devices.get(result.target.device_id)
+            dev = DeviceState(
+                result.started, result.ok, result.error, result.duration_s,
+                result.sys_uptime_ticks, result.error_kind,
+                health if health else (prev.health if prev else None),
+                result.started if health else (prev.health_time if prev else None),
+                optics if optics else (prev.optics if prev else ()),
+                prev.icmp if prev else None, prev.icmp_time if prev else None)
             self._devices[result.target.device_id] = dev
             if result.ok:
                 for idx, sample in result.interfaces.items():
                     self._ifs[(result.target.device_id, idx)] = IfState(
                         sample, rates.get(idx, IfRates()), result.started)
+
+    def apply_trap(self, device_id: int, ifindex: int, up: bool, at: float) -> bool:
+        """A linkUp/linkDown trap: set the interface's oper status now, until the next poll.
+
+        Only interfaces already polled are changed (returns False otherwise); the sample time
+        is kept so freshness still follows the device's polls.
+        """
+        with self._lock:
+            state = self._ifs.get((device_id, ifindex))
+            if state is None:
+                return False
+            sample = replace(state.sample, oper_status=OPER_UP if up else OPER_DOWN)
+            self._ifs[(device_id, ifindex)] = IfState(sample, state.rates, state.time)
+            return True
+
+    def update_icmp(self, device_id: int, reading: IcmpReading, at: float) -> None:
+        """Record an ICMP probe of a device (creates its state if it was never polled)."""
+        with self._lock:
+            prev = self._devices.get(device_id)
+            if prev is None:
+                prev = DeviceState(at, False, None, 0.0, None, polled=False)
+            self._devices[device_id] = replace(prev, icmp=reading, icmp_time=at)
 
     def interface(self, device_id: int, ifindex: int) -> IfState | None:
         """Latest state of one interface, if ever polled."""

@@ -77,9 +77,11 @@ def compute_rates(
     """Rates between two samples of one interface (times in seconds, uptimes in ticks).
 
     - first sample, missing values or ``cur_time <= prev_time``: ``None`` rates;
-    - device reboot (sysUpTime went back, or is shorter than the interval) or a 64-bit octet
-      counter going backwards: ``reset=True`` and no rates at all for this interval;
-    - Counter32 errors/discards going backwards without a reboot: a wrap (``+ 2**32``);
+    - device reboot (sysUpTime went back, or is shorter than the interval), a change of
+      ifCounterDiscontinuityTime, or a 64-bit octet counter going backwards: ``reset=True``
+      and no rates at all for this interval (a gap with a flag, never a spike);
+    - Counter32 values going backwards without a reboot (errors/discards, and octets of an
+      interface without HC counters, ``counter_bits == 32``): a wrap (``+ 2**32``);
     - a rate above the interface speed (``ifHighSpeed`` Mbit/s, +10 %) or, for packet counters,
       above the minimum-frame packet rate: that rate is ``None`` and ``rejected=True``;
     - unknown or zero speed: rates are kept, utilisation is ``None``.
@@ -92,8 +94,14 @@ def compute_rates(
     if _rebooted(prev_uptime, cur_uptime, dt):
         return IfRates(reset=True)
 
-    d_in = _counter64_delta(prev.in_octets, cur.in_octets)
-    d_out = _counter64_delta(prev.out_octets, cur.out_octets)
+    if (prev.discontinuity_ticks is not None and cur.discontinuity_ticks is not None
+            and prev.discontinuity_ticks != cur.discontinuity_ticks):
+        return IfRates(reset=True)  # ifCounterDiscontinuityTime moved: counters restarted
+    if prev.counter_bits != cur.counter_bits:
+        return IfRates()  # the agent switched counter width: nothing comparable
+    octets = _counter32_delta if cur.counter_bits == 32 else _counter64_delta
+    d_in = octets(prev.in_octets, cur.in_octets)
+    d_out = octets(prev.out_octets, cur.out_octets)
     if (d_in is not None and d_in < 0) or (d_out is not None and d_out < 0):
         return IfRates(reset=True)
 

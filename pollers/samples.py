@@ -97,4 +97,23 @@ def poll_point(result: PollResult, device_tags: Mapping[str, str]) -> Point:
     }
     if result.error is not None:
         fields["error"] = result.error
+    if result.error_kind is not None:
+        fields["error_kind"] = result.error_kind  # timeout | auth | protocol | unreachable...
+    if result.discovered is not None:
+        fields["discovered"] = result.discovered  # why the interface table was walked
+    if result.warnings:
+        fields["warnings"] = "; ".join(result.warnings)
     return Point(SNMP_POLL, fields, dict(device_tags), _time_ns(result))
+
+
+def result_points(result: PollResult, rates: Mapping[int, IfRates],
+                  device_tags: Mapping[str, str],
+                  if_tags: Mapping[int, Mapping[str, str]]) -> list[Point]:
+    """Every point of one device poll: ``ifstats``, readings (optics, health), ``snmp_poll``."""
+    from pollers.readings import reading_points
+
+    points = interface_points(result, rates, device_tags, if_tags)
+    if result.readings:
+        points.extend(reading_points(result.readings, device_tags, _time_ns(result)))
+    points.append(poll_point(result, device_tags))
+    return points

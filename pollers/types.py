@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pollers.readings import Reading
+
+
+@dataclass(frozen=True, slots=True)
+class V3Credentials:
+    """SNMPv3 USM user (authPriv when ``priv_protocol`` is set). Keys are secrets."""
+
+    user: str
+    auth_protocol: str = "SHA"  # SHA | SHA224 | SHA256 | SHA384 | SHA512 | MD5 | none
+    auth_key: str = field(default="", repr=False)
+    priv_protocol: str = "AES"  # AES (AES-128) | AES192 | AES256 | DES | 3DES | none
+    priv_key: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class SnmpTarget:
-    """One device to poll over SNMPv2c. ``community`` is a secret: never log it."""
+    """One device to poll (SNMPv2c, or v3 when ``v3`` is set). Secrets are never logged."""
 
     device_id: int
     name: str
@@ -16,6 +31,8 @@ class SnmpTarget:
     community: str = field(default="public", repr=False)
     timeout_s: float = 2.0
     retries: int = 1
+    version: str = "2c"  # "2c" | "3"
+    v3: V3Credentials | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +50,16 @@ class IfSample:
     in_discards: int | None = None
     out_discards: int | None = None
     high_speed_mbps: int | None = None
+    alias: str | None = None
+    if_type: int | None = None
+    #: ifCounterDiscontinuityTime (sysUpTime ticks); a change means the counters restarted
+    discontinuity_ticks: int | None = None
+    #: width of the octet counters: 64 (ifHCIn/OutOctets) or 32 (ifIn/OutOctets, wraps)
+    counter_bits: int = 64
+
+
+#: ``PollResult.error_kind`` values: what kind of failure a device poll had.
+ERROR_KINDS = ("timeout", "auth", "protocol", "unreachable", "internal")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +73,11 @@ class PollResult:
     interfaces: dict[int, IfSample] = field(default_factory=dict)
     varbinds: int = 0
     error: str | None = None
-    requests: int = 0  # GETBULK requests sent for this poll
+    requests: int = 0  # SNMP requests sent for this poll
+    readings: tuple[Reading, ...] = ()  # optics, health... from the profile's groups
+    error_kind: str | None = None  # one of ERROR_KINDS when ``error`` is set
+    discovered: str | None = None  # why the interface table was (re)walked, if it was
+    warnings: tuple[str, ...] = ()  # non-fatal failures (a group that could not be read)
 
     @property
     def ok(self) -> bool:

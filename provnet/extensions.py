@@ -18,10 +18,13 @@ def attach(service: Service) -> None:
     from alerts.service import attach_alerts
     from maps.api import attach_coverage
     from maps.pages import attach_maps
+    from pollers.icmp import attach_icmp
+    from pollers.traps import attach_traps
     from provnet.ssh_service import attach_ssh
 
+    attach_traps(service)
+    attach_icmp(service)
     attach_alerts(service)
     attach_coverage(service)
     attach_maps(service)
     attach_ssh(service)
-

@@ -12,7 +12,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fastapi import APIRouter
@@ -23,12 +23,15 @@ from api.server import bind, serve
 from config.settings import Settings
 from inventory import queries
 from inventory.store import Store
+from pollers.engine import ProfilePoller
+from pollers.errors import PollerError
 from pollers.live import LiveState
 from pollers.plan import PollPlan, build_poll_plan
-from pollers.samples import interface_points, poll_point
+from pollers.profiles import Profiles, load_profiles
+from pollers.samples import result_points
 from pollers.scheduler import CycleStats, PollLoop
-from pollers.snmp import SnmpPoller
-from pollers.types import IfRates, PollResult
+from pollers.shard import ShardedPollLoop, WorkerConfig, resolve_workers
+from pollers.types import ERROR_KINDS, IfRates, PollResult
 from tsdb.client import InfluxQLReader, Writer, make_writer
 from tsdb.errors import TsdbError
 from tsdb.managed import ManagedInfluxd
@@ -48,6 +51,8 @@ class Stats:
     points_written: int = 0
     write_errors: int = 0
     first_data_at: float | None = None
+    #: failed device polls since start, by ``PollResult.error_kind``
+    errors_by_kind: dict[str, int] = field(default_factory=dict)
 
 
 class ResultConsumer(Protocol):
@@ -83,6 +88,7 @@ class Service:
         self.reader: InfluxQLReader | None = None
         self.writer: Writer | None = None
         self.plan = PollPlan(targets=[])
+        self.profiles: Profiles | None = None
         self._buffer: list[Point] = []
         self.started = time.time()
         # extension points: each feature package attaches here in the composition root
@@ -112,10 +118,26 @@ class Service:
                  " (managed by provnet)" if self.influxd else "")
 
     def load_plan(self) -> PollPlan:
-        """Build the poll plan from the inventory."""
+        """Load the poll profiles and build the poll plan from the inventory.
+
+        Invalid profiles stop the service with a message naming the file and key.
+        """
+        cfg = self.settings.poller
+        try:
+            self.profiles = load_profiles(cfg.profiles_file, cfg.groups_dir)
+        except PollerError as exc:
+            log.error("%s", exc)
+            raise SystemExit(f"invalid poll profiles: {exc}") from exc
         with self.store.session() as s:
             self.plan = build_poll_plan(queries.devices(s), queries.links(s),
-                                        self.settings.snmp_profiles)
+                                        self.settings.snmp_profiles, self.profiles)
+        classes: dict[str, int] = {}
+        for t in self.plan.targets:
+            name = self.plan.profile_for(t.device_id).class_name
+            classes[name] = classes.get(name, 0) + 1
+        log.info("poll plan: %d devices (%s), profiles from %s", len(self.plan.targets),
+                 ", ".join(f"{n} {c}" for c, n in sorted(classes.items())),
+                 self.profiles.source)
         return self.plan
 
     # --- the data path --------------------------------------------------------------------
@@ -124,8 +146,10 @@ class Service:
         self.live.update(result, rates)
         dev = result.target.device_id
         tags = self.plan.device_tags.get(dev, {"device": result.target.name})
-        self._buffer.extend(interface_points(result, rates, tags, self.plan.if_tags.get(dev, {})))
-        self._buffer.append(poll_point(result, tags))
+        self._buffer.extend(result_points(result, rates, tags, self.plan.if_tags.get(dev, {})))
+        if result.error_kind is not None:
+            kinds = self.stats.errors_by_kind
+            kinds[result.error_kind] = kinds.get(result.error_kind, 0) + 1
         for c in self.consumers:
             c.on_result(result, rates)
 
@@ -178,6 +202,8 @@ class Service:
             "devices_ok": st.devices_ok if st else None,
             "devices_failed": st.devices_failed if st else None,
             "points_written": self.stats.points_written,
+            "workers": resolve_workers(self.settings.poller.workers),
+            **{f"errors_{kind}": self.stats.errors_by_kind.get(kind, 0) for kind in ERROR_KINDS},
             "spooled_points": getattr(spool, "pending_points", 0),
         }
 
@@ -199,8 +225,17 @@ class Service:
                          poller_stats=self.poller_stats)
         host, port = sock.getsockname()[:2]
         log.info("API on http://%s:%d  (OpenAPI: /docs)", host, port)
-        poller = SnmpPoller()
-        loop = PollLoop(poller, self.on_result, cfg.poller.concurrency)
+        pc = cfg.poller
+        poller = ProfilePoller(self.plan.profile_for, method=pc.method,
+                               max_get_varbinds=pc.max_get_varbinds)
+        loop: PollLoop | ShardedPollLoop
+        if resolve_workers(pc.workers) > 1:
+            loop = ShardedPollLoop(pc.workers, self.on_result, WorkerConfig(
+                pc.interval_s, pc.concurrency, pc.spread, pc.method, pc.max_get_varbinds),
+                self.plan.profiles)
+            log.info("polling with %d worker processes", loop.workers)
+        else:
+            loop = PollLoop(poller, self.on_result, pc.concurrency, pc.spread)
         tasks = [
             asyncio.create_task(serve(create_app(ctx, self.routers), sock, self.stop_event),
                                 name="api"),

@@ -1,4 +1,4 @@
-"""``python -m provnet.simulator --plan plan.json [--fault SITE:ACTION@S ...]``.
+"""``python -m provnet.simulator --plan plan.json [--fault SITE:ACTION@S ...] [--trap-to H:P]``.
 
 Prints ``CONTROL <host>:<port>`` (when ``--control-port`` is given) and then one
 ``READY <n> agents`` line on stdout once every endpoint is bound; then one ``FAULT ...`` or
@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None, help="override the plan's UDP port")
     p.add_argument("--stats-interval", type=float, default=None, metavar="SECONDS",
                    help="log responder statistics (CPU per response) this often")
+    p.add_argument("--trap-to", default=None, metavar="HOST:PORT",
+                   help="send SNMPv2c traps (linkDown/linkUp/coldStart) to this receiver")
     p.add_argument("--log-level", default="INFO", help="logging level on stderr")
     return p
 
@@ -77,7 +79,8 @@ async def _run(plan: Plan, faults: list[Fault], args: argparse.Namespace) -> Non
         out(f"READY {len(plan.devices)} agents")
 
     stats = await serve(plan, faults, control_port=args.control_port, on_ready=ready,
-                        stop=stop, on_event=out, stats_interval_s=args.stats_interval)
+                        stop=stop, on_event=out, stats_interval_s=args.stats_interval,
+                        trap_to=args.trap_to)
     log.info("stopped: %s", stats.as_dict())
 
 
@@ -96,6 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, PlanError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.trap_to is not None:
+        host, _, port = args.trap_to.rpartition(":")
+        if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            parser.error(f"--trap-to {args.trap_to!r}: expected HOST:PORT")
+        args.trap_to = (host, int(port))
     if args.port is not None:
         if not 1 <= args.port <= 65535:
             parser.error(f"--port {args.port}: expected 1..65535")

@@ -326,6 +326,7 @@ class DeviceEndpoint(asyncio.DatagramProtocol):
     def __init__(self, responder: Responder, device_id: int) -> None:
         self.responder = responder
         self.device_id = device_id
+        self.latency_s = responder.network.devices[device_id].plan.latency_s
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -336,6 +337,13 @@ class DeviceEndpoint(asyncio.DatagramProtocol):
         """Answer on the same socket (source address = the device's address)."""
         rsp = self.responder.on_datagram(self.device_id, data)
         if rsp is not None and self.transport is not None:
+            if self.latency_s > 0:
+                asyncio.get_running_loop().call_later(self.latency_s, self._send, rsp, addr)
+            else:
+                self.transport.sendto(rsp, addr)
+
+    def _send(self, rsp: bytes, addr: tuple[str | Any, int]) -> None:
+        if self.transport is not None and not self.transport.is_closing():
             self.transport.sendto(rsp, addr)
 
     def error_received(self, exc: Exception) -> None:

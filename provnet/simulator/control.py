@@ -8,6 +8,8 @@ One JSON object per line in, one per line out (``{"ok": true, ...}`` or
 - ``{"device": 12, "action": "device-down" | "device-up" | "reboot"}``: one device
   (``device`` may also be a sys_name or address)
 - ``{"device": 12, "ifindex": 1, "action": "set-rate", "in_bps": 5e6, "out_bps": 1e6}``
+- ``{"device": 12, "ifindex": 1, "action": "reset-counters"}``: counters restart from zero
+  without a reboot (ifCounterDiscontinuityTime moves)
 - ``{"action": "status"}``: reachable devices, links down, agent statistics
 """
 
@@ -77,6 +79,12 @@ def apply_command(network: Network, cmd: Any, now: float) -> tuple[dict[str, Any
             raise ValueError("set-rate needs an integer 'ifindex'")
         change = network.set_rates(dev, ifindex, _number(cmd, "in_bps"), _number(cmd, "out_bps"),
                                    now)
+    elif action == "reset-counters":
+        dev = _device_id(network, cmd.get("device"))
+        ifindex = cmd.get("ifindex")
+        if not isinstance(ifindex, int):
+            raise ValueError("reset-counters needs an integer 'ifindex'")
+        change = network.reset_counters(dev, ifindex, now)
     elif "site" in cmd:
         if not isinstance(cmd["site"], str):
             raise ValueError("'site' must be a string")

@@ -17,6 +17,7 @@ from provnet.simulator import mib
 from provnet.simulator.mib import Kind, Oid, Value
 from provnet.simulator.plan import Plan, PlanDevice, PlanInterface
 from provnet.simulator.traffic import Channel, RateProfile, traffic_profile
+from provnet.simulator.vendor import vendor_rows
 
 
 def seeded(*parts: object) -> random.Random:
@@ -33,7 +34,8 @@ def _error_rate(rng: random.Random, given: float | None, p_zero: float, hi: floa
 class Iface:
     """One interface: admin/oper status, last change, six piecewise counters."""
 
-    __slots__ = ("admin_up", "alias", "device", "far", "in_disc", "in_err", "in_oct",
+    __slots__ = ("admin_up", "alias", "device", "discontinuity", "far", "in_disc", "in_err",
+                 "in_oct",
                  "initial_last_change", "last_change", "link_id", "mac", "oper_up", "out_disc",
                  "out_err", "out_oct", "pkt_size", "plan", "rng", "shape")
 
@@ -65,6 +67,7 @@ class Iface:
         self.in_disc: Channel = Channel(RateProfile(rates[2]), rates[2] * fill)
         self.out_disc: Channel = Channel(RateProfile(rates[3]), rates[3] * fill)
         self.last_change: int = 0
+        self.discontinuity: int = 0  # ifCounterDiscontinuityTime (ticks)
         self.initial_last_change = int(rng.uniform(30.0, max(31.0, min(age_s, 3 * 86400.0)))
                                        * 100)
 
@@ -106,6 +109,13 @@ class Iface:
             ch.reset(u)
         self.admin_up = self.plan.admin_up
         self.last_change = 0
+        self.discontinuity = 0
+
+    def reset_counters(self, u: float) -> None:
+        """Counters restart from zero without a reboot (line card reset, ``clear counters``)."""
+        for ch in self.channels:
+            ch.reset(u)
+        self.discontinuity = self.device.ticks(u)
 
 
 def _c32(ch: Channel, u: float) -> Value:
@@ -120,6 +130,7 @@ _IF_DYNAMIC: dict[Oid, Callable[[Iface, float], Value]] = {
     (*mib.IF_ENTRY, mib.IF_ADMIN_STATUS): lambda f, u: (Kind.INTEGER, 1 if f.admin_up else 2),
     (*mib.IF_ENTRY, mib.IF_OPER_STATUS): lambda f, u: (Kind.INTEGER, 1 if f.oper_up else 2),
     (*mib.IF_ENTRY, mib.IF_LAST_CHANGE): lambda f, u: (Kind.TIMETICKS, f.last_change),
+    (*mib.IFX_ENTRY, mib.IFX_DISCONTINUITY): lambda f, u: (Kind.TIMETICKS, f.discontinuity),
     (*mib.IF_ENTRY, mib.IF_IN_OCTETS): lambda f, u: _c32(f.in_oct, u),
     (*mib.IF_ENTRY, mib.IF_IN_UCAST): lambda f, u: (Kind.COUNTER32,
                                                     _pkts(f, f.in_oct, u, mib.WRAP32)),
@@ -155,7 +166,6 @@ def _if_static(f: Iface) -> dict[Oid, Value]:
         (*mib.IFX_ENTRY, mib.IFX_LINK_UP_DOWN_TRAP): (Kind.INTEGER, 1 if p.link else 2),
         (*mib.IFX_ENTRY, mib.IFX_HIGH_SPEED): (Kind.GAUGE32, min(p.speed_mbps, mib.GAUGE_MAX)),
         (*mib.IFX_ENTRY, mib.IFX_ALIAS): (Kind.OCTETS, f.alias.encode()),
-        (*mib.IFX_ENTRY, mib.IFX_DISCONTINUITY): (Kind.TIMETICKS, 0),
     }
 
 
@@ -204,12 +214,14 @@ class Device:
             (mib.SYS_LOCATION, (Kind.OCTETS, p.site.encode()), None, None),
             (mib.SYS_SERVICES, (Kind.INTEGER, 6), None, None),
             (mib.IF_NUMBER, (Kind.INTEGER, len(self.ifaces)), None, None),
+            (mib.IF_TABLE_LAST_CHANGE, (Kind.TIMETICKS, 0), None, None),
         ]
         for f in self.ifaces.values():
             for col, val in _if_static(f).items():
                 rows.append(((*col, f.ifindex), val, None, None))
             for col, func in _IF_DYNAMIC.items():
                 rows.append(((*col, f.ifindex), None, func, f))
+        rows += vendor_rows(self)
         rows.sort(key=lambda r: r[0])
         self.oids = [r[0] for r in rows]
         self.static = [r[1] for r in rows]

@@ -34,6 +34,7 @@ SYS_NAME: Oid = (*SYSTEM, 5, 0)
 SYS_LOCATION: Oid = (*SYSTEM, 6, 0)
 SYS_SERVICES: Oid = (*SYSTEM, 7, 0)
 IF_NUMBER: Oid = (1, 3, 6, 1, 2, 1, 2, 1, 0)
+IF_TABLE_LAST_CHANGE: Oid = (1, 3, 6, 1, 2, 1, 31, 1, 5, 0)
 IF_ENTRY: Oid = (1, 3, 6, 1, 2, 1, 2, 2, 1)
 IFX_ENTRY: Oid = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1)
 
@@ -82,7 +83,7 @@ IFX_COLUMNS = (IFX_NAME, IFX_HC_IN_OCTETS, IFX_HC_IN_UCAST, IFX_HC_OUT_OCTETS, I
 
 OBJECT_TYPES: frozenset[Oid] = frozenset(
     {s[:-1] for s in (SYS_DESCR, SYS_OBJECT_ID, SYS_UPTIME, SYS_CONTACT, SYS_NAME, SYS_LOCATION,
-                      SYS_SERVICES, IF_NUMBER)}
+                      SYS_SERVICES, IF_NUMBER, IF_TABLE_LAST_CHANGE)}
     | {(*IF_ENTRY, c) for c in IF_COLUMNS}
     | {(*IFX_ENTRY, c) for c in IFX_COLUMNS}
 )

@@ -18,6 +18,7 @@ Semantics:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from inventory.topology import Edge, Topology
@@ -25,6 +26,10 @@ from provnet.simulator.device import Device, Iface
 from provnet.simulator.faults import LINK_ACTIONS, Fault
 from provnet.simulator.mib import Oid, Value
 from provnet.simulator.plan import Plan, PlanLink
+
+#: ``on_event(kind, device, ifindex)``: kind is ``link-down``/``link-up`` (an interface's oper
+#: status changed, ifindex set) or ``cold-start`` (the device booted, ifindex None).
+EventHook = Callable[[str, Device, int | None], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +67,8 @@ class Network:
         self.by_address = {d.address: d for d in self.devices.values()}
         self.links = {lk.id: lk for lk in plan.links}
         self.faulted: set[int] = set()
+        #: called after each state change (traps hook in here); never during construction
+        self.on_event: EventHook | None = None
         self._link_up: dict[int, bool] = {}
         # the inventory's own topology: paths run upwards (A -> Z), never through a commune
         self.topology = Topology(plan.core_device,
@@ -161,6 +168,7 @@ class Network:
         if not dev.up:
             dev.up = True
             dev.reboot(self.model_time(now))
+            self._emit("cold-start", dev, None)
         return self._commit("device-up", now, devices=(device_id,))
 
     def reboot(self, device_id: int, now: float) -> Change:
@@ -168,6 +176,7 @@ class Network:
         dev = self.devices[device_id]
         dev.up = True
         dev.reboot(self.model_time(now))
+        self._emit("cold-start", dev, None)
         return self._commit("reboot", now, devices=(device_id,))
 
     def set_admin_status(self, device_id: int, ifindex: int, up: bool, now: float) -> Change:
@@ -175,6 +184,11 @@ class Network:
         self.iface(device_id, ifindex).admin_up = up
         return self._commit(f"admin-{'up' if up else 'down'} {device_id}/{ifindex}", now,
                             devices=(device_id,))
+
+    def reset_counters(self, device_id: int, ifindex: int, now: float) -> Change:
+        """Counters of one interface restart from zero without a reboot (discontinuity)."""
+        self.iface(device_id, ifindex).reset_counters(self.model_time(now))
+        return Change(f"reset-counters {device_id}/{ifindex}", devices=(device_id,))
 
     def set_rates(self, device_id: int, ifindex: int, in_bps: float | None,
                   out_bps: float | None, now: float) -> Change:
@@ -201,9 +215,14 @@ class Network:
             elif fault.action == "reboot" or not dev.up:
                 dev.up = True
                 dev.reboot(u)
+                self._emit("cold-start", dev, None)
         return self._commit(fault.action, now, devices=devs)
 
     # -- internals ----------------------------------------------------------------------
+    def _emit(self, kind: str, dev: Device, ifindex: int | None) -> None:
+        if self.on_event is not None:
+            self.on_event(kind, dev, ifindex)
+
     def _ends(self, lk: PlanLink) -> tuple[Iface, Iface]:
         return self.iface(lk.a_device, lk.a_ifindex), self.iface(lk.z_device, lk.z_ifindex)
 
@@ -227,7 +246,10 @@ class Network:
         for dev in self.devices.values():
             for f in dev.ifaces.values():
                 link_ok = f.link_id is None or self._link_up[f.link_id]
+                was = f.oper_up
                 f.set_oper(dev.up and f.admin_up and link_ok, u)
+                if f.oper_up != was and dev.up:
+                    self._emit("link-up" if f.oper_up else "link-down", dev, f.ifindex)
         self.reachable = frozenset(self._reachable_from_core())
 
     def _reachable_from_core(self) -> set[int]:

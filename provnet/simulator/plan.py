@@ -53,6 +53,7 @@ class PlanDevice:
     sys_object_id: tuple[int, ...] | None = None
     uptime_s: float | None = None
     interfaces: tuple[PlanInterface, ...] = ()
+    latency_s: float = 0.0  # answer this much later (a slow agent / far-away device)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +186,7 @@ def _device(obj: Any, path: str) -> PlanDevice:
         sys_object_id=_oid(sys_oid, f"{path}.sys_object_id") if sys_oid else None,
         uptime_s=_number(obj, "uptime_s", path, None),
         interfaces=tuple(sorted(ifaces, key=lambda f: f.ifindex)),
+        latency_s=_number(obj, "latency_s", path, 0.0),
     )
 
 

@@ -20,6 +20,7 @@ from provnet.simulator.control import ControlServer, apply_command
 from provnet.simulator.faults import LINK_ACTIONS, Fault
 from provnet.simulator.model import Network
 from provnet.simulator.plan import Plan
+from provnet.simulator.traps import TrapSender
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +43,14 @@ class Simulator:
     """All agents of one plan, its scheduled faults and optional control channel."""
 
     def __init__(self, plan: Plan, faults: Sequence[Fault] = (), *,
-                 control_port: int | None = None, on_event: EventSink | None = None) -> None:
+                 control_port: int | None = None, on_event: EventSink | None = None,
+                 trap_to: tuple[str, int] | None = None) -> None:
         self.plan = plan
         self.network = Network(plan, time.monotonic(), time.time())
+        self.traps: TrapSender | None = None
+        if trap_to is not None:
+            self.traps = TrapSender(self.network, trap_to, plan.community)
+            self.traps.install()
         self.responder = Responder(self.network)
         for fault in faults:
             self._check(fault)
@@ -131,10 +137,12 @@ class Simulator:
 async def serve(plan: Plan, faults: Sequence[Fault] = (), *, control_port: int | None = None,
                 on_ready: Callable[[Simulator], None] | None = None,
                 stop: asyncio.Event | None = None, on_event: EventSink | None = None,
-                stats_interval_s: float | None = None) -> AgentStats:
+                stats_interval_s: float | None = None,
+                trap_to: tuple[str, int] | None = None) -> AgentStats:
     """Run the simulator until ``stop`` is set (or the task is cancelled)."""
     stop = stop or asyncio.Event()
-    async with Simulator(plan, faults, control_port=control_port, on_event=on_event) as sim:
+    async with Simulator(plan, faults, control_port=control_port, on_event=on_event,
+                         trap_to=trap_to) as sim:
         if on_ready is not None:
             on_ready(sim)
         while not stop.is_set():

@@ -43,7 +43,8 @@ IF_ADMIN, IF_OPER = "1.3.6.1.2.1.2.2.1.7", "1.3.6.1.2.1.2.2.1.8"
 IF_NAME, HC_IN, HC_OUT = "1.3.6.1.2.1.31.1.1.1.1", "1.3.6.1.2.1.31.1.1.1.6", \
     "1.3.6.1.2.1.31.1.1.1.10"
 OIDS_PER_IFACE = 26
-SCALARS = 8
+SCALARS = 9  # system group (7), ifNumber, ifTableLastChange
+ENTITY_ROWS = 5  # POP-A (Huawei): entPhysicalName of its MPU and its 4 optical ports
 
 StartSim = Callable[..., SimProcess]
 
@@ -99,7 +100,7 @@ def test_system_and_interface_values(sim: SimProcess) -> None:
 def test_full_walk_is_complete_and_ordered(sim: SimProcess, options: tuple[str, ...]) -> None:
     walked = snmpwalk(POP_A, sim.port, "", *options)
     values = [k for k, v in walked.items() if not v.startswith("No more variables")]
-    assert len(values) == SCALARS + 4 * OIDS_PER_IFACE
+    assert len(values) == SCALARS + 4 * OIDS_PER_IFACE + ENTITY_ROWS
     keys = [tuple(int(x) for x in k.split(".")) for k in values]
     assert keys == sorted(keys)
 
@@ -219,7 +220,7 @@ def test_getbulk_truncated_to_message_size(start_sim: StartSim) -> None:
     assert 20 < len(got) < 60
     walked = snmpwalk(POP_A, sim.port, "", "-Cr200")
     assert len([v for v in walked.values() if not v.startswith("No more")]) == \
-        SCALARS + 4 * OIDS_PER_IFACE
+        SCALARS + 4 * OIDS_PER_IFACE + ENTITY_ROWS
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -24,6 +24,8 @@ def s(
     idi: int | None = 0,
     odi: int | None = 0,
     speed: int | None = GBIT,
+    disc: int | None = None,
+    bits: int = 64,
 ) -> IfSample:
     """Sample of interface 1 with the given counters."""
     return IfSample(
@@ -38,6 +40,8 @@ def s(
         in_discards=idi,
         out_discards=odi,
         high_speed_mbps=speed,
+        discontinuity_ticks=disc,
+        counter_bits=bits,
     )
 
 
@@ -198,6 +202,28 @@ CASES = [
         s(ie=10, speed=None),
         expect=zero(in_errors_ps=(W32 - 990) / 60.0, in_util_pct=None, out_util_pct=None),
     ),
+    # ifCounterDiscontinuityTime: a counter restart without a reboot (line card reset)
+    Case("discontinuity-moved", s(in_o=10**9, disc=0), s(in_o=10**9 + 50, disc=4_200),
+         expect={"reset": True}),
+    Case("discontinuity-moved-counters-still-forward", s(in_o=0, disc=100),
+         s(in_o=7_500_000, disc=200), expect={"reset": True}),
+    Case("discontinuity-same", s(in_o=0, disc=4_200), s(in_o=7_500_000, disc=4_200),
+         expect=zero(in_bps=1e6, in_util_pct=0.1)),
+    Case("discontinuity-appears", s(in_o=0), s(in_o=7_500_000, disc=4_200),
+         expect=zero(in_bps=1e6, in_util_pct=0.1)),
+    # 32-bit octet counters (no ifHC*): backwards is a wrap, not a reset
+    Case("counter32-octets-wrap", s(in_o=W32 - 3_750_000, bits=32),
+         s(in_o=3_750_000, bits=32), expect=zero(in_bps=1e6, in_util_pct=0.1)),
+    Case("counter32-octets-forward", s(out_o=0, bits=32), s(out_o=7_500_000, bits=32),
+         expect=zero(out_bps=1e6, out_util_pct=0.1)),
+    Case("counter32-octets-wrap-over-speed-rejected", s(in_o=10, speed=10, bits=32),
+         s(in_o=5, speed=10, bits=32),
+         expect=zero(in_bps=None, in_util_pct=None, out_util_pct=0.0, rejected=True)),
+    Case("counter-width-changed", s(in_o=W32 - 1, bits=32), s(in_o=10**12, bits=64)),
+    Case("hc-64bit-wrap-is-a-reset-not-a-wrap", s(in_o=2**64 - 10), s(in_o=10),
+         expect={"reset": True}),
+    Case("reboot-wins-over-discontinuity", s(in_o=10**9, disc=0), s(in_o=10, disc=0),
+         prev_up=9_000_000, cur_up=100, expect={"reset": True}),
 ]
 
 

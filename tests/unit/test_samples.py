@@ -115,3 +115,26 @@ def test_poll_point_failed_has_error_string() -> None:
     assert p.fields["ok"] is False
     assert p.fields["error"] == "timeout"
     assert p.fields["duration_ms"] == 2000.0
+
+
+def test_poll_point_error_kind_discovery_and_warnings() -> None:
+    r = result(interfaces={}, error="auth: Wrong SNMP PDU digest", varbinds=0)
+    r = PollResult(r.target, r.started, r.duration_s, error=r.error, error_kind="auth")
+    p = poll_point(r, {})
+    assert p.fields["error_kind"] == "auth" and p.fields["ok"] is False
+    ok = PollResult(TARGET, STARTED, 0.01, discovered="reboot", warnings=("group x: timeout",))
+    p = poll_point(ok, {})
+    assert p.fields["discovered"] == "reboot" and p.fields["warnings"] == "group x: timeout"
+    assert "error_kind" not in p.fields
+
+
+def test_result_points_include_readings() -> None:
+    from pollers.readings import HealthReading, OpticReading
+    from pollers.samples import result_points
+
+    r = PollResult(TARGET, STARTED, 0.01, interfaces={1: sample(1)},
+                   readings=(HealthReading(cpu_pct=12.0), OpticReading("67108993", 1, "ge1",
+                                                                       rx_dbm=-3.5)))
+    points = result_points(r, {}, DEVICE_TAGS, {})
+    assert sorted(p.measurement for p in points) == ["device_health", "ifstats", "optics",
+                                                      "snmp_poll"]

@@ -343,3 +343,29 @@ def test_control_commands_change_the_model() -> None:
     first = val(n, C2, hc_in(1), 4.0)
     apply_command(n, {"action": "set-rate", "device": C2, "ifindex": 1, "in_bps": 8e8}, 4.0)
     assert (val(n, C2, hc_in(1), 14.0) - first) * 8 / 10 == pytest.approx(8e8, rel=0.25)
+
+
+def test_on_event_hook_reports_link_changes_and_boots() -> None:
+    n = net()
+    events: list[tuple[str, int, int | None]] = []
+    n.on_event = lambda kind, dev, ifindex: events.append((kind, dev.id, ifindex))
+    n.link_down(3, 10.0)
+    assert sorted(events) == sorted([("link-down", C1, 1), ("link-down", POP_A, 2)])
+    events.clear()
+    n.link_up(3, 20.0)
+    assert sorted(events) == sorted([("link-up", C1, 1), ("link-up", POP_A, 2)])
+    events.clear()
+    n.reboot(C2, 30.0)
+    assert events == [("cold-start", C2, None)]
+
+
+def test_reset_counters_moves_discontinuity_time_without_reboot() -> None:
+    n = net()
+    disc = (*mib.IFX_ENTRY, mib.IFX_DISCONTINUITY, 1)
+    assert val(n, C1, disc, 10.0) == 0
+    up_before = val(n, C1, mib.SYS_UPTIME, 10.0)
+    n.reset_counters(C1, 1, 20.0)
+    assert val(n, C1, hc_in(1), 20.0) == 0
+    assert val(n, C1, disc, 25.0) == up_before + 1000
+    assert val(n, C1, mib.SYS_UPTIME, 25.0) > up_before  # no reboot
+    assert val(n, C1, mib.IF_TABLE_LAST_CHANGE, 25.0) == 0

@@ -1,0 +1,257 @@
+"""SNMP trap receiver: linkDown/linkUp/coldStart/warmStart seen in seconds, not at the next poll.
+
+``parse_trap`` is pure (plain varbinds -> :class:`TrapEvent`); :class:`TrapReceiver` is the
+pysnmp 7 adapter (asyncio, SNMPv2c communities and optional SNMPv3 users);
+:func:`attach_traps` wires it into the service: live state first, then an ``snmp_trap`` point.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from pollers.errors import PollerError
+from pollers.ifmib import Oid, VarBind
+from tsdb.points import FieldValue, Point
+
+if TYPE_CHECKING:
+    from provnet.service import Service
+
+log = logging.getLogger(__name__)
+
+SNMP_TRAP_OID: Final[Oid] = (1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0)
+SYS_UPTIME_0: Final[Oid] = (1, 3, 6, 1, 2, 1, 1, 3, 0)
+IF_INDEX: Final[Oid] = (1, 3, 6, 1, 2, 1, 2, 2, 1, 1)
+IF_ADMIN_STATUS: Final[Oid] = (1, 3, 6, 1, 2, 1, 2, 2, 1, 7)
+IF_OPER_STATUS: Final[Oid] = (1, 3, 6, 1, 2, 1, 2, 2, 1, 8)
+
+TrapKind = Literal["cold-start", "warm-start", "link-down", "link-up"]
+#: snmpTraps (SNMPv2-MIB) notification OID -> kind.
+TRAP_KINDS: Final[Mapping[str, TrapKind]] = {
+    "1.3.6.1.6.3.1.1.5.1": "cold-start",
+    "1.3.6.1.6.3.1.1.5.2": "warm-start",
+    "1.3.6.1.6.3.1.1.5.3": "link-down",
+    "1.3.6.1.6.3.1.1.5.4": "link-up",
+}
+TRAP_MEASUREMENT: Final = "snmp_trap"
+OPER_UP, OPER_DOWN = 1, 2
+
+
+class TrapError(PollerError):
+    """The trap receiver could not be started (bad address, port in use)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrapEvent:
+    """One understood notification. ``uptime_ticks`` is the sender's sysUpTime.0."""
+
+    source: str
+    kind: TrapKind
+    time: float
+    ifindex: int | None = None
+    uptime_ticks: int | None = None
+    oper_status: int | None = None
+    admin_status: int | None = None
+
+    @property
+    def oper_up(self) -> bool | None:
+        """True/False for link-up/link-down (the varbind wins when present), else None."""
+        if self.kind not in ("link-up", "link-down"):
+            return None
+        if self.oper_status is not None:
+            return self.oper_status == OPER_UP
+        return self.kind == "link-up"
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+def parse_trap(source: str, varbinds: Sequence[VarBind], received: float) -> TrapEvent | None:
+    """SNMPv2-Trap varbinds -> event; ``None`` for notifications we do not act on."""
+    values = dict(varbinds)
+    trap_oid = values.get(SNMP_TRAP_OID)
+    kind = TRAP_KINDS.get(trap_oid) if isinstance(trap_oid, str) else None
+    if kind is None:
+        return None
+    ifindex = oper = admin = None
+    for oid, value in varbinds:
+        column, row = oid[:-1], oid[-1:]
+        if not row:
+            continue
+        if column == IF_INDEX:
+            ifindex = _int(value)
+        elif column == IF_OPER_STATUS:
+            oper, ifindex = _int(value), ifindex if ifindex is not None else row[0]
+        elif column == IF_ADMIN_STATUS:
+            admin, ifindex = _int(value), ifindex if ifindex is not None else row[0]
+    if kind in ("cold-start", "warm-start"):
+        ifindex = oper = admin = None
+    return TrapEvent(source, kind, received, ifindex, _int(values.get(SYS_UPTIME_0)), oper, admin)
+
+
+def trap_point(event: TrapEvent, tags: Mapping[str, str]) -> Point:
+    """The ``snmp_trap`` point of one event (``tags``: the device's tags)."""
+    point_tags = {**tags, "kind": event.kind}
+    if event.ifindex is not None:
+        point_tags["ifindex"] = str(event.ifindex)
+    fields: dict[str, FieldValue] = {"source": event.source}
+    if event.uptime_ticks is not None:
+        fields["uptime_ticks"] = event.uptime_ticks
+    if event.oper_status is not None:
+        fields["oper_status"] = event.oper_status
+    return Point(TRAP_MEASUREMENT, fields, point_tags, round(event.time * 1_000_000) * 1000)
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+class TrapV3User(BaseModel):
+    """An SNMPv3 user allowed to send traps (authPriv, SHA + AES-128)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    user: str
+    auth_key: SecretStr
+    priv_key: SecretStr
+    engine_id: str = Field(description="the sender's snmpEngineID, hex")
+
+
+class TrapSettings(BaseModel):
+    """Where the trap receiver listens and whom it accepts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=1162, ge=0, le=65535)
+    communities: list[SecretStr] = Field(default_factory=lambda: [SecretStr("public")])
+    v3_users: list[TrapV3User] = Field(default_factory=list)
+
+
+# --- the pysnmp adapter ----------------------------------------------------------------------
+
+TrapCallback = Callable[[TrapEvent], None]
+
+
+class TrapReceiver:
+    """Listens on one UDP address with pysnmp and calls ``callback`` for understood traps."""
+
+    def __init__(self, settings: TrapSettings, callback: TrapCallback) -> None:
+        self.settings = settings
+        self.callback = callback
+        self.received = 0
+        self.ignored = 0
+        self._engine: Any = None
+        self._sock: socket.socket | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The bound (host, port); the real port when configured with port 0."""
+        if self._sock is None:
+            raise TrapError("trap receiver not started")
+        host, port = self._sock.getsockname()[:2]
+        return str(host), int(port)
+
+    async def start(self) -> None:
+        """Bind the socket and register the notification receiver on the running loop."""
+        from pysnmp.carrier.asyncio.dgram import udp
+        from pysnmp.entity import config, engine
+        from pysnmp.entity.rfc3413 import ntfrcv
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.bind((self.settings.host, self.settings.port))
+        except OSError as exc:
+            sock.close()
+            raise TrapError(f"cannot listen for traps on {self.settings.host}:"
+                            f"{self.settings.port}: {exc}") from exc
+        sock.setblocking(False)
+        self._sock = sock
+        eng = engine.SnmpEngine()
+        config.add_transport(eng, udp.DOMAIN_NAME, udp.UdpTransport().open_server_mode(sock=sock))
+        for n, community in enumerate(self.settings.communities):
+            config.add_v1_system(eng, f"provnet-trap-{n}", community.get_secret_value())
+        for user in self.settings.v3_users:
+            config.add_v3_user(
+                eng, user.user, config.USM_AUTH_HMAC96_SHA, user.auth_key.get_secret_value(),
+                config.USM_PRIV_CFB128_AES, user.priv_key.get_secret_value(),
+                securityEngineId=bytes.fromhex(user.engine_id),
+            )
+        ntfrcv.NotificationReceiver(eng, self._on_notification)
+        self._engine = eng
+        await asyncio.sleep(0)  # let pysnmp's endpoint task attach the socket
+
+    def _on_notification(self, eng: Any, state_ref: Any, _ctx_engine: Any, _ctx_name: Any,
+                         varbinds: Any, _cb_ctx: Any) -> None:
+        from pollers.snmp import plain_varbinds
+
+        received = time.time()
+        _, address = eng.message_dispatcher.get_transport_info(state_ref)
+        try:
+            event = parse_trap(str(address[0]), plain_varbinds(varbinds), received)
+        except (TypeError, ValueError):  # a malformed trap never stops the receiver
+            log.warning("unreadable trap from %s", address[0])
+            event = None
+        if event is None:
+            self.ignored += 1
+            return
+        self.received += 1
+        try:
+            self.callback(event)
+        except Exception:  # the receiver must outlive a failing consumer
+            log.exception("trap callback failed for %s", event)
+
+    def close(self) -> None:
+        """Stop listening."""
+        if self._engine is not None:
+            self._engine.close_dispatcher()
+            self._engine = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+
+# --- service wiring --------------------------------------------------------------------------
+
+
+def attach_traps(service: Service, settings: TrapSettings | None = None) -> TrapReceiver | None:
+    """Register the trap receiver as a background task of ``service`` (None when disabled)."""
+    settings = settings or getattr(service.settings, "traps", None) or TrapSettings()
+    if not settings.enabled:
+        return None
+    by_address = {t.address: t.device_id for t in service.plan.targets}
+
+    def on_event(event: TrapEvent) -> None:
+        device_id = by_address.get(event.source)
+        if device_id is None:
+            log.info("trap %s from unknown source %s", event.kind, event.source)
+            tags = {"source": event.source}
+        else:
+            tags = dict(service.plan.device_tags.get(device_id, {}))
+            up = event.oper_up
+            if up is not None and event.ifindex is not None:
+                service.live.apply_trap(device_id, event.ifindex, up, event.time)
+        service.queue_points([trap_point(event, tags)])
+
+    receiver = TrapReceiver(settings, on_event)
+
+    async def run(stop: asyncio.Event) -> None:
+        try:
+            await receiver.start()
+        except TrapError as exc:
+            log.error("%s: traps disabled, link changes are seen at the next poll", exc)
+            return
+        log.info("trap receiver listening on %s:%d", *receiver.address)
+        try:
+            await stop.wait()
+        finally:
+            receiver.close()
+
+    service.background.append(("traps", run))
+    return receiver

@@ -1,0 +1,39 @@
+"""Fuzz /api/v1/reachability from its OpenAPI document (schemathesis): no 5xx, responses
+conform to the schema (the router is mounted by attach_icmp, outside create_app's defaults)."""
+
+from __future__ import annotations
+
+import pytest
+
+schemathesis = pytest.importorskip("schemathesis")
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from api.reachability import reachability_router  # noqa: E402
+from pollers.icmp import IcmpState, summarise  # noqa: E402
+from pollers.live import LiveState  # noqa: E402
+from pollers.types import PollResult, SnmpTarget  # noqa: E402
+
+pytestmark = pytest.mark.integration
+
+
+def _app() -> object:
+    from fastapi import FastAPI
+
+    targets = [SnmpTarget(device_id=i, name=f"ub-{i}", address=f"127.10.0.{i}")
+               for i in range(1, 4)]
+    live, icmp = LiveState(), IcmpState()
+    live.update(PollResult(targets[0], 1_700_000_000.0, 0.01, error="timeout"), {})
+    icmp.update(1, summarise(targets[0].address, 4, [0.2, 0.3]), 1_700_000_001.0)
+    app = FastAPI()
+    app.include_router(reachability_router(lambda: targets, icmp, live, 25.0))
+    return app
+
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
+
+
+@schema.parametrize()
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+def test_no_5xx_and_schema_conformance(case: object) -> None:
+    case.call_and_validate()  # type: ignore[attr-defined]
