@@ -18,8 +18,8 @@ from config.settings import Settings, SnmpProfile, load_settings
 from inventory import queries
 from inventory.errors import InventoryError
 from inventory.store import Store, open_store
-from provnet.cli_coverage import coverage_app
 from provnet.cli_alerts import alerts_app
+from provnet.cli_coverage import coverage_app
 from provnet.cli_ssh import ssh_app
 from provnet.demo.plan import build_plan
 from provnet.demo.seed import is_empty, seed_demo
@@ -135,13 +135,18 @@ def demo(
         faults = list(fault or [])
         _check_faults(store, faults)
         sim_port = _free_udp_port("127.10.0.1")
-        settings = base.model_copy(update={"snmp_profiles": {
+        # the simulated routers send linkDown/linkUp/coldStart traps to our receiver
+        traps = base.traps.model_copy(update={
+            "port": _free_udp_port(base.traps.host),
+            "communities": [*base.traps.communities, SecretStr(DEMO_COMMUNITY)]})
+        settings = base.model_copy(update={"traps": traps, "snmp_profiles": {
             **base.snmp_profiles,
             "demo": SnmpProfile(community=SecretStr(DEMO_COMMUNITY), port=sim_port, timeout_s=1.0),
         }})
         with store.session() as s:
             plan = build_plan(s, sim_port, DEMO_COMMUNITY)
-        sim = SimulatorProcess(settings.state_dir, plan, faults)
+        trap_to = (traps.host, traps.port) if traps.enabled else None
+        sim = SimulatorProcess(settings.state_dir, plan, faults, trap_to=trap_to)
 
         def start_simulator() -> None:
             sim.start()

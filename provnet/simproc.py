@@ -20,13 +20,15 @@ class SimulatorProcess:
     """The simulator child: plan written to the state dir, output to ``simulator.log``."""
 
     def __init__(self, state_dir: Path, plan: dict[str, Any], faults: list[str],
-                 control_port: int | None = None) -> None:
+                 control_port: int | None = None,
+                 trap_to: tuple[str, int] | None = None) -> None:
         self.state_dir = state_dir
         self.plan_path = state_dir / "simulator-plan.json"
         self.log_path = state_dir / "simulator.log"
         self.plan = plan
         self.faults = faults
         self.control_port = control_port
+        self.trap_to = trap_to
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 60.0) -> None:
@@ -38,6 +40,8 @@ class SimulatorProcess:
             cmd += ["--fault", f]
         if self.control_port:
             cmd += ["--control-port", str(self.control_port)]
+        if self.trap_to:
+            cmd += ["--trap-to", f"{self.trap_to[0]}:{self.trap_to[1]}"]
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
