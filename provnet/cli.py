@@ -153,7 +153,7 @@ def demo(
             log.info("simulator: %d SNMP agents on 127.10.x.y:%d (log: %s)",
                      len(plan["devices"]), sim_port, sim.log_path)
 
-        _run(Service(settings, store, duration), store, start_simulator, sim.stop)
+        _run(Service(settings, store, duration, demo=True), store, start_simulator, sim.stop)
     except (InventoryError, TsdbError, SimulatorError, OSError) as exc:
         log.error("%s", exc)
         raise typer.Exit(1) from exc

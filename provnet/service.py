@@ -76,10 +76,12 @@ BackgroundTask = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 class Service:
     """provnet's long-running job. ``duration_s`` stops it by itself (for scripts)."""
 
-    def __init__(self, settings: Settings, store: Store, duration_s: float | None = None) -> None:
+    def __init__(self, settings: Settings, store: Store, duration_s: float | None = None,
+                 demo: bool = False) -> None:
         self.settings = settings
         self.store = store
         self.duration_s = duration_s
+        self.demo = demo  # `provnet demo`: features may start their simulated devices
         self.live = LiveState()
         self.stats = Stats()
         self.stop_event = asyncio.Event()
@@ -242,9 +244,10 @@ class Service:
             asyncio.create_task(loop.run_forever(lambda: self.plan.targets, cfg.poller.interval_s,
                                                  self.on_cycle, self.stop_event), name="poller"),
             asyncio.create_task(self._flush_loop(), name="flusher"),
-            *(asyncio.create_task(task(self.stop_event), name=name)
-              for name, task in self.background),
         ]
+        # features' tasks: their end is logged by _extension and never stops the service
+        extensions = [asyncio.create_task(self._extension(name, task), name=name)
+                      for name, task in self.background]
         if self.duration_s is not None:
             asyncio.get_running_loop().call_later(self.duration_s, self.stop_event.set)
         try:
@@ -256,9 +259,21 @@ class Service:
                     raise t.exception()  # type: ignore[misc]
         finally:
             self.stop_event.set()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks, *extensions, return_exceptions=True)
             poller.close()
             await self.flush()
+
+    async def _extension(self, name: str, task: BackgroundTask) -> None:
+        """Run one feature's task; its end or failure is logged, never stops monitoring."""
+        try:
+            await task(self.stop_event)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s stopped with an error; polling and the API go on", name)
+            return
+        if not self.stop_event.is_set():
+            log.warning("%s ended before the service; polling and the API go on", name)
 
     def close(self) -> None:
         """Stop what we started: extensions, writer, reader, influxd."""

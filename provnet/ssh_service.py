@@ -112,7 +112,7 @@ def schedule(service: Service, collector: SshCollector, plan: SshPlan, collect_s
 
 def attach_ssh(service: Service) -> None:
     """Configuration API always; SSH jobs when enabled and there are targets. In the demo
-    (the ``demo`` SNMP profile is present) fakenos devices are started first."""
+    (``provnet demo``) fakenos devices are started first."""
     service.routers.append(config_router(service.store))
     if not logging.getLogger().isEnabledFor(logging.DEBUG):
         logging.getLogger("paramiko").setLevel(logging.WARNING)  # a line per login otherwise
@@ -121,7 +121,7 @@ def attach_ssh(service: Service) -> None:
         return
     collect_s, backup_s = settings.ssh.optics_interval_s, settings.ssh.backup_interval_s
     first_after_s = 0.0
-    if "demo" in settings.snmp_profiles:
+    if getattr(service, "demo", False):
         from provnet.sshsim import SshSimulatorProcess
 
         settings = with_demo_credential(settings)
