@@ -111,8 +111,14 @@ async def scrape_all(exporter: tuple[str, int], pid: int, targets: list[tuple[st
 
 
 async def run_worker(transport: str, targets: list[tuple[str, int]], community: str,
-                     cycles: int, concurrency: int) -> dict[str, dict[str, Any]]:
-    """provnet's engine over the fleet: one discovery cycle, then ``cycles`` regular ones."""
+                     cycles: int, concurrency: int, interval_s: float = 0.0,
+                     spread: float = 0.0, workers: int = 1) -> dict[str, Any]:
+    """provnet's engine over the fleet: one discovery cycle, then ``cycles`` regular ones.
+
+    ``interval_s`` 0: cycles back to back; otherwise the production scheduler
+    (``run_forever``, start times spread over ``spread`` of the interval). ``workers`` > 1:
+    ``ShardedPollLoop`` processes (needs ``interval_s``), points built in this process.
+    """
     from pollers.engine import ProfilePoller
     from pollers.fastv2c import FastV2cTransport
     from pollers.samples import interface_points, poll_point
@@ -136,17 +142,63 @@ async def run_worker(transport: str, targets: list[tuple[str, int]], community: 
 
     devs = [SnmpTarget(i + 1, f"fleet-{i + 1:05d}", host, port, community=community,
                        timeout_s=5.0, retries=1) for i, (host, port) in enumerate(targets)]
+    if workers > 1:
+        return await _sharded(devs, on_result, cycles, concurrency, interval_s, spread, workers)
     poller = ProfilePoller(transport_factory=factory)
-    loop = PollLoop(poller, on_result=on_result, concurrency=concurrency)
-    figures: dict[str, dict[str, Any]] = {}
+    loop = PollLoop(poller, on_result=on_result, concurrency=concurrency, spread=spread)
+    figures: dict[str, Any] = {}
     try:
         first = await loop.run_cycle(devs)
         figures["discovery"] = _figures([first])
-        stats = [await loop.run_cycle(devs) for _ in range(cycles)]
+        if interval_s > 0:  # the production scheduler: every device on its own 60 s clock
+            stats = await _scheduled(loop.run_forever, devs, interval_s, cycles)
+        else:  # back to back, as fast as the fleet answers
+            stats = [await loop.run_cycle(devs) for _ in range(cycles)]
         figures["regular"] = _figures(stats)
+        figures["cycles"] = [_cycle(s) for s in [first, *stats]]
     finally:
         poller.close()
     return figures
+
+
+async def _scheduled(run_forever: Callable[..., Any], devs: list[Any], interval_s: float,
+                     cycles: int, extra_cpu: bool = False) -> list[Any]:
+    """``cycles`` cycles of ``run_forever`` (with ``extra_cpu``: plus this process's CPU)."""
+    import dataclasses
+
+    got: list[Any] = []
+    stop = asyncio.Event()
+    cpu = [time.process_time()]
+
+    def on_cycle(st: Any) -> None:
+        if extra_cpu:  # sharded: the parent turns results into points, count it too
+            now = time.process_time()
+            st = dataclasses.replace(st, cpu_s=st.cpu_s + now - cpu[0])
+            cpu[0] = now
+        got.append(st)
+        if len(got) >= cycles:
+            stop.set()
+
+    await run_forever(lambda: devs, interval_s, on_cycle, stop)
+    return got
+
+
+async def _sharded(devs: list[Any], on_result: Callable[..., None], cycles: int,
+                   concurrency: int, interval_s: float, spread: float, workers: int,
+                   ) -> dict[str, Any]:
+    """``poller.workers`` processes (``ShardedPollLoop``); the first cycle is discovery."""
+    from pollers.shard import ShardedPollLoop, WorkerConfig
+
+    sharded = ShardedPollLoop(workers, on_result, WorkerConfig(interval_s, concurrency, spread))
+    stats = await _scheduled(sharded.run_forever, devs, interval_s, cycles + 1, extra_cpu=True)
+    return {"discovery": _figures(stats[:1]), "regular": _figures(stats[1:]),
+            "cycles": [_cycle(s) for s in stats]}
+
+
+def _cycle(st: Any) -> dict[str, Any]:
+    return {"duration_s": round(st.duration_s, 2), "ok": st.devices_ok,
+            "failed": st.devices_failed, "overrun": st.overrun, "skipped": st.skipped,
+            "cpu_s": round(st.cpu_s, 2)}
 
 
 def _figures(stats: list[Any]) -> dict[str, Any]:
@@ -162,11 +214,17 @@ def main() -> None:
     ap.add_argument("--targets", required=True)
     ap.add_argument("--cycles", type=int, default=2)
     ap.add_argument("--concurrency", type=int, default=100)
+    ap.add_argument("--interval", type=float, default=0.0)
+    ap.add_argument("--spread", type=float, default=0.0)
+    ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--profile", action="store_true")
     args = ap.parse_args()
+    if args.workers > 1 and args.interval <= 0:
+        ap.error("--workers needs --interval (sharding runs the scheduled loop)")
     spec = json.loads(Path(args.targets).read_text())
     targets = [(str(h), int(p)) for h, p in spec["targets"]]
-    coro = run_worker(args.transport, targets, spec["community"], args.cycles, args.concurrency)
+    coro = run_worker(args.transport, targets, spec["community"], args.cycles, args.concurrency,
+                      args.interval, args.spread, args.workers)
     if args.profile:
         prof = cProfile.Profile()
         result = prof.runcall(asyncio.run, coro)

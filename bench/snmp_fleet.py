@@ -1,6 +1,10 @@
 """Benchmark: one simulated fleet polled by provnet, prometheus-snmp-exporter and net-snmp.
 
 ``python bench/snmp_fleet.py [--devices 1000] [--cycles 2]`` (run from the repo root).
+``--interval 60 [--workers 2]`` polls provnet's regular cycles on the production scheduler
+(every device on its own 60 s clock, starts spread over ``--spread`` of it; optionally in
+``poller.workers`` processes) and prints each cycle's duration and overrun flag.
+``--peer-devices N`` lets snmp_exporter and net-snmp read only the first N devices.
 
 A fleet of ``--devices`` look-alike routers (``provnet.simulator.fleet``: 4 interfaces each)
 runs in ``--shards`` simulator processes on 127.200.0.0/16. The same values are then read,
@@ -136,14 +140,26 @@ def provnet_run(label: str, transport: str, targets_file: Path, args: argparse.N
                 ) -> tuple[Run, Run]:
     """Run a worker subprocess; (discovery cycle, regular cycles)."""
     load = load_avg()
+    workers = args.workers if transport == "fast" else 1
     out = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("fleet_workers.py")), "--transport",
          transport, "--targets", str(targets_file), "--cycles", str(args.cycles),
-         "--concurrency", str(args.concurrency), *(["--profile"] if args.profile else [])],
+         "--concurrency", str(args.concurrency), "--interval", str(args.interval),
+         "--spread", str(args.spread), "--workers", str(workers),
+         *(["--profile"] if args.profile else [])],
         cwd=ROOT, capture_output=True, text=True, check=True)
     res = json.loads(out.stdout.strip().splitlines()[-1])
     if args.profile:
         print(out.stderr)
+    if workers > 1:
+        label += f", {workers} worker processes"
+    if args.interval > 0:
+        label += f", every {args.interval:g} s"
+        for k, cyc in enumerate(res["cycles"]):
+            print(f"  cycle {k} ({'discovery' if k == 0 else 'regular'}): "
+                  f"{cyc['ok']} ok {cyc['failed']} failed in {cyc['duration_s']:.1f} s, "
+                  f"overrun {cyc['overrun']}, skipped {cyc['skipped']}, "
+                  f"poller CPU {cyc['cpu_s']:.2f} s [load {load_avg()}]", flush=True)
     first, rest = res["discovery"], res["regular"]
     return (Run(f"{label}, discovery cycle", load=load, **first),
             Run(f"{label}, regular cycles", load=load, **rest))
@@ -247,29 +263,41 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--devices", type=int, default=1000)
     ap.add_argument("--ifaces", type=int, default=4, help="interfaces per device")
-    ap.add_argument("--shards", type=int, default=0,
-                    help="simulator processes (default: one per 1,000 devices, at least 2)")
+    ap.add_argument("--shards", type=int, default=2, help="simulator processes")
     ap.add_argument("--cycles", type=int, default=2, help="regular cycles per poller")
     ap.add_argument("--concurrency", type=int, default=100, help="devices in flight")
     ap.add_argument("--processes", type=int, default=16, help="net-snmp processes at once")
     ap.add_argument("--pollers", default="fast,pysnmp,exporter,netsnmp,netsnmp-walk")
     ap.add_argument("--walk-devices", type=int, default=200,
                     help="devices read by the per-column snmpbulkwalk run")
+    ap.add_argument("--interval", type=float, default=0.0,
+                    help="provnet: poll on the production scheduler every this many seconds "
+                         "(0: cycles back to back, as fast as the fleet answers)")
+    ap.add_argument("--spread", type=float, default=0.5,
+                    help="with --interval: start times spread over this share of it")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="provnet fast transport: poller.workers processes (needs --interval)")
+    ap.add_argument("--peer-devices", type=int, default=0,
+                    help="snmp_exporter and net-snmp poll only the first N devices (0: all)")
     ap.add_argument("--profile", action="store_true", help="cProfile the provnet workers")
     args = ap.parse_args()
     if not 1 <= args.devices <= 10_000:
         ap.error("--devices must be 1..10000")
+    if args.workers > 1 and args.interval <= 0:
+        ap.error("--workers needs --interval (sharding runs the scheduled loop)")
     wanted = set(args.pollers.split(","))
     port = _free_udp_port()
-    shards = args.shards or max(2, (args.devices + 999) // 1000)
+    shards = max(1, args.shards)
     plans = fleet_plans(args.devices, port, shards, args.ifaces)
     community = str(plans[0]["community"])
     workdir = Path(tempfile.mkdtemp(prefix="provnet-fleet-"))
     targets = [(fleet_address(i), port) for i in range(args.devices)]
+    peers = targets[:args.peer_devices] if args.peer_devices > 0 else targets
     targets_file = workdir / "targets.json"
     targets_file.write_text(json.dumps({"community": community, "targets": targets}))
     print(f"fleet: {args.devices} devices x {args.ifaces} interfaces on 127.200.0.0/16:{port}, "
-          f"{shards} simulator processes; {os.cpu_count()} CPUs, load {load_avg()}")
+          f"{shards} simulator processes; peers poll {len(peers)} of them; "
+          f"{os.cpu_count()} CPUs, load {load_avg()}")
     sims = start_fleet(plans, workdir)
     runs: list[Run] = []
     reference: Run | None = None
@@ -292,13 +320,13 @@ def main() -> None:
             runs += measured(lambda: list(provnet_run("provnet PysnmpTransport", "pysnmp",
                                                       targets_file, args)))
         if "exporter" in wanted:
-            runs += measured(lambda: [exporter_run(targets, community, args.ifaces, args,
+            runs += measured(lambda: [exporter_run(peers, community, args.ifaces, args,
                                                    workdir)])
             reference = runs[-1]
         if "netsnmp" in wanted:
-            runs += measured(lambda: [netsnmp_run(targets, community, args.ifaces, args)])
+            runs += measured(lambda: [netsnmp_run(peers, community, args.ifaces, args)])
         if "netsnmp-walk" in wanted:
-            runs += measured(lambda: [netsnmp_run(targets, community, args.ifaces, args,
+            runs += measured(lambda: [netsnmp_run(peers, community, args.ifaces, args,
                                                   walk=True)])
     finally:
         for sim in sims:

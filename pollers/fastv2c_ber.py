@@ -52,20 +52,31 @@ class Malformed(SnmpResponseError):
 # --- encoding --------------------------------------------------------------------------------
 
 
-def _length(n: int) -> bytes:
+def encode_length(n: int) -> bytes:
+    """BER definite length octets, minimal form (as pyasn1 writes them)."""
     if n < 0x80:
         return bytes((n,))
     body = n.to_bytes((n.bit_length() + 7) // 8, "big")
     return bytes((0x80 | len(body),)) + body
 
 
-def _tlv(tag: int, body: bytes) -> bytes:
-    return bytes((tag,)) + _length(len(body)) + body
+def tlv(tag: int, body: bytes) -> bytes:
+    """One TLV with a single-octet ``tag``."""
+    return bytes((tag,)) + encode_length(len(body)) + body
 
 
 def encode_integer(value: int) -> bytes:
     """INTEGER TLV with the minimal two's-complement encoding."""
-    return _tlv(_INTEGER, value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True))
+    return tlv(_INTEGER, integer_body(value))
+
+
+def integer_body(value: int) -> bytes:
+    """Two's-complement content octets, sized as pyasn1 sizes them (byte-identical output).
+
+    That is minimal except for negative powers of 256 such as -128 (``ff 80``): still valid
+    BER, and what every pysnmp agent sends.
+    """
+    return value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True)
 
 
 @lru_cache(maxsize=65536)
@@ -81,24 +92,24 @@ def encode_oid(oid: Oid) -> bytes:
             chunk.append(0x80 | (arc & 0x7F))
             arc >>= 7
         body.extend(reversed(chunk))
-    return _tlv(_OID, bytes(body))
+    return tlv(_OID, bytes(body))
 
 
 @lru_cache(maxsize=4096)
 def _varbind_list(oids: tuple[Oid, ...]) -> bytes:
-    return _tlv(_SEQUENCE, b"".join(_tlv(_SEQUENCE, encode_oid(o) + b"\x05\x00") for o in oids))
+    return tlv(_SEQUENCE, b"".join(tlv(_SEQUENCE, encode_oid(o) + b"\x05\x00") for o in oids))
 
 
 def encode_request(
     community: bytes, pdu_type: int, request_id: int, a: int, b: int, oids: Sequence[Oid]
 ) -> bytes:
     """An SNMPv2c message: ``a``/``b`` are error-status/index (GET) or non-repeaters/max-reps."""
-    pdu = _tlv(
+    pdu = tlv(
         pdu_type,
         encode_integer(request_id) + encode_integer(a) + encode_integer(b)
         + _varbind_list(tuple(oids)),
     )
-    return _tlv(_SEQUENCE, b"\x02\x01\x01" + _tlv(_OCTET_STRING, community) + pdu)
+    return tlv(_SEQUENCE, b"\x02\x01\x01" + tlv(_OCTET_STRING, community) + pdu)
 
 
 def encode_get(community: bytes, request_id: int, oids: Sequence[Oid]) -> bytes:
@@ -120,7 +131,7 @@ def encode_get_bulk(
 # --- decoding --------------------------------------------------------------------------------
 
 
-def _header(data: bytes, i: int, tag: int, limit: int) -> tuple[int, int]:
+def read_header(data: bytes, i: int, tag: int, limit: int) -> tuple[int, int]:
     """Check the tag at ``data[i]``; return (content start, content end) within ``limit``."""
     if i + 2 > limit or data[i] != tag:
         raise Malformed(f"expected tag 0x{tag:02x} at offset {i}")
@@ -138,8 +149,8 @@ def _header(data: bytes, i: int, tag: int, limit: int) -> tuple[int, int]:
     return i, end
 
 
-def _small_int(data: bytes, i: int, limit: int) -> tuple[int, int]:
-    start, end = _header(data, i, _INTEGER, limit)
+def read_small_int(data: bytes, i: int, limit: int) -> tuple[int, int]:
+    start, end = read_header(data, i, _INTEGER, limit)
     if end == start or end - start > 8:
         raise Malformed(f"bad INTEGER length at offset {i}")
     return int.from_bytes(data[start:end], "big", signed=True), end
@@ -186,16 +197,16 @@ class ResponseHeader:
 def decode_header(data: bytes) -> ResponseHeader:
     """Parse an SNMPv2c Response-PDU up to its varbind list (cheap: done for every datagram)."""
     limit = len(data)
-    start, end = _header(data, 0, _SEQUENCE, limit)
-    version, i = _small_int(data, start, end)
+    start, end = read_header(data, 0, _SEQUENCE, limit)
+    version, i = read_small_int(data, start, end)
     if version != 1:
         raise Malformed(f"not SNMPv2c (version field {version})")
-    cs, ce = _header(data, i, _OCTET_STRING, end)
-    pdu_start, pdu_end = _header(data, ce, RESPONSE, end)
-    request_id, i = _small_int(data, pdu_start, pdu_end)
-    status, i = _small_int(data, i, pdu_end)
-    index, i = _small_int(data, i, pdu_end)
-    vb_start, vb_end = _header(data, i, _SEQUENCE, pdu_end)
+    cs, ce = read_header(data, i, _OCTET_STRING, end)
+    pdu_start, pdu_end = read_header(data, ce, RESPONSE, end)
+    request_id, i = read_small_int(data, pdu_start, pdu_end)
+    status, i = read_small_int(data, i, pdu_end)
+    index, i = read_small_int(data, i, pdu_end)
+    vb_start, vb_end = read_header(data, i, _SEQUENCE, pdu_end)
     return ResponseHeader(request_id, status, index, data[cs:ce], vb_start, vb_end)
 
 

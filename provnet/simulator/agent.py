@@ -5,8 +5,10 @@ address, so it cannot give one *coherent* network: both ends of a link going dow
 a commune becoming unreachable when its PoP uplink breaks, a dual-homed site staying
 reachable over its second uplink, counters that freeze while a link is down. It also
 answers only ~25 devices/s and caps GETBULK at 64 varbinds. This responder reads live
-values from :class:`~provnet.simulator.model.Network` instead; pysnmp's protocol layer and
-pyasn1's BER codec do the wire format (no hand-written BER).
+values from :class:`~provnet.simulator.model.Network` instead. GET/GETNEXT/GETBULK in plain
+BER go through the hand-written codec of :mod:`provnet.simulator.ber` (byte-identical to
+what pyasn1 writes, checked in ``tests/unit/test_sim_ber.py``); SET and anything unusual
+go through pysnmp's protocol layer and pyasn1.
 
 Behaviour, like real agents: SNMPv2c only (v1 and v3 requests are dropped); a wrong
 community gets no answer; an unreachable or powered-off device gets no answer; GET,
@@ -16,12 +18,11 @@ varbinds (default 1000) and stops early so the message stays under
 ``plan.max_message_bytes`` (default 60,000, one UDP datagram) or once every repeater hit
 endOfMibView; a GET/GETNEXT whose answer is too large gets ``tooBig`` with no varbinds.
 
-CPU: VarBind objects are cached per (device, OID) (~3.5 KB each, ~50 MB for a fully walked
-province) and dynamic values are updated in place, which halves pyasn1 build time; BER
-encoding and request decoding dominate what is left. Measured on this 2-core machine
-(``python -m provnet.simulator.bench``): ~2.1 ms CPU for a 76-varbind GETBULK, ~0.75 ms
-for an 11-varbind one, ~1,000 responses/s per core on a province mix over UDP; the demo's
-~170 devices every 10 s cost ~2% of one core. ``Responder.stats`` counts it live.
+CPU: encoded OIDs and whole varbinds of static objects are cached per device; dynamic values
+are encoded per answer. Measured on this 2-core machine (``python -m
+provnet.simulator.bench``): ~0.21 ms CPU for a 76-varbind GETBULK, ~0.04 ms for an
+11-varbind one, ~0.10 ms per answer over UDP (~7,000 answers/s per core); with pyasn1 it was
+2.1 ms, 0.75 ms and ~1,000 answers/s. ``Responder.stats`` counts it live.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, cast
 
@@ -37,7 +37,8 @@ from pyasn1.codec.ber import decoder, encoder
 from pyasn1.error import PyAsn1Error
 from pysnmp.proto import api
 
-from provnet.simulator import mib
+from pollers.fastv2c_ber import encode_oid
+from provnet.simulator import ber, mib
 from provnet.simulator.device import Device
 from provnet.simulator.mib import Kind, Oid, Value
 from provnet.simulator.model import Network
@@ -47,17 +48,9 @@ log = logging.getLogger(__name__)
 V2C: Any = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
 _KW: dict[str, bool] = {"verifyConstraints": False, "matchTags": False,
                         "matchConstraints": False}
-_MAKERS: dict[Kind, Callable[[Any], Any]] = {
-    Kind.INTEGER: V2C.Integer, Kind.OCTETS: V2C.OctetString, Kind.OID: V2C.ObjectIdentifier,
-    Kind.COUNTER32: V2C.Counter32, Kind.GAUGE32: V2C.Gauge32, Kind.TIMETICKS: V2C.TimeTicks,
-    Kind.COUNTER64: V2C.Counter64,
-}
-_NO_SUCH_OBJECT = V2C.NoSuchObject("")
-_NO_SUCH_INSTANCE = V2C.NoSuchInstance("")
-_END_OF_MIB = V2C.EndOfMibView("")
-_TAG_GET = V2C.GetRequestPDU.tagSet
-_TAG_NEXT = V2C.GetNextRequestPDU.tagSet
-_TAG_BULK = V2C.GetBulkRequestPDU.tagSet
+_READ_TAGS: dict[Any, int] = {V2C.GetRequestPDU.tagSet: ber.GET_REQUEST,
+                              V2C.GetNextRequestPDU.tagSet: ber.GET_NEXT_REQUEST,
+                              V2C.GetBulkRequestPDU.tagSet: ber.GET_BULK_REQUEST}
 _TAG_SET = V2C.SetRequestPDU.tagSet
 _TAG_INTEGER = V2C.Integer.tagSet
 TOO_BIG, WRONG_TYPE, WRONG_VALUE, NO_CREATION, NOT_WRITABLE = 1, 7, 10, 11, 17
@@ -107,12 +100,19 @@ def _size_bound(oid: Oid, value: Value | None) -> int:
     return 4 + oid_len + val_len
 
 
-def _varbind(name: Any, value: Any) -> Any:
-    vb = V2C.VarBind()
-    vb.setComponentByPosition(0, name, **_KW)
-    vb.setComponentByPosition(1).getComponentByPosition(1).setComponentByType(
-        value.getTagSet(), value, innerFlag=True, **_KW)
-    return vb
+def _end_of_mib(oid: Oid) -> bytes:
+    return ber.encode_varbind(encode_oid(oid), ber.END_OF_MIB_VIEW)
+
+
+class _Encoded:
+    """Per-device encodings: OID TLVs, whole varbinds of static objects, size bounds."""
+
+    __slots__ = ("names", "sizes", "vbs")
+
+    def __init__(self, n: int) -> None:
+        self.names: list[bytes | None] = [None] * n
+        self.vbs: list[bytes | None] = [None] * n
+        self.sizes: list[int] = [0] * n
 
 
 class Responder:
@@ -126,9 +126,7 @@ class Responder:
         self._write = plan.set_community.encode()
         self._max_vbs = plan.max_bulk_varbinds
         self._max_bytes = min(plan.max_message_bytes, UDP_MAX)
-        self._cache: dict[int, list[Any]] = {}
-        self._last: dict[int, list[Value | None]] = {}
-        self._sizes: dict[int, list[int]] = {}
+        self._enc: dict[int, _Encoded] = {}
 
     def on_datagram(self, device_id: int, data: bytes) -> bytes | None:
         """Answer one datagram for one device (None: stay silent)."""
@@ -152,6 +150,16 @@ class Responder:
 
     def handle(self, dev: Device, data: bytes, now: float) -> bytes | None:
         """Decode, check community, dispatch on PDU type, encode."""
+        req = ber.decode_request(data)
+        if req is None:  # SET, v1, v3 or an unusual encoding: pyasn1 decides
+            return self.handle_with_pyasn1(dev, data, now)
+        if req.community != self._read:
+            self.stats.bad_community += 1
+            return None
+        return self._answer(dev, req, now)
+
+    def handle_with_pyasn1(self, dev: Device, data: bytes, now: float) -> bytes | None:
+        """The general path: pyasn1 decodes anything (and SET is answered here)."""
         try:  # v1 messages share the v2c layout; v3 and v1 traps fail to decode here
             msg, _ = decoder.decode(data, asn1Spec=V2C.Message())
         except (PyAsn1Error, ValueError, TypeError):
@@ -166,100 +174,89 @@ class Responder:
         if community != (self._write if tag == _TAG_SET else self._read):
             self.stats.bad_community += 1
             return None
-        names = [vb[0] for vb in pdu.getComponentByPosition(3)]
-        rsp_msg = V2C.apiMessage.get_response(msg)
-        rsp_pdu = V2C.apiMessage.get_pdu(rsp_msg)
-        u = self.network.model_time(now)
-        if tag == _TAG_GET:
-            vbs = [self._get(dev, n, u) for n in names]
-        elif tag == _TAG_NEXT:
-            vbs = [self._next(dev, n, u) for n in names]
-        elif tag == _TAG_BULK:
-            vbs = self._bulk(dev, names, int(V2C.apiBulkPDU.get_non_repeaters(pdu)),
-                             int(V2C.apiBulkPDU.get_max_repetitions(pdu)), u)
-        elif tag == _TAG_SET:
-            return self._set(dev, pdu, rsp_msg, rsp_pdu, now)
-        else:
+        if tag == _TAG_SET:
+            rsp_msg = V2C.apiMessage.get_response(msg)
+            return self._set(dev, pdu, rsp_msg, V2C.apiMessage.get_pdu(rsp_msg), now)
+        pdu_type = _READ_TAGS.get(tag)
+        if pdu_type is None:
             self.stats.unsupported += 1
             return None
-        vbl = rsp_pdu.setComponentByPosition(3).getComponentByPosition(3)
-        vbl.clear()
-        for i, vb in enumerate(vbs):
-            vbl.setComponentByPosition(i, vb, **_KW)
-        out: bytes = encoder.encode(rsp_msg)
+        oids = [tuple(vb[0].asTuple()) for vb in pdu.getComponentByPosition(3)]
+        return self._answer(dev, ber.ReadRequest(
+            pdu_type, community, int(pdu.getComponentByPosition(0)),
+            int(pdu.getComponentByPosition(1)), int(pdu.getComponentByPosition(2)), oids), now)
+
+    def _answer(self, dev: Device, req: ber.ReadRequest, now: float) -> bytes:
+        u = self.network.model_time(now)
+        if req.pdu_type == ber.GET_REQUEST:
+            vbs = [self._get(dev, oid, u) for oid in req.oids]
+        elif req.pdu_type == ber.GET_NEXT_REQUEST:
+            vbs = [self._next_sized(dev, oid, u)[0] for oid in req.oids]
+        else:
+            vbs = self._bulk(dev, req.oids, req.a, req.b, u)
+        out = ber.encode_response(req.community, req.request_id, vbs)
         if len(out) > self._max_bytes:
-            vbl.clear()
-            V2C.apiPDU.set_error_status(rsp_pdu, TOO_BIG)
-            return bytes(encoder.encode(rsp_msg))
+            return ber.encode_response(req.community, req.request_id, [], TOO_BIG)
         self.stats.varbinds += len(vbs)
         return out
 
     # -- value access -------------------------------------------------------------------
-    def _entry(self, dev: Device, i: int, u: float) -> Any:
-        """Cached VarBind for index ``i`` with its value brought up to ``u``."""
-        cache = self._cache.get(dev.id)
-        if cache is None:
-            n = len(dev.oids)
-            cache = self._cache[dev.id] = [None] * n
-            self._last[dev.id] = [None] * n
-            self._sizes[dev.id] = [0] * n
-        vb = cache[i]
-        if vb is not None and dev.static[i] is not None:
+    def _entry(self, dev: Device, i: int, u: float) -> bytes:
+        """Encoded varbind at index ``i`` with its value at model time ``u``."""
+        enc = self._enc.get(dev.id)
+        if enc is None:
+            enc = self._enc[dev.id] = _Encoded(len(dev.oids))
+        vb = enc.vbs[i]
+        if vb is not None:
             return vb
         value = dev.read(i, u)
-        last = self._last[dev.id]
-        if vb is None:
-            vb = cache[i] = _varbind(V2C.ObjectIdentifier(dev.oids[i]),
-                                     _MAKERS[value[0]](value[1]))
-            self._sizes[dev.id][i] = _size_bound(dev.oids[i], value)
-        elif last[i] != value:
-            obj = _MAKERS[value[0]](value[1])
-            vb.getComponentByPosition(1).setComponentByType(obj.getTagSet(), obj,
-                                                             innerFlag=True, **_KW)
-        last[i] = value
+        name = enc.names[i]
+        if name is None:
+            name = enc.names[i] = encode_oid(dev.oids[i])
+            enc.sizes[i] = _size_bound(dev.oids[i], value)
+        vb = ber.encode_varbind(name, ber.encode_value(*value))
+        if dev.static[i] is not None:
+            enc.vbs[i] = vb
         return vb
 
-    def _get(self, dev: Device, name: Any, u: float) -> Any:
-        oid = tuple(name.asTuple())
+    def _get(self, dev: Device, oid: Oid, u: float) -> bytes:
         i = dev.lookup(oid)
         if i is not None:
             return self._entry(dev, i, u)
         known = any(oid[:k] in mib.OBJECT_TYPES for k in range(7, len(oid)))
-        return _varbind(name, _NO_SUCH_INSTANCE if known else _NO_SUCH_OBJECT)
+        return ber.encode_varbind(encode_oid(oid),
+                                  ber.NO_SUCH_INSTANCE if known else ber.NO_SUCH_OBJECT)
 
-    def _next(self, dev: Device, name: Any, u: float) -> Any:
-        return self._next_sized(dev, name, u)[0]
-
-    def _next_sized(self, dev: Device, name: Any, u: float) -> tuple[Any, int]:
-        i = dev.after(tuple(name.asTuple()))
+    def _next_sized(self, dev: Device, oid: Oid, u: float) -> tuple[bytes, int]:
+        i = dev.after(oid)
         if i >= len(dev.oids):
-            return _varbind(name, _END_OF_MIB), _size_bound(tuple(name.asTuple()), None)
-        return self._entry(dev, i, u), self._sizes[dev.id][i]
+            return _end_of_mib(oid), _size_bound(oid, None)
+        return self._entry(dev, i, u), self._enc[dev.id].sizes[i]
 
-    def _bulk(self, dev: Device, names: list[Any], non_rep: int, max_rep: int,
-              u: float) -> list[Any]:
-        n = min(max(non_rep, 0), len(names))
-        firsts = [self._next_sized(dev, name, u) for name in names[:n]]
+    def _bulk(self, dev: Device, oids: list[Oid], non_rep: int, max_rep: int,
+              u: float) -> list[bytes]:
+        n = min(max(non_rep, 0), len(oids))
+        firsts = [self._next_sized(dev, oid, u) for oid in oids[:n]]
         out = [vb for vb, _ in firsts]
         size = 40 + len(self._read) + sum(sz for _, sz in firsts)
-        reps = names[n:]
+        reps = oids[n:]
         if not reps or max_rep <= 0:
             return out
         total = len(dev.oids)
-        pos = [dev.after(tuple(name.asTuple())) for name in reps]
+        pos = [dev.after(oid) for oid in reps]
         last = list(reps)
         for _ in range(max_rep):
             ended = True
             for j, p in enumerate(pos):
                 if p < total:
                     vb = self._entry(dev, p, u)
-                    size += self._sizes[dev.id][p]
-                    last[j] = vb[0]
+                    size += self._enc[dev.id].sizes[p]
+                    last[j] = dev.oids[p]
                     pos[j] = p + 1
                     ended = False
                 else:
-                    vb = _varbind(last[j], _END_OF_MIB)
-                    size += _size_bound(tuple(last[j].asTuple()), None)
+                    vb = _end_of_mib(last[j])
+                    size += _size_bound(last[j], None)
                 if size > self._max_bytes or len(out) >= self._max_vbs:
                     return out
                 out.append(vb)
