@@ -55,7 +55,8 @@ def _engine_state(st: AlertState) -> dict[str, Any]:
     return {"state": st.state, "raw": st.raw, "since": st.since, "value": st.value,
             "pending_since": st.pending_since, "fired_at": st.fired_at,
             "bad_since": st.bad_since,
-            "clear_since": st.clear_since, "flapping": st.flapping, "changes": st.changes}
+            "clear_since": st.clear_since, "flapping": st.flapping, "changes": st.changes,
+            "last_time": st.last_time}
 
 
 def _restore_state(row: Alert) -> AlertState:
@@ -66,7 +67,7 @@ def _restore_state(row: Alert) -> AlertState:
                       pending_since=e.get("pending_since"), fired_at=e.get("fired_at"),
                       bad_since=e.get("bad_since"),
                       clear_since=e.get("clear_since"), flapping=bool(e.get("flapping")),
-                      changes=list(e.get("changes", [])))
+                      changes=list(e.get("changes", [])), last_time=e.get("last_time"))
 
 
 class IncidentBook:
@@ -107,8 +108,13 @@ class IncidentBook:
         return out
 
     # --- one cycle ------------------------------------------------------------------------
-    def process(self, observations: Iterable[Observation]) -> list[Notification]:
-        """Evaluate one batch; return the notifications handed to the outbox."""
+    def process(self, observations: Iterable[Observation],
+                confirm: bool = True) -> list[Notification]:
+        """Evaluate one batch; return the notifications handed to the outbox.
+
+        ``confirm=False`` (a trap event batch): its observations do not count as a second
+        poll confirming a device-rooted incident.
+        """
         batch = list(observations)
         for o in batch:
             if o.metric == "device.reachable" and o.value == 1.0:
@@ -116,7 +122,7 @@ class IncidentBook:
                 if e is not None:
                     self._answered[e.id] = max(o.time, self._answered.get(e.id, o.time))
         transitions = self.engine.evaluate(batch)
-        self._fresh = bool(batch)
+        self._fresh = bool(batch) and confirm
         now = self.clock()
         analysis = self._analyse()
         decisions: list[_Decision] = []

@@ -22,9 +22,11 @@ def attach(service: Service) -> None:
     from pollers.traps import attach_traps
     from provnet.ssh_service import attach_ssh
 
-    attach_traps(service)
+    traps = attach_traps(service)
     attach_icmp(service)
-    attach_alerts(service)
+    alerts = attach_alerts(service)
+    if traps is not None and alerts is not None:  # linkDown/linkUp traps alert at once
+        traps.listeners.append(alerts.on_trap)
     attach_coverage(service)
     attach_maps(service)
     attach_ssh(service)
