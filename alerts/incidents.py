@@ -193,6 +193,11 @@ class IncidentBook:
     def _root_of(self, st: AlertState, analysis: Analysis) -> tuple[Element | None,
                                                                      Element | None]:
         e = Element.parse(st.entity)
+        link = st.labels.get("link", "")
+        if e is None and link.isdigit():  # a port of a failed link (optics, errors): its root
+            root = analysis.root(Element("link", int(link)))
+            if root is not None:
+                return Element("link", int(link)), root
         if e is None:
             dev = st.labels.get("device_id", "")
             e = Element("device", int(dev)) if dev.isdigit() else None

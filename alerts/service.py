@@ -24,9 +24,11 @@ from alerts.errors import RulesError
 from alerts.incidents import IncidentBook
 from alerts.notify.outbox import Outbox
 from alerts.observe import CycleCollector, link_members, trap_observations
+from alerts.readings import OpticLike, icmp_observations, optic_observations
 from alerts.rules import load_rules
 from alerts.view import load_view
 from pollers.live import LiveState
+from pollers.readings import IcmpReading, OpticReading
 from pollers.scheduler import CycleStats
 from pollers.traps import TrapEvent
 from pollers.types import IfRates, PollResult
@@ -52,8 +54,23 @@ class AlertsHandle:
 
     # ResultConsumer
     def on_result(self, result: PollResult, rates: dict[int, IfRates]) -> None:
-        """One device's poll has ended."""
+        """One device's poll has ended (its optics, when read, are observed too)."""
         self.collector.on_result(result, rates)
+        optics = [r for r in result.readings if isinstance(r, OpticReading)]
+        if optics:
+            self.on_optics(result.target.device_id, optics, result.started)
+
+    def _labels(self, device_id: int) -> Mapping[str, str]:
+        return self.collector.device_labels.get(device_id, {"device_id": str(device_id)})
+
+    def on_optics(self, device_id: int, readings: Iterable[OpticLike], t: float) -> None:
+        """Optic levels (SNMP poll or SSH collection), evaluated with the next cycle."""
+        self.collector.add(optic_observations(device_id, readings, t, self._labels(device_id),
+                                              self.collector.link_ends.get(device_id)))
+
+    def on_icmp(self, device_id: int, reading: IcmpReading, t: float) -> None:
+        """One ICMP probe of a device, evaluated with the next cycle."""
+        self.collector.add(icmp_observations(device_id, reading, t, self._labels(device_id)))
 
     def on_cycle(self, stats: CycleStats) -> None:
         """A cycle has ended: queue its batch for evaluation."""

@@ -23,10 +23,12 @@ def attach(service: Service) -> None:
     from provnet.ssh_service import attach_ssh
 
     traps = attach_traps(service)
-    attach_icmp(service)
+    icmp = attach_icmp(service)
     alerts = attach_alerts(service)
     if traps is not None and alerts is not None:  # linkDown/linkUp traps alert at once
         traps.listeners.append(alerts.on_trap)
+    if icmp is not None and alerts is not None:  # latency and loss rules
+        icmp.listeners.append(alerts.on_icmp)
     attach_coverage(service)
     attach_maps(service)
     attach_ssh(service)
