@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.changes import recent_changes
 from alerts.engine import AlertState, Engine, Observation, Transition
 from alerts.model import Acknowledgement, Alert, Incident, IncidentEvent
 from alerts.notes import contacts_for, notification, worst
@@ -428,8 +429,10 @@ class IncidentBook:
                     site = self._site_contact(inc.root_site_code)
                     contacts = contacts_for(inc, self.settings.contacts, site)
                 owner = ack.owner if ack and inc.status == "acknowledged" else None
+                changes = recent_changes(s, inc, self.clock(),
+                                         self.settings.config_change_window_s)
                 out.append(notification(inc, d.event, d.n, owner,
-                                        self.base_url, contacts))
+                                        self.base_url, contacts, changes))
         return [n for n in out if self.outbox.enqueue(n)]
 
     def _site_contact(self, site_code: str | None) -> str | None:

@@ -152,7 +152,8 @@ def attach_alerts(service: Service) -> AlertsHandle | None:
     service.consumers.append(handle)
     service.background.append(("alerts", handle.run))
     service.background.append(("outbox", outbox.run))
-    service.routers.append(alerts_router(service.store, outbox, base))
+    service.routers.append(alerts_router(service.store, outbox, base,
+                                         config_window_s=cfg.config_change_window_s))
     _HANDLES[service] = handle
     log.info("alerts: %d rules from %s, %d open alerts restored, channels: %s",
              len(rules.rules), rules.source, restored, ", ".join(outbox.channels) or "none")
