@@ -4,13 +4,13 @@ Per device: ``device.reachable`` (0 on timeout / no route) and ``poll.ok`` (0 wh
 answers but the poll fails). Per interface: ``if.util_pct``, ``if.errors_ps``,
 ``if.discards_ps``. Per link, once per cycle from every end polled in it: ``link.up`` (0 when
 any admin-up end is oper-down). Other collectors (optics, ICMP, BTS) hand in observations
-by metric name through :meth:`CycleCollector.add`. A linkDown/linkUp trap becomes a one-off
-``link.up`` event (:func:`trap_observations`), evaluated at once; the next poll confirms it.
+by metric name through :meth:`CycleCollector.add`. A linkDown trap becomes a one-off
+``link.up`` = 0 event (:func:`trap_observations`), evaluated at once; the next poll confirms it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from alerts.engine import Observation
@@ -135,37 +135,22 @@ class CycleCollector:
         return batch
 
 
-PeerUp = Callable[[int, int], "bool | None"]
-
-
-def link_members(link_ends: Mapping[int, Mapping[int, LinkEnd]]
-                 ) -> dict[int, list[tuple[int, int]]]:
-    """link id -> its ends as (device id, ifindex), from ``device -> ifindex -> LinkEnd``."""
-    out: dict[int, list[tuple[int, int]]] = {}
-    for dev, ends in sorted(link_ends.items()):
-        for idx, end in sorted(ends.items()):
-            out.setdefault(end.link_id, []).append((dev, idx))
-    return out
-
 
 def trap_observations(
     device_id: int, ifindex: int, up: bool, at: float,
-    link_ends: Mapping[int, Mapping[int, LinkEnd]], members: Mapping[int, list[tuple[int, int]]],
-    link_labels: Mapping[int, Mapping[str, str]], peer_up: PeerUp,
-    admin_status: int | None = None,
+    link_ends: Mapping[int, Mapping[int, LinkEnd]],
+    link_labels: Mapping[int, Mapping[str, str]], admin_status: int | None = None,
 ) -> list[Observation]:
-    """The ``link.up`` event of a linkDown/linkUp trap from (device, ifindex).
+    """The ``link.up`` = 0 event of a linkDown trap from (device, ifindex).
 
-    Down at one end is the link down (0). Up at one end is the link up (1) only when no other
-    end is known to be down (``peer_up`` -> False); otherwise nothing is said: the other end's
-    trap or the next poll will. Interfaces on no link, or shut down (admin down, as the poll
+    Down at one end is the link down. A linkUp trap gives nothing: recovery is left to the
+    next poll, which sees the link and the devices behind it come back in the same batch (a
+    link seen up while the devices it cut off are still marked unreachable would make one of
+    them look like a new root). Interfaces on no link, or shut down (admin down, as the poll
     adapter ignores them), give nothing.
     """
     end = link_ends.get(device_id, {}).get(ifindex)
-    if end is None or admin_status not in (None, ADMIN_UP):
-        return []
-    if up and any(peer_up(d, i) is False for d, i in members.get(end.link_id, ())
-                  if (d, i) != (device_id, ifindex)):
+    if up or end is None or admin_status not in (None, ADMIN_UP):
         return []
     labels = link_labels.get(end.link_id, {"link": str(end.link_id)})
-    return [Observation(f"link:{end.link_id}", "link.up", 1.0 if up else 0.0, at, labels)]
+    return [Observation(f"link:{end.link_id}", "link.up", 0.0, at, labels)]

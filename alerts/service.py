@@ -3,8 +3,8 @@
 The poller's ``on_result`` feeds a :class:`CycleCollector` (cheap, on the event loop); at the
 end of each cycle the batch is queued and evaluated in a worker thread by the
 :class:`IncidentBook`; notifications go through the persisted outbox, delivered by its own
-background task. A linkDown/linkUp trap (:meth:`AlertsHandle.on_trap`) is queued at once as an
-event batch of its own: evaluated without waiting for the cycle, it does not count as a poll
+background task. A linkDown trap (:meth:`AlertsHandle.on_trap`) is queued at once as an event
+batch of its own: evaluated without waiting for the cycle, it does not count as a poll
 confirmation, and polls that started before it cannot undo it (the engine drops older values).
 """
 
@@ -23,11 +23,10 @@ from alerts.engine import Engine, Observation
 from alerts.errors import RulesError
 from alerts.incidents import IncidentBook
 from alerts.notify.outbox import Outbox
-from alerts.observe import CycleCollector, link_members, trap_observations
+from alerts.observe import CycleCollector, trap_observations
 from alerts.readings import OpticLike, icmp_observations, optic_observations
 from alerts.rules import load_rules
 from alerts.view import load_view
-from pollers.live import LiveState
 from pollers.readings import IcmpReading, OpticReading
 from pollers.scheduler import CycleStats
 from pollers.traps import TrapEvent
@@ -44,11 +43,9 @@ class AlertsHandle:
     """The alerting of one service: a result consumer plus the evaluation loop."""
 
     def __init__(self, book: IncidentBook, collector: CycleCollector, outbox: Outbox,
-                 tick_s: float, live: LiveState | None = None) -> None:
+                 tick_s: float) -> None:
         self.book, self.collector, self.outbox = book, collector, outbox
         self.tick_s = tick_s
-        self.live = live
-        self._members = link_members(collector.link_ends)
         # (observations, counts as a poll confirmation): cycles True, trap events False
         self._batches: asyncio.Queue[tuple[list[Observation], bool]] = asyncio.Queue()
 
@@ -78,21 +75,15 @@ class AlertsHandle:
         self._batches.put_nowait((self.collector.flush(), True))
 
     def on_trap(self, event: TrapEvent, device_id: int) -> None:
-        """A trap from a known device: a linkDown/linkUp becomes a ``link.up`` event batch."""
+        """A trap from a known device: a linkDown becomes a ``link.up`` = 0 event batch."""
         up = event.oper_up
         if up is None or event.ifindex is None:
             return
         obs = trap_observations(device_id, event.ifindex, up, event.time,
-                                self.collector.link_ends, self._members,
-                                self.collector.link_labels, self._peer_up, event.admin_status)
+                                self.collector.link_ends, self.collector.link_labels,
+                                event.admin_status)
         if obs:
             self._batches.put_nowait((obs, False))
-
-    def _peer_up(self, device_id: int, ifindex: int) -> bool | None:
-        state = self.live.interface(device_id, ifindex) if self.live else None
-        if state is None or state.sample.admin_status not in (None, 1):
-            return None
-        return None if state.sample.oper_status is None else state.sample.oper_status == 1
 
     def add(self, observations: Iterable[Observation]) -> None:
         """Observations from other collectors (optics, ICMP, BTS), evaluated with the cycle."""
@@ -147,8 +138,7 @@ def attach_alerts(service: Service) -> AlertsHandle | None:
         cfg = cfg.model_copy(update={"public_url": base})
     book = IncidentBook(service.store, Engine(rules, time.time), view, outbox, cfg, time.time)
     restored = book.restore()
-    handle = AlertsHandle(book, collector, outbox, service.settings.poller.interval_s,
-                          service.live)
+    handle = AlertsHandle(book, collector, outbox, service.settings.poller.interval_s)
     service.consumers.append(handle)
     service.background.append(("alerts", handle.run))
     service.background.append(("outbox", outbox.run))

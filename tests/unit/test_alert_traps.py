@@ -9,42 +9,28 @@ from pathlib import Path
 import pytest
 
 from alerts.engine import Engine, Observation
-from alerts.observe import LinkEnd, link_members, trap_observations
+from alerts.observe import LinkEnd, trap_observations
 from alerts.rules import parse_rules
 from tests.unit.test_alert_incidents import RULES, Clock, World, observations
 
 # device 7 ifindex 3 is the A end of link 12 (Z end: device 8 ifindex 5); ifindex 4: no link
 ENDS = {7: {3: LinkEnd(12, "a")}, 8: {5: LinkEnd(12, "z")}}
 LABELS = {12: {"link": "12", "site": "UB-1"}}
-MEMBERS = link_members(ENDS)
 
 
-@pytest.mark.parametrize(("device", "ifindex", "up", "admin", "peer", "expected"), [
-    (7, 3, False, None, None, [("link:12", 0.0)]),     # down at one end: link down
-    (8, 5, False, 1, True, [("link:12", 0.0)]),        # whatever the other end says
-    (7, 3, True, None, True, [("link:12", 1.0)]),      # up, other end up
-    (7, 3, True, None, None, [("link:12", 1.0)]),      # up, other end never polled
-    (7, 3, True, None, False, []),                     # up, but the other end is still down
-    (7, 3, False, 2, None, []),                        # admin shutdown: not a fault
-    (7, 4, False, None, None, []),                     # interface on no link
-    (9, 3, False, None, None, []),                     # device with no links
+@pytest.mark.parametrize(("device", "ifindex", "up", "admin", "expected"), [
+    (7, 3, False, None, [("link:12", 0.0)]),     # down at one end: link down
+    (8, 5, False, 1, [("link:12", 0.0)]),        # from the other end, admin up
+    (7, 3, True, None, []),                      # up: left to the next poll
+    (7, 3, False, 2, []),                        # admin shutdown: not a fault
+    (7, 4, False, None, []),                     # interface on no link
+    (9, 3, False, None, []),                     # device with no links
 ])
 def test_trap_observations(device: int, ifindex: int, up: bool, admin: int | None,
-                           peer: bool | None, expected: list[tuple[str, float]]) -> None:
-    asked: list[tuple[int, int]] = []
-
-    def peer_up(d: int, i: int) -> bool | None:
-        asked.append((d, i))
-        return peer
-
-    got = trap_observations(device, ifindex, up, 50.0, ENDS, MEMBERS, LABELS, peer_up, admin)
+                           expected: list[tuple[str, float]]) -> None:
+    got = trap_observations(device, ifindex, up, 50.0, ENDS, LABELS, admin)
     assert [(o.entity, o.value) for o in got] == expected
     assert all(o.metric == "link.up" and o.time == 50.0 and o.labels == LABELS[12] for o in got)
-    assert (device, ifindex) not in asked  # the trapping end itself is never a peer
-
-
-def test_link_members() -> None:
-    assert MEMBERS == {12: [(7, 3), (8, 5)]}
 
 
 @pytest.mark.parametrize(("times_values", "raw_after"), [
@@ -69,11 +55,11 @@ def world(tmp_path: Path) -> Iterator[World]:
     w.store.close()
 
 
-def _trap(world: World, link: int, up: bool, after: float = 1.0) -> list[str]:
+def _event(world: World, link: int, value: float, after: float = 1.0) -> list[str]:
+    """An event batch (confirm=False) with ``link.up`` = ``value`` for ``link``."""
     world.clock.now += after
-    v = 1.0 if up else 0.0
     obs = [o for o in observations(set(), set(), world.clock.now) if o.entity == f"link:{link}"]
-    world.book.process([Observation(o.entity, o.metric, v, o.time, o.labels) for o in obs],
+    world.book.process([Observation(o.entity, o.metric, value, o.time, o.labels) for o in obs],
                        confirm=False)
     return world.outbox.events()
 
@@ -81,7 +67,7 @@ def _trap(world: World, link: int, up: bool, after: float = 1.0) -> list[str]:
 def test_trap_notifies_before_the_cycle_and_a_stale_poll_does_not_undo_it(world: World) -> None:
     world.cycle(set(), set())
     started = world.clock.now + 0.5  # the next cycle's polls start before the trap...
-    assert _trap(world, 100, up=False) == ["firing"]  # notified on the trap alone
+    assert _event(world, 100, 0.0) == ["firing"]  # notified on the trap alone
     # ...and end after it: their link.up = 1 is older than the trap and ignored
     world.clock.now += 2.0
     world.book.process(observations(set(), set(), started))
@@ -96,23 +82,34 @@ def test_trap_notifies_before_the_cycle_and_a_stale_poll_does_not_undo_it(world:
     assert {a["site_code"] for a in incs[0].affected} == {"POP-891", "UB-10", "UB-11"}
 
 
-def test_link_up_trap_then_poll_resolves_once(world: World) -> None:
+def test_trap_then_polls_one_incident_children_kept_one_resolution(world: World) -> None:
+    """The link comes back and the devices behind it answer in the same poll batch: the
+    cut-off devices' alerts stay children of the link incident and resolve with it."""
     world.cycle(set(), set())
-    _trap(world, 100, up=False)
+    _event(world, 100, 0.0)
     world.cycle(*({100}, {2, 10, 11}))
-    _trap(world, 100, up=True)
-    for _ in range(3):
+    world.cycle(*({100}, {2, 10, 11}))
+    for _ in range(4):
         world.cycle(set(), set())
     assert world.outbox.events() == ["firing", "resolved"]
-    assert world.incidents()[0].status == "resolved"
+    (inc,) = world.incidents()
+    assert inc.status == "resolved"
+    with world.store.session() as s:
+        from sqlalchemy import select
+
+        from alerts.model import Alert
+        rows = s.scalars(select(Alert).where(Alert.incident_id == inc.id)).all()
+    assert sorted(r.entity for r in rows if r.suppressed) == ["device:10", "device:11",
+                                                              "device:2"]
+    assert all(r.state == "resolved" for r in rows)
 
 
-def test_trap_batch_is_no_poll_confirmation(world: World) -> None:
-    """A device-rooted incident needs two poll batches; trap batches in between do not count."""
+def test_event_batch_is_no_poll_confirmation(world: World) -> None:
+    """A device-rooted incident needs two poll batches; event batches in between do not."""
     world.cycle(set(), set())
     world.cycle(set(), {13})          # first poll batch seeing 13 unreachable
-    for _ in range(3):                # unrelated traps (a link elsewhere flaps up)
-        _trap(world, 110, up=True)
+    for _ in range(3):                # event batches about another link
+        _event(world, 110, 1.0)
     assert world.outbox.events() == []
     world.cycle(set(), {13})          # second poll batch: confirmed
     assert world.outbox.events() == ["firing"]
