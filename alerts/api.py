@@ -12,10 +12,13 @@ from sqlalchemy.orm import Session
 
 from alerts import ops
 from alerts import schemas as sc
+from alerts.changes import DEFAULT_WINDOW_S, recent_changes
 from alerts.errors import AlertNotFound, AlertsError, InvalidInput
 from alerts.incidents import Enqueuer
 from alerts.model import Alert, Incident, IncidentEvent, MaintenanceWindow, Silence
 from alerts.notes import notification
+from alerts.notify.codec import change_to_dict
+from alerts.notify.types import ConfigChangeNote
 from alerts.silences import window_active
 from api.schemas import Page
 from inventory.store import Store
@@ -84,8 +87,10 @@ def _window(w: MaintenanceWindow, now: float) -> sc.MaintenanceOut:
 
 
 def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | None = None,
-                  clock: Callable[[], float] = time.time) -> APIRouter:
-    """Routes over ``store``; acknowledgements are notified through ``outbox`` if given."""
+                  clock: Callable[[], float] = time.time,
+                  config_window_s: float = DEFAULT_WINDOW_S) -> APIRouter:
+    """Routes over ``store``; acknowledgements are notified through ``outbox`` if given.
+    Incident details list configuration changes from ``config_window_s`` before the start."""
     r = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
     def run(fn: Callable[[Session], T]) -> T:
@@ -118,22 +123,25 @@ def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | 
         def go(s: Session) -> object:
             inc = ops.get_incident(s, incident_id)
             base = _incident(s, inc).model_dump()
+            changes = recent_changes(s, inc, clock(), config_window_s)
             return sc.IncidentDetail(
                 **base, alerts=[_alert(a) for a in ops.incident_alerts(s, inc.id)],
-                history=[_event(e) for e in ops.history(s, inc.id)])
+                history=[_event(e) for e in ops.history(s, inc.id)],
+                config_changes=[sc.ConfigChangeOut(**change_to_dict(c)) for c in changes])
         return run(go)
 
     @r.post("/incidents/{incident_id}/ack", response_model=sc.IncidentOut,
             responses={**BAD, **NOT_FOUND, **CONFLICT})
     def ack(incident_id: Id, body: sc.AckIn) -> object:
         """Acknowledge an open incident (409 if resolved, 404 if unknown)."""
-        def go(s: Session) -> tuple[sc.IncidentOut, Incident, int]:
+        def go(s: Session) -> tuple[sc.IncidentOut, Incident, int, tuple[ConfigChangeNote, ...]]:
             inc, n = ops.acknowledge(s, incident_id, body.owner, body.comment,
                                      body.expires_in_s, clock())
-            return _incident(s, inc), inc, n
-        out, inc, n = run(go)
+            return _incident(s, inc), inc, n, recent_changes(s, inc, clock(), config_window_s)
+        out, inc, n, changes = run(go)
         if outbox is not None:
-            outbox.enqueue(notification(inc, "acknowledged", n, body.owner, base_url))
+            outbox.enqueue(notification(inc, "acknowledged", n, body.owner, base_url,
+                                        changes=changes))
         return out
 
     @r.get("/alerts", response_model=Page[sc.AlertOut])

@@ -51,6 +51,7 @@ class AlertState:
     clear_since: float | None = None
     flapping: bool = False
     changes: list[float] = field(default_factory=list)  # raw condition flips (flap window)
+    last_time: float | None = None  # time of the newest observation applied
 
     @property
     def key(self) -> str:
@@ -132,14 +133,16 @@ class Engine:
         return (obs.value - v0) * 3600.0 / (obs.time - t0)
 
     def _observe(self, rule: Rule, obs: Observation, out: list[Transition]) -> None:
+        key = f"{rule.name}|{obs.entity}"
+        st = self.alerts.get(key)
+        if st is not None and st.last_time is not None and obs.time < st.last_time:
+            return  # older than what we know (a poll that started before a trap): stale
         value = self._value(rule, obs)
         if value is None:
             return
-        key = f"{rule.name}|{obs.entity}"
-        st = self.alerts.get(key)
         if st is None:
             st = AlertState(rule.name, obs.entity, dict(obs.labels))
-        st.value = value
+        st.value, st.last_time = value, obs.time
         st.labels = dict(obs.labels)
         bad = not rule.cleared(value) if st.state == "firing" else rule.breaches(value)
         if bad != st.raw:

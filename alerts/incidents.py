@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.changes import recent_changes
 from alerts.engine import AlertState, Engine, Observation, Transition
 from alerts.model import Acknowledgement, Alert, Incident, IncidentEvent
 from alerts.notes import contacts_for, notification, worst
@@ -55,7 +56,8 @@ def _engine_state(st: AlertState) -> dict[str, Any]:
     return {"state": st.state, "raw": st.raw, "since": st.since, "value": st.value,
             "pending_since": st.pending_since, "fired_at": st.fired_at,
             "bad_since": st.bad_since,
-            "clear_since": st.clear_since, "flapping": st.flapping, "changes": st.changes}
+            "clear_since": st.clear_since, "flapping": st.flapping, "changes": st.changes,
+            "last_time": st.last_time}
 
 
 def _restore_state(row: Alert) -> AlertState:
@@ -66,7 +68,7 @@ def _restore_state(row: Alert) -> AlertState:
                       pending_since=e.get("pending_since"), fired_at=e.get("fired_at"),
                       bad_since=e.get("bad_since"),
                       clear_since=e.get("clear_since"), flapping=bool(e.get("flapping")),
-                      changes=list(e.get("changes", [])))
+                      changes=list(e.get("changes", [])), last_time=e.get("last_time"))
 
 
 class IncidentBook:
@@ -107,8 +109,13 @@ class IncidentBook:
         return out
 
     # --- one cycle ------------------------------------------------------------------------
-    def process(self, observations: Iterable[Observation]) -> list[Notification]:
-        """Evaluate one batch; return the notifications handed to the outbox."""
+    def process(self, observations: Iterable[Observation],
+                confirm: bool = True) -> list[Notification]:
+        """Evaluate one batch; return the notifications handed to the outbox.
+
+        ``confirm=False`` (a trap event batch): its observations do not count as a second
+        poll confirming a device-rooted incident.
+        """
         batch = list(observations)
         for o in batch:
             if o.metric == "device.reachable" and o.value == 1.0:
@@ -116,7 +123,7 @@ class IncidentBook:
                 if e is not None:
                     self._answered[e.id] = max(o.time, self._answered.get(e.id, o.time))
         transitions = self.engine.evaluate(batch)
-        self._fresh = bool(batch)
+        self._fresh = bool(batch) and confirm
         now = self.clock()
         analysis = self._analyse()
         decisions: list[_Decision] = []
@@ -187,6 +194,11 @@ class IncidentBook:
     def _root_of(self, st: AlertState, analysis: Analysis) -> tuple[Element | None,
                                                                      Element | None]:
         e = Element.parse(st.entity)
+        link = st.labels.get("link", "")
+        if e is None and link.isdigit():  # a port of a failed link (optics, errors): its root
+            root = analysis.root(Element("link", int(link)))
+            if root is not None:
+                return Element("link", int(link)), root
         if e is None:
             dev = st.labels.get("device_id", "")
             e = Element("device", int(dev)) if dev.isdigit() else None
@@ -417,8 +429,10 @@ class IncidentBook:
                     site = self._site_contact(inc.root_site_code)
                     contacts = contacts_for(inc, self.settings.contacts, site)
                 owner = ack.owner if ack and inc.status == "acknowledged" else None
+                changes = recent_changes(s, inc, self.clock(),
+                                         self.settings.config_change_window_s)
                 out.append(notification(inc, d.event, d.n, owner,
-                                        self.base_url, contacts))
+                                        self.base_url, contacts, changes))
         return [n for n in out if self.outbox.enqueue(n)]
 
     def _site_contact(self, site_code: str | None) -> str | None:

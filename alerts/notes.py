@@ -9,6 +9,7 @@ from typing import Any, cast
 from alerts.model import Incident
 from alerts.notify.types import (
     AffectedSite,
+    ConfigChangeNote,
     Contact,
     Event,
     IncidentSummary,
@@ -30,8 +31,10 @@ def _dt(ts: float | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC)
 
 
-def summary(inc: Incident, acked_by: str | None, base_url: str | None) -> IncidentSummary:
-    """Everything a template needs about ``inc``."""
+def summary(inc: Incident, acked_by: str | None, base_url: str | None,
+            changes: Sequence[ConfigChangeNote] = ()) -> IncidentSummary:
+    """Everything a template needs about ``inc`` (``changes``: configuration changes of its
+    devices near its start, see :mod:`alerts.changes`)."""
     affected = tuple(AffectedSite(str(a["site_code"]), str(a["site_name"]), a.get("commune"),
                                   a.get("district"), str(a.get("alert") or "cut_off"))
                      for a in inc.affected or [])
@@ -43,7 +46,8 @@ def summary(inc: Incident, acked_by: str | None, base_url: str | None) -> Incide
         status=cast(Any, inc.status), root_cause=inc.root_cause,
         root_site_code=inc.root_site_code, started_at=started,
         resolved_at=_dt(inc.resolved_at), acked_by=acked_by, affected=affected, labels=labels,
-        url=f"{base_url.rstrip('/')}/api/v1/alerts/incidents/{inc.id}" if base_url else None)
+        url=f"{base_url.rstrip('/')}/api/v1/alerts/incidents/{inc.id}" if base_url else None,
+        config_changes=tuple(changes))
 
 
 def contacts_for(inc: Incident, configured: Sequence[ContactSettings],
@@ -63,7 +67,8 @@ def contacts_for(inc: Incident, configured: Sequence[ContactSettings],
 
 
 def notification(inc: Incident, event: Event, n: int, acked_by: str | None,
-                 base_url: str | None, contacts: tuple[Contact, ...] = ()) -> Notification:
+                 base_url: str | None, contacts: tuple[Contact, ...] = (),
+                 changes: Sequence[ConfigChangeNote] = ()) -> Notification:
     """The notification for ``event`` number ``n`` of ``inc`` (key: idempotent)."""
     return Notification(f"incident-{inc.id}-{event}-{n}", event,
-                        summary(inc, acked_by, base_url), contacts)
+                        summary(inc, acked_by, base_url, changes), contacts)

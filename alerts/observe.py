@@ -4,7 +4,8 @@ Per device: ``device.reachable`` (0 on timeout / no route) and ``poll.ok`` (0 wh
 answers but the poll fails). Per interface: ``if.util_pct``, ``if.errors_ps``,
 ``if.discards_ps``. Per link, once per cycle from every end polled in it: ``link.up`` (0 when
 any admin-up end is oper-down). Other collectors (optics, ICMP, BTS) hand in observations
-by metric name through :meth:`CycleCollector.add`.
+by metric name through :meth:`CycleCollector.add`. A linkDown trap becomes a one-off
+``link.up`` = 0 event (:func:`trap_observations`), evaluated at once; the next poll confirms it.
 """
 
 from __future__ import annotations
@@ -132,3 +133,24 @@ class CycleCollector:
                                      self.link_labels.get(link, {"link": str(link)})))
         self._batch, self._links = [], {}
         return batch
+
+
+
+def trap_observations(
+    device_id: int, ifindex: int, up: bool, at: float,
+    link_ends: Mapping[int, Mapping[int, LinkEnd]],
+    link_labels: Mapping[int, Mapping[str, str]], admin_status: int | None = None,
+) -> list[Observation]:
+    """The ``link.up`` = 0 event of a linkDown trap from (device, ifindex).
+
+    Down at one end is the link down. A linkUp trap gives nothing: recovery is left to the
+    next poll, which sees the link and the devices behind it come back in the same batch (a
+    link seen up while the devices it cut off are still marked unreachable would make one of
+    them look like a new root). Interfaces on no link, or shut down (admin down, as the poll
+    adapter ignores them), give nothing.
+    """
+    end = link_ends.get(device_id, {}).get(ifindex)
+    if up or end is None or admin_status not in (None, ADMIN_UP):
+        return []
+    labels = link_labels.get(end.link_id, {"link": str(end.link_id)})
+    return [Observation(f"link:{end.link_id}", "link.up", 0.0, at, labels)]

@@ -72,11 +72,25 @@ class EventOut(BaseModel):
     detail: str
 
 
+class ConfigChangeOut(BaseModel):
+    """A configuration change of one of the incident's devices near its start."""
+
+    device: str
+    site_code: str | None
+    at: dt.datetime
+    lines_added: int
+    lines_removed: int
+    minutes_before: float = Field(description="minutes before the incident started "
+                                              "(negative: after)")
+
+
 class IncidentDetail(IncidentOut):
-    """An incident with its alerts (root and suppressed children) and full history."""
+    """An incident with its alerts (root and suppressed children), full history and the
+    configuration changes of its devices near its start."""
 
     alerts: list[AlertOut]
     history: list[EventOut]
+    config_changes: list[ConfigChangeOut]
 
 
 class AckIn(BaseModel):

@@ -3,7 +3,9 @@
 The poller's ``on_result`` feeds a :class:`CycleCollector` (cheap, on the event loop); at the
 end of each cycle the batch is queued and evaluated in a worker thread by the
 :class:`IncidentBook`; notifications go through the persisted outbox, delivered by its own
-background task.
+background task. A linkDown trap (:meth:`AlertsHandle.on_trap`) is queued at once as an event
+batch of its own: evaluated without waiting for the cycle, it does not count as a poll
+confirmation, and polls that started before it cannot undo it (the engine drops older values).
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from alerts.engine import Engine, Observation
 from alerts.errors import RulesError
 from alerts.incidents import IncidentBook
 from alerts.notify.outbox import Outbox
-from alerts.observe import CycleCollector
+from alerts.observe import CycleCollector, trap_observations
+from alerts.readings import OpticLike, icmp_observations, optic_observations
 from alerts.rules import load_rules
 from alerts.view import load_view
+from pollers.readings import IcmpReading, OpticReading
 from pollers.scheduler import CycleStats
+from pollers.traps import TrapEvent
 from pollers.types import IfRates, PollResult
 
 if TYPE_CHECKING:
@@ -41,17 +46,44 @@ class AlertsHandle:
                  tick_s: float) -> None:
         self.book, self.collector, self.outbox = book, collector, outbox
         self.tick_s = tick_s
-        self._batches: asyncio.Queue[list[Observation]] = asyncio.Queue()
+        # (observations, counts as a poll confirmation): cycles True, trap events False
+        self._batches: asyncio.Queue[tuple[list[Observation], bool]] = asyncio.Queue()
 
     # ResultConsumer
     def on_result(self, result: PollResult, rates: dict[int, IfRates]) -> None:
-        """One device's poll has ended."""
+        """One device's poll has ended (its optics, when read, are observed too)."""
         self.collector.on_result(result, rates)
+        optics = [r for r in result.readings if isinstance(r, OpticReading)]
+        if optics:
+            self.on_optics(result.target.device_id, optics, result.started)
+
+    def _labels(self, device_id: int) -> Mapping[str, str]:
+        return self.collector.device_labels.get(device_id, {"device_id": str(device_id)})
+
+    def on_optics(self, device_id: int, readings: Iterable[OpticLike], t: float) -> None:
+        """Optic levels (SNMP poll or SSH collection), evaluated with the next cycle."""
+        self.collector.add(optic_observations(device_id, readings, t, self._labels(device_id),
+                                              self.collector.link_ends.get(device_id)))
+
+    def on_icmp(self, device_id: int, reading: IcmpReading, t: float) -> None:
+        """One ICMP probe of a device, evaluated with the next cycle."""
+        self.collector.add(icmp_observations(device_id, reading, t, self._labels(device_id)))
 
     def on_cycle(self, stats: CycleStats) -> None:
         """A cycle has ended: queue its batch for evaluation."""
         del stats
-        self._batches.put_nowait(self.collector.flush())
+        self._batches.put_nowait((self.collector.flush(), True))
+
+    def on_trap(self, event: TrapEvent, device_id: int) -> None:
+        """A trap from a known device: a linkDown becomes a ``link.up`` = 0 event batch."""
+        up = event.oper_up
+        if up is None or event.ifindex is None:
+            return
+        obs = trap_observations(device_id, event.ifindex, up, event.time,
+                                self.collector.link_ends, self.collector.link_labels,
+                                event.admin_status)
+        if obs:
+            self._batches.put_nowait((obs, False))
 
     def add(self, observations: Iterable[Observation]) -> None:
         """Observations from other collectors (optics, ICMP, BTS), evaluated with the cycle."""
@@ -61,17 +93,19 @@ class AlertsHandle:
         """Evaluate each batch (and advance timers every ``tick_s`` without one)."""
         while not stop.is_set():
             batch: list[Observation] = []
+            confirm = True
             with contextlib.suppress(TimeoutError):
-                batch = await asyncio.wait_for(self._batches.get(), self.tick_s)
+                batch, confirm = await asyncio.wait_for(self._batches.get(), self.tick_s)
             t0 = time.perf_counter()
             try:
-                sent = await asyncio.to_thread(self.book.process, batch)
+                sent = await asyncio.to_thread(self.book.process, batch, confirm)
             except Exception:  # one bad cycle must not end alerting
                 log.exception("alert evaluation failed")
                 continue
             if batch or sent:
-                log.info("alerts: %d observations in %.0f ms, %d notifications queued",
-                         len(batch), 1000 * (time.perf_counter() - t0), len(sent))
+                log.info("alerts: %d %s observations in %.0f ms, %d notifications queued",
+                         len(batch), "cycle" if confirm else "trap",
+                         1000 * (time.perf_counter() - t0), len(sent))
 
 
 def _base_url(service: Service) -> str:
@@ -108,7 +142,8 @@ def attach_alerts(service: Service) -> AlertsHandle | None:
     service.consumers.append(handle)
     service.background.append(("alerts", handle.run))
     service.background.append(("outbox", outbox.run))
-    service.routers.append(alerts_router(service.store, outbox, base))
+    service.routers.append(alerts_router(service.store, outbox, base,
+                                         config_window_s=cfg.config_change_window_s))
     _HANDLES[service] = handle
     log.info("alerts: %d rules from %s, %d open alerts restored, channels: %s",
              len(rules.rules), rules.source, restored, ", ".join(outbox.channels) or "none")

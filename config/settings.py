@@ -118,6 +118,8 @@ class AlertSettings(_Strict):
     public_url: str | None = None  # base URL of the API in notification links
     contacts: list[ContactSettings] = Field(default_factory=list)
     notify: NotifierSettings = NotifierSettings()
+    #: configuration changes this long before an incident started are shown with it
+    config_change_window_s: float = Field(default=1800.0, ge=0)
 class SshCredential(_Strict):
     """One SSH login, referenced by name from platforms, device roles or the inventory."""
 

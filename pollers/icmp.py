@@ -155,6 +155,8 @@ class IcmpState:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: dict[int, IcmpEntry] = {}
+        #: called on the service's loop with (device id, reading, time) of each probe
+        self.listeners: list[Callable[[int, IcmpReading, float], None]] = []
 
     def update(self, device_id: int, reading: IcmpReading, at: float) -> None:
         """Record one probe."""
@@ -247,6 +249,11 @@ def attach_icmp(service: Service, pinger: Pinger | None = None) -> IcmpState | N
         update = getattr(service.live, "update_icmp", None)
         if update is not None:
             update(device_id, reading, now)
+        for listener in state.listeners:
+            try:
+                listener(device_id, reading, now)
+            except Exception:  # a failing listener must not lose the point
+                log.exception("ICMP listener failed for device %d", device_id)
         tags = service.plan.device_tags.get(device_id, {"device": str(device_id)})
         points: list[Point] = reading_points([reading], tags, round(now * 1e6) * 1000)
         service.queue_points(points)

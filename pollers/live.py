@@ -23,6 +23,7 @@ class IfState:
     sample: IfSample
     rates: IfRates
     time: float
+    trap_time: float | None = None  # when a trap last set ``sample.oper_status``
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,22 +89,25 @@ class LiveState:
                 prev.icmp if prev else None, prev.icmp_time if prev else None)
             self._devices[result.target.device_id] = dev
             if result.ok:
+                dev_id = result.target.device_id
                 for idx, sample in result.interfaces.items():
-                    self._ifs[(result.target.device_id, idx)] = IfState(
-                        sample, rates.get(idx, IfRates()), result.started)
+                    self._ifs[(dev_id, idx)] = _newer(
+                        self._ifs.get((dev_id, idx)),
+                        IfState(sample, rates.get(idx, IfRates()), result.started))
 
     def apply_trap(self, device_id: int, ifindex: int, up: bool, at: float) -> bool:
         """A linkUp/linkDown trap: set the interface's oper status now, until the next poll.
 
-        Only interfaces already polled are changed (returns False otherwise); the sample time
-        is kept so freshness still follows the device's polls.
+        Only interfaces already polled are changed (returns False otherwise), and only by a
+        trap newer than the poll they come from; the sample time is kept so freshness still
+        follows the device's polls. A poll that started before the trap does not undo it.
         """
         with self._lock:
             state = self._ifs.get((device_id, ifindex))
-            if state is None:
+            if state is None or at < state.time:
                 return False
             sample = replace(state.sample, oper_status=OPER_UP if up else OPER_DOWN)
-            self._ifs[(device_id, ifindex)] = IfState(sample, state.rates, state.time)
+            self._ifs[(device_id, ifindex)] = IfState(sample, state.rates, state.time, at)
             return True
 
     def update_icmp(self, device_id: int, reading: IcmpReading, at: float) -> None:
@@ -128,6 +132,14 @@ class LiveState:
         """Snapshot of every device's latest poll outcome."""
         with self._lock:
             return dict(self._devices)
+
+
+def _newer(prev: IfState | None, polled: IfState) -> IfState:
+    """The polled state, except that a trap newer than the poll's start keeps its status."""
+    if prev is None or prev.trap_time is None or prev.trap_time <= polled.time:
+        return polled
+    sample = replace(polled.sample, oper_status=prev.sample.oper_status)
+    return IfState(sample, polled.rates, polled.time, prev.trap_time)
 
 
 def _fresh(end: IfState | None, dev: DeviceState | None, now: float, stale_s: float) -> bool:

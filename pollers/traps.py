@@ -137,6 +137,8 @@ class TrapSettings(BaseModel):
 # --- the pysnmp adapter ----------------------------------------------------------------------
 
 TrapCallback = Callable[[TrapEvent], None]
+#: Called with each event from a known device and that device's id (e.g. alerting).
+TrapListener = Callable[[TrapEvent, int], None]
 
 
 class TrapReceiver:
@@ -145,6 +147,7 @@ class TrapReceiver:
     def __init__(self, settings: TrapSettings, callback: TrapCallback) -> None:
         self.settings = settings
         self.callback = callback
+        self.listeners: list[TrapListener] = []  # used by attach_traps' callback
         self.received = 0
         self.ignored = 0
         self._engine: Any = None
@@ -237,6 +240,11 @@ def attach_traps(service: Service, settings: TrapSettings | None = None) -> Trap
             up = event.oper_up
             if up is not None and event.ifindex is not None:
                 service.live.apply_trap(device_id, event.ifindex, up, event.time)
+            for listener in receiver.listeners:
+                try:
+                    listener(event, device_id)
+                except Exception:  # a failing listener must not lose the point
+                    log.exception("trap listener failed for %s", event)
         service.queue_points([trap_point(event, tags)])
 
     receiver = TrapReceiver(settings, on_event)

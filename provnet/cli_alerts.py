@@ -110,12 +110,17 @@ def ack(incident: int, owner: Annotated[str, typer.Option(help="who takes it")],
     settings, store = _store(config, state_dir)
     try:
         seconds = parse_duration(expires) if expires else None
+        from alerts.changes import recent_changes
+
         with store.session() as s:
             inc, n = ops.acknowledge(s, incident, owner, comment, seconds, time.time())
+            changes = recent_changes(s, inc, time.time(),
+                                     settings.alerts.config_change_window_s)
         from alerts.notify.outbox import Outbox
 
         Outbox(store, settings.alerts.notify).enqueue(
-            notification(inc, "acknowledged", n, owner, settings.alerts.public_url))
+            notification(inc, "acknowledged", n, owner, settings.alerts.public_url,
+                         changes=changes))
         typer.echo(f"#{incident} acknowledged by {owner}"
                    + (f" until {_when(time.time() + seconds)}" if seconds else ""))
     except (AlertsError, ValueError) as exc:

@@ -22,9 +22,13 @@ def attach(service: Service) -> None:
     from pollers.traps import attach_traps
     from provnet.ssh_service import attach_ssh
 
-    attach_traps(service)
-    attach_icmp(service)
-    attach_alerts(service)
+    traps = attach_traps(service)
+    icmp = attach_icmp(service)
+    alerts = attach_alerts(service)
+    if traps is not None and alerts is not None:  # linkDown/linkUp traps alert at once
+        traps.listeners.append(alerts.on_trap)
+    if icmp is not None and alerts is not None:  # latency and loss rules
+        icmp.listeners.append(alerts.on_icmp)
     attach_coverage(service)
     attach_maps(service)
     attach_ssh(service)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from alerts.service import handle_of
 from api.configs import config_router
 from config.settings import Settings, SshCredential
 from inventory.configs import set_ssh_endpoint
@@ -98,6 +99,10 @@ def schedule(service: Service, collector: SshCollector, plan: SshPlan, collect_s
         t0 = asyncio.get_running_loop().time()
         rep = await jobs.collect(collector, plan.targets, plan.tags)
         service.queue_points(rep.points)
+        alerting = handle_of(service)  # optic levels feed the optical alert rules
+        if alerting is not None:
+            for device_id, (started, optics) in rep.optics.items():
+                alerting.on_optics(device_id, optics, started)
         _summary("collection", rep, asyncio.get_running_loop().time() - t0)
 
     async def backup() -> None:

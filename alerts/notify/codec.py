@@ -6,7 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from alerts.notify.errors import NotifyError
-from alerts.notify.types import AffectedSite, Contact, IncidentSummary, Notification
+from alerts.notify.types import (
+    AffectedSite,
+    ConfigChangeNote,
+    Contact,
+    IncidentSummary,
+    Notification,
+)
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -32,7 +38,21 @@ def incident_to_dict(inc: IncidentSummary) -> dict[str, Any]:
         "affected": [site_to_dict(s) for s in inc.affected],
         "labels": dict(inc.labels),
         "url": inc.url,
+        "config_changes": [change_to_dict(c) for c in inc.config_changes],
     }
+
+
+def change_to_dict(c: ConfigChangeNote) -> dict[str, Any]:
+    """One configuration change near the incident as plain JSON types."""
+    return {"device": c.device, "site_code": c.site_code, "at": _ts(c.at),
+            "lines_added": c.lines_added, "lines_removed": c.lines_removed,
+            "minutes_before": c.minutes_before}
+
+
+def _change(d: dict[str, Any]) -> ConfigChangeNote:
+    return ConfigChangeNote(str(d["device"]), d.get("site_code"),
+                            _parse_ts(d["at"]) or datetime.min, int(d["lines_added"]),
+                            int(d["lines_removed"]), float(d["minutes_before"]))
 
 
 def site_to_dict(site: AffectedSite) -> dict[str, Any]:
@@ -81,6 +101,8 @@ def from_dict(data: dict[str, Any]) -> Notification:
             affected=tuple(AffectedSite(**s) for s in inc.get("affected", ())),
             labels=dict(inc.get("labels", {})),
             url=inc.get("url"),
+            # absent in notifications stored before config changes were attached
+            config_changes=tuple(_change(c) for c in inc.get("config_changes", ())),
         )
         contacts = tuple(Contact(**c) for c in data.get("contacts", ()))
         return Notification(

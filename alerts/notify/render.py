@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from alerts.notify.errors import NotifyError
-from alerts.notify.types import AffectedSite, Notification, Rendered
+from alerts.notify.types import AffectedSite, ConfigChangeNote, Notification, Rendered
 from inventory.search import fold
 
 Language = Literal["vi", "en"]
@@ -84,6 +84,16 @@ def format_duration(delta: timedelta, language: Language) -> str:
     return " ".join(shown)
 
 
+def change_when(c: ConfigChangeNote, language: Language) -> str:
+    """``3 phút trước khi sự cố bắt đầu`` / ``3 min before the incident started``."""
+    minutes = abs(c.minutes_before)
+    amount = (f"{minutes:.0f} {'phút' if language == 'vi' else 'min'}" if minutes >= 1
+              else ("dưới 1 phút" if language == "vi" else "under 1 min"))
+    if language == "vi":
+        return f"{amount} {'trước' if c.minutes_before >= 0 else 'sau'} khi sự cố bắt đầu"
+    return f"{amount} {'before' if c.minutes_before >= 0 else 'after'} the incident started"
+
+
 @lru_cache(maxsize=4)
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -121,6 +131,8 @@ def _context(n: Notification, language: Language, tz: ZoneInfo) -> dict[str, obj
         "groups": group_by_district(inc.affected, language),
         "count": len(inc.affected),
         "labels": sorted(inc.labels.items()),
+        "changes": [{"c": c, "at": local(c.at), "when": change_when(c, language)}
+                    for c in inc.config_changes],
     }
 
 

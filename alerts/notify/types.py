@@ -33,6 +33,19 @@ class AffectedSite:
 
 
 @dataclass(frozen=True)
+class ConfigChangeNote:
+    """A configuration change of a device of the incident, near its start (issue 4: "config
+    changed 3 minutes before the link went down")."""
+
+    device: str
+    site_code: str | None
+    at: datetime
+    lines_added: int
+    lines_removed: int
+    minutes_before: float  # before the incident started (negative: after)
+
+
+@dataclass(frozen=True)
 class IncidentSummary:
     """Everything a template needs about one incident; built by the engine."""
 
@@ -48,6 +61,7 @@ class IncidentSummary:
     affected: tuple[AffectedSite, ...]
     labels: Mapping[str, str]
     url: str | None  # link to the incident in provnet's API
+    config_changes: tuple[ConfigChangeNote, ...] = ()  # newest first
 
 
 @dataclass(frozen=True)

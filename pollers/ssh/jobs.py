@@ -19,7 +19,7 @@ from pollers.ssh.parse import parse_interfaces, parse_optics
 from pollers.ssh.platforms import Platform
 from pollers.ssh.samples import config_change_point, ifstate_points, optic_points, session_point
 from pollers.ssh.scrub import scrub_config
-from pollers.ssh.types import SshResult, SshTarget
+from pollers.ssh.types import OpticReading, SshResult, SshTarget
 from tsdb.points import Point
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ class JobReport:
 
     outcomes: list[DeviceOutcome] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
+    #: device id -> (session start, optic readings) of each collection that read optics
+    optics: dict[int, tuple[float, list[OpticReading]]] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[DeviceOutcome]:
@@ -82,6 +84,8 @@ def parse_collection(results: Sequence[SshResult], platforms: Mapping[str, Platf
                                               r.duration_s))
             continue
         rep.points += optic_points(optics, t, r.started) + ifstate_points(ifs, t, r.started)
+        if optics:
+            rep.optics[r.target.device_id] = (r.started, optics)
         rep.outcomes.append(DeviceOutcome(r.target.name, True, duration_s=r.duration_s,
                                           optics=len(optics), interfaces=len(ifs)))
     return rep

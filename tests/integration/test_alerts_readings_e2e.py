@@ -1,0 +1,79 @@
+"""Optic readings into alerts, on real processes: `provnet demo` polls the simulated routers'
+optics over SNMP (the simulator drops Rx to -40 dBm at both ends of a down link); with the
+optic_rx_low rule (Rx below -25 dBm) the PoP uplink's fault raises optical alerts, grouped
+under the link's incident (suppressed: the link is the root cause)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from tests.helpers import free_port, stop_process
+from tests.integration.test_alerts_e2e import POP, RULES, _seed
+
+pytestmark = pytest.mark.integration
+INTERVAL = 4.0
+DOWN_AT = 8
+OPTIC_RULE = {"name": "optic_rx_low", "metric": "optic.rx_dbm", "op": "below", "raise": -25,
+              "clear": -23, "for": 0, "severity": "major"}
+
+
+def _get(base: str, path: str, **params: Any) -> Any:
+    r = httpx.get(base + path, params=params, timeout=10)
+    r.raise_for_status()
+    return r.json()
+
+
+def test_optic_rx_low_from_polled_optics(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    _seed(state)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(yaml.safe_dump({"rules": [*RULES["rules"], OPTIC_RULE]}), encoding="utf-8")
+    config = tmp_path / "provnet.yaml"
+    config.write_text(yaml.safe_dump({"alerts": {"rules_file": str(rules)},
+                                      "ssh": {"enabled": False}}), encoding="utf-8")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = state / "demo.out"
+    cmd = [sys.executable, "-m", "provnet.cli", "demo", "--duration", "120", "--port", str(port),
+           "--state-dir", str(state), "--interval", str(INTERVAL), "--config", str(config),
+           "--fault", f"{POP}:link-down@{DOWN_AT}"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    optic: list[dict[str, Any]] = []
+    try:
+        deadline = time.monotonic() + DOWN_AT + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                items = _get(base, "/api/v1/alerts/alerts", rule="optic_rx_low")["items"]
+            except httpx.HTTPError:
+                items = []
+            optic = [a for a in items if a["site"] in (POP, "AG-CORE") and a["state"] == "firing"]
+            if optic:
+                break
+            time.sleep(0.5)
+        assert optic, f"no optic_rx_low alert\n{log.read_text()[-3000:]}"
+        link_alerts = _get(base, "/api/v1/alerts/alerts", rule="link_down", site=POP)["items"]
+        quiet = [a for a in _get(base, "/api/v1/alerts/alerts", rule="optic_rx_low")["items"]
+                 if a["site"] not in (POP, "AG-CORE") and a["state"] == "firing"]
+        stop_process(proc, timeout_s=20)
+    finally:
+        if proc.poll() is None:
+            stop_process(proc, timeout_s=5)
+    alert = optic[0]
+    assert alert["entity"].startswith("optic:") and alert["value"] <= -25.0
+    assert alert["value"] == pytest.approx(-40.0, abs=0.5)  # no light on a down link
+    assert not quiet  # healthy links (around -3 to -10 dBm) raise nothing
+    link = [a for a in link_alerts if a["state"] == "firing"]
+    assert link, link_alerts
+    # the optical alert is a consequence: it joins the link's incident, suppressed
+    assert alert["incident_id"] == link[0]["incident_id"] and alert["suppressed"] is True

@@ -1,0 +1,80 @@
+"""The glue between collectors and alerting: AlertsHandle's trap/optics/ICMP entry points
+(real CycleCollector, no book needed) and the ICMP listener hook of attach_icmp."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from alerts.observe import CycleCollector, LinkEnd
+from alerts.service import AlertsHandle
+from pollers.icmp import IcmpSettings, attach_icmp
+from pollers.readings import IcmpReading, OpticReading
+from pollers.traps import TrapEvent
+from pollers.types import IfSample, PollResult, SnmpTarget
+from tests.unit.test_icmp import FakePinger, StubService
+
+LABELS = {7: {"device": "ag-pop-891", "device_id": "7", "site": "POP-891"}}
+ENDS = {7: {3: LinkEnd(12, "a")}}
+
+
+def _handle() -> AlertsHandle:
+    collector = CycleCollector(LABELS, ENDS, {12: {"link": "12", "site": "POP-891"}})
+    return AlertsHandle(None, collector, None, 10.0)  # type: ignore[arg-type]
+
+
+def test_linkdown_trap_is_queued_at_once_as_an_event_batch() -> None:
+    h = _handle()
+    h.on_trap(TrapEvent("127.10.1.2", "link-down", 50.0, 3, 1, 2, 1), 7)
+    h.on_trap(TrapEvent("127.10.1.2", "link-up", 51.0, 3, 1, 1, 1), 7)      # left to the poll
+    h.on_trap(TrapEvent("127.10.1.2", "link-down", 52.0, 4, 1, 2, 1), 7)    # not a link port
+    h.on_trap(TrapEvent("127.10.1.2", "cold-start", 53.0), 7)
+    batch, confirm = h._batches.get_nowait()
+    assert not confirm
+    assert [(o.entity, o.metric, o.value, o.time) for o in batch] == [
+        ("link:12", "link.up", 0.0, 50.0)]
+    assert h._batches.empty()
+    assert h.collector.flush() == []  # the cycle batch is untouched
+
+
+def test_polled_optics_and_icmp_join_the_cycle_batch() -> None:
+    h = _handle()
+    result = PollResult(SnmpTarget(7, "ag-pop-891", "127.10.1.2"), 100.0, 0.2,
+                        interfaces={3: IfSample(3, "GE0/0/3", oper_status=2, admin_status=1)},
+                        readings=(OpticReading("1", ifindex=3, name="GE0/0/3", rx_dbm=-40.0),))
+    h.on_result(result, {})
+    h.on_icmp(7, IcmpReading("127.10.1.2", 4, 4, 0.0, 1.0, 2.0, 3.0), 101.0)
+    h.on_cycle(None)  # type: ignore[arg-type]
+    batch, confirm = h._batches.get_nowait()
+    assert confirm
+    got = {(o.entity, o.metric): o for o in batch}
+    optic = got[("optic:7:GE0/0/3", "optic.rx_dbm")]
+    assert optic.value == -40.0 and optic.labels["link"] == "12" and optic.time == 100.0
+    assert got[("icmp:7", "icmp.rtt_ms")].value == 2.0
+    assert got[("icmp:7", "icmp.loss_pct")].labels["site"] == "POP-891"
+    assert got[("link:12", "link.up")].value == 0.0
+
+
+def test_attach_icmp_calls_listeners_and_survives_a_failing_one() -> None:
+    service = StubService(IcmpSettings(interval_s=0.05, count=2))
+    state = attach_icmp(service, FakePinger({"127.0.0.1": [0.3]}, delay_s=0.0))  # type: ignore[arg-type]
+    assert state is not None
+    seen: list[tuple[int, Any, float]] = []
+
+    def broken(device_id: int, reading: IcmpReading, at: float) -> None:
+        raise RuntimeError("boom")
+
+    state.listeners += [broken, lambda d, r, t: seen.append((d, r, t))]
+    ((_, task),) = service.background
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        running = asyncio.create_task(task(stop))
+        await asyncio.sleep(0.3)
+        stop.set()
+        await asyncio.wait_for(running, 1.0)
+
+    asyncio.run(run())
+    assert {d for d, _, _ in seen} == {1, 2}
+    assert any(r.received == 1 for d, r, _ in seen if d == 1)
+    assert service.points  # points still queued despite the failing listener
