@@ -47,3 +47,17 @@ def test_overrides_and_database_url(tmp_path: Path) -> None:
     s = load_settings(state_dir=tmp_path, database_url="postgresql+psycopg://u@h/db")
     assert s.sql_url() == "postgresql+psycopg://u@h/db"
     assert load_settings(state_dir=tmp_path).sql_url() == f"sqlite:///{tmp_path}/inventory.sqlite"
+
+
+def test_readme_configuration_example_loads(tmp_path: Path) -> None:
+    """The README's configuration example stays valid as the settings evolve."""
+    import re
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Configuration"):]
+    match = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert match is not None
+    (tmp_path / "provnet.yaml").write_text(match.group(1), encoding="utf-8")
+    settings = load_settings(tmp_path / "provnet.yaml")
+    assert settings.traps.port == 162 and settings.ssh.default_credential == "noc"
+    assert "s3cret" not in settings.model_dump_json()
