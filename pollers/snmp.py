@@ -44,6 +44,7 @@ from pollers.ifmib import (
     split_response,
     walk_step,
 )
+from pollers.scheduler import poll_spread
 from pollers.transport import SnmpResponseError, SnmpTimeout
 from pollers.types import PollResult, SnmpTarget, V3Credentials
 
@@ -414,31 +415,12 @@ class SnmpPoller:
             requests=tally.requests,
         )
 
-    async def poll_many(
+    def poll_many(
         self, targets: Iterable[SnmpTarget], concurrency: int = 32
     ) -> AsyncIterator[PollResult]:
         """Poll ``targets`` with at most ``concurrency`` in flight; yield results as they end.
 
         A slow or dead device only holds its own slot. Closing the iterator early cancels the
-        polls not yet finished.
+        polls not yet finished (``pollers.scheduler.poll_spread`` without a spread).
         """
-        if concurrency < 1:
-            raise PollerError("concurrency must be >= 1")
-        sem = asyncio.Semaphore(concurrency)
-        done: asyncio.Queue[PollResult] = asyncio.Queue()
-
-        async def one(target: SnmpTarget) -> None:
-            async with sem:
-                result = await self.poll(target)
-            done.put_nowait(result)
-
-        tasks = [asyncio.create_task(one(t)) for t in targets]
-        try:
-            for _ in range(len(tasks)):
-                yield await done.get()
-        finally:
-            pending = [t for t in tasks if not t.done()]
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+        return poll_spread(self, targets, concurrency)
