@@ -12,6 +12,18 @@ from pathlib import Path
 from typing import Any
 
 
+def stop_child(proc: subprocess.Popen[bytes], timeout_s: float = 5.0) -> None:
+    """Stop a child we started, by its PID: SIGTERM, then SIGKILL if it lingers."""
+    if proc.poll() is not None:
+        return
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=timeout_s)
+
+
 class SimulatorError(RuntimeError):
     """The simulator did not start."""
 
@@ -60,11 +72,5 @@ class SimulatorProcess:
     def stop(self, timeout_s: float = 10.0) -> None:
         """SIGTERM our child (by PID), SIGKILL if it lingers. Idempotent."""
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
+        if proc is not None:
+            stop_child(proc, timeout_s)

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from provnet.simproc import stop_child
+
 log = logging.getLogger(__name__)
 DATA = Path(__file__).with_name("sshsim_data")
 COMMANDS = {
@@ -248,14 +250,8 @@ class SshSimulatorProcess:
     def stop(self, timeout_s: float = 5.0) -> None:
         """SIGTERM our child (by PID), SIGKILL if it lingers. Idempotent."""
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=timeout_s)
+        if proc is not None:
+            stop_child(proc, timeout_s)
 
     def __enter__(self) -> SshSimulatorProcess:
         return self.start()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from provnet.simproc import stop_child
 
 if TYPE_CHECKING:
     from tsdb.client import InfluxQLReader, V1Writer
@@ -24,14 +24,7 @@ def free_port(host: str = "127.0.0.1", kind: int = socket.SOCK_STREAM) -> int:
 
 def stop_process(proc: subprocess.Popen[bytes], timeout_s: float = 5.0) -> None:
     """Stop a process the test started, by its PID: SIGTERM, then SIGKILL if it lingers."""
-    if proc.poll() is not None:
-        return
-    os.kill(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=timeout_s)
+    stop_child(proc, timeout_s)
 
 
 @dataclass(frozen=True)
