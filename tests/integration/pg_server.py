@@ -11,8 +11,15 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import pytest
+
+from inventory.store import Store, open_store
 from tests.helpers import free_port
+
+#: The backends a store fixture is parametrised over.
+BACKENDS = ["sqlite", "postgresql"]
 
 
 def _pg_bin(name: str) -> str | None:
@@ -71,3 +78,35 @@ def postgres_server() -> Iterator[str]:
             proc.kill()
             proc.wait()
         shutil.rmtree(data, ignore_errors=True)
+
+
+@contextmanager
+def postgres_or_skip() -> Iterator[str]:
+    """:func:`postgres_server`, or skip the test when PostgreSQL is not installed."""
+    try:
+        ctx = postgres_server()
+        url = ctx.__enter__()
+    except (FileNotFoundError, ImportError) as exc:
+        pytest.skip(f"PostgreSQL not available: {exc}")
+    try:
+        yield url
+    finally:
+        ctx.__exit__(None, None, None)
+
+
+@contextmanager
+def backend_store(backend: str, tmp_dir: Path) -> Iterator[Store]:
+    """A migrated, empty store: a SQLite file in ``tmp_dir`` or a private PostgreSQL server."""
+    if backend == "sqlite":
+        st = open_store(f"sqlite:///{tmp_dir / 'inventory.sqlite'}")
+        try:
+            yield st
+        finally:
+            st.close()
+        return
+    with postgres_or_skip() as url:
+        st = open_store(url)
+        try:
+            yield st
+        finally:
+            st.close()

@@ -18,34 +18,19 @@ from inventory.configs import (
     ssh_access,
     versions,
 )
-from inventory.store import Store, alembic_config, open_store
+from inventory.store import Store, alembic_config
+from tests.integration.pg_server import BACKENDS, backend_store
 from tests.integration.ssh_store import seed_devices
 
 pytestmark = pytest.mark.integration
 T0 = dt.datetime(2026, 11, 21, 1, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
           ) -> Iterator[Store]:
-    if request.param == "sqlite":
-        st = open_store(f"sqlite:///{tmp_path_factory.mktemp('cfg') / 'inventory.sqlite'}")
+    with backend_store(request.param, tmp_path_factory.mktemp("cfg")) as st:
         yield st
-        st.close()
-        return
-    from tests.integration.pg_server import postgres_server
-
-    try:
-        ctx = postgres_server()
-        url = ctx.__enter__()
-    except FileNotFoundError as exc:
-        pytest.skip(str(exc))
-    st = open_store(url)
-    try:
-        yield st
-    finally:
-        st.close()
-        ctx.__exit__(None, None, None)
 
 
 def test_versions_changes_and_diff(store: Store) -> None:

@@ -54,17 +54,10 @@ def settings(url: str, **retry: float) -> NotifierSettings:
 
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
-    from tests.integration.pg_server import postgres_server
+    from tests.integration.pg_server import postgres_or_skip
 
-    try:
-        ctx = postgres_server()
-        url = ctx.__enter__()
-    except (FileNotFoundError, ImportError) as exc:
-        pytest.skip(f"PostgreSQL not available: {exc}")
-    try:
+    with postgres_or_skip() as url:
         yield url
-    finally:
-        ctx.__exit__(None, None, None)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

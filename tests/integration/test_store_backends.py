@@ -10,34 +10,18 @@ from alembic import command
 from sqlalchemy import inspect, select
 
 from inventory import model, queries
-from inventory.store import Store, alembic_config, open_store
+from inventory.store import Store, alembic_config
 from provnet.demo.seed import is_empty, seed_demo
+from tests.integration.pg_server import BACKENDS, backend_store
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
           ) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('sq') / 'inventory.sqlite'}"
-        st = open_store(url)
+    with backend_store(request.param, tmp_path_factory.mktemp("sq")) as st:
         yield st
-        st.close()
-        return
-    from tests.integration.pg_server import postgres_server
-
-    try:
-        ctx = postgres_server()
-        url = ctx.__enter__()
-    except FileNotFoundError as exc:
-        pytest.skip(str(exc))
-    st = open_store(url)
-    try:
-        yield st
-    finally:
-        st.close()
-        ctx.__exit__(None, None, None)
 
 
 def test_seed_and_query(store: Store) -> None:
