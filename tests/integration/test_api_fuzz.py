@@ -6,27 +6,22 @@ is never a 5xx: bad input is a 4xx with a reason.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
-from hypothesis import HealthCheck, settings  # noqa: E402
 
 from api.app import create_app  # noqa: E402
 from api.context import ApiContext  # noqa: E402
-from inventory.store import open_store  # noqa: E402
 from pollers.live import LiveState  # noqa: E402
 from provnet.demo.seed import seed_demo  # noqa: E402
+from tests.integration.fuzz import fuzz_settings, temp_store  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
 
 def _app() -> object:
     # schemathesis parametrizes at collection time, so the app is built here, not in a fixture
-    path = Path(tempfile.mkdtemp(prefix="provnet-fuzz-")) / "inventory.sqlite"
-    store = open_store(f"sqlite:///{path}")
+    store, _ = temp_store("provnet-fuzz-")
     seed_demo(store)
     return create_app(ApiContext(store=store, live=LiveState(), stale_after_s=25))
 
@@ -35,7 +30,6 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
 
 
 @schema.parametrize()
-@settings(max_examples=60, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@fuzz_settings(60)
 def test_no_5xx_and_schema_conformance(case: object) -> None:
     case.call_and_validate()  # type: ignore[attr-defined]

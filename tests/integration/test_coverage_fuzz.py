@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
-from hypothesis import HealthCheck, settings  # noqa: E402
 
 from api.app import create_app  # noqa: E402
 from api.context import ApiContext  # noqa: E402
 from config.settings import load_settings  # noqa: E402
-from inventory.store import open_store  # noqa: E402
 from maps.api import coverage_router  # noqa: E402
 from maps.coverage import CoverageService  # noqa: E402
 from pollers.live import LiveState  # noqa: E402
 from provnet.demo.seed import seed_demo  # noqa: E402
+from tests.integration.fuzz import fuzz_settings, temp_store  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
 
 def _app() -> object:
     # schemathesis parametrizes at collection time, so the app is built here, not in a fixture
-    d = Path(tempfile.mkdtemp(prefix="provnet-covfuzz-"))
-    store = open_store(f"sqlite:///{d / 'inventory.sqlite'}")
+    store, d = temp_store("provnet-covfuzz-")
     seed_demo(store)
     svc = CoverageService(store, load_settings(state_dir=d))
     return create_app(ApiContext(store=store, live=LiveState()), [coverage_router(svc)])
@@ -35,7 +30,6 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _app()).include(path_re
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@fuzz_settings(25)
 def test_coverage_routes_no_5xx_and_schema_conformance(case: object) -> None:
     case.call_and_validate()  # type: ignore[attr-defined]

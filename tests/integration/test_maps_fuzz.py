@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
-from hypothesis import HealthCheck, settings  # noqa: E402
 
 from api.app import create_app  # noqa: E402
 from api.context import ApiContext  # noqa: E402
 from config.settings import load_settings  # noqa: E402
-from inventory.store import open_store  # noqa: E402
 from maps.coverage import CoverageService  # noqa: E402
 from maps.geo_api import MapsContext  # noqa: E402
 from maps.pages import maps_routers  # noqa: E402
 from pollers.live import LiveState  # noqa: E402
 from provnet.demo.seed import seed_demo  # noqa: E402
+from tests.integration.fuzz import fuzz_settings, temp_store  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
 
 def _app() -> object:
-    d = Path(tempfile.mkdtemp(prefix="provnet-maps-fuzz-"))
-    store = open_store(f"sqlite:///{d / 'inventory.sqlite'}")
+    store, d = temp_store("provnet-maps-fuzz-")
     seed_demo(store)
     live = LiveState()
     svc = CoverageService(store, load_settings(state_dir=d), persist=False)
@@ -38,7 +33,6 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _app()).include(
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@fuzz_settings(40)
 def test_maps_routes_never_5xx(case: object) -> None:
     case.call_and_validate()  # type: ignore[attr-defined]

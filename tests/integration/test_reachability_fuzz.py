@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
-from hypothesis import HealthCheck, settings  # noqa: E402
 
 from api.reachability import reachability_router  # noqa: E402
 from pollers.icmp import IcmpState, summarise  # noqa: E402
 from pollers.live import LiveState  # noqa: E402
 from pollers.types import PollResult, SnmpTarget  # noqa: E402
+from tests.integration.fuzz import fuzz_settings  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,6 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
 
 
 @schema.parametrize()
-@settings(max_examples=60, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@fuzz_settings(60)
 def test_no_5xx_and_schema_conformance(case: object) -> None:
     case.call_and_validate()  # type: ignore[attr-defined]

@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
-from hypothesis import HealthCheck, settings  # noqa: E402
 
 from api.app import create_app  # noqa: E402
 from api.configs import config_router  # noqa: E402
 from api.context import ApiContext  # noqa: E402
 from inventory.configs import record_config  # noqa: E402
-from inventory.store import open_store  # noqa: E402
 from pollers.live import LiveState  # noqa: E402
+from tests.integration.fuzz import fuzz_settings, temp_store  # noqa: E402
 from tests.integration.ssh_store import seed_devices  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
 
 def _app() -> object:
-    path = Path(tempfile.mkdtemp(prefix="provnet-ssh-fuzz-")) / "inventory.sqlite"
-    store = open_store(f"sqlite:///{path}")
+    store, _ = temp_store("provnet-ssh-fuzz-")
     ids = seed_devices(store, ["ag-pop-880", "ag-dept-01"])
     now = dt.datetime.now(dt.UTC)
     with store.session() as s:
@@ -37,7 +33,6 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
 
 
 @schema.include(path_regex="config").parametrize()
-@settings(max_examples=60, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@fuzz_settings(60)
 def test_config_routes_no_5xx(case: object) -> None:
     case.call_and_validate()  # type: ignore[attr-defined]
