@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from alerts.observe import CycleCollector, LinkEnd
@@ -12,7 +11,7 @@ from pollers.icmp import IcmpSettings, attach_icmp
 from pollers.readings import IcmpReading, OpticReading
 from pollers.traps import TrapEvent
 from pollers.types import IfSample, PollResult, SnmpTarget
-from tests.unit.test_icmp import FakePinger, StubService
+from tests.unit.test_icmp import FakePinger, StubService, run_background
 
 LABELS = {7: {"device": "ag-pop-891", "device_id": "7", "site": "POP-891"}}
 ENDS = {7: {3: LinkEnd(12, "a")}}
@@ -66,15 +65,7 @@ def test_attach_icmp_calls_listeners_and_survives_a_failing_one() -> None:
 
     state.listeners += [broken, lambda d, r, t: seen.append((d, r, t))]
     ((_, task),) = service.background
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        running = asyncio.create_task(task(stop))
-        await asyncio.sleep(0.3)
-        stop.set()
-        await asyncio.wait_for(running, 1.0)
-
-    asyncio.run(run())
+    run_background(task)
     assert {d for d, _, _ in seen} == {1, 2}
     assert any(r.received == 1 for d, r, _ in seen if d == 1)
     assert service.points  # points still queued despite the failing listener

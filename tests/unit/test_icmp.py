@@ -173,6 +173,19 @@ class StubService:
         self.points.extend(points)
 
 
+def run_background(task: Any, seconds: float = 0.3) -> None:
+    """Run a ``service.background`` task for ``seconds``, then stop it (1 s to finish)."""
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        running = asyncio.create_task(task(stop))
+        await asyncio.sleep(seconds)
+        stop.set()
+        await asyncio.wait_for(running, 1.0)
+
+    asyncio.run(run())
+
+
 def test_attach_icmp_registers_a_task_that_feeds_points_live_state_and_status() -> None:
     service = StubService(IcmpSettings(interval_s=0.05, count=2))
     pinger = FakePinger({"127.0.0.1": [0.3, 0.5]}, delay_s=0.0)
@@ -181,15 +194,7 @@ def test_attach_icmp_registers_a_task_that_feeds_points_live_state_and_status() 
     ((name, task),) = service.background
     assert name == "icmp"
     assert [r.prefix for r in service.routers] == ["/api/v1/reachability"]
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        running = asyncio.create_task(task(stop))
-        await asyncio.sleep(0.3)
-        stop.set()
-        await asyncio.wait_for(running, 1.0)
-
-    asyncio.run(run())
+    run_background(task)
     e1, e2 = state.get(1), state.get(2)
     assert e1 is not None and e2 is not None
     assert device_status(e1.reading, snmp_ok=False) == SNMP_NOT_ANSWERING
