@@ -6,6 +6,7 @@ import io
 import math
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import textfsm
 
@@ -83,13 +84,19 @@ _OPTIC_FLOATS = ("rx_dbm", "tx_dbm", "rx_low_dbm", "rx_high_dbm", "tx_low_dbm", 
                  "bias_ma", "temperature_c", "voltage_v")
 
 
+def _platform_rows(platform: Platform, purpose: Literal["optics", "interfaces"], text: str
+                   ) -> list[dict[str, str]]:
+    """Rows of ``text`` parsed with the platform's parser for ``purpose``."""
+    spec = platform.parsers.get(purpose)
+    if spec is None:
+        raise PlatformError(f"platform {platform.name} has no {purpose} parser")
+    return parse_rows(spec, text)
+
+
 def parse_optics(platform: Platform, text: str) -> list[OpticReading]:
     """Optical levels per port from the platform's optics command output."""
-    spec = platform.parsers.get("optics")
-    if spec is None:
-        raise PlatformError(f"platform {platform.name} has no optics parser")
     out = []
-    for row in parse_rows(spec, text):
+    for row in _platform_rows(platform, "optics", text):
         values = {k: to_float(row.get(k)) for k in _OPTIC_FLOATS}
         out.append(OpticReading(name=full_ifname(row["name"], platform.ifname_aliases),
                                 **values))
@@ -98,11 +105,8 @@ def parse_optics(platform: Platform, text: str) -> list[OpticReading]:
 
 def parse_interfaces(platform: Platform, text: str) -> list[IfState]:
     """Interface state and error counters from the platform's interfaces command output."""
-    spec = platform.parsers.get("interfaces")
-    if spec is None:
-        raise PlatformError(f"platform {platform.name} has no interfaces parser")
     out = []
-    for row in parse_rows(spec, text):
+    for row in _platform_rows(platform, "interfaces", text):
         out.append(IfState(
             name=full_ifname(row["name"], platform.ifname_aliases),
             link_up=row.get("link_status", "").strip().lower().startswith("up"),
