@@ -16,21 +16,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
 from inventory import queries
 from inventory.store import open_store
-from tests.helpers import free_port, stop_process
+from tests.integration.demo_proc import DemoProcess
 from tests.integration.notify_receivers import HttpReceiver, Request, SmtpReceiver
 
 pytestmark = pytest.mark.integration
@@ -50,51 +48,11 @@ RULES = {"rules": [
 ]}
 
 
-class Run:
-    """One `provnet demo` process."""
-
-    def __init__(self, state: Path, config: Path, faults: list[str], name: str) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = state / f"{name}.out"
-        cmd = [sys.executable, "-m", "provnet.cli", "demo", "--duration", "400", "--port",
-               str(self.port), "--state-dir", str(state), "--interval", str(INTERVAL),
-               "--config", str(config)]
-        for f in faults:
-            cmd += ["--fault", f]
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, start_new_session=True)
-
-    def get(self, path: str, **params: Any) -> Any:
-        r = httpx.get(self.base + path, params=params, timeout=10)
-        r.raise_for_status()
-        return r.json()
-
-    def wait_for(self, what: str, check: Callable[[], Any], timeout: float) -> Any:
-        deadline = time.monotonic() + timeout
-        last: Any = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"provnet exited early:\n{self.log.read_text()[-3000:]}")
-            try:
-                last = check()
-            except httpx.HTTPError:
-                last = None
-            if last:
-                return last
-            time.sleep(0.3)
-        pytest.fail(f"timed out waiting for {what}; last={last!r}\n"
-                    f"{self.log.read_text()[-3000:]}")
-
-    def stop(self) -> int:
-        stop_process(self.proc, timeout_s=20)  # SIGTERM first: a clean stop
-        return self.proc.returncode
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+def start_run(state: Path, config: Path, faults: list[str], name: str) -> DemoProcess:
+    """One `provnet demo` process with the alert rules in ``config``."""
+    return DemoProcess(state, state / f"{name}.out",
+                       ["--duration", "400", "--interval", str(INTERVAL), "--config", str(config)],
+                       faults)
 
 
 class Capture:
@@ -180,7 +138,7 @@ def test_one_incident_one_notification_restart_one_resolution(
 
     faults = [f"{POP}:link-down@{POP_DOWN_AT}",
               *(f"{flap}:link-{what}@{at}" for at, what in FLAPS)]
-    first = Run(state, config, faults, "run1")
+    first = start_run(state, config, faults, "run1")
     try:
         pop_hook = first.wait_for("PoP incident notified by webhook", lambda: [
             h for h in capture.hooks("firing") if h["incident"]["root_site_code"] == POP],
@@ -220,7 +178,7 @@ def test_one_incident_one_notification_restart_one_resolution(
                 >= fault_at]
     before_restart = len(capture.hooks())
 
-    second = Run(state, config, [f"{POP}:link-down@0", f"{POP}:link-up@{RESTORE_AT}"], "run2")
+    second = start_run(state, config, [f"{POP}:link-down@0", f"{POP}:link-up@{RESTORE_AT}"], "run2")
     try:
         second.wait_for("API after restart", lambda: second.get("/api/v1/health"), 60)
         assert second.get(f"/api/v1/alerts/incidents/{incident}")["status"] == "open"

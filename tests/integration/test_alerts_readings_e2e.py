@@ -5,8 +5,6 @@ under the link's incident (suppressed: the link is the root cause)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.helpers import free_port, stop_process
+from tests.helpers import stop_process
+from tests.integration.demo_proc import DemoProcess
 from tests.integration.test_alerts_e2e import POP, RULES, _seed
 
 pytestmark = pytest.mark.integration
@@ -23,12 +22,6 @@ INTERVAL = 4.0
 DOWN_AT = 8
 OPTIC_RULE = {"name": "optic_rx_low", "metric": "optic.rx_dbm", "op": "below", "raise": -25,
               "clear": -23, "for": 0, "severity": "major"}
-
-
-def _get(base: str, path: str, **params: Any) -> Any:
-    r = httpx.get(base + path, params=params, timeout=10)
-    r.raise_for_status()
-    return r.json()
 
 
 def test_optic_rx_low_from_polled_optics(tmp_path: Path) -> None:
@@ -40,21 +33,16 @@ def test_optic_rx_low_from_polled_optics(tmp_path: Path) -> None:
     config = tmp_path / "provnet.yaml"
     config.write_text(yaml.safe_dump({"alerts": {"rules_file": str(rules)},
                                       "ssh": {"enabled": False}}), encoding="utf-8")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = state / "demo.out"
-    cmd = [sys.executable, "-m", "provnet.cli", "demo", "--duration", "120", "--port", str(port),
-           "--state-dir", str(state), "--interval", str(INTERVAL), "--config", str(config),
-           "--fault", f"{POP}:link-down@{DOWN_AT}"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+    demo = DemoProcess(state, state / "demo.out",
+                       ["--duration", "120", "--interval", str(INTERVAL), "--config", str(config)],
+                       [f"{POP}:link-down@{DOWN_AT}"])
+    proc, log = demo.proc, demo.log
     optic: list[dict[str, Any]] = []
     try:
         deadline = time.monotonic() + DOWN_AT + 60
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                items = _get(base, "/api/v1/alerts/alerts", rule="optic_rx_low")["items"]
+                items = demo.get("/api/v1/alerts/alerts", rule="optic_rx_low")["items"]
             except httpx.HTTPError:
                 items = []
             optic = [a for a in items if a["site"] in (POP, "AG-CORE") and a["state"] == "firing"]
@@ -62,8 +50,8 @@ def test_optic_rx_low_from_polled_optics(tmp_path: Path) -> None:
                 break
             time.sleep(0.5)
         assert optic, f"no optic_rx_low alert\n{log.read_text()[-3000:]}"
-        link_alerts = _get(base, "/api/v1/alerts/alerts", rule="link_down", site=POP)["items"]
-        quiet = [a for a in _get(base, "/api/v1/alerts/alerts", rule="optic_rx_low")["items"]
+        link_alerts = demo.get("/api/v1/alerts/alerts", rule="link_down", site=POP)["items"]
+        quiet = [a for a in demo.get("/api/v1/alerts/alerts", rule="optic_rx_low")["items"]
                  if a["site"] not in (POP, "AG-CORE") and a["state"] == "firing"]
         stop_process(proc, timeout_s=20)
     finally:

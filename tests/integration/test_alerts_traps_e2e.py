@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
-from tests.helpers import free_port, stop_process
+from tests.helpers import stop_process
+from tests.integration.demo_proc import DemoProcess
 from tests.integration.test_alerts_e2e import POP, RULES, Capture, _fault_time, _seed
 
 pytestmark = pytest.mark.integration
@@ -53,16 +51,11 @@ def _scenario(tmp_path: Path, traps: bool) -> dict[str, Any]:
     state.mkdir()
     cut, commune = _seed(state)
     capture = Capture()
-    port = free_port()
-    log = state / "demo.out"
-    cmd = [sys.executable, "-m", "provnet.cli", "demo", "--duration", "120", "--port", str(port),
-           "--state-dir", str(state), "--interval", str(INTERVAL),
-           "--config", str(_config(tmp_path, capture, traps)),
-           "--fault", f"{POP}:link-down@{POP_DOWN_AT}",
-           "--fault", f"{commune}:link-down@{COMMUNE_DOWN_AT}"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+    demo = DemoProcess(state, state / "demo.out",
+                       ["--duration", "120", "--interval", str(INTERVAL),
+                        "--config", str(_config(tmp_path, capture, traps))],
+                       [f"{POP}:link-down@{POP_DOWN_AT}", f"{commune}:link-down@{COMMUNE_DOWN_AT}"])
+    proc, log = demo.proc, demo.log
     try:
         deadline = time.monotonic() + COMMUNE_DOWN_AT + (15 if traps else 2 * INTERVAL) + 60
         while not (_firing(capture, POP) and _firing(capture, commune)):
@@ -71,8 +64,7 @@ def _scenario(tmp_path: Path, traps: bool) -> dict[str, Any]:
             time.sleep(0.2)
         pop_hook, commune_hook = _firing(capture, POP), _firing(capture, commune)
         assert pop_hook is not None and commune_hook is not None
-        api = httpx.get(f"http://127.0.0.1:{port}/api/v1/alerts/incidents/"
-                        f"{pop_hook['incident']['id']}", timeout=10).json()
+        api = demo.get(f"/api/v1/alerts/incidents/{pop_hook['incident']['id']}")
         stop_process(proc, timeout_s=20)
     finally:
         if proc.poll() is None:

@@ -8,7 +8,6 @@ and Ctrl-C must stop every process the demo started.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
@@ -17,10 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.helpers import free_port
+from tests.integration.demo_proc import DemoProcess
 from tsdb.client import InfluxQLReader
 
 pytestmark = pytest.mark.integration
@@ -30,50 +28,15 @@ FAULT_AT = 14
 RESTORE_AT = 40
 
 
-class Demo:
-    def __init__(self, proc: subprocess.Popen[bytes], base: str, state: Path, log: Path) -> None:
-        self.proc, self.base, self.state, self.log = proc, base, state, log
-
-    def get(self, path: str, **params: Any) -> Any:
-        r = httpx.get(self.base + path, params=params, timeout=10)
-        r.raise_for_status()
-        return r.json()
-
-    def wait_for(self, what: str, check: Any, timeout: float) -> Any:
-        deadline = time.monotonic() + timeout
-        last: Any = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"demo exited early:\n{self.log.read_text()[-3000:]}")
-            try:
-                last = check()
-            except httpx.HTTPError:
-                last = None
-            if last:
-                return last
-            time.sleep(0.3)
-        pytest.fail(f"timed out waiting for {what}; last={last!r}\n{self.log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoProcess]:
     state = tmp_path_factory.mktemp("demo")
-    port = free_port()
-    log = state / "demo.out"
-    cmd = [sys.executable, "-m", "provnet.cli", "demo", "--duration", "300", "--port", str(port),
-           "--state-dir", str(state), "--interval", str(INTERVAL),
-           "--fault", f"{FAULT_SITE}:link-down@{FAULT_AT}",
-           "--fault", f"{FAULT_SITE}:link-up@{RESTORE_AT}"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-    d = Demo(proc, f"http://127.0.0.1:{port}", state, log)
+    d = DemoProcess(state, state / "demo.out", ["--duration", "300", "--interval", str(INTERVAL)],
+                    [f"{FAULT_SITE}:link-down@{FAULT_AT}", f"{FAULT_SITE}:link-up@{RESTORE_AT}"])
     try:
         yield d
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        d.kill()
 
 
 def _fault_time(state: Path, action: str) -> float | None:
@@ -83,7 +46,7 @@ def _fault_time(state: Path, action: str) -> float | None:
     return None
 
 
-def test_every_link_has_live_rates(demo: Demo) -> None:
+def test_every_link_has_live_rates(demo: DemoProcess) -> None:
     def all_up_with_rates() -> list[dict[str, Any]] | None:
         items = demo.get("/api/v1/links", limit=1000)["items"]
         ok = [lk for lk in items if lk["health"]["status"] == "up"
@@ -102,7 +65,7 @@ def test_every_link_has_live_rates(demo: Demo) -> None:
     assert health["poller"]["targets"] == 184
 
 
-def test_influxdb_holds_the_points(demo: Demo) -> None:
+def test_influxdb_holds_the_points(demo: DemoProcess) -> None:
     url = demo.get("/api/v1/health")["influxdb"]["url"]
     reader = InfluxQLReader(url, "provnet")
 
@@ -119,7 +82,7 @@ def test_influxdb_holds_the_points(demo: Demo) -> None:
     assert len(polls) == 184
 
 
-def test_fault_shows_down_within_two_intervals_and_recovers(demo: Demo) -> None:
+def test_fault_shows_down_within_two_intervals_and_recovers(demo: DemoProcess) -> None:
     link_id = next(lk["id"] for lk in demo.get("/api/v1/links", limit=1000)["items"]
                    if lk["a"]["site_code"] == FAULT_SITE)
 
@@ -144,7 +107,7 @@ def test_fault_shows_down_within_two_intervals_and_recovers(demo: Demo) -> None:
                   == "up", RESTORE_AT + 30)
 
 
-def test_ctrl_c_stops_everything(demo: Demo) -> None:
+def test_ctrl_c_stops_everything(demo: DemoProcess) -> None:
     influxd_pid = int((demo.state / "influxd.pid").read_text().split()[0])
     sim_pids = subprocess.run(["pgrep", "-f", f"provnet.simulator --plan {demo.state}"],
                               capture_output=True, text=True).stdout.split()
