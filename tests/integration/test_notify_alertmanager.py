@@ -5,7 +5,6 @@ from Alertmanager's own webhook notifications (``send_resolved``) to a loopback 
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 import subprocess
 import time
@@ -18,22 +17,15 @@ from typing import Any
 import httpx
 import pytest
 
-from alerts.notify.codec import from_dict
 from alerts.notify.outbox import Outbox
 from alerts.notify.settings import NotifierSettings
-from alerts.notify.types import Notification
 from inventory.store import open_store
 from tests.helpers import free_port, stop_process
 from tests.integration.notify_receivers import HttpReceiver
+from tests.notify_cases import case
 
 pytestmark = pytest.mark.integration
-DATA = Path(__file__).parent.parent / "data" / "notify"
 BINARY = "prometheus-alertmanager"
-
-
-def case(name: str) -> Notification:
-    raw = json.loads((DATA / name / "input.json").read_text(encoding="utf-8"))
-    return from_dict(raw["notification"])
 
 
 @dataclass

@@ -17,22 +17,15 @@ import pytest
 from pydantic import SecretStr
 
 from alerts.notify.channels import EmailChannel, TelegramChannel, WebhookChannel
-from alerts.notify.codec import from_dict
 from alerts.notify.errors import ChannelError
 from alerts.notify.render import render
 from alerts.notify.settings import EmailSettings, TelegramSettings, WebhookSettings
-from alerts.notify.types import Notification
 from tests.helpers import free_port
 from tests.integration.notify_receivers import HttpReceiver, Request, SmtpReceiver
+from tests.notify_cases import case
 
 pytestmark = pytest.mark.integration
-DATA = Path(__file__).parent.parent / "data" / "notify"
 TOKEN = "123456:AAH-secret-token"
-
-
-def case(name: str) -> Notification:
-    raw = json.loads((DATA / name / "input.json").read_text(encoding="utf-8"))
-    return from_dict(raw["notification"])
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -12,21 +11,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete
 
-from alerts.notify.codec import from_dict
 from alerts.notify.model import OutboxDelivery, OutboxNotification
 from alerts.notify.outbox import Outbox, backoff_delay
 from alerts.notify.settings import NotifierSettings, RetryPolicy
-from alerts.notify.types import Notification
 from inventory.store import Store, open_store
 from tests.integration.notify_receivers import HttpReceiver, Request
+from tests.notify_cases import DATA, case
 
 pytestmark = pytest.mark.integration
-DATA = Path(__file__).parent.parent / "data" / "notify"
-
-
-def case(name: str) -> Notification:
-    raw = json.loads((DATA / name / "input.json").read_text(encoding="utf-8"))
-    return from_dict(raw["notification"])
 
 
 class Clock:
@@ -50,6 +42,22 @@ def settings(url: str, **retry: float) -> NotifierSettings:
             "poll_interval_s": 0.2,
         }
     )
+
+
+def _run_until_delivered(outbox: Outbox, polls: int) -> None:
+    """Run ``outbox`` until nothing is pending (checked ``polls`` times, 50 ms apart)."""
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(outbox.run(stop))
+        for _ in range(polls):
+            if outbox.pending() == 0:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await task
+
+    asyncio.run(run())
 
 
 @pytest.fixture(scope="module")
@@ -222,18 +230,7 @@ def test_restart_delivers_what_was_pending(tmp_path: Path, http: HttpReceiver) -
     second = open_store(url)  # "restart": new store, new outbox, same database
     restarted = Outbox(second, settings(f"{http.url}/hook"))
     assert restarted.pending() == 2
-
-    async def until_delivered() -> None:
-        stop = asyncio.Event()
-        task = asyncio.create_task(restarted.run(stop))
-        for _ in range(60):
-            if restarted.pending() == 0:
-                break
-            await asyncio.sleep(0.05)
-        stop.set()
-        await task
-
-    asyncio.run(until_delivered())
+    _run_until_delivered(restarted, polls=60)
     second.close()
     # Delivered promptly although the first process had scheduled its retry 10 s later.
     assert [b["event"] for b in http.bodies()] == ["firing", "resolved"]
@@ -373,18 +370,7 @@ def test_killed_mid_send_is_delivered_after_restart(tmp_path: Path, http: HttpRe
     store = open_store(db)
     restarted = Outbox(store, settings(f"{http.url}/hook"))
     assert restarted.pending() == 1
-
-    async def until_delivered() -> None:
-        stop = asyncio.Event()
-        task = asyncio.create_task(restarted.run(stop))
-        for _ in range(100):
-            if restarted.pending() == 0:
-                break
-            await asyncio.sleep(0.05)
-        stop.set()
-        await task
-
-    asyncio.run(until_delivered())
+    _run_until_delivered(restarted, polls=100)
     [d] = restarted.deliveries()
     assert d.status == "delivered"
     assert [b["key"] for b in http.bodies()] == ["incident-12-firing-1"] * 2  # at-least-once

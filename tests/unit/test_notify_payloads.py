@@ -23,22 +23,16 @@ from alerts.notify.channels.payloads import (
 )
 from alerts.notify.channels.smtp import build_message
 from alerts.notify.channels.webhook import sign
-from alerts.notify.codec import from_dict
 from alerts.notify.render import render
 from alerts.notify.settings import NotifierSettings
-from alerts.notify.types import Notification, Rendered
+from alerts.notify.types import Rendered
+from tests.notify_cases import case as load_case
 
-DATA = Path(__file__).parent.parent / "data" / "notify"
 NOW = datetime(2026, 11, 21, 15, 10, tzinfo=UTC)
 
 
-def _case(name: str) -> Notification:
-    raw = json.loads((DATA / name / "input.json").read_text(encoding="utf-8"))
-    return from_dict(raw["notification"])
-
-
 def test_webhook_payload_schema() -> None:
-    n = _case("firing-vi")
+    n = load_case("firing-vi")
     body = webhook_payload(n, render(n, "vi"), "vi")
     assert body["schema"] == WEBHOOK_SCHEMA
     assert set(body) == {
@@ -97,7 +91,7 @@ def test_label_name(key: str, expected: str) -> None:
     ],
 )
 def test_alertmanager_alert(case: str, event: str, ends: datetime) -> None:
-    n = _case(case)
+    n = load_case(case)
     assert n.event == event
     [alert] = alertmanager_alerts(n, render(n, "vi"), NOW, timedelta(days=7))
     assert alert["endsAt"] == ends.isoformat().replace("+00:00", "Z")
@@ -107,7 +101,7 @@ def test_alertmanager_alert(case: str, event: str, ends: datetime) -> None:
 
 def test_alertmanager_labels_are_the_same_for_every_event_of_an_incident() -> None:
     labels = {
-        json.dumps(alertmanager_labels(_case(c)), sort_keys=True)
+        json.dumps(alertmanager_labels(load_case(c)), sort_keys=True)
         for c in ("firing-vi", "escalated-vi", "acknowledged-en", "resolved-vi")
     }
     assert len(labels) == 1
@@ -117,7 +111,7 @@ def test_alertmanager_labels_are_the_same_for_every_event_of_an_incident() -> No
 
 
 def test_resolution_without_resolved_at_ends_now() -> None:
-    n = _case("resolved-vi")
+    n = load_case("resolved-vi")
     n = replace(n, incident=replace(n.incident, resolved_at=None))
     [alert] = alertmanager_alerts(n, render(n, "vi"), NOW, timedelta(days=7))
     assert alert["endsAt"] == "2026-11-21T15:10:00Z"
@@ -138,7 +132,7 @@ def test_telegram_message(subject: str, text: str, limit: int, expected: str) ->
 
 
 def test_email_message_is_multipart_with_utf8_subject() -> None:
-    n = _case("firing-vi")
+    n = load_case("firing-vi")
     msg = build_message(n, render(n, "vi"), "provnet@x.vn", ["a@x.vn", "b@x.vn"])
     assert msg.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
