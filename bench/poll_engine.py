@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import plan_targets  # noqa: E402
 from pollers.engine import ProfilePoller  # noqa: E402
 from pollers.profiles import IF_ONLY, DeviceProfile, load_profiles  # noqa: E402
 from pollers.scheduler import PollLoop  # noqa: E402
@@ -88,9 +89,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sim = start_simulator(Path(tmp), plan, control=False)
         try:
-            targets = [SnmpTarget(d["id"], d["sys_name"], d["address"], sim.port,
-                                  community=plan["community"], timeout_s=2.0, retries=1)
-                       for d in plan["devices"]]
+            targets = plan_targets(plan, sim.port)
             vendor_of = {d["id"]: d.get("sys_descr", "").split()[0] if d.get("sys_descr")
                          else "" for d in plan["devices"]}
             ifs = sum(len(d["interfaces"]) for d in plan["devices"])

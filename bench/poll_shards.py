@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
 import sys
 import tempfile
 import time
@@ -20,17 +19,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import children_cpu_s, plan_targets  # noqa: E402
 from pollers.engine import ProfilePoller  # noqa: E402
 from pollers.scheduler import CycleStats, PollLoop  # noqa: E402
 from pollers.shard import ShardedPollLoop, WorkerConfig  # noqa: E402
 from pollers.types import IfRates, PollResult, SnmpTarget  # noqa: E402
 from provnet.simulator.example import synthetic_plan  # noqa: E402
 from tests.integration.sim_fixtures import free_udp_port, start_simulator  # noqa: E402
-
-
-def _children_cpu() -> float:
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime
 
 
 async def _run(targets: list[SnmpTarget], workers: int, interval: float, cycles: int
@@ -72,15 +67,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sim = start_simulator(Path(tmp), plan, control=False)
         try:
-            targets = [SnmpTarget(d["id"], d["sys_name"], d["address"], sim.port,
-                                  community=plan["community"], timeout_s=2.0, retries=1)
-                       for d in plan["devices"]]
+            targets = plan_targets(plan, sim.port)
             print(f"{len(targets)} devices, interval {args.interval} s, {args.cycles} cycles "
                   "after a discovery cycle (CPU includes the discovery cycle)")
             for workers in (1, args.workers):
-                own0, kids0, t0 = time.process_time(), _children_cpu(), time.perf_counter()
+                own0, kids0, t0 = time.process_time(), children_cpu_s(), time.perf_counter()
                 polls, walls = asyncio.run(_run(targets, workers, args.interval, args.cycles))
-                own, kids = time.process_time() - own0, _children_cpu() - kids0
+                own, kids = time.process_time() - own0, children_cpu_s() - kids0
                 print(f"workers={workers}: {polls} polls in {time.perf_counter() - t0:.1f} s, "
                       f"CPU {1e3 * (own + kids) / polls:.3f} ms/poll (this process "
                       f"{own:.2f} s, workers {kids:.2f} s), cycle wall "

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
 import sys
 import time
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import children_cpu_s, proc_cpu_s
 from pollers.ifmib import DEFAULT_COLUMNS, SYS_UPTIME, SYS_UPTIME_NEXT, Oid
 from pollers.snmp import SnmpPoller
 from pollers.types import SnmpTarget
@@ -64,17 +64,6 @@ class Run:
 
 def oid_text(oid: Oid) -> str:
     return ".".join(map(str, oid))
-
-
-def proc_cpu_s(pid: int) -> float:
-    """utime + stime of a process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def children_cpu_s() -> float:
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime
 
 
 async def bench_pysnmp(agent: SnmpdAgent, polls: int, concurrency: int) -> Run:

@@ -32,7 +32,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -46,6 +45,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import children_cpu_s, proc_cpu_s  # noqa: E402
 from bench.fleet_workers import (  # noqa: E402
     COLUMNS,
     SCALARS,
@@ -91,17 +91,6 @@ class Run:
 
 def load_avg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def proc_cpu_s(pid: int) -> float:
-    """utime + stime of a live process (all its threads), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def children_cpu_s() -> float:
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime
 
 
 def stop(proc: subprocess.Popen[Any]) -> None:
