@@ -11,7 +11,6 @@ confirmation, and polls that started before it cannot undo it (the engine drops 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import weakref
@@ -89,13 +88,24 @@ class AlertsHandle:
         """Observations from other collectors (optics, ICMP, BTS), evaluated with the cycle."""
         self.collector.add(observations)
 
+    async def _next_batch(self, stop: asyncio.Event) -> tuple[list[Observation], bool]:
+        """The next queued batch; an empty one after ``tick_s`` or as soon as ``stop`` is set."""
+        get = asyncio.ensure_future(self._batches.get())
+        halt = asyncio.ensure_future(stop.wait())
+        done, _ = await asyncio.wait({get, halt}, timeout=self.tick_s,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        halt.cancel()
+        if get in done:
+            return get.result()
+        get.cancel()
+        return [], True
+
     async def run(self, stop: asyncio.Event) -> None:
         """Evaluate each batch (and advance timers every ``tick_s`` without one)."""
         while not stop.is_set():
-            batch: list[Observation] = []
-            confirm = True
-            with contextlib.suppress(TimeoutError):
-                batch, confirm = await asyncio.wait_for(self._batches.get(), self.tick_s)
+            batch, confirm = await self._next_batch(stop)
+            if stop.is_set() and not batch:
+                break
             t0 = time.perf_counter()
             try:
                 sent = await asyncio.to_thread(self.book.process, batch, confirm)

@@ -40,6 +40,7 @@ from tsdb.spool import SpoolingWriter
 
 log = logging.getLogger("provnet")
 FLUSH_EVERY_S = 1.0
+EXTENSION_GRACE_S = 2.0  # a feature's task gets this long to end after a stop, then is cancelled
 
 
 @dataclass
@@ -259,9 +260,20 @@ class Service:
                     raise t.exception()  # type: ignore[misc]
         finally:
             self.stop_event.set()
-            await asyncio.gather(*tasks, *extensions, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._stop_extensions(extensions)
             poller.close()
             await self.flush()
+
+    async def _stop_extensions(self, extensions: list[asyncio.Task[None]]) -> None:
+        """Give features ``EXTENSION_GRACE_S`` to see the stop, then cancel the rest."""
+        if not extensions:
+            return
+        _, pending = await asyncio.wait(extensions, timeout=EXTENSION_GRACE_S)
+        for t in pending:
+            log.info("%s did not stop within %.0f s: cancelled", t.get_name(), EXTENSION_GRACE_S)
+            t.cancel()
+        await asyncio.gather(*extensions, return_exceptions=True)
 
     async def _extension(self, name: str, task: BackgroundTask) -> None:
         """Run one feature's task; its end or failure is logged, never stops monitoring."""

@@ -14,9 +14,13 @@ Use measurement names of your own in ``provnet_test``: other tests share it.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
 import shutil
+import signal
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +28,34 @@ from tests.helpers import InfluxdHandle
 
 INFLUX_TEST_DATABASE = "provnet_test"
 _db_counter = itertools.count(1)
+
+
+def _processes_mentioning(text: str) -> dict[int, str]:
+    """PIDs (not ours) whose command line contains ``text``, with that command line."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmd:
+            found[int(entry.name)] = cmd.strip()
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_leftover_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every process a test starts works under the session's temp dir; none may outlive it."""
+    yield
+    base = str(tmp_path_factory.getbasetemp())
+    left = _processes_mentioning(base)
+    for pid in left:  # leave a clean machine, then fail loudly
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert not left, "processes left running by the tests:\n" + "\n".join(
+        f"{pid}: {cmd[:200]}" for pid, cmd in left.items())
 
 
 @pytest.fixture(scope="session")

@@ -66,6 +66,9 @@ def _scenario(tmp_path: Path, traps: bool) -> dict[str, Any]:
         assert pop_hook is not None and commune_hook is not None
         api = demo.get(f"/api/v1/alerts/incidents/{pop_hook['incident']['id']}")
         stop_process(proc, timeout_s=20)
+        # SIGTERM is a clean stop (simulators, influxd and fakenos stopped), not a kill
+        assert proc.returncode == 0, log.read_text()[-3000:]
+        assert log.read_text().rstrip().endswith("stopped")
     finally:
         if proc.poll() is None:
             stop_process(proc, timeout_s=5)
