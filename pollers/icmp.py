@@ -245,10 +245,7 @@ def attach_icmp(service: Service, pinger: Pinger | None = None) -> IcmpState | N
     def on_reading(device_id: int, reading: IcmpReading) -> None:
         now = time.time()
         state.update(device_id, reading, now)
-        # LiveState.update_icmp (device_id, reading, at) feeds the API's device health
-        update = getattr(service.live, "update_icmp", None)
-        if update is not None:
-            update(device_id, reading, now)
+        service.live.update_icmp(device_id, reading, now)  # the API's device health
         for listener in state.listeners:
             try:
                 listener(device_id, reading, now)

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import signal
 import time
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -53,7 +54,7 @@ class Stats:
     write_errors: int = 0
     first_data_at: float | None = None
     #: failed device polls since start, by ``PollResult.error_kind``
-    errors_by_kind: dict[str, int] = field(default_factory=dict)
+    errors_by_kind: Counter[str] = field(default_factory=Counter)
 
 
 class ResultConsumer(Protocol):
@@ -134,10 +135,8 @@ class Service:
         with self.store.session() as s:
             self.plan = build_poll_plan(queries.devices(s), queries.links(s),
                                         self.settings.snmp_profiles, self.profiles)
-        classes: dict[str, int] = {}
-        for t in self.plan.targets:
-            name = self.plan.profile_for(t.device_id).class_name
-            classes[name] = classes.get(name, 0) + 1
+        classes = Counter(self.plan.profile_for(t.device_id).class_name
+                          for t in self.plan.targets)
         log.info("poll plan: %d devices (%s), profiles from %s", len(self.plan.targets),
                  ", ".join(f"{n} {c}" for c, n in sorted(classes.items())),
                  self.profiles.source)
@@ -151,8 +150,7 @@ class Service:
         tags = self.plan.device_tags.get(dev, {"device": result.target.name})
         self._buffer.extend(result_points(result, rates, tags, self.plan.if_tags.get(dev, {})))
         if result.error_kind is not None:
-            kinds = self.stats.errors_by_kind
-            kinds[result.error_kind] = kinds.get(result.error_kind, 0) + 1
+            self.stats.errors_by_kind[result.error_kind] += 1
         for c in self.consumers:
             c.on_result(result, rates)
 
@@ -279,9 +277,7 @@ class Service:
         """Run one feature's task; its end or failure is logged, never stops monitoring."""
         try:
             await task(self.stop_event)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
+        except Exception:  # CancelledError is a BaseException: cancellation passes through
             log.exception("%s stopped with an error; polling and the API go on", name)
             return
         if not self.stop_event.is_set():

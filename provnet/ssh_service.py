@@ -126,7 +126,7 @@ def attach_ssh(service: Service) -> None:
         return
     collect_s, backup_s = settings.ssh.optics_interval_s, settings.ssh.backup_interval_s
     first_after_s = 0.0
-    if getattr(service, "demo", False):
+    if service.demo:
         from provnet.sshsim import SshSimulatorProcess
 
         settings = with_demo_credential(settings)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from provnet.simproc import stop_child
@@ -12,6 +14,18 @@ from provnet.simproc import stop_child
 if TYPE_CHECKING:
     from tsdb.client import InfluxQLReader, V1Writer
     from tsdb.managed import ManagedInfluxd
+
+
+README = Path(__file__).parents[1] / "README.md"
+
+
+def readme_yaml(section: str, dest: Path) -> Path:
+    """Write the first YAML block of the README section titled ``section`` to ``dest``."""
+    text = README.read_text(encoding="utf-8")
+    match = re.search(r"```yaml\n(.*?)```", text[text.index(f"## {section}"):], re.S)
+    assert match is not None, f"no YAML example in README section {section!r}"
+    dest.write_text(match.group(1), encoding="utf-8")
+    return dest
 
 
 def free_port(host: str = "127.0.0.1", kind: int = socket.SOCK_STREAM) -> int:

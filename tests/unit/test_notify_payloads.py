@@ -177,16 +177,10 @@ def test_settings_secrets_print_as_stars_and_channels_follow_enabled() -> None:
 
 
 def test_readme_notifications_example_loads(tmp_path: Path) -> None:
-    import re
-
     from config.settings import load_settings
+    from tests.helpers import readme_yaml
 
-    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Notifications") :]
-    match = re.search(r"```yaml\n(.*?)```", section, re.S)
-    assert match is not None
-    (tmp_path / "provnet.yaml").write_text(match.group(1), encoding="utf-8")
-    notify = load_settings(tmp_path / "provnet.yaml").alerts.notify
+    notify = load_settings(readme_yaml("Notifications", tmp_path / "provnet.yaml")).alerts.notify
     assert [c.name for c in build_channels(notify)] == [
         "webhook",
         "email",

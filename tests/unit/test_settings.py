@@ -6,6 +6,7 @@ import pytest
 
 from config.errors import ConfigError
 from config.settings import load_settings
+from tests.helpers import readme_yaml
 
 
 def test_defaults() -> None:
@@ -51,13 +52,6 @@ def test_overrides_and_database_url(tmp_path: Path) -> None:
 
 def test_readme_configuration_example_loads(tmp_path: Path) -> None:
     """The README's configuration example stays valid as the settings evolve."""
-    import re
-
-    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Configuration"):]
-    match = re.search(r"```yaml\n(.*?)```", section, re.S)
-    assert match is not None
-    (tmp_path / "provnet.yaml").write_text(match.group(1), encoding="utf-8")
-    settings = load_settings(tmp_path / "provnet.yaml")
+    settings = load_settings(readme_yaml("Configuration", tmp_path / "provnet.yaml"))
     assert settings.traps.port == 162 and settings.ssh.default_credential == "noc"
     assert "s3cret" not in settings.model_dump_json()
