@@ -66,7 +66,7 @@ test: deps-test
 
 lint: deps-test
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy config inventory tsdb pollers alerts maps api provnet
+	$(VENV)/bin/mypy provnet
 
 bench: deps-test
 	$(PY) bench/poll_demo.py

@@ -10,18 +10,18 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from sqlalchemy.orm import Session
 
-from alerts import ops
-from alerts import schemas as sc
-from alerts.changes import DEFAULT_WINDOW_S, recent_changes
-from alerts.errors import AlertNotFound, AlertsError, InvalidInput
-from alerts.incidents import Enqueuer
-from alerts.model import Alert, Incident, IncidentEvent, MaintenanceWindow, Silence
-from alerts.notes import notification
-from alerts.notify.codec import change_to_dict
-from alerts.notify.types import ConfigChangeNote
-from alerts.silences import window_active
-from api.schemas import Page
-from inventory.store import Store
+from provnet.alerts import ops
+from provnet.alerts import schemas as sc
+from provnet.alerts.changes import DEFAULT_WINDOW_S, recent_changes
+from provnet.alerts.errors import AlertNotFound, AlertsError, InvalidInput
+from provnet.alerts.incidents import Enqueuer
+from provnet.alerts.model import Alert, Incident, IncidentEvent, MaintenanceWindow, Silence
+from provnet.alerts.notes import notification
+from provnet.alerts.notify.codec import change_to_dict
+from provnet.alerts.notify.types import ConfigChangeNote
+from provnet.alerts.silences import window_active
+from provnet.api.schemas import Page
+from provnet.inventory.store import Store
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
 Offset = Annotated[int, Query(ge=0, le=10**9, description="items to skip")]

@@ -13,10 +13,10 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from alerts.model import Alert, Incident
-from alerts.notify.types import ConfigChangeNote
-from inventory import model
-from inventory.configs import ConfigChange
+from provnet.alerts.model import Alert, Incident
+from provnet.alerts.notify.types import ConfigChangeNote
+from provnet.inventory import model
+from provnet.inventory.configs import ConfigChange
 
 DEFAULT_WINDOW_S = 1800.0
 MAX_CHANGES = 10

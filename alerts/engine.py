@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from alerts.rules import Rule, RuleSet
+from provnet.alerts.rules import Rule, RuleSet
 
 State = Literal["inactive", "pending", "firing"]
 Change = Literal["pending", "firing", "resolved", "cancelled", "flapping"]

@@ -19,17 +19,17 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.changes import recent_changes
-from alerts.engine import AlertState, Engine, Observation, Transition
-from alerts.model import Acknowledgement, Alert, Incident, IncidentEvent
-from alerts.notes import contacts_for, notification, worst
-from alerts.notify.types import Contact, Event, Notification
-from alerts.rootcause import Analysis, Element, analyse
-from alerts.silences import Matchers, Target, any_matches, window_active
-from alerts.summary import Described, affected_sites, describe_alert, describe_root
-from alerts.view import InventoryView
-from config.settings import AlertSettings
-from inventory.store import Store
+from provnet.alerts.changes import recent_changes
+from provnet.alerts.engine import AlertState, Engine, Observation, Transition
+from provnet.alerts.model import Acknowledgement, Alert, Incident, IncidentEvent
+from provnet.alerts.notes import contacts_for, notification, worst
+from provnet.alerts.notify.types import Contact, Event, Notification
+from provnet.alerts.rootcause import Analysis, Element, analyse
+from provnet.alerts.silences import Matchers, Target, any_matches, window_active
+from provnet.alerts.summary import Described, affected_sites, describe_alert, describe_root
+from provnet.alerts.view import InventoryView
+from provnet.config.settings import AlertSettings
+from provnet.inventory.store import Store
 
 log = logging.getLogger(__name__)
 OPEN = ("open", "acknowledged")
@@ -389,7 +389,7 @@ class IncidentBook:
 
     def _silenced(self, s: Session, inc: Incident, members: Iterable[Alert],
                   now: float) -> bool:
-        from alerts.model import MaintenanceWindow, Silence
+        from provnet.alerts.model import MaintenanceWindow, Silence
 
         ms = list(members)
         target = Target(inc.root_site_code, inc.district,

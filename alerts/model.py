@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from inventory.model import Base
+from provnet.inventory.model import Base
 
 ALERT_STATES = ("pending", "firing", "resolved", "cancelled")
 INCIDENT_STATES = ("open", "acknowledged", "resolved")

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from alerts.model import Incident
-from alerts.notify.types import (
+from provnet.alerts.model import Incident
+from provnet.alerts.notify.types import (
     AffectedSite,
     ConfigChangeNote,
     Contact,
@@ -16,7 +16,7 @@ from alerts.notify.types import (
     Notification,
     Severity,
 )
-from config.settings import ContactSettings
+from provnet.config.settings import ContactSettings
 
 SEVERITY_ORDER = ("critical", "major", "minor", "warning", "info")
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from alerts.engine import Observation
-from pollers.types import IfRates, PollResult
+from provnet.alerts.engine import Observation
+from provnet.pollers.types import IfRates, PollResult
 
 OPER_UP, ADMIN_UP = 1, 1
 UNREACHABLE_PREFIXES = ("timeout", "deadline", "unreachable", "no response", "request timed out")

@@ -12,9 +12,16 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from alerts.errors import AlertNotFound, AlertsError, InvalidInput
-from alerts.model import Acknowledgement, Alert, Incident, IncidentEvent, MaintenanceWindow, Silence
-from alerts.silences import check_rrule
+from provnet.alerts.errors import AlertNotFound, AlertsError, InvalidInput
+from provnet.alerts.model import (
+    Acknowledgement,
+    Alert,
+    Incident,
+    IncidentEvent,
+    MaintenanceWindow,
+    Silence,
+)
+from provnet.alerts.silences import check_rrule
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-from alerts.engine import Observation
-from alerts.observe import LinkEnd
-from pollers.readings import IcmpReading, OpticReading
+from provnet.alerts.engine import Observation
+from provnet.alerts.observe import LinkEnd
+from provnet.pollers.readings import IcmpReading, OpticReading
 
 
 class OpticLike(Protocol):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from inventory.topology import Topology
+from provnet.inventory.topology import Topology
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from alerts.errors import RulesError
+from provnet.alerts.errors import RulesError
 
 DEFAULT_RULES = Path(__file__).resolve().parents[1] / "config" / "alerts" / "default.yaml"
 Severity = Literal["critical", "major", "minor", "warning", "info"]

@@ -17,19 +17,19 @@ import weakref
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from alerts.api import alerts_router
-from alerts.engine import Engine, Observation
-from alerts.errors import RulesError
-from alerts.incidents import IncidentBook
-from alerts.notify.outbox import Outbox
-from alerts.observe import CycleCollector, trap_observations
-from alerts.readings import OpticLike, icmp_observations, optic_observations
-from alerts.rules import load_rules
-from alerts.view import load_view
-from pollers.readings import IcmpReading, OpticReading
-from pollers.scheduler import CycleStats
-from pollers.traps import TrapEvent
-from pollers.types import IfRates, PollResult
+from provnet.alerts.api import alerts_router
+from provnet.alerts.engine import Engine, Observation
+from provnet.alerts.errors import RulesError
+from provnet.alerts.incidents import IncidentBook
+from provnet.alerts.notify.outbox import Outbox
+from provnet.alerts.observe import CycleCollector, trap_observations
+from provnet.alerts.readings import OpticLike, icmp_observations, optic_observations
+from provnet.alerts.rules import load_rules
+from provnet.alerts.view import load_view
+from provnet.pollers.readings import IcmpReading, OpticReading
+from provnet.pollers.scheduler import CycleStats
+from provnet.pollers.traps import TrapEvent
+from provnet.pollers.types import IfRates, PollResult
 
 if TYPE_CHECKING:
     from provnet.service import Service

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from dateutil.rrule import rrulestr
 
-from alerts.errors import InvalidInput
+from provnet.alerts.errors import InvalidInput
 
 
 @dataclass(frozen=True, slots=True)

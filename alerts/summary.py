@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from alerts.rootcause import Element
-from alerts.view import DeviceInfo, InventoryView
+from provnet.alerts.rootcause import Element
+from provnet.alerts.view import DeviceInfo, InventoryView
 
 KIND_VI = {"commune_office": "trụ sở UBND xã", "pop": "PoP", "department": "sở, ngành",
            "core": "lõi", "bts": "trạm BTS"}

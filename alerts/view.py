@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from alerts.observe import LinkEnd
-from inventory import model, queries
-from inventory.topology import Topology
+from provnet.alerts.observe import LinkEnd
+from provnet.inventory import model, queries
+from provnet.inventory.topology import Topology
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,12 +13,12 @@ from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
-from api import schemas
-from api.context import ApiContext
-from inventory import queries
-from inventory.queries import LinkRecord
-from pollers.icmp import device_status
-from pollers.live import DeviceState, link_health
+from provnet.api import schemas
+from provnet.api.context import ApiContext
+from provnet.inventory import queries
+from provnet.inventory.queries import LinkRecord
+from provnet.pollers.icmp import device_status
+from provnet.pollers.live import DeviceState, link_health
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"

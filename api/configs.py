@@ -11,10 +11,10 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from api.schemas import Page
-from inventory import configs
-from inventory.model import Device
-from inventory.store import Store
+from provnet.api.schemas import Page
+from provnet.inventory import configs
+from provnet.inventory.model import Device
+from provnet.inventory.store import Store
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="items to skip")]

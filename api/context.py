@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from inventory import queries
-from inventory.queries import LinkRecord
-from inventory.store import Store
-from pollers.live import LiveState
+from provnet.inventory import queries
+from provnet.inventory.queries import LinkRecord
+from provnet.inventory.store import Store
+from provnet.pollers.live import LiveState
 
 
 class InfluxStatus(Protocol):

@@ -13,8 +13,8 @@ from typing import Annotated, Literal, cast, get_args
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel
 
-from api.schemas import Page
-from pollers.icmp import (
+from provnet.api.schemas import Page
+from provnet.pollers.icmp import (
     DEGRADED,
     DOWN,
     SNMP_NOT_ANSWERING,
@@ -24,8 +24,8 @@ from pollers.icmp import (
     IcmpState,
     device_status,
 )
-from pollers.live import LiveState
-from pollers.types import SnmpTarget
+from provnet.pollers.live import LiveState
+from provnet.pollers.types import SnmpTarget
 
 Status = Literal["up", "degraded", "snmp_not_answering", "unreachable", "down", "unknown"]
 assert {UP, DEGRADED, SNMP_NOT_ANSWERING, UNREACHABLE, DOWN, UNKNOWN} == set(get_args(Status))

@@ -13,15 +13,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from alerts.engine import Engine, Observation
-from alerts.incidents import IncidentBook
-from alerts.notify.outbox import Outbox
-from alerts.notify.settings import NotifierSettings
-from alerts.rules import load_rules
-from alerts.view import InventoryView, load_view
-from config.settings import AlertSettings
-from inventory.store import open_store
+from provnet.alerts.engine import Engine, Observation
+from provnet.alerts.incidents import IncidentBook
+from provnet.alerts.notify.outbox import Outbox
+from provnet.alerts.notify.settings import NotifierSettings
+from provnet.alerts.rules import load_rules
+from provnet.alerts.view import InventoryView, load_view
+from provnet.config.settings import AlertSettings
 from provnet.demo.seed import seed_demo
+from provnet.inventory.store import open_store
 
 
 class Clock:

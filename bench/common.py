@@ -7,7 +7,7 @@ import resource
 from pathlib import Path
 from typing import Any
 
-from pollers.types import SnmpTarget
+from provnet.pollers.types import SnmpTarget
 
 
 def proc_cpu_s(pid: int) -> float:

@@ -28,14 +28,14 @@ sys.path[:0] = [str(ROOT)]
 
 from sqlalchemy import select, update  # noqa: E402
 
-from config.settings import CoverageSettings, load_settings  # noqa: E402
-from inventory.model import Sector  # noqa: E402
-from inventory.store import open_store  # noqa: E402
-from maps.coverage import CoverageService  # noqa: E402
-from maps.coverage_data import load_fibre, load_legacy_areas, load_sectors  # noqa: E402
-from maps.engine import candidates, compute_many, prepare  # noqa: E402
-from maps.synthetic_country import generate_country  # noqa: E402
+from provnet.config.settings import CoverageSettings, load_settings  # noqa: E402
 from provnet.demo.seed import seed_demo  # noqa: E402
+from provnet.inventory.model import Sector  # noqa: E402
+from provnet.inventory.store import open_store  # noqa: E402
+from provnet.maps.coverage import CoverageService  # noqa: E402
+from provnet.maps.coverage_data import load_fibre, load_legacy_areas, load_sectors  # noqa: E402
+from provnet.maps.engine import candidates, compute_many, prepare  # noqa: E402
+from provnet.maps.synthetic_country import generate_country  # noqa: E402
 
 
 def _load() -> str:

@@ -21,8 +21,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pollers.discovery import IF_COUNTER_DISCONTINUITY, IF_TABLE_LAST_CHANGE
-from pollers.ifmib import (
+from provnet.pollers.discovery import IF_COUNTER_DISCONTINUITY, IF_TABLE_LAST_CHANGE
+from provnet.pollers.ifmib import (
     IF_ADMIN_STATUS,
     IF_HC_IN_OCTETS,
     IF_HC_OUT_OCTETS,
@@ -119,14 +119,14 @@ async def run_worker(transport: str, targets: list[tuple[str, int]], community: 
     (``run_forever``, start times spread over ``spread`` of the interval). ``workers`` > 1:
     ``ShardedPollLoop`` processes (needs ``interval_s``), points built in this process.
     """
-    from pollers.engine import ProfilePoller
-    from pollers.fastv2c import FastV2cTransport
-    from pollers.samples import interface_points, poll_point
-    from pollers.scheduler import PollLoop
-    from pollers.snmp import PysnmpTransport
-    from pollers.transport import SnmpTransport
-    from pollers.types import IfRates, PollResult, SnmpTarget
-    from tsdb.lineprotocol import encode_lines
+    from provnet.pollers.engine import ProfilePoller
+    from provnet.pollers.fastv2c import FastV2cTransport
+    from provnet.pollers.samples import interface_points, poll_point
+    from provnet.pollers.scheduler import PollLoop
+    from provnet.pollers.snmp import PysnmpTransport
+    from provnet.pollers.transport import SnmpTransport
+    from provnet.pollers.types import IfRates, PollResult, SnmpTarget
+    from provnet.tsdb.lineprotocol import encode_lines
 
     def factory(version: str) -> SnmpTransport:
         return FastV2cTransport() if transport == "fast" else PysnmpTransport()
@@ -187,7 +187,7 @@ async def _sharded(devs: list[Any], on_result: Callable[..., None], cycles: int,
                    concurrency: int, interval_s: float, spread: float, workers: int,
                    ) -> dict[str, Any]:
     """``poller.workers`` processes (``ShardedPollLoop``); the first cycle is discovery."""
-    from pollers.shard import ShardedPollLoop, WorkerConfig
+    from provnet.pollers.shard import ShardedPollLoop, WorkerConfig
 
     sharded = ShardedPollLoop(workers, on_result, WorkerConfig(interval_s, concurrency, spread))
     stats = await _scheduled(sharded.run_forever, devs, interval_s, cycles + 1, extra_cpu=True)

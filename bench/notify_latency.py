@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from alerts.notify.codec import from_dict
-from alerts.notify.outbox import Outbox
-from alerts.notify.settings import NotifierSettings
-from alerts.notify.types import Notification
-from inventory.store import open_store
+from provnet.alerts.notify.codec import from_dict
+from provnet.alerts.notify.outbox import Outbox
+from provnet.alerts.notify.settings import NotifierSettings
+from provnet.alerts.notify.types import Notification
+from provnet.inventory.store import open_store
 from tests.integration.notify_receivers import HttpReceiver, SmtpReceiver
 
 CASE = Path(__file__).resolve().parents[1] / "tests/data/notify/firing-vi/input.json"

@@ -28,16 +28,16 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from poll_snmpd import SNMPBULKGET, Run, children_cpu_s, oid_text, proc_cpu_s  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
-from config.settings import SnmpProfile  # noqa: E402
-from inventory import queries  # noqa: E402
-from inventory.store import open_store  # noqa: E402
-from pollers.ifmib import DEFAULT_COLUMNS, SYS_UPTIME_NEXT  # noqa: E402
-from pollers.plan import build_poll_plan  # noqa: E402
-from pollers.scheduler import PollLoop  # noqa: E402
-from pollers.snmp import SnmpPoller  # noqa: E402
-from pollers.types import SnmpTarget  # noqa: E402
+from provnet.config.settings import SnmpProfile  # noqa: E402
 from provnet.demo.plan import build_plan  # noqa: E402
 from provnet.demo.seed import seed_demo  # noqa: E402
+from provnet.inventory import queries  # noqa: E402
+from provnet.inventory.store import open_store  # noqa: E402
+from provnet.pollers.ifmib import DEFAULT_COLUMNS, SYS_UPTIME_NEXT  # noqa: E402
+from provnet.pollers.plan import build_poll_plan  # noqa: E402
+from provnet.pollers.scheduler import PollLoop  # noqa: E402
+from provnet.pollers.snmp import SnmpPoller  # noqa: E402
+from provnet.pollers.types import SnmpTarget  # noqa: E402
 from provnet.simproc import SimulatorProcess  # noqa: E402
 
 COMMUNITY = "bench"

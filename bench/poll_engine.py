@@ -26,11 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import plan_targets  # noqa: E402
-from pollers.engine import ProfilePoller  # noqa: E402
-from pollers.profiles import IF_ONLY, DeviceProfile, load_profiles  # noqa: E402
-from pollers.scheduler import PollLoop  # noqa: E402
-from pollers.snmp import PysnmpTransport, SnmpPoller  # noqa: E402
-from pollers.types import PollResult, SnmpTarget  # noqa: E402
+from provnet.pollers.engine import ProfilePoller  # noqa: E402
+from provnet.pollers.profiles import IF_ONLY, DeviceProfile, load_profiles  # noqa: E402
+from provnet.pollers.scheduler import PollLoop  # noqa: E402
+from provnet.pollers.snmp import PysnmpTransport, SnmpPoller  # noqa: E402
+from provnet.pollers.types import PollResult, SnmpTarget  # noqa: E402
 from provnet.simulator.example import synthetic_plan  # noqa: E402
 from tests.integration.sim_fixtures import free_udp_port, start_simulator  # noqa: E402
 

@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import children_cpu_s, plan_targets  # noqa: E402
-from pollers.engine import ProfilePoller  # noqa: E402
-from pollers.scheduler import CycleStats, PollLoop  # noqa: E402
-from pollers.shard import ShardedPollLoop, WorkerConfig  # noqa: E402
-from pollers.types import IfRates, PollResult, SnmpTarget  # noqa: E402
+from provnet.pollers.engine import ProfilePoller  # noqa: E402
+from provnet.pollers.scheduler import CycleStats, PollLoop  # noqa: E402
+from provnet.pollers.shard import ShardedPollLoop, WorkerConfig  # noqa: E402
+from provnet.pollers.types import IfRates, PollResult, SnmpTarget  # noqa: E402
 from provnet.simulator.example import synthetic_plan  # noqa: E402
 from tests.integration.sim_fixtures import free_udp_port, start_simulator  # noqa: E402
 

@@ -25,9 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import children_cpu_s, proc_cpu_s
-from pollers.ifmib import DEFAULT_COLUMNS, SYS_UPTIME, SYS_UPTIME_NEXT, Oid
-from pollers.snmp import SnmpPoller
-from pollers.types import SnmpTarget
+from provnet.pollers.ifmib import DEFAULT_COLUMNS, SYS_UPTIME, SYS_UPTIME_NEXT, Oid
+from provnet.pollers.snmp import SnmpPoller
+from provnet.pollers.types import SnmpTarget
 from tests.integration.snmp_agents import (
     SNMPBULKWALK,
     SNMPGET,

@@ -19,11 +19,11 @@ import threading
 import time
 from pathlib import Path
 
-from pollers.ssh.collector import SshCollector
-from pollers.ssh.hostkeys import KnownHosts
-from pollers.ssh.platforms import load_platforms
-from pollers.ssh.session import NetmikoRunner
-from pollers.ssh.types import SshLogin, SshTarget
+from provnet.pollers.ssh.collector import SshCollector
+from provnet.pollers.ssh.hostkeys import KnownHosts
+from provnet.pollers.ssh.platforms import load_platforms
+from provnet.pollers.ssh.session import NetmikoRunner
+from provnet.pollers.ssh.types import SshLogin, SshTarget
 from provnet.sshsim import SimDevice, SshSimulatorProcess, free_ports
 
 COMMAND = {"huawei_vrp": "display version", "cisco_ios": "show clock"}

@@ -9,10 +9,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from alerts.notify.settings import NotifierSettings
-from config.errors import ConfigError
-from pollers.icmp import IcmpSettings
-from pollers.traps import TrapSettings
+from provnet.alerts.notify.settings import NotifierSettings
+from provnet.config.errors import ConfigError
+from provnet.pollers.icmp import IcmpSettings
+from provnet.pollers.traps import TrapSettings
 
 
 class _Strict(BaseModel):

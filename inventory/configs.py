@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from inventory.errors import InventoryError
-from inventory.model import Base
+from provnet.inventory.errors import InventoryError
+from provnet.inventory.model import Base
 
 
 class ConfigNotFound(InventoryError):
@@ -181,7 +181,7 @@ def diff_versions(s: Session, device_id: int, from_id: int, to_id: int) -> str:
 def changes_since(s: Session, since: dt.datetime, device_id: int | None = None,
                   limit: int = 1000) -> list[ChangeRecord]:
     """Configuration changes at or after ``since``, newest first."""
-    from inventory.model import Device
+    from provnet.inventory.model import Device
 
     q = (select(ConfigChange, Device.hostname).join(Device, Device.id == ConfigChange.device_id)
          .where(ConfigChange.at >= since).order_by(ConfigChange.at.desc()).limit(limit))
@@ -217,7 +217,7 @@ class SshAccess:
 
 def ssh_access(s: Session) -> dict[int, SshAccess]:
     """Devices that are SSH targets (an SSH endpoint row or an ``ssh_profile``), by id."""
-    from inventory.model import Device
+    from provnet.inventory.model import Device
 
     rows = s.execute(select(Device.id, Device.ssh_profile, DeviceSsh.host, DeviceSsh.port)
                      .outerjoin(DeviceSsh, DeviceSsh.device_id == Device.id)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from inventory import model
-from inventory.search import fold, has_diacritics, matches
-from inventory.topology import Edge, Topology
+from provnet.inventory import model
+from provnet.inventory.search import fold, has_diacritics, matches
+from provnet.inventory.topology import Edge, Topology
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from inventory.errors import InventoryError
+from provnet.inventory.errors import InventoryError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

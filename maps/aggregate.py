@@ -16,11 +16,11 @@ import hashlib
 import shapely
 from shapely import Geometry
 
-from maps.cache import Cached, fingerprints, inventory_version
-from maps.coverage_data import make_areas
-from maps.crs import to_wgs84
-from maps.engine import EMPTY, CommuneCoverage, Prepared, candidates, compute_many
-from maps.geography import DerivedUnits, UnitParts
+from provnet.maps.cache import Cached, fingerprints, inventory_version
+from provnet.maps.coverage_data import make_areas
+from provnet.maps.crs import to_wgs84
+from provnet.maps.engine import EMPTY, CommuneCoverage, Prepared, candidates, compute_many
+from provnet.maps.geography import DerivedUnits, UnitParts
 
 
 def _mean(w: list[float], values: list[float]) -> float:

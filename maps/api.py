@@ -13,9 +13,9 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from maps.coverage import CoverageService
-from maps.errors import MapsError
-from maps.io_export import to_kml
+from provnet.maps.coverage import CoverageService
+from provnet.maps.errors import MapsError
+from provnet.maps.io_export import to_kml
 
 if TYPE_CHECKING:
     from provnet.service import Service

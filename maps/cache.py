@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import shapely
 
-from config.settings import CoverageSettings
-from maps.coverage_data import Areas
-from maps.engine import CommuneCoverage, IntArray, Prepared
-from maps.errors import MapsError
+from provnet.config.settings import CoverageSettings
+from provnet.maps.coverage_data import Areas
+from provnet.maps.engine import CommuneCoverage, IntArray, Prepared
+from provnet.maps.errors import MapsError
 
 FORMAT = 1
 

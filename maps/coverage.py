@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from config.settings import Settings
-from inventory.store import Store
-from maps.aggregate import refresh_2025
-from maps.cache import (
+from provnet.config.settings import Settings
+from provnet.inventory.store import Store
+from provnet.maps.aggregate import refresh_2025
+from provnet.maps.cache import (
     Cached,
     CoverageCache,
     fibre_digests,
@@ -26,11 +26,17 @@ from maps.cache import (
     inventory_version,
     settings_digest,
 )
-from maps.coverage_data import Areas, load_fibre, load_legacy_areas, load_new_units, load_sectors
-from maps.engine import CommuneCoverage, Prepared, candidates, compute_many, prepare
-from maps.geography import derive_2025
-from maps.infill import Suggestion, suggest
-from maps.io_export import feature_collection, layer_features
+from provnet.maps.coverage_data import (
+    Areas,
+    load_fibre,
+    load_legacy_areas,
+    load_new_units,
+    load_sectors,
+)
+from provnet.maps.engine import CommuneCoverage, Prepared, candidates, compute_many, prepare
+from provnet.maps.geography import derive_2025
+from provnet.maps.infill import Suggestion, suggest
+from provnet.maps.io_export import feature_collection, layer_features
 
 log = logging.getLogger(__name__)
 GENERATIONS = ("legacy", "2025")

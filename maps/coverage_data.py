@@ -18,10 +18,10 @@ from pyproj import Transformer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.model import AdminUnit, AdminUnitMapping, Bts, FibrePoint, Sector, Site
-from maps.crs import UTM48N, WGS84, geodesic_area_km2, to_utm
-from maps.errors import MapsError
-from maps.propagation import MAX_MHZ, MIN_MHZ
+from provnet.inventory.model import AdminUnit, AdminUnitMapping, Bts, FibrePoint, Sector, Site
+from provnet.maps.crs import UTM48N, WGS84, geodesic_area_km2, to_utm
+from provnet.maps.errors import MapsError
+from provnet.maps.propagation import MAX_MHZ, MIN_MHZ
 
 FloatArray = npt.NDArray[np.float64]
 ObjArray = npt.NDArray[np.object_]

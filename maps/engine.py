@@ -17,10 +17,10 @@ import numpy.typing as npt
 import shapely
 from shapely import Geometry
 
-from config.settings import CoverageSettings
-from maps.coverage_data import Areas, FibrePoints, Sectors
-from maps.footprint import OMNI_DEG, GeomArray, point_buffers, sector_polygons
-from maps.propagation import MAX_MHZ, MIN_MHZ, LinkBudget, sector_range_m
+from provnet.config.settings import CoverageSettings
+from provnet.maps.coverage_data import Areas, FibrePoints, Sectors
+from provnet.maps.footprint import OMNI_DEG, GeomArray, point_buffers, sector_polygons
+from provnet.maps.propagation import MAX_MHZ, MIN_MHZ, LinkBudget, sector_range_m
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from maps.errors import MapsError
+from provnet.maps.errors import MapsError
 
 FloatArray = npt.NDArray[np.float64]
 GeomArray = npt.NDArray[np.object_]

@@ -17,12 +17,12 @@ from fastapi import APIRouter, HTTPException, Query
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from inventory import queries
-from inventory.queries import LinkRecord
-from inventory.store import Store
-from maps import geo_data
-from maps.geo_data import SiteGeo, UnitGeo
-from pollers.live import LiveState, link_health
+from provnet.inventory import queries
+from provnet.inventory.queries import LinkRecord
+from provnet.inventory.store import Store
+from provnet.maps import geo_data
+from provnet.maps.geo_data import SiteGeo, UnitGeo
+from provnet.pollers.live import LiveState, link_health
 
 Generation = Literal["legacy", "2025"]
 SiteKind = Literal["bts", "fibre_point", "router"]

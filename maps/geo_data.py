@@ -15,10 +15,10 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from inventory import model
-from maps.coverage_data import load_legacy_areas, load_new_units
-from maps.crs import geodesic_area_km2, to_wgs84
-from maps.geography import derive_2025
+from provnet.inventory import model
+from provnet.maps.coverage_data import load_legacy_areas, load_new_units
+from provnet.maps.crs import geodesic_area_km2, to_wgs84
+from provnet.maps.geography import derive_2025
 
 ROUTER_KINDS = ("core", "pop", "commune_office", "department")
 

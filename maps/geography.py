@@ -20,9 +20,9 @@ import numpy as np
 import shapely
 from shapely import Geometry
 
-from maps.coverage_data import Areas, NewUnit, lonlat_arrays_to_utm, make_areas
-from maps.crs import to_utm, to_wgs84
-from maps.errors import MapsError
+from provnet.maps.coverage_data import Areas, NewUnit, lonlat_arrays_to_utm, make_areas
+from provnet.maps.crs import to_utm, to_wgs84
+from provnet.maps.errors import MapsError
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,11 @@ import numpy.typing as npt
 import shapely
 from shapely import Geometry
 
-from config.settings import CoverageSettings
-from maps.crs import utm_to_lonlat
-from maps.engine import budget_for
-from maps.footprint import point_buffers
-from maps.propagation import sector_range_m
+from provnet.config.settings import CoverageSettings
+from provnet.maps.crs import utm_to_lonlat
+from provnet.maps.engine import budget_for
+from provnet.maps.footprint import point_buffers
+from provnet.maps.propagation import sector_range_m
 
 BAND_MHZ = {"2G": 900.0, "3G": 2100.0, "4G": 1800.0, "5G": 3500.0}
 NEW_SITE_HEIGHT_M = 35.0

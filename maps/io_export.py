@@ -15,8 +15,8 @@ import numpy as np
 import shapely
 from shapely import Geometry
 
-from maps.crs import to_wgs84
-from maps.engine import CommuneCoverage
+from provnet.maps.crs import to_wgs84
+from provnet.maps.engine import CommuneCoverage
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 LAYER_COLOURS = {"coverage": "7f00aa00", "gap": "7f0000ff", "fibre_reach": "7fff7f00"}  # aabbggrr

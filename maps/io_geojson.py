@@ -17,9 +17,9 @@ from shapely import Geometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.model import AdminUnit
-from maps.crs import geodesic_area_km2
-from maps.errors import ImportFormatError
+from provnet.inventory.model import AdminUnit
+from provnet.maps.crs import geodesic_area_km2
+from provnet.maps.errors import ImportFormatError
 
 
 @dataclass(frozen=True)

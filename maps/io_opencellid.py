@@ -21,9 +21,9 @@ import shapely
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from inventory.model import AdminUnit, Bts, Sector, Site
-from inventory.search import fold
-from maps.errors import ImportFormatError
+from provnet.inventory.model import AdminUnit, Bts, Sector, Site
+from provnet.inventory.search import fold
+from provnet.maps.errors import ImportFormatError
 
 COLUMNS = ("radio", "mcc", "net", "area", "cell", "unit", "lon", "lat", "range", "samples",
            "changeable", "created", "updated", "averageSignal")

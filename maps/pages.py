@@ -16,9 +16,9 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from maps.geo_api import STATUS_COLOURS, MapsContext, make_geo_router
-from maps.labels import Lang, labels
-from maps.svg import commune_svg as render_commune_svg
+from provnet.maps.geo_api import STATUS_COLOURS, MapsContext, make_geo_router
+from provnet.maps.labels import Lang, labels
+from provnet.maps.svg import commune_svg as render_commune_svg
 
 if TYPE_CHECKING:
     from provnet.service import Service
@@ -116,7 +116,7 @@ def attach_maps(service: Service) -> None:
     cfg = service.settings.poller
     coverage = None
     try:
-        from maps.api import coverage_for
+        from provnet.maps.api import coverage_for
         coverage = coverage_for(service)
     except ImportError:  # the coverage engine is optional for the inventory maps
         log.warning("coverage engine not available: maps without coverage layers")

@@ -35,7 +35,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from maps.errors import MapsError
+from provnet.maps.errors import MapsError
 
 Environment = Literal["suburban", "rural"]
 FloatArray = npt.NDArray[np.float64]

@@ -16,9 +16,9 @@ from xml.sax.saxutils import escape, quoteattr
 from shapely import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from maps.crs import lonlat_to_utm, to_utm
-from maps.geo_api import MapsContext
-from maps.labels import labels
+from provnet.maps.crs import lonlat_to_utm, to_utm
+from provnet.maps.geo_api import MapsContext
+from provnet.maps.labels import labels
 
 WIDTH = 900.0
 MAP_W, MAP_H = 620.0, 560.0  # the map frame; the legend sits on the right
@@ -192,7 +192,7 @@ def _pct(v: float, lang: str) -> str:
 def commune_svg(ctx: MapsContext, code: str, generation: str, technology: str, lang: str,
                 colours: dict[str, str]) -> str | None:
     """The SVG of one commune (None if unknown or without boundary)."""
-    from maps import geo_data
+    from provnet.maps import geo_data
 
     t = labels(lang)
     unit = ctx.commune(generation, code)

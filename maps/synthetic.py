@@ -14,7 +14,7 @@ import shapely
 from shapely import MultiPoint, Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
-from maps.errors import MapsError
+from provnet.maps.errors import MapsError
 
 OUTLINE_BUFFER_M = 3000.0
 

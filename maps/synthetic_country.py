@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from maps.coverage_data import Areas, FibrePoints, Sectors, make_areas
-from maps.crs import to_wgs84
-from maps.synthetic import voronoi_cells
+from provnet.maps.coverage_data import Areas, FibrePoints, Sectors, make_areas
+from provnet.maps.crs import to_wgs84
+from provnet.maps.synthetic import voronoi_cells
 
 OPERATORS = np.array(["Viettel", "VinaPhone", "MobiFone"], dtype=object)
 OPERATOR_P = [0.40, 0.33, 0.27]

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from pollers.ifmib import (
+from provnet.pollers.ifmib import (
     IF_ADMIN_STATUS,
     IF_DESCR,
     IF_ENTRY,
@@ -33,7 +33,7 @@ from pollers.ifmib import (
     Value,
     VarBind,
 )
-from pollers.types import IfSample
+from provnet.pollers.types import IfSample
 
 IF_TYPE: Final[Oid] = (*IF_ENTRY, 3)
 IF_IN_OCTETS: Final[Oid] = (*IF_ENTRY, 10)

@@ -25,15 +25,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pollers import discovery as dsc
-from pollers.errors import PollerError
-from pollers.groups import Group, group_data, parse_group
-from pollers.ifmib import Oid, VarBind, in_subtree, walk_step
-from pollers.profiles import IF_ONLY, DeviceProfile
-from pollers.readings import Reading
-from pollers.snmp import PysnmpTransport, SnmpAuthError
-from pollers.transport import SnmpResponseError, SnmpTimeout, SnmpTransport
-from pollers.types import IfSample, PollResult, SnmpTarget
+from provnet.pollers import discovery as dsc
+from provnet.pollers.errors import PollerError
+from provnet.pollers.groups import Group, group_data, parse_group
+from provnet.pollers.ifmib import Oid, VarBind, in_subtree, walk_step
+from provnet.pollers.profiles import IF_ONLY, DeviceProfile
+from provnet.pollers.readings import Reading
+from provnet.pollers.snmp import PysnmpTransport, SnmpAuthError
+from provnet.pollers.transport import SnmpResponseError, SnmpTimeout, SnmpTransport
+from provnet.pollers.types import IfSample, PollResult, SnmpTarget
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def default_transport(version: str) -> SnmpTransport:
     """Our fast v2c codec for v2c when available, pysnmp otherwise and for v3."""
     if version == "2c":
         try:
-            from pollers.fastv2c import FastV2cTransport
+            from provnet.pollers.fastv2c import FastV2cTransport
         except ImportError:  # pragma: no cover - fallback when the fast codec is absent
             return PysnmpTransport()
         return FastV2cTransport()

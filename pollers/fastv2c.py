@@ -14,7 +14,7 @@ import socket
 from collections.abc import Sequence
 from typing import Any
 
-from pollers.fastv2c_ber import (
+from provnet.pollers.fastv2c_ber import (
     Malformed,
     decode_header,
     decode_varbinds,
@@ -22,9 +22,9 @@ from pollers.fastv2c_ber import (
     encode_get_bulk,
     error_status_name,
 )
-from pollers.ifmib import Oid, VarBind
-from pollers.transport import SnmpResponseError, SnmpTimeout
-from pollers.types import SnmpTarget
+from provnet.pollers.ifmib import Oid, VarBind
+from provnet.pollers.transport import SnmpResponseError, SnmpTimeout
+from provnet.pollers.types import SnmpTarget
 
 _MAX_REQUEST_ID = 2**31 - 1
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Final
 
-from pollers.ifmib import END_OF_MIB, Oid, Value, VarBind
-from pollers.transport import SnmpResponseError
+from provnet.pollers.ifmib import END_OF_MIB, Oid, Value, VarBind
+from provnet.pollers.transport import SnmpResponseError
 
 GET_REQUEST: Final = 0xA0
 GET_NEXT_REQUEST: Final = 0xA1

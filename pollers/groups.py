@@ -23,10 +23,10 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from pollers import health, optics
-from pollers.errors import PollerError
-from pollers.ifmib import EndOfMib, Oid, VarBind
-from pollers.readings import GroupData, Reading, RowIndex
+from provnet.pollers import health, optics
+from provnet.pollers.errors import PollerError
+from provnet.pollers.ifmib import EndOfMib, Oid, VarBind
+from provnet.pollers.readings import GroupData, Reading, RowIndex
 
 __all__ = [
     "PARSERS",

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pollers.readings import GroupData, HealthReading, Reading, as_int, as_text
+from provnet.pollers.readings import GroupData, HealthReading, Reading, as_int, as_text
 
 HR_STORAGE_RAM = "1.3.6.1.2.1.25.2.1.2"
 _TICKS_PER_S = 100.0

@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Annotated, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pollers.icmp_sweep import IcmpError, SocketSweeper, tally
-from pollers.readings import IcmpReading, reading_points
-from tsdb.points import Point
+from provnet.pollers.icmp_sweep import IcmpError, SocketSweeper, tally
+from provnet.pollers.readings import IcmpReading, reading_points
+from provnet.tsdb.points import Point
 
 __all__ = ["IcmpError", "IcmpSettings", "IcmpState", "attach_icmp", "device_status", "summarise"]
 
@@ -259,7 +259,7 @@ def attach_icmp(service: Service, pinger: Pinger | None = None) -> IcmpState | N
         await icmp_loop(probe, targets, settings, on_reading, stop)
 
     service.background.append(("icmp", run))
-    from api.reachability import reachability_router  # the API layer imports pollers
+    from provnet.api.reachability import reachability_router  # the API layer imports pollers
 
     service.routers.append(reachability_router(lambda: service.plan.targets, state,
                                                service.live, settings.degraded_loss_pct))

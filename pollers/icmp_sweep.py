@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import icmplib
 from icmplib.sockets import AsyncSocket, ICMPv4Socket
 
-from pollers.errors import PollerError
-from pollers.readings import IcmpReading
+from provnet.pollers.errors import PollerError
+from provnet.pollers.readings import IcmpReading
 
 log = logging.getLogger(__name__)
 

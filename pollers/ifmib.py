@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from pollers.types import IfSample
+from provnet.pollers.types import IfSample
 
 Oid = tuple[int, ...]
 

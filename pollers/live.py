@@ -9,8 +9,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 
-from pollers.readings import HealthReading, IcmpReading, OpticReading
-from pollers.types import IfRates, IfSample, PollResult
+from provnet.pollers.readings import HealthReading, IcmpReading, OpticReading
+from provnet.pollers.types import IfRates, IfSample, PollResult
 
 OPER_UP = 1
 OPER_DOWN = 2

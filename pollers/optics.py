@@ -29,8 +29,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pollers.ifmib import Value
-from pollers.readings import (
+from provnet.pollers.ifmib import Value
+from provnet.pollers.readings import (
     GroupData,
     OpticReading,
     Reading,

@@ -6,10 +6,10 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from config.settings import SnmpProfile
-from inventory.queries import DeviceRecord, LinkRecord
-from pollers.profiles import IF_ONLY, Credential, DeviceProfile, Profiles
-from pollers.types import SnmpTarget
+from provnet.config.settings import SnmpProfile
+from provnet.inventory.queries import DeviceRecord, LinkRecord
+from provnet.pollers.profiles import IF_ONLY, Credential, DeviceProfile, Profiles
+from provnet.pollers.types import SnmpTarget
 
 log = logging.getLogger(__name__)
 

@@ -34,9 +34,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from pollers.errors import PollerError
-from pollers.groups import Group
-from pollers.types import V3Credentials
+from provnet.pollers.errors import PollerError
+from provnet.pollers.groups import Group
+from provnet.pollers.types import V3Credentials
 
 #: Where the built-in profile file and group directory live.
 PROFILES_DIR = Path(__file__).resolve().parent.parent / "config" / "profiles"
@@ -228,7 +228,7 @@ def parse_profiles(raw: Any, groups: Mapping[str, Group], source: str = "profile
 
 def load_profiles(path: Path | None = None, groups_dir: Path | None = None) -> Profiles:
     """Load the profile file (default: the built-in one) and the groups it may use."""
-    from pollers.groups import load_groups
+    from provnet.pollers.groups import load_groups
 
     path = path or DEFAULT_PROFILES_FILE
     groups = load_groups(groups_dir or DEFAULT_GROUPS_DIR)

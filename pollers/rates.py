@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from pollers.types import IfRates, IfSample
+from provnet.pollers.types import IfRates, IfSample
 
 COUNTER32_MODULO: Final = 2**32
 #: A rate may exceed the interface speed by this fraction (poll-time jitter) before rejection.

@@ -10,8 +10,8 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from pollers.ifmib import EndOfMib, Value
-from tsdb.points import FieldValue, Point
+from provnet.pollers.ifmib import EndOfMib, Value
+from provnet.tsdb.points import FieldValue, Point
 
 OPTICS = "optics"
 DEVICE_HEALTH = "device_health"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pollers.types import IfRates, IfSample, PollResult
-from tsdb.points import FieldValue, Point
+from provnet.pollers.types import IfRates, IfSample, PollResult
+from provnet.tsdb.points import FieldValue, Point
 
 IFSTATS = "ifstats"
 SNMP_POLL = "snmp_poll"
@@ -110,7 +110,7 @@ def result_points(result: PollResult, rates: Mapping[int, IfRates],
                   device_tags: Mapping[str, str],
                   if_tags: Mapping[int, Mapping[str, str]]) -> list[Point]:
     """Every point of one device poll: ``ifstats``, readings (optics, health), ``snmp_poll``."""
-    from pollers.readings import reading_points
+    from provnet.pollers.readings import reading_points
 
     points = interface_points(result, rates, device_tags, if_tags)
     if result.readings:

@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from pollers.errors import PollerError
-from pollers.rates import compute_rates
-from pollers.types import IfRates, IfSample, PollResult, SnmpTarget
+from provnet.pollers.errors import PollerError
+from provnet.pollers.rates import compute_rates
+from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
 
 log = logging.getLogger(__name__)
 

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from multiprocessing.synchronize import Event as MpEvent
 from typing import Any
 
-from pollers.profiles import DeviceProfile
-from pollers.scheduler import CycleStats, OnResult, PollLoop
-from pollers.types import SnmpTarget
+from provnet.pollers.profiles import DeviceProfile
+from provnet.pollers.scheduler import CycleStats, OnResult, PollLoop
+from provnet.pollers.types import SnmpTarget
 
 log = logging.getLogger(__name__)
 RESULT_BATCH_S = 0.05
@@ -59,7 +59,7 @@ class WorkerConfig:
 
 async def _worker_loop(targets: list[SnmpTarget], profiles: Mapping[int, DeviceProfile],
                        cfg: WorkerConfig, out: Any, stop: MpEvent, shard: int) -> None:
-    from pollers.engine import ProfilePoller
+    from provnet.pollers.engine import ProfilePoller
 
     stop_async = asyncio.Event()
 

@@ -29,8 +29,8 @@ from pysnmp.hlapi.v1arch.asyncio import (
 from pysnmp.hlapi.v3arch import asyncio as v3
 from pysnmp.proto import errind, rfc1902, rfc1905
 
-from pollers.errors import PollerError
-from pollers.ifmib import (
+from provnet.pollers.errors import PollerError
+from provnet.pollers.ifmib import (
     DEFAULT_COLUMNS,
     END_OF_MIB,
     SYS_UPTIME,
@@ -44,9 +44,9 @@ from pollers.ifmib import (
     split_response,
     walk_step,
 )
-from pollers.scheduler import poll_spread
-from pollers.transport import SnmpResponseError, SnmpTimeout
-from pollers.types import PollResult, SnmpTarget, V3Credentials
+from provnet.pollers.scheduler import poll_spread
+from provnet.pollers.transport import SnmpResponseError, SnmpTimeout
+from provnet.pollers.types import PollResult, SnmpTarget, V3Credentials
 
 log = logging.getLogger(__name__)
 

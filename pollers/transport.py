@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from pollers.errors import PollerError
-from pollers.ifmib import Oid, VarBind
-from pollers.types import SnmpTarget
+from provnet.pollers.errors import PollerError
+from provnet.pollers.ifmib import Oid, VarBind
+from provnet.pollers.types import SnmpTarget
 
 __all__ = ["SnmpResponseError", "SnmpTimeout", "SnmpTransport"]
 

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from pollers.errors import PollerError
-from pollers.ifmib import Oid, VarBind
-from tsdb.points import FieldValue, Point
+from provnet.pollers.errors import PollerError
+from provnet.pollers.ifmib import Oid, VarBind
+from provnet.tsdb.points import FieldValue, Point
 
 if TYPE_CHECKING:
     from provnet.service import Service
@@ -192,7 +192,7 @@ class TrapReceiver:
 
     def _on_notification(self, eng: Any, state_ref: Any, _ctx_engine: Any, _ctx_name: Any,
                          varbinds: Any, _cb_ctx: Any) -> None:
-        from pollers.snmp import plain_varbinds
+        from provnet.pollers.snmp import plain_varbinds
 
         received = time.time()
         _, address = eng.message_dispatcher.get_transport_info(state_ref)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pollers.readings import Reading
+    from provnet.pollers.readings import Reading
 
 
 @dataclass(frozen=True, slots=True)

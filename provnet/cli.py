@@ -13,20 +13,20 @@ from typing import Annotated
 import typer
 from pydantic import SecretStr
 
-from config.errors import ConfigError
-from config.settings import Settings, SnmpProfile, load_settings
-from inventory import queries
-from inventory.errors import InventoryError
-from inventory.store import Store, open_store
 from provnet.cli_alerts import alerts_app
 from provnet.cli_coverage import coverage_app
 from provnet.cli_ssh import ssh_app
+from provnet.config.errors import ConfigError
+from provnet.config.settings import Settings, SnmpProfile, load_settings
 from provnet.demo.plan import build_plan
 from provnet.demo.seed import is_empty, seed_demo
 from provnet.extensions import attach
+from provnet.inventory import queries
+from provnet.inventory.errors import InventoryError
+from provnet.inventory.store import Store, open_store
 from provnet.service import Service
 from provnet.simproc import SimulatorError, SimulatorProcess
-from tsdb.errors import TsdbError
+from provnet.tsdb.errors import TsdbError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="provnet: inventory and live monitoring of a province's telecom network")

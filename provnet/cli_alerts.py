@@ -13,14 +13,14 @@ from typing import Annotated
 
 import typer
 
-from alerts import ops
-from alerts.errors import AlertsError
-from alerts.notes import notification
-from alerts.rules import parse_duration
-from config.errors import ConfigError
-from config.settings import Settings, load_settings
-from inventory.errors import InventoryError
-from inventory.store import Store, open_store
+from provnet.alerts import ops
+from provnet.alerts.errors import AlertsError
+from provnet.alerts.notes import notification
+from provnet.alerts.rules import parse_duration
+from provnet.config.errors import ConfigError
+from provnet.config.settings import Settings, load_settings
+from provnet.inventory.errors import InventoryError
+from provnet.inventory.store import Store, open_store
 
 alerts_app = typer.Typer(no_args_is_help=True, help="alerts and incidents")
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", exists=True, dir_okay=False,
@@ -110,13 +110,13 @@ def ack(incident: int, owner: Annotated[str, typer.Option(help="who takes it")],
     settings, store = _store(config, state_dir)
     try:
         seconds = parse_duration(expires) if expires else None
-        from alerts.changes import recent_changes
+        from provnet.alerts.changes import recent_changes
 
         with store.session() as s:
             inc, n = ops.acknowledge(s, incident, owner, comment, seconds, time.time())
             changes = recent_changes(s, inc, time.time(),
                                      settings.alerts.config_change_window_s)
-        from alerts.notify.outbox import Outbox
+        from provnet.alerts.notify.outbox import Outbox
 
         Outbox(store, settings.alerts.notify).enqueue(
             notification(inc, "acknowledged", n, owner, settings.alerts.public_url,
@@ -152,8 +152,8 @@ def silence(duration: Annotated[str, typer.Option(help="e.g. 2h")],
 @alerts_app.command("test-notify")
 def test_notify(config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Send one test notification through every configured channel; print each outcome."""
-    from alerts.notify.outbox import Outbox
-    from alerts.notify.testnotify import send_test_notification
+    from provnet.alerts.notify.outbox import Outbox
+    from provnet.alerts.notify.testnotify import send_test_notification
 
     settings, store = _store(config, state_dir)
     try:

@@ -8,15 +8,15 @@ from typing import Annotated, Literal
 
 import typer
 
-from config.errors import ConfigError
-from config.settings import Settings, load_settings
-from inventory.errors import InventoryError
-from inventory.store import Store, open_store
-from maps.coverage import CoverageService
-from maps.errors import MapsError
-from maps.io_export import to_kml
-from maps.io_geojson import parse_boundaries, write_boundaries
-from maps.io_opencellid import OPERATORS, parse_opencellid, write_cells
+from provnet.config.errors import ConfigError
+from provnet.config.settings import Settings, load_settings
+from provnet.inventory.errors import InventoryError
+from provnet.inventory.store import Store, open_store
+from provnet.maps.coverage import CoverageService
+from provnet.maps.errors import MapsError
+from provnet.maps.io_export import to_kml
+from provnet.maps.io_geojson import parse_boundaries, write_boundaries
+from provnet.maps.io_opencellid import OPERATORS, parse_opencellid, write_cells
 
 coverage_app = typer.Typer(no_args_is_help=True,
                            help="Coverage per commune: 4G/5G by operator, gaps, fibre reach")

@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from config.errors import ConfigError
-from config.settings import Settings, load_settings
-from inventory.errors import InventoryError
-from inventory.store import open_store
-from pollers.ssh.errors import SshError
+from provnet.config.errors import ConfigError
+from provnet.config.settings import Settings, load_settings
+from provnet.inventory.errors import InventoryError
+from provnet.inventory.store import open_store
+from provnet.pollers.ssh.errors import SshError
 
 if TYPE_CHECKING:  # netmiko is imported only when an ssh command runs
-    from pollers.ssh.collector import SshCollector
-    from pollers.ssh.types import SshTarget
-    from tsdb.points import Point
+    from provnet.pollers.ssh.collector import SshCollector
+    from provnet.pollers.ssh.types import SshTarget
+    from provnet.tsdb.points import Point
 
 ssh_app = typer.Typer(no_args_is_help=True,
                       help="SSH: run commands, back up configurations, read optics")
@@ -46,7 +46,7 @@ def _settings(config: Path | None, state_dir: Path | None, demo: bool) -> Settin
 def _targets(settings: Settings, device: str | None
              ) -> tuple[list[SshTarget], SshCollector]:
     """Targets (all, or the one named by hostname or id) and the collector."""
-    from pollers.ssh.build import load_ssh_plan, make_collector
+    from provnet.pollers.ssh.build import load_ssh_plan, make_collector
 
     try:
         collector = make_collector(settings)
@@ -75,8 +75,8 @@ def _write_points(settings: Settings, points: list[Point]) -> None:
     """Send change events to a configured InfluxDB (a managed one is the service's own)."""
     if not points or not settings.influx.url:
         return
-    from tsdb.client import InfluxQLReader, make_writer
-    from tsdb.errors import TsdbError
+    from provnet.tsdb.client import InfluxQLReader, make_writer
+    from provnet.tsdb.errors import TsdbError
 
     cfg = settings.influx
     try:
@@ -118,7 +118,7 @@ def backup(device: Annotated[str | None, typer.Argument(help="hostname or id; de
     """Fetch, scrub and store running configurations now (a version only when changed)."""
     logging.basicConfig(level=logging.WARNING)
     settings = _settings(config, state_dir, demo)
-    from pollers.ssh import jobs
+    from provnet.pollers.ssh import jobs
 
     targets, collector = _targets(settings, device)
     store = open_store(settings.sql_url())
@@ -149,7 +149,7 @@ def optics(device: Annotated[str | None, typer.Argument(help="hostname or id; de
     """Read optical levels and interface errors now and print them (nothing is stored)."""
     logging.basicConfig(level=logging.WARNING)
     settings = _settings(config, state_dir, demo)
-    from pollers.ssh import jobs
+    from provnet.pollers.ssh import jobs
 
     targets, collector = _targets(settings, device)
     try:

@@ -15,11 +15,11 @@ if TYPE_CHECKING:
 
 def attach(service: Service) -> None:
     """Attach every feature to ``service`` (called after the poll plan is loaded)."""
-    from alerts.service import attach_alerts
-    from maps.api import attach_coverage
-    from maps.pages import attach_maps
-    from pollers.icmp import attach_icmp
-    from pollers.traps import attach_traps
+    from provnet.alerts.service import attach_alerts
+    from provnet.maps.api import attach_coverage
+    from provnet.maps.pages import attach_maps
+    from provnet.pollers.icmp import attach_icmp
+    from provnet.pollers.traps import attach_traps
     from provnet.ssh_service import attach_ssh
 
     traps = attach_traps(service)

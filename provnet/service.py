@@ -18,26 +18,26 @@ from typing import Any, Protocol
 
 from fastapi import APIRouter
 
-from api.app import create_app
-from api.context import ApiContext
-from api.server import bind, serve
-from config.settings import Settings
-from inventory import queries
-from inventory.store import Store
-from pollers.engine import ProfilePoller
-from pollers.errors import PollerError
-from pollers.live import LiveState
-from pollers.plan import PollPlan, build_poll_plan
-from pollers.profiles import Profiles, load_profiles
-from pollers.samples import result_points
-from pollers.scheduler import CycleStats, PollLoop
-from pollers.shard import ShardedPollLoop, WorkerConfig, resolve_workers
-from pollers.types import ERROR_KINDS, IfRates, PollResult
-from tsdb.client import InfluxQLReader, Writer, make_writer
-from tsdb.errors import TsdbError
-from tsdb.managed import ManagedInfluxd
-from tsdb.points import Point
-from tsdb.spool import SpoolingWriter
+from provnet.api.app import create_app
+from provnet.api.context import ApiContext
+from provnet.api.server import bind, serve
+from provnet.config.settings import Settings
+from provnet.inventory import queries
+from provnet.inventory.store import Store
+from provnet.pollers.engine import ProfilePoller
+from provnet.pollers.errors import PollerError
+from provnet.pollers.live import LiveState
+from provnet.pollers.plan import PollPlan, build_poll_plan
+from provnet.pollers.profiles import Profiles, load_profiles
+from provnet.pollers.samples import result_points
+from provnet.pollers.scheduler import CycleStats, PollLoop
+from provnet.pollers.shard import ShardedPollLoop, WorkerConfig, resolve_workers
+from provnet.pollers.types import ERROR_KINDS, IfRates, PollResult
+from provnet.tsdb.client import InfluxQLReader, Writer, make_writer
+from provnet.tsdb.errors import TsdbError
+from provnet.tsdb.managed import ManagedInfluxd
+from provnet.tsdb.points import Point
+from provnet.tsdb.spool import SpoolingWriter
 
 log = logging.getLogger("provnet")
 FLUSH_EVERY_S = 1.0

@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, Any
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from alerts.service import handle_of
-from api.configs import config_router
-from config.settings import Settings, SshCredential
-from inventory.configs import set_ssh_endpoint
-from inventory.model import Device, Interface
-from inventory.store import Store
-from pollers.ssh import jobs
-from pollers.ssh.build import load_ssh_plan, make_collector
-from pollers.ssh.collector import SshCollector
-from pollers.ssh.plan import SshPlan
+from provnet.alerts.service import handle_of
+from provnet.api.configs import config_router
+from provnet.config.settings import Settings, SshCredential
+from provnet.inventory.configs import set_ssh_endpoint
+from provnet.inventory.model import Device, Interface
+from provnet.inventory.store import Store
+from provnet.pollers.ssh import jobs
+from provnet.pollers.ssh.build import load_ssh_plan, make_collector
+from provnet.pollers.ssh.collector import SshCollector
+from provnet.pollers.ssh.plan import SshPlan
 
 if TYPE_CHECKING:
     from provnet.service import Service

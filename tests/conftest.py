@@ -63,8 +63,8 @@ def influxd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxdHandle]
     """A managed influxd (127.0.0.1, free port) with database ``provnet_test``."""
     if shutil.which("influxd") is None:
         pytest.skip("influxd is not installed (apt-get install influxdb)")
-    from tsdb.client import InfluxQLReader
-    from tsdb.managed import ManagedInfluxd
+    from provnet.tsdb.client import InfluxQLReader
+    from provnet.tsdb.managed import ManagedInfluxd
 
     server = ManagedInfluxd(tmp_path_factory.mktemp("influxd")).start()
     try:
@@ -78,7 +78,7 @@ def influxd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxdHandle]
 @pytest.fixture
 def influx_database(influxd: InfluxdHandle) -> Iterator[InfluxdHandle]:
     """The session influxd with a fresh, empty database for this test (dropped after)."""
-    from tsdb.client import InfluxQLReader
+    from provnet.tsdb.client import InfluxQLReader
 
     name = f"provnet_test_{next(_db_counter)}"
     with InfluxQLReader(influxd.url, "") as reader:

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from provnet.simproc import stop_child
 
 if TYPE_CHECKING:
-    from tsdb.client import InfluxQLReader, V1Writer
-    from tsdb.managed import ManagedInfluxd
+    from provnet.tsdb.client import InfluxQLReader, V1Writer
+    from provnet.tsdb.managed import ManagedInfluxd
 
 
 README = Path(__file__).parents[1] / "README.md"
@@ -51,12 +51,12 @@ class InfluxdHandle:
 
     def reader(self) -> InfluxQLReader:
         """An InfluxQL reader on this database (close it, or use it as a context manager)."""
-        from tsdb.client import InfluxQLReader
+        from provnet.tsdb.client import InfluxQLReader
 
         return InfluxQLReader(self.url, self.database)
 
     def v1_writer(self, batch_size: int = 5000) -> V1Writer:
         """A ``/write`` writer on this database."""
-        from tsdb.client import V1Writer
+        from provnet.tsdb.client import V1Writer
 
         return V1Writer(self.url, self.database, batch_size=batch_size)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from alerts.notify.codec import from_dict
-from alerts.notify.types import Notification
+from provnet.alerts.notify.codec import from_dict
+from provnet.alerts.notify.types import Notification
 
 DATA = Path(__file__).parent / "data" / "notify"
 

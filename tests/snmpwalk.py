@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pollers.ifmib import VarBind
+from provnet.pollers.ifmib import VarBind
 
 _LINE = re.compile(r"^\s*\.?([0-9.]+)\s*=\s*(.*)$")
 _INT_TYPES = ("INTEGER", "Gauge32", "Counter32", "Counter64", "Unsigned32", "Integer32")

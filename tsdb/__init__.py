@@ -9,7 +9,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tsdb.client import (
+    from provnet.tsdb.client import (
         InfluxQLReader,
         LineWriter,
         ServerStatus,
@@ -19,33 +19,33 @@ if TYPE_CHECKING:
         api_for_version,
         make_writer,
     )
-    from tsdb.errors import TsdbError, TsdbRejected, TsdbUnavailable
-    from tsdb.influxql import quote_ident, quote_literal
-    from tsdb.lineprotocol import encode_lines, encode_point
-    from tsdb.managed import ManagedInfluxd
-    from tsdb.points import FieldValue, Point
-    from tsdb.spool import SpoolingWriter
+    from provnet.tsdb.errors import TsdbError, TsdbRejected, TsdbUnavailable
+    from provnet.tsdb.influxql import quote_ident, quote_literal
+    from provnet.tsdb.lineprotocol import encode_lines, encode_point
+    from provnet.tsdb.managed import ManagedInfluxd
+    from provnet.tsdb.points import FieldValue, Point
+    from provnet.tsdb.spool import SpoolingWriter
 
 _WHERE = {
-    "InfluxQLReader": "tsdb.client",
-    "LineWriter": "tsdb.client",
-    "ServerStatus": "tsdb.client",
-    "V1Writer": "tsdb.client",
-    "V2Writer": "tsdb.client",
-    "Writer": "tsdb.client",
-    "api_for_version": "tsdb.client",
-    "make_writer": "tsdb.client",
-    "TsdbError": "tsdb.errors",
-    "TsdbRejected": "tsdb.errors",
-    "TsdbUnavailable": "tsdb.errors",
-    "quote_ident": "tsdb.influxql",
-    "quote_literal": "tsdb.influxql",
-    "encode_lines": "tsdb.lineprotocol",
-    "encode_point": "tsdb.lineprotocol",
-    "ManagedInfluxd": "tsdb.managed",
-    "FieldValue": "tsdb.points",
-    "Point": "tsdb.points",
-    "SpoolingWriter": "tsdb.spool",
+    "InfluxQLReader": "provnet.tsdb.client",
+    "LineWriter": "provnet.tsdb.client",
+    "ServerStatus": "provnet.tsdb.client",
+    "V1Writer": "provnet.tsdb.client",
+    "V2Writer": "provnet.tsdb.client",
+    "Writer": "provnet.tsdb.client",
+    "api_for_version": "provnet.tsdb.client",
+    "make_writer": "provnet.tsdb.client",
+    "TsdbError": "provnet.tsdb.errors",
+    "TsdbRejected": "provnet.tsdb.errors",
+    "TsdbUnavailable": "provnet.tsdb.errors",
+    "quote_ident": "provnet.tsdb.influxql",
+    "quote_literal": "provnet.tsdb.influxql",
+    "encode_lines": "provnet.tsdb.lineprotocol",
+    "encode_point": "provnet.tsdb.lineprotocol",
+    "ManagedInfluxd": "provnet.tsdb.managed",
+    "FieldValue": "provnet.tsdb.points",
+    "Point": "provnet.tsdb.points",
+    "SpoolingWriter": "provnet.tsdb.spool",
 }
 
 __all__ = [

@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, runtime_checkabl
 
 import httpx
 
-from tsdb.errors import TsdbError, TsdbRejected, TsdbUnavailable
-from tsdb.influxql import quote_ident
-from tsdb.lineprotocol import encode_lines, split_lines
-from tsdb.points import Point
+from provnet.tsdb.errors import TsdbError, TsdbRejected, TsdbUnavailable
+from provnet.tsdb.influxql import quote_ident
+from provnet.tsdb.lineprotocol import encode_lines, split_lines
+from provnet.tsdb.points import Point
 
 if TYPE_CHECKING:
     from influxdb_client.rest import ApiException
 
-    from config.settings import InfluxSettings
+    from provnet.config.settings import InfluxSettings
 
 log = logging.getLogger(__name__)
 

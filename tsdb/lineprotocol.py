@@ -27,7 +27,7 @@ import re
 import time
 from collections.abc import Iterable
 
-from tsdb.points import FieldValue, Point
+from provnet.tsdb.points import FieldValue, Point
 
 log = logging.getLogger(__name__)
 

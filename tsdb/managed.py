@@ -27,8 +27,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
-from tsdb.client import InfluxQLReader
-from tsdb.errors import TsdbError
+from provnet.tsdb.client import InfluxQLReader
+from provnet.tsdb.errors import TsdbError
 
 log = logging.getLogger(__name__)
 

@@ -30,10 +30,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
-from tsdb.client import Writer
-from tsdb.errors import TsdbError, TsdbRejected
-from tsdb.lineprotocol import count_lines, encode_lines, split_lines
-from tsdb.points import Point
+from provnet.tsdb.client import Writer
+from provnet.tsdb.errors import TsdbError, TsdbRejected
+from provnet.tsdb.lineprotocol import count_lines, encode_lines, split_lines
+from provnet.tsdb.points import Point
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from alerts.notify.errors import NotifyError
-from alerts.notify.types import (
+from provnet.alerts.notify.errors import NotifyError
+from provnet.alerts.notify.types import (
     AffectedSite,
     ConfigChangeNote,
     Contact,

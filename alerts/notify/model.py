@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from inventory.model import Base
+from provnet.inventory.model import Base
 
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
 

@@ -26,17 +26,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from alerts.notify.channels import build_channels
-from alerts.notify.channels.alertmanager import AlertmanagerChannel
-from alerts.notify.channels.base import Channel
-from alerts.notify.codec import from_dict, to_dict
-from alerts.notify.errors import ChannelError, NotifyError
-from alerts.notify.model import OutboxDelivery, OutboxNotification
-from alerts.notify.refresh import AlertmanagerRefresher
-from alerts.notify.render import render
-from alerts.notify.settings import NotifierSettings, RetryPolicy
-from alerts.notify.types import Notification, Rendered
-from inventory.store import Store
+from provnet.alerts.notify.channels import build_channels
+from provnet.alerts.notify.channels.alertmanager import AlertmanagerChannel
+from provnet.alerts.notify.channels.base import Channel
+from provnet.alerts.notify.codec import from_dict, to_dict
+from provnet.alerts.notify.errors import ChannelError, NotifyError
+from provnet.alerts.notify.model import OutboxDelivery, OutboxNotification
+from provnet.alerts.notify.refresh import AlertmanagerRefresher
+from provnet.alerts.notify.render import render
+from provnet.alerts.notify.settings import NotifierSettings, RetryPolicy
+from provnet.alerts.notify.types import Notification, Rendered
+from provnet.inventory.store import Store
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)

@@ -14,13 +14,13 @@ import time
 
 from sqlalchemy import func, select
 
-from alerts.notify.channels.alertmanager import AlertmanagerChannel
-from alerts.notify.codec import from_dict
-from alerts.notify.errors import NotifyError
-from alerts.notify.model import OutboxDelivery, OutboxNotification
-from alerts.notify.render import Language, render
-from alerts.notify.types import Notification
-from inventory.store import Store
+from provnet.alerts.notify.channels.alertmanager import AlertmanagerChannel
+from provnet.alerts.notify.codec import from_dict
+from provnet.alerts.notify.errors import NotifyError
+from provnet.alerts.notify.model import OutboxDelivery, OutboxNotification
+from provnet.alerts.notify.render import Language, render
+from provnet.alerts.notify.types import Notification
+from provnet.inventory.store import Store
 
 log = logging.getLogger(__name__)
 

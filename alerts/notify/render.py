@@ -14,14 +14,14 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from alerts.notify.errors import NotifyError
-from alerts.notify.types import AffectedSite, ConfigChangeNote, Notification, Rendered
-from inventory.search import fold
+from provnet.alerts.notify.errors import NotifyError
+from provnet.alerts.notify.types import AffectedSite, ConfigChangeNote, Notification, Rendered
+from provnet.inventory.search import fold
 
 Language = Literal["vi", "en"]
 LANGUAGES: tuple[Language, ...] = ("vi", "en")
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
-TEMPLATES = __package__ or "alerts.notify"
+TEMPLATES = __package__ or "provnet.alerts.notify"
 
 _SEVERITY = {
     "vi": {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from alerts.notify.outbox import DeliveryRecord, Outbox
-from alerts.notify.types import AffectedSite, IncidentSummary, Notification
+from provnet.alerts.notify.outbox import DeliveryRecord, Outbox
+from provnet.alerts.notify.types import AffectedSite, IncidentSummary, Notification
 
 TEST_INCIDENT_ID = 0  # test notifications share one ordering queue, apart from incidents
 

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from inventory.model import Base
+from provnet.inventory.model import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from config.settings import Settings
-from inventory import queries
-from inventory.configs import ssh_access
-from inventory.store import Store
-from pollers.ssh.collector import SshCollector
-from pollers.ssh.hostkeys import KnownHosts
-from pollers.ssh.plan import SshPlan, build_ssh_plan
-from pollers.ssh.platforms import load_platforms
-from pollers.ssh.session import NetmikoRunner
+from provnet.config.settings import Settings
+from provnet.inventory import queries
+from provnet.inventory.configs import ssh_access
+from provnet.inventory.store import Store
+from provnet.pollers.ssh.collector import SshCollector
+from provnet.pollers.ssh.hostkeys import KnownHosts
+from provnet.pollers.ssh.plan import SshPlan, build_ssh_plan
+from provnet.pollers.ssh.platforms import load_platforms
+from provnet.pollers.ssh.session import NetmikoRunner
 
 
 def known_hosts_path(settings: Settings) -> str:

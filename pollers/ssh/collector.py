@@ -12,10 +12,10 @@ import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from pollers.ssh.errors import SshError
-from pollers.ssh.platforms import Platform
-from pollers.ssh.session import SessionRunner
-from pollers.ssh.types import SshResult, SshTarget
+from provnet.pollers.ssh.errors import SshError
+from provnet.pollers.ssh.platforms import Platform
+from provnet.pollers.ssh.session import SessionRunner
+from provnet.pollers.ssh.types import SshResult, SshTarget
 
 
 class SshCollector:

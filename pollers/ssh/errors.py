@@ -3,7 +3,7 @@ these exceptions cross only the adapter boundary and the set-up code."""
 
 from __future__ import annotations
 
-from pollers.errors import PollerError
+from provnet.pollers.errors import PollerError
 
 
 class SshError(PollerError):

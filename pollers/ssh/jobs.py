@@ -11,16 +11,21 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from inventory.configs import record_config
-from inventory.store import Store
-from pollers.ssh.collector import SshCollector
-from pollers.ssh.errors import SshError
-from pollers.ssh.parse import parse_interfaces, parse_optics
-from pollers.ssh.platforms import Platform
-from pollers.ssh.samples import config_change_point, ifstate_points, optic_points, session_point
-from pollers.ssh.scrub import scrub_config
-from pollers.ssh.types import OpticReading, SshResult, SshTarget
-from tsdb.points import Point
+from provnet.inventory.configs import record_config
+from provnet.inventory.store import Store
+from provnet.pollers.ssh.collector import SshCollector
+from provnet.pollers.ssh.errors import SshError
+from provnet.pollers.ssh.parse import parse_interfaces, parse_optics
+from provnet.pollers.ssh.platforms import Platform
+from provnet.pollers.ssh.samples import (
+    config_change_point,
+    ifstate_points,
+    optic_points,
+    session_point,
+)
+from provnet.pollers.ssh.scrub import scrub_config
+from provnet.pollers.ssh.types import OpticReading, SshResult, SshTarget
+from provnet.tsdb.points import Point
 
 log = logging.getLogger(__name__)
 COLLECT_PURPOSES = ("optics", "interfaces")

@@ -10,9 +10,9 @@ from typing import Literal
 
 import textfsm
 
-from pollers.ssh.errors import PlatformError
-from pollers.ssh.platforms import ParserSpec, Platform
-from pollers.ssh.types import IfState, OpticReading
+from provnet.pollers.ssh.errors import PlatformError
+from provnet.pollers.ssh.platforms import ParserSpec, Platform
+from provnet.pollers.ssh.types import IfState, OpticReading
 
 OWN_TEMPLATES = Path(__file__).with_name("templates")
 

@@ -6,10 +6,10 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from config.settings import SshCredential, SshSettings
-from inventory.configs import SshAccess
-from inventory.queries import DeviceRecord
-from pollers.ssh.types import SshLogin, SshTarget
+from provnet.config.settings import SshCredential, SshSettings
+from provnet.inventory.configs import SshAccess
+from provnet.inventory.queries import DeviceRecord
+from provnet.pollers.ssh.types import SshLogin, SshTarget
 
 log = logging.getLogger(__name__)
 

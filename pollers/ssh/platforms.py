@@ -16,7 +16,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pollers.ssh.errors import PlatformError
+from provnet.pollers.ssh.errors import PlatformError
 
 PLATFORMS_DIR = Path(__file__).resolve().parents[2] / "config" / "platforms"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pollers.ssh.types import IfState, OpticReading, SshResult
-from tsdb.points import FieldValue, Point
+from provnet.pollers.ssh.types import IfState, OpticReading, SshResult
+from provnet.tsdb.points import FieldValue, Point
 
 OPTICS = "optics"
 IFSTATE = "ifstate"

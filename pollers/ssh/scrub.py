@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pollers.ssh.platforms import Platform
+from provnet.pollers.ssh.platforms import Platform
 
 
 def scrub_config(platform: Platform, text: str) -> str:

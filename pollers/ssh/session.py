@@ -17,15 +17,15 @@ from netmiko import (
     ReadTimeout,
 )
 
-from pollers.ssh.errors import (
+from provnet.pollers.ssh.errors import (
     HostKeyError,
     SshAuthError,
     SshCommandError,
     SshError,
     SshUnreachableError,
 )
-from pollers.ssh.hostkeys import KnownHosts, fingerprint, policy_for
-from pollers.ssh.types import SshTarget
+from provnet.pollers.ssh.hostkeys import KnownHosts, fingerprint, policy_for
+from provnet.pollers.ssh.types import SshTarget
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from inventory.search import fold
-from maps.crs import geodesic_area_km2, lonlat_to_utm, to_wgs84, utm_to_lonlat
-from maps.synthetic import province_outline, random_points_in, voronoi_cells
 from provnet.demo.units import LEGACY_END, REFORM_DAY, Unit, Units
+from provnet.inventory.search import fold
+from provnet.maps.crs import geodesic_area_km2, lonlat_to_utm, to_wgs84, utm_to_lonlat
+from provnet.maps.synthetic import province_outline, random_points_in, voronoi_cells
 
 SEED = 8901
 DEPARTMENTS = [

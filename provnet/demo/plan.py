@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory import model, queries
+from provnet.inventory import model, queries
 
 SYS_DESCR = {
     "huawei_vrp": "Huawei Versatile Routing Platform Software VRP (R) software, Version 8.180",

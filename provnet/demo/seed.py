@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, insert, select, text
 
-from inventory import model
-from inventory.store import Store
 from provnet.demo.network import DemoNetwork, build_demo_network
 from provnet.demo.units import load_an_giang
+from provnet.inventory import model
+from provnet.inventory.store import Store
 
 TABLES = [
     ("admin_unit", model.AdminUnit), ("admin_unit_mapping", model.AdminUnitMapping),

@@ -37,7 +37,7 @@ from pyasn1.codec.ber import decoder, encoder
 from pyasn1.error import PyAsn1Error
 from pysnmp.proto import api
 
-from pollers.fastv2c_ber import encode_oid
+from provnet.pollers.fastv2c_ber import encode_oid
 from provnet.simulator import ber, mib
 from provnet.simulator.device import Device
 from provnet.simulator.mib import Kind, Oid, Value

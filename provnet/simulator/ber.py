@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from pollers.fastv2c_ber import (
+from provnet.pollers.fastv2c_ber import (
     GET_BULK_REQUEST,
     GET_NEXT_REQUEST,
     GET_REQUEST,
@@ -30,7 +30,7 @@ from pollers.fastv2c_ber import (
     read_small_int,
     tlv,
 )
-from pollers.transport import SnmpResponseError
+from provnet.pollers.transport import SnmpResponseError
 from provnet.simulator.mib import Kind, Oid
 
 __all__ = ["END_OF_MIB_VIEW", "GET_BULK_REQUEST", "GET_NEXT_REQUEST", "GET_REQUEST",

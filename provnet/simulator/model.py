@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from inventory.topology import Edge, Topology
+from provnet.inventory.topology import Edge, Topology
 from provnet.simulator.device import Device, Iface
 from provnet.simulator.faults import LINK_ACTIONS, Fault
 from provnet.simulator.mib import Oid, Value

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
-from inventory.store import Store, open_store
+from provnet.inventory.store import Store, open_store
 
 
 def fuzz_settings(max_examples: int) -> settings:

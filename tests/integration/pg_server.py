@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from inventory.store import Store, open_store
+from provnet.inventory.store import Store, open_store
 from tests.helpers import free_port
 
 #: The backends a store fixture is parametrised over.

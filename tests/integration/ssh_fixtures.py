@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pollers.ssh.collector import SshCollector
-from pollers.ssh.hostkeys import KnownHosts
-from pollers.ssh.platforms import load_platforms
-from pollers.ssh.session import NetmikoRunner
-from pollers.ssh.types import SshLogin, SshTarget
+from provnet.pollers.ssh.collector import SshCollector
+from provnet.pollers.ssh.hostkeys import KnownHosts
+from provnet.pollers.ssh.platforms import load_platforms
+from provnet.pollers.ssh.session import NetmikoRunner
+from provnet.pollers.ssh.types import SshLogin, SshTarget
 from provnet.sshsim import SimDevice
 from tests.helpers import free_port
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from inventory.model import Device, Site
-from inventory.store import Store, open_store
+from provnet.inventory.model import Device, Site
+from provnet.inventory.store import Store, open_store
 
 
 def seed_devices(store: Store, hostnames: list[str], platform_of: dict[str, str] | None = None

@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 import yaml
 
-from inventory import queries
-from inventory.store import open_store
+from provnet.inventory import queries
+from provnet.inventory.store import open_store
 from tests.integration.demo_proc import DemoProcess
 from tests.integration.notify_receivers import HttpReceiver, Request, SmtpReceiver
 

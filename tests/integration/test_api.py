@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.context import ApiContext
-from inventory import queries
-from inventory.store import Store, open_store
-from pollers.live import LiveState
-from pollers.types import IfRates, IfSample, PollResult, SnmpTarget
+from provnet.api.app import create_app
+from provnet.api.context import ApiContext
 from provnet.demo.seed import seed_demo
+from provnet.inventory import queries
+from provnet.inventory.store import Store, open_store
+from provnet.pollers.live import LiveState
+from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,13 @@ from typing import Any, cast
 
 from pydantic import SecretStr
 
-from pollers.live import LiveState
-from pollers.plan import PollPlan
-from pollers.traps import TrapSettings, attach_traps
-from pollers.types import IfRates, IfSample, PollResult, SnmpTarget
+from provnet.pollers.live import LiveState
+from provnet.pollers.plan import PollPlan
+from provnet.pollers.traps import TrapSettings, attach_traps
+from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
+from provnet.tsdb.points import Point
 from tests.integration.snmp_agents import tool_env
 from tests.integration.test_trap_receiver import SNMPTRAP
-from tsdb.points import Point
 
 
 @dataclass

@@ -10,7 +10,7 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect
 
-from inventory.configs import (
+from provnet.inventory.configs import (
     changes_since,
     diff_versions,
     record_config,
@@ -18,7 +18,7 @@ from inventory.configs import (
     ssh_access,
     versions,
 )
-from inventory.store import Store, alembic_config
+from provnet.inventory.store import Store, alembic_config
 from tests.integration.pg_server import BACKENDS, backend_store
 from tests.integration.ssh_store import seed_devices
 
@@ -57,7 +57,7 @@ def test_versions_changes_and_diff(store: Store) -> None:
 
 def test_ssh_endpoints(store: Store) -> None:
     with store.session() as s:
-        from inventory.model import Device
+        from provnet.inventory.model import Device
 
         dev = s.query(Device).filter_by(hostname="ag-dept-02").one()
         set_ssh_endpoint(s, dev.id, 2222)

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.context import ApiContext
-from config.settings import load_settings
-from inventory.store import Store, open_store
-from maps.api import coverage_for, coverage_router
-from maps.coverage import CoverageService
-from pollers.live import LiveState
+from provnet.api.app import create_app
+from provnet.api.context import ApiContext
+from provnet.config.settings import load_settings
 from provnet.demo.seed import seed_demo
 from provnet.extensions import attach
+from provnet.inventory.store import Store, open_store
+from provnet.maps.api import coverage_for, coverage_router
+from provnet.maps.coverage import CoverageService
+from provnet.pollers.live import LiveState
 from provnet.service import Service
 
 
@@ -130,7 +130,7 @@ def test_infill_ranks_positions_in_a_5g_gap(client: TestClient) -> None:
 
 
 def test_unreadable_boundary_is_a_503_with_the_reason(tmp_path: Path) -> None:
-    from inventory.model import AdminUnit
+    from provnet.inventory.model import AdminUnit
 
     store = open_store(f"sqlite:///{tmp_path / 'bad.sqlite'}")
     with store.session() as s:

@@ -6,13 +6,13 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 
-from api.app import create_app  # noqa: E402
-from api.context import ApiContext  # noqa: E402
-from config.settings import load_settings  # noqa: E402
-from maps.api import coverage_router  # noqa: E402
-from maps.coverage import CoverageService  # noqa: E402
-from pollers.live import LiveState  # noqa: E402
+from provnet.api.app import create_app  # noqa: E402
+from provnet.api.context import ApiContext  # noqa: E402
+from provnet.config.settings import load_settings  # noqa: E402
 from provnet.demo.seed import seed_demo  # noqa: E402
+from provnet.maps.api import coverage_router  # noqa: E402
+from provnet.maps.coverage import CoverageService  # noqa: E402
+from provnet.pollers.live import LiveState  # noqa: E402
 from tests.integration.fuzz import fuzz_settings, temp_store  # noqa: E402
 
 pytestmark = pytest.mark.integration

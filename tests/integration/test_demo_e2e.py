@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
+from provnet.tsdb.client import InfluxQLReader
 from tests.integration.demo_proc import DemoProcess
-from tsdb.client import InfluxQLReader
 
 pytestmark = pytest.mark.integration
 INTERVAL = 3.0

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from pollers.engine import ProfilePoller
-from pollers.scheduler import CycleStats, PollLoop
-from pollers.types import IfRates, PollResult, SnmpTarget
+from provnet.pollers.engine import ProfilePoller
+from provnet.pollers.scheduler import CycleStats, PollLoop
+from provnet.pollers.types import IfRates, PollResult, SnmpTarget
 from provnet.simulator.example import CORE, example_plan
 from provnet.simulator.plan import plan_from_dict
 from provnet.simulator.runner import Simulator

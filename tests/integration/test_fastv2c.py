@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from pollers.fastv2c import FastV2cTransport
-from pollers.ifmib import (
+from provnet.pollers.fastv2c import FastV2cTransport
+from provnet.pollers.ifmib import (
     END_OF_MIB,
     IF_DESCR,
     IF_HC_IN_OCTETS,
@@ -21,9 +21,9 @@ from pollers.ifmib import (
     Oid,
     VarBind,
 )
-from pollers.snmp import PysnmpTransport
-from pollers.transport import SnmpResponseError, SnmpTimeout
-from pollers.types import SnmpTarget
+from provnet.pollers.snmp import PysnmpTransport
+from provnet.pollers.transport import SnmpResponseError, SnmpTimeout
+from provnet.pollers.types import SnmpTarget
 from provnet.simulator.example import C1, example_plan
 from tests.integration.sim_fixtures import SimProcess, start_simulator
 from tests.integration.snmp_agents import SnmpdAgent, free_udp_port, start_snmpd

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from pollers.groups import Group, group_data, load_groups, parse_group
-from pollers.ifmib import Oid, VarBind, walk_step
-from pollers.readings import GroupData, HealthReading
-from pollers.snmp import PysnmpTransport
-from pollers.types import SnmpTarget
+from provnet.pollers.groups import Group, group_data, load_groups, parse_group
+from provnet.pollers.ifmib import Oid, VarBind, walk_step
+from provnet.pollers.readings import GroupData, HealthReading
+from provnet.pollers.snmp import PysnmpTransport
+from provnet.pollers.types import SnmpTarget
 from tests.integration.snmp_agents import SNMPD, SnmpdAgent, bulkwalk, start_snmpd
 from tests.snmpwalk import parse_walk
 
@@ -134,8 +134,8 @@ def test_cpu_appears_once_snmpd_has_sampled(agent: SnmpdAgent) -> None:
 @pytest.mark.parametrize("transport", ["default", "pysnmp"])
 def test_profile_poller_returns_health_readings(agent: SnmpdAgent, transport: str) -> None:
     """The poll engine with a profile holding both health groups (FastV2c or pysnmp)."""
-    from pollers.engine import ProfilePoller, default_transport
-    from pollers.profiles import DeviceProfile
+    from provnet.pollers.engine import ProfilePoller, default_transport
+    from provnet.pollers.profiles import DeviceProfile
 
     profile = DeviceProfile("linux", groups=(GROUPS["health_host"], GROUPS["health_ucd"]))
     factory = default_transport if transport == "default" else (lambda _v: PysnmpTransport())

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from pollers.icmp import (
+from provnet.pollers.icmp import (
     SNMP_NOT_ANSWERING,
     UNREACHABLE,
     UP,
@@ -22,7 +22,7 @@ from pollers.icmp import (
     device_status,
     probe_all,
 )
-from pollers.readings import IcmpReading
+from provnet.pollers.readings import IcmpReading
 
 pytestmark = pytest.mark.integration
 

@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.context import ApiContext
-from config.settings import load_settings
-from inventory.store import open_store
-from maps.api import coverage_router
-from maps.coverage import CoverageService
-from maps.geo_api import MapsContext
-from maps.pages import maps_routers
-from pollers.live import LiveState
+from provnet.api.app import create_app
+from provnet.api.context import ApiContext
+from provnet.config.settings import load_settings
 from provnet.demo.seed import seed_demo
+from provnet.inventory.store import open_store
+from provnet.maps.api import coverage_router
+from provnet.maps.coverage import CoverageService
+from provnet.maps.geo_api import MapsContext
+from provnet.maps.pages import maps_routers
+from provnet.pollers.live import LiveState
 
 pytestmark = pytest.mark.integration
 

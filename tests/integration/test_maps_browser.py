@@ -19,18 +19,18 @@ from pathlib import Path
 
 import pytest
 
-from api.app import create_app
-from api.context import ApiContext
-from config.settings import load_settings
-from inventory import queries
-from inventory.store import Store, open_store
-from maps.api import coverage_router
-from maps.coverage import CoverageService
-from maps.geo_api import MapsContext
-from maps.pages import LEAFLET_JS, maps_routers
-from pollers.live import LiveState
-from pollers.types import IfRates, IfSample, PollResult, SnmpTarget
+from provnet.api.app import create_app
+from provnet.api.context import ApiContext
+from provnet.config.settings import load_settings
 from provnet.demo.seed import seed_demo
+from provnet.inventory import queries
+from provnet.inventory.store import Store, open_store
+from provnet.maps.api import coverage_router
+from provnet.maps.coverage import CoverageService
+from provnet.maps.geo_api import MapsContext
+from provnet.maps.pages import LEAFLET_JS, maps_routers
+from provnet.pollers.live import LiveState
+from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
 from tests.helpers import free_port
 
 webdriver = pytest.importorskip("selenium.webdriver")

@@ -18,22 +18,22 @@ from typing import cast
 
 import pytest
 
-from config.settings import Settings
-from inventory.store import Store
-from pollers.engine import ProfilePoller
-from pollers.plan import PollPlan
-from pollers.samples import result_points
-from pollers.scheduler import CycleStats, PollLoop
-from pollers.types import IfRates, PollResult, SnmpTarget
+from provnet.config.settings import Settings
+from provnet.inventory.store import Store
+from provnet.pollers.engine import ProfilePoller
+from provnet.pollers.plan import PollPlan
+from provnet.pollers.samples import result_points
+from provnet.pollers.scheduler import CycleStats, PollLoop
+from provnet.pollers.types import IfRates, PollResult, SnmpTarget
 from provnet.service import Service
 from provnet.simulator.example import example_plan
 from provnet.simulator.plan import plan_from_dict
 from provnet.simulator.runner import Simulator
+from provnet.tsdb.client import InfluxQLReader
+from provnet.tsdb.managed import ManagedInfluxd
+from provnet.tsdb.spool import SpoolingWriter
 from tests.helpers import free_port
 from tests.integration.sim_fixtures import free_udp_port
-from tsdb.client import InfluxQLReader
-from tsdb.managed import ManagedInfluxd
-from tsdb.spool import SpoolingWriter
 
 pytestmark = pytest.mark.integration
 NET = "127.85"

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from alerts.notify.outbox import Outbox
-from alerts.notify.settings import NotifierSettings
-from inventory.store import open_store
+from provnet.alerts.notify.outbox import Outbox
+from provnet.alerts.notify.settings import NotifierSettings
+from provnet.inventory.store import open_store
 from tests.helpers import free_port, stop_process
 from tests.integration.notify_receivers import HttpReceiver
 from tests.notify_cases import case

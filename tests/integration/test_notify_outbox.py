@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete
 
-from alerts.notify.model import OutboxDelivery, OutboxNotification
-from alerts.notify.outbox import Outbox, backoff_delay
-from alerts.notify.settings import NotifierSettings, RetryPolicy
-from inventory.store import Store, open_store
+from provnet.alerts.notify.model import OutboxDelivery, OutboxNotification
+from provnet.alerts.notify.outbox import Outbox, backoff_delay
+from provnet.alerts.notify.settings import NotifierSettings, RetryPolicy
+from provnet.inventory.store import Store, open_store
 from tests.integration.notify_receivers import HttpReceiver, Request
 from tests.notify_cases import DATA, case
 
@@ -272,7 +272,7 @@ def test_test_notify_pass_only_touches_its_keys(store: Store, http: HttpReceiver
 
 
 def test_send_test_notification_reports_each_channel(store: Store, http: HttpReceiver) -> None:
-    from alerts.notify.testnotify import send_test_notification
+    from provnet.alerts.notify.testnotify import send_test_notification
     from tests.helpers import free_port
 
     http.start()
@@ -316,10 +316,10 @@ def test_two_outboxes_on_one_store_send_once(store: Store, http: HttpReceiver) -
 
 CHILD = """
 import asyncio, json, sys
-from alerts.notify.codec import from_dict
-from alerts.notify.outbox import Outbox
-from alerts.notify.settings import NotifierSettings
-from inventory.store import open_store
+from provnet.alerts.notify.codec import from_dict
+from provnet.alerts.notify.outbox import Outbox
+from provnet.alerts.notify.settings import NotifierSettings
+from provnet.inventory.store import open_store
 db, hook, case = sys.argv[1:4]
 outbox = Outbox(open_store(db), NotifierSettings.model_validate(
     {"webhook": {"enabled": True, "url": hook, "timeout_s": 60}}))

@@ -8,10 +8,10 @@ from typing import Any, Literal
 
 import pytest
 
-from pollers.engine import ProfilePoller
-from pollers.scheduler import PollLoop
-from pollers.snmp import PysnmpTransport
-from pollers.types import IfRates, PollResult, SnmpTarget, V3Credentials
+from provnet.pollers.engine import ProfilePoller
+from provnet.pollers.scheduler import PollLoop
+from provnet.pollers.snmp import PysnmpTransport
+from provnet.pollers.types import IfRates, PollResult, SnmpTarget, V3Credentials
 from provnet.simulator.example import C1, C3, example_plan
 from provnet.simulator.plan import plan_from_dict
 from provnet.simulator.runner import Simulator
@@ -155,10 +155,10 @@ def test_pysnmp_and_fast_transport_give_the_same_samples() -> None:
 def test_v3_credentials_from_a_profile_file_with_env_refs(monkeypatch: pytest.MonkeyPatch
                                                            ) -> None:
     """Profile file -> poll plan -> engine -> snmpd v3 user; keys only in the environment."""
-    from inventory.queries import DeviceRecord
-    from pollers.groups import load_groups
-    from pollers.plan import build_poll_plan
-    from pollers.profiles import DEFAULT_GROUPS_DIR, parse_profiles
+    from provnet.inventory.queries import DeviceRecord
+    from provnet.pollers.groups import load_groups
+    from provnet.pollers.plan import build_poll_plan
+    from provnet.pollers.profiles import DEFAULT_GROUPS_DIR, parse_profiles
 
     agent = start_snmpd(extra_config=["createUser olt SHA env-auth-key AES env-priv-key",
                                       "rouser olt priv"])

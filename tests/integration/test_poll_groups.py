@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
-from pollers.engine import ProfilePoller
-from pollers.profiles import load_profiles
-from pollers.readings import HealthReading, OpticReading
-from pollers.samples import result_points
-from pollers.types import PollResult, SnmpTarget
+from provnet.pollers.engine import ProfilePoller
+from provnet.pollers.profiles import load_profiles
+from provnet.pollers.readings import HealthReading, OpticReading
+from provnet.pollers.samples import result_points
+from provnet.pollers.types import PollResult, SnmpTarget
 from provnet.simulator.example import POP_A, POP_B, example_plan
 from provnet.simulator.plan import plan_from_dict
 from provnet.simulator.runner import Simulator

@@ -26,11 +26,11 @@ from pathlib import Path
 
 import pytest
 
-from pollers.ifmib import DEFAULT_COLUMNS
-from pollers.rates import compute_rates
-from pollers.scheduler import PollLoop
-from pollers.snmp import SnmpPoller
-from pollers.types import IfRates, IfSample, PollResult, SnmpTarget
+from provnet.pollers.ifmib import DEFAULT_COLUMNS
+from provnet.pollers.rates import compute_rates
+from provnet.pollers.scheduler import PollLoop
+from provnet.pollers.snmp import SnmpPoller
+from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
 from tests.helpers import stop_process
 from tests.integration.snmp_agents import (
     SNMPBULKWALK,

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from pollers.ifmib import END_OF_MIB, SYS_UPTIME
-from pollers.snmp import PysnmpTransport, SnmpAuthError
-from pollers.transport import SnmpTimeout
-from pollers.types import SnmpTarget, V3Credentials
+from provnet.pollers.ifmib import END_OF_MIB, SYS_UPTIME
+from provnet.pollers.snmp import PysnmpTransport, SnmpAuthError
+from provnet.pollers.transport import SnmpTimeout
+from provnet.pollers.types import SnmpTarget, V3Credentials
 from tests.integration.snmp_agents import SnmpdAgent, free_udp_port, start_snmpd
 
 pytestmark = pytest.mark.integration

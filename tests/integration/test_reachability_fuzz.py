@@ -7,10 +7,10 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 
-from api.reachability import reachability_router  # noqa: E402
-from pollers.icmp import IcmpState, summarise  # noqa: E402
-from pollers.live import LiveState  # noqa: E402
-from pollers.types import PollResult, SnmpTarget  # noqa: E402
+from provnet.api.reachability import reachability_router  # noqa: E402
+from provnet.pollers.icmp import IcmpState, summarise  # noqa: E402
+from provnet.pollers.live import LiveState  # noqa: E402
+from provnet.pollers.types import PollResult, SnmpTarget  # noqa: E402
 from tests.integration.fuzz import fuzz_settings  # noqa: E402
 
 pytestmark = pytest.mark.integration

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pollers.groups import group_data, load_groups, parse_group
-from pollers.readings import HealthReading, IcmpReading, OpticReading, reading_points
+from provnet.pollers.groups import group_data, load_groups, parse_group
+from provnet.pollers.readings import HealthReading, IcmpReading, OpticReading, reading_points
 from tests.helpers import InfluxdHandle
 from tests.snmpwalk import read_walk
 

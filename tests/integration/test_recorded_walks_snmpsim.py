@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from pollers.groups import Group, group_data, load_groups, parse_group
-from pollers.ifmib import Oid, VarBind, walk_step
-from pollers.snmp import PysnmpTransport
-from pollers.types import SnmpTarget
+from provnet.pollers.groups import Group, group_data, load_groups, parse_group
+from provnet.pollers.ifmib import Oid, VarBind, walk_step
+from provnet.pollers.snmp import PysnmpTransport
+from provnet.pollers.types import SnmpTarget
 from tests.integration.snmp_agents import free_udp_port, snmp_answers
 from tests.snmpwalk import walk_to_snmprec
 from tests.unit.test_recorded_walks import CASES, CASES_DIR, readings_match

@@ -7,10 +7,10 @@ import os
 
 import pytest
 
-from pollers.engine import ProfilePoller
-from pollers.scheduler import CycleStats, PollLoop
-from pollers.shard import ShardedPollLoop, WorkerConfig, merge_stats, shard_of
-from pollers.types import IfRates, PollResult, SnmpTarget
+from provnet.pollers.engine import ProfilePoller
+from provnet.pollers.scheduler import CycleStats, PollLoop
+from provnet.pollers.shard import ShardedPollLoop, WorkerConfig, merge_stats, shard_of
+from provnet.pollers.types import IfRates, PollResult, SnmpTarget
 from provnet.simulator.example import synthetic_plan
 from provnet.simulator.plan import plan_from_dict
 from provnet.simulator.runner import Simulator

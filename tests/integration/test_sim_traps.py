@@ -6,7 +6,7 @@ import asyncio
 
 from pydantic import SecretStr
 
-from pollers.traps import TrapEvent, TrapReceiver, TrapSettings
+from provnet.pollers.traps import TrapEvent, TrapReceiver, TrapSettings
 from provnet.simulator.example import example_plan
 from provnet.simulator.plan import plan_from_dict
 from provnet.simulator.runner import Simulator

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from pollers.ifmib import IF_HC_IN_OCTETS, IF_NAME
-from pollers.rates import compute_rates
-from pollers.scheduler import CycleStats, PollLoop
-from pollers.snmp import SnmpPoller
-from pollers.types import IfRates, PollResult, SnmpTarget
+from provnet.pollers.ifmib import IF_HC_IN_OCTETS, IF_NAME
+from provnet.pollers.rates import compute_rates
+from provnet.pollers.scheduler import CycleStats, PollLoop
+from provnet.pollers.snmp import SnmpPoller
+from provnet.pollers.types import IfRates, PollResult, SnmpTarget
 from tests.integration.snmp_agents import SnmpdAgent, bulkwalk, free_udp_port, start_snmpd
 
 pytestmark = pytest.mark.integration

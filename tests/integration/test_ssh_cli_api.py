@@ -10,13 +10,13 @@ import yaml
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.app import create_app
-from api.configs import config_router
-from api.context import ApiContext
-from inventory.configs import set_ssh_endpoint
-from inventory.store import Store
-from pollers.live import LiveState
+from provnet.api.app import create_app
+from provnet.api.configs import config_router
+from provnet.api.context import ApiContext
 from provnet.cli import app
+from provnet.inventory.configs import set_ssh_endpoint
+from provnet.inventory.store import Store
+from provnet.pollers.live import LiveState
 from provnet.sshsim import SshSimulatorProcess
 from tests.helpers import InfluxdHandle
 from tests.integration.ssh_fixtures import sim_devices
@@ -42,7 +42,7 @@ def env(tmp_path_factory: pytest.TempPathFactory
         with store.session() as s:
             for d in devs:
                 set_ssh_endpoint(s, ids[d.name], d.port, "127.0.0.1")
-            from inventory.model import Device
+            from provnet.inventory.model import Device
 
             s.get(Device, ids["ag-pop-881"]).role = "department"  # type: ignore[union-attr]
         yield state, store, sim

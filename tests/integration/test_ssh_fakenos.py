@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from inventory.configs import changes_since, diff_versions, version_text, versions
-from inventory.store import Store
-from pollers.ssh.jobs import parse_collection, store_backups
-from pollers.ssh.parse import parse_interfaces
+from provnet.inventory.configs import changes_since, diff_versions, version_text, versions
+from provnet.inventory.store import Store
+from provnet.pollers.ssh.jobs import parse_collection, store_backups
+from provnet.pollers.ssh.parse import parse_interfaces
 from provnet.sshsim import SimDevice, SshSimulatorProcess
 from tests.helpers import free_port
 from tests.integration.ssh_fixtures import collector, silent_listener, sim_devices, target
@@ -42,7 +42,7 @@ def test_optics_and_interfaces_both_platforms(sim: SshSimulatorProcess, tmp_path
     col = collector(tmp_path)
     try:
         targets = [target(d, i) for i, d in enumerate(sim.devices)]
-        with caplog.at_level(logging.WARNING, "pollers.ssh.hostkeys"):
+        with caplog.at_level(logging.WARNING, "provnet.pollers.ssh.hostkeys"):
             results = col.collect_sync(targets, ("optics", "interfaces"))
     finally:
         col.close()

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from inventory.configs import versions
-from pollers.ssh.collector import SshCollector
-from pollers.ssh.hostkeys import KnownHosts
-from pollers.ssh.jobs import store_backups
-from pollers.ssh.platforms import load_platforms
-from pollers.ssh.session import NetmikoRunner
-from pollers.ssh.types import SshLogin, SshTarget
+from provnet.inventory.configs import versions
+from provnet.pollers.ssh.collector import SshCollector
+from provnet.pollers.ssh.hostkeys import KnownHosts
+from provnet.pollers.ssh.jobs import store_backups
+from provnet.pollers.ssh.platforms import load_platforms
+from provnet.pollers.ssh.session import NetmikoRunner
+from provnet.pollers.ssh.types import SshLogin, SshTarget
 from tests.helpers import free_port, stop_process
 from tests.integration.ssh_store import seed_devices, sqlite_store_at
 

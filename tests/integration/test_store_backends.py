@@ -9,9 +9,9 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, select
 
-from inventory import model, queries
-from inventory.store import Store, alembic_config
 from provnet.demo.seed import is_empty, seed_demo
+from provnet.inventory import model, queries
+from provnet.inventory.store import Store, alembic_config
 from tests.integration.pg_server import BACKENDS, backend_store
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from pydantic import SecretStr
 
-from pollers.traps import TrapEvent, TrapReceiver, TrapSettings, TrapV3User
+from provnet.pollers.traps import TrapEvent, TrapReceiver, TrapSettings, TrapV3User
 from tests.integration.snmp_agents import tool_env
 
 SNMPTRAP = shutil.which("snmptrap") or "/usr/bin/snmptrap"
@@ -71,7 +71,7 @@ def test_receiver_reports_real_traps(case: str, auth: list[str], args: list[str]
 
 
 def test_port_in_use_is_a_clear_error() -> None:
-    from pollers.traps import TrapError
+    from provnet.pollers.traps import TrapError
 
     async def run() -> None:
         first = TrapReceiver(TrapSettings(port=0), lambda e: None)

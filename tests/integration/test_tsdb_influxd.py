@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
-from config.settings import InfluxSettings
+from provnet.config.settings import InfluxSettings
+from provnet.tsdb.client import InfluxQLReader, V1Writer, V2Writer, make_writer
+from provnet.tsdb.errors import TsdbError, TsdbRejected, TsdbUnavailable
+from provnet.tsdb.influxql import quote_ident, quote_literal
+from provnet.tsdb.lineprotocol import encode_lines, encode_point, sanitize_name
+from provnet.tsdb.managed import ManagedInfluxd
+from provnet.tsdb.points import Point
+from provnet.tsdb.spool import SpoolingWriter
 from tests.helpers import InfluxdHandle, free_port
-from tsdb.client import InfluxQLReader, V1Writer, V2Writer, make_writer
-from tsdb.errors import TsdbError, TsdbRejected, TsdbUnavailable
-from tsdb.influxql import quote_ident, quote_literal
-from tsdb.lineprotocol import encode_lines, encode_point, sanitize_name
-from tsdb.managed import ManagedInfluxd
-from tsdb.points import Point
-from tsdb.spool import SpoolingWriter
 
 pytestmark = pytest.mark.integration
 
@@ -256,9 +256,9 @@ def test_spool_survives_an_influxd_outage(tmp_path: Path) -> None:
 
 _CHILD = """
 import os, sys
-from tsdb.client import V1Writer
-from tsdb.points import Point
-from tsdb.spool import SpoolingWriter
+from provnet.tsdb.client import V1Writer
+from provnet.tsdb.points import Point
+from provnet.tsdb.spool import SpoolingWriter
 url, spool_dir, t0 = sys.argv[1], sys.argv[2], int(sys.argv[3])
 spool = SpoolingWriter(V1Writer(url, "spooltest", timeout_s=2), spool_dir, 10 << 20, batch_size=40)
 spool.write([Point("restart_test", {"seq": i}, {"xã": "Tân Châu"}, t0 + i) for i in range(100)])

@@ -13,14 +13,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from alerts.api import alerts_router
-from alerts.changes import recent_changes
-from alerts.model import Incident
-from alerts.notify.codec import from_dict, to_dict
-from alerts.notify.render import change_when, render
-from alerts.notify.types import ConfigChangeNote
-from inventory import model
-from inventory.configs import record_config
+from provnet.alerts.api import alerts_router
+from provnet.alerts.changes import recent_changes
+from provnet.alerts.model import Incident
+from provnet.alerts.notify.codec import from_dict, to_dict
+from provnet.alerts.notify.render import change_when, render
+from provnet.alerts.notify.types import ConfigChangeNote
+from provnet.inventory import model
+from provnet.inventory.configs import record_config
 from tests.unit.test_alert_incidents import World
 
 # ids match the incident tests' hand-built network: core 1, PoP 2 (uplink 100), commune 10

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from alerts.engine import Engine, Observation
-from alerts.rules import parse_rules
+from provnet.alerts.engine import Engine, Observation
+from provnet.alerts.rules import parse_rules
 
 UTIL = {"name": "util", "metric": "if.util_pct", "op": "above", "raise": 90, "clear": 80}
 LINK = {"name": "link_down", "metric": "link.up", "op": "below", "raise": 0.5, "clear": 0.5,

@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from alerts.engine import Engine, Observation
-from alerts.incidents import IncidentBook
-from alerts.model import Acknowledgement, Alert, Incident, IncidentEvent, Silence
-from alerts.notify.types import Notification
-from alerts.rules import parse_rules
-from alerts.view import DeviceInfo, InventoryView, LinkInfo
-from config.settings import AlertSettings, ContactSettings
-from inventory.store import Store, open_store
-from inventory.topology import Edge, Topology
+from provnet.alerts.engine import Engine, Observation
+from provnet.alerts.incidents import IncidentBook
+from provnet.alerts.model import Acknowledgement, Alert, Incident, IncidentEvent, Silence
+from provnet.alerts.notify.types import Notification
+from provnet.alerts.rules import parse_rules
+from provnet.alerts.view import DeviceInfo, InventoryView, LinkInfo
+from provnet.config.settings import AlertSettings, ContactSettings
+from provnet.inventory.store import Store, open_store
+from provnet.inventory.topology import Edge, Topology
 
 LINKS = {100: (2, 1), 101: (3, 1), 110: (10, 2), 111: (11, 2), 112: (12, 2), 113: (12, 3),
          114: (13, 3)}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alerts.observe import CycleCollector, LinkEnd, is_unreachable
-from pollers.types import IfRates, IfSample, PollResult, SnmpTarget
+from provnet.alerts.observe import CycleCollector, LinkEnd, is_unreachable
+from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
 
 
 def result(dev: int, error: str | None = None, **ifs: tuple[int, int]) -> PollResult:

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from alerts.engine import Engine, Observation
-from alerts.observe import LinkEnd
-from alerts.readings import icmp_observations, optic_observations
-from alerts.rules import load_rules
-from pollers.readings import IcmpReading, OpticReading
-from pollers.ssh.types import OpticReading as SshOpticReading
+from provnet.alerts.engine import Engine, Observation
+from provnet.alerts.observe import LinkEnd
+from provnet.alerts.readings import icmp_observations, optic_observations
+from provnet.alerts.rules import load_rules
+from provnet.pollers.readings import IcmpReading, OpticReading
+from provnet.pollers.ssh.types import OpticReading as SshOpticReading
 
 LABELS = {"device": "ag-pop-891", "device_id": "7", "site": "POP-891", "role": "pop"}
 LINKS = {3: LinkEnd(12, "a")}
@@ -110,8 +110,8 @@ def test_optic_alert_on_a_failed_links_port_joins_the_link_incident(tmp_path: An
     """On the incident-test network (PoP 2's uplink is link 100, core 1 at its Z end), the
     core's port optic on link 100 goes dark: that alert is a consequence of the link root,
     not an incident of its own; a dark optic on a healthy link is its own incident."""
-    from alerts.incidents import IncidentBook
-    from alerts.rules import parse_rules
+    from provnet.alerts.incidents import IncidentBook
+    from provnet.alerts.rules import parse_rules
     from tests.unit.test_alert_incidents import RULES, World, observations, view
 
     rules = {"rules": [*RULES["rules"], {"name": "optic_rx_low", "metric": "optic.rx_dbm",
@@ -138,7 +138,7 @@ def test_optic_alert_on_a_failed_links_port_joins_the_link_incident(tmp_path: An
     with w.store.session() as s:
         from sqlalchemy import select
 
-        from alerts.model import Alert
+        from provnet.alerts.model import Alert
         optic = s.scalars(select(Alert).where(Alert.rule == "optic_rx_low")).one()
         assert optic.incident_id == incs[0].id and optic.suppressed
     # a dark optic on a port of a healthy link (link 101): an incident of its own
@@ -156,9 +156,9 @@ def test_ssh_collection_optics_feed_the_optic_rule() -> None:
     readings per device, and the adapter turns the dark port into an optic_rx_low breach."""
     from pathlib import Path
 
-    from pollers.ssh.jobs import parse_collection
-    from pollers.ssh.platforms import load_platforms
-    from pollers.ssh.types import SshLogin, SshResult, SshTarget
+    from provnet.pollers.ssh.jobs import parse_collection
+    from provnet.pollers.ssh.platforms import load_platforms
+    from provnet.pollers.ssh.types import SshLogin, SshResult, SshTarget
 
     out = (Path(__file__).parents[1] / "data/ssh/huawei_vrp/optics_los/output.txt").read_text()
     target = SshTarget(7, "ag-pop-891", "127.0.0.1", 22, "huawei_vrp", SshLogin("u"))

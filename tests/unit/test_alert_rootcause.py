@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from alerts.rootcause import Analysis, Element, analyse
-from inventory import queries
-from inventory.topology import Edge, Topology
+from provnet.alerts.rootcause import Analysis, Element, analyse
+from provnet.inventory import queries
+from provnet.inventory.topology import Edge, Topology
 
 # core 1; PoPs 2, 3 (uplinks 100, 101); communes 10, 11 under PoP 2; 12 dual-homed to 2 and 3;
 # 13 under 3; 14 hangs below commune 13 (a chain).
@@ -84,8 +84,8 @@ def test_order_does_not_matter(topo: Topology) -> None:
 @pytest.fixture(scope="module")
 def demo_topology(tmp_path_factory: pytest.TempPathFactory) -> tuple[Topology, dict[str, int],
                                                                      dict[int, str]]:
-    from inventory.store import open_store
     from provnet.demo.seed import seed_demo
+    from provnet.inventory.store import open_store
 
     path: Path = tmp_path_factory.mktemp("demo") / "inv.sqlite"
     store = open_store(f"sqlite:///{path}")

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from alerts.errors import RulesError
-from alerts.rules import load_rules, parse_duration, parse_rules
+from provnet.alerts.errors import RulesError
+from provnet.alerts.rules import load_rules, parse_duration, parse_rules
 
 BASE = {"name": "util", "metric": "if.util_pct", "op": "above", "raise": 90, "clear": 80}
 

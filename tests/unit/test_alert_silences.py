@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from alerts.errors import InvalidInput
-from alerts.silences import Matchers, Target, any_matches, check_rrule, window_active
+from provnet.alerts.errors import InvalidInput
+from provnet.alerts.silences import Matchers, Target, any_matches, check_rrule, window_active
 
 TARGET = Target("POP-891", "891", frozenset({"ag-pop-891", "ag-ub-30544"}),
                 frozenset({"link_down", "device_unreachable"}))

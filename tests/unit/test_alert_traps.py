@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from alerts.engine import Engine, Observation
-from alerts.observe import LinkEnd, trap_observations
-from alerts.rules import parse_rules
+from provnet.alerts.engine import Engine, Observation
+from provnet.alerts.observe import LinkEnd, trap_observations
+from provnet.alerts.rules import parse_rules
 from tests.unit.test_alert_incidents import RULES, Clock, World, observations
 
 # device 7 ifindex 3 is the A end of link 12 (Z end: device 8 ifindex 5); ifindex 4: no link
@@ -97,7 +97,7 @@ def test_trap_then_polls_one_incident_children_kept_one_resolution(world: World)
     with world.store.session() as s:
         from sqlalchemy import select
 
-        from alerts.model import Alert
+        from provnet.alerts.model import Alert
         rows = s.scalars(select(Alert).where(Alert.incident_id == inc.id)).all()
     assert sorted(r.entity for r in rows if r.suppressed) == ["device:10", "device:11",
                                                               "device:2"]

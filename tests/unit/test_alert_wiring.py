@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from alerts.observe import CycleCollector, LinkEnd
-from alerts.service import AlertsHandle
-from pollers.icmp import IcmpSettings, attach_icmp
-from pollers.readings import IcmpReading, OpticReading
-from pollers.traps import TrapEvent
-from pollers.types import IfSample, PollResult, SnmpTarget
+from provnet.alerts.observe import CycleCollector, LinkEnd
+from provnet.alerts.service import AlertsHandle
+from provnet.pollers.icmp import IcmpSettings, attach_icmp
+from provnet.pollers.readings import IcmpReading, OpticReading
+from provnet.pollers.traps import TrapEvent
+from provnet.pollers.types import IfSample, PollResult, SnmpTarget
 from tests.unit.test_icmp import FakePinger, StubService, run_background
 
 LABELS = {7: {"device": "ag-pop-891", "device_id": "7", "site": "POP-891"}}

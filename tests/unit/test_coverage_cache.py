@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from config.settings import CoverageSettings
-from maps.cache import Cached, CoverageCache, fibre_digests, settings_digest
-from maps.coverage import refresh_generation
-from maps.coverage_data import Sectors
-from maps.engine import Prepared, prepare
-from maps.synthetic_country import CountryInput, generate_country
+from provnet.config.settings import CoverageSettings
+from provnet.maps.cache import Cached, CoverageCache, fibre_digests, settings_digest
+from provnet.maps.coverage import refresh_generation
+from provnet.maps.coverage_data import Sectors
+from provnet.maps.engine import Prepared, prepare
+from provnet.maps.synthetic_country import CountryInput, generate_country
 
 CFG = CoverageSettings()
 

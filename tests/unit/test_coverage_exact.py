@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import shapely
 
-from config.settings import CoverageSettings
-from maps.coverage_data import FibrePoints, Sectors, make_areas
-from maps.crs import geodesic_area_km2, to_wgs84
-from maps.engine import compute_all, prepare
-from maps.footprint import sector_area_m2
+from provnet.config.settings import CoverageSettings
+from provnet.maps.coverage_data import FibrePoints, Sectors, make_areas
+from provnet.maps.crs import geodesic_area_km2, to_wgs84
+from provnet.maps.engine import compute_all, prepare
+from provnet.maps.footprint import sector_area_m2
 
 X0, Y0 = 500_000.0, 1_150_000.0  # UTM 48N, near Long Xuyên (105 E, 10.4 N)
 SIDE = 4000.0

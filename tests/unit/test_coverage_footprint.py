@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import shapely
 
-from maps.errors import MapsError
-from maps.footprint import point_buffers, sector_area_m2, sector_polygons
+from provnet.maps.errors import MapsError
+from provnet.maps.footprint import point_buffers, sector_area_m2, sector_polygons
 
 
 @pytest.mark.parametrize(("az", "bw", "r", "step"), [

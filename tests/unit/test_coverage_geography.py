@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import shapely
 
-from config.settings import CoverageSettings
-from maps.aggregate import refresh_2025
-from maps.cache import fibre_digests, settings_digest
-from maps.coverage import refresh_generation
-from maps.coverage_data import FibrePoints, NewUnit, Sectors, make_areas
-from maps.crs import to_wgs84, utm_to_lonlat
-from maps.engine import compute_all, prepare
-from maps.geography import derive_2025, split_legacy
+from provnet.config.settings import CoverageSettings
+from provnet.maps.aggregate import refresh_2025
+from provnet.maps.cache import fibre_digests, settings_digest
+from provnet.maps.coverage import refresh_generation
+from provnet.maps.coverage_data import FibrePoints, NewUnit, Sectors, make_areas
+from provnet.maps.crs import to_wgs84, utm_to_lonlat
+from provnet.maps.engine import compute_all, prepare
+from provnet.maps.geography import derive_2025, split_legacy
 
 SQ = 4000.0
 

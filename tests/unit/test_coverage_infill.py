@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import shapely
 
-from config.settings import CoverageSettings
-from maps.infill import hex_grid, new_site_range_m, suggest
+from provnet.config.settings import CoverageSettings
+from provnet.maps.infill import hex_grid, new_site_range_m, suggest
 
 X0, Y0 = 500_000.0, 1_150_000.0
 

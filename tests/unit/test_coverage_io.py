@@ -10,12 +10,12 @@ import pytest
 import shapely
 from sqlalchemy import func, select
 
-from inventory.model import AdminUnit, Bts, Sector, Site
-from inventory.store import Store, open_store
-from maps.errors import ImportFormatError
-from maps.io_export import to_kml
-from maps.io_geojson import parse_boundaries, write_boundaries
-from maps.io_opencellid import parse_opencellid, write_cells
+from provnet.inventory.model import AdminUnit, Bts, Sector, Site
+from provnet.inventory.store import Store, open_store
+from provnet.maps.errors import ImportFormatError
+from provnet.maps.io_export import to_kml
+from provnet.maps.io_geojson import parse_boundaries, write_boundaries
+from provnet.maps.io_opencellid import parse_opencellid, write_cells
 
 HEADER = "radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated," \
          "averageSignal"

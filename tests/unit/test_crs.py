@@ -3,7 +3,7 @@
 import pytest
 from shapely import Polygon, box
 
-from maps.crs import geodesic_area_km2, lonlat_to_utm, to_utm, to_wgs84, utm_to_lonlat
+from provnet.maps.crs import geodesic_area_km2, lonlat_to_utm, to_utm, to_wgs84, utm_to_lonlat
 
 
 def test_point_round_trip() -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from pollers import discovery as d
-from pollers.ifmib import (
+from provnet.pollers import discovery as d
+from provnet.pollers.ifmib import (
     IF_HC_IN_OCTETS,
     IF_HC_OUT_OCTETS,
     IF_HIGH_SPEED,

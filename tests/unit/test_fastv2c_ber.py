@@ -10,7 +10,7 @@ from pyasn1.codec.ber import decoder, encoder
 from pyasn1.type import univ
 from pysnmp.proto import api, rfc1902, rfc1905
 
-from pollers.fastv2c_ber import (
+from provnet.pollers.fastv2c_ber import (
     GET_BULK_REQUEST,
     GET_REQUEST,
     decode_header,
@@ -20,9 +20,9 @@ from pollers.fastv2c_ber import (
     encode_get_bulk,
     encode_oid,
 )
-from pollers.ifmib import END_OF_MIB, Oid, Value, VarBind
-from pollers.snmp import plain_value
-from pollers.transport import SnmpResponseError
+from provnet.pollers.ifmib import END_OF_MIB, Oid, Value, VarBind
+from provnet.pollers.snmp import plain_value
+from provnet.pollers.transport import SnmpResponseError
 
 V2C: Any = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
 

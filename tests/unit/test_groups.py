@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pollers.groups import PARSERS, Group, GroupError, group_data, load_group, load_groups
-from pollers.ifmib import END_OF_MIB
+from provnet.pollers.groups import PARSERS, Group, GroupError, group_data, load_group, load_groups
+from provnet.pollers.ifmib import END_OF_MIB
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pollers.health import parse_cisco, parse_host_resources, parse_huawei, parse_ucd
-from pollers.readings import GroupData, HealthReading, Reading
+from provnet.pollers.health import parse_cisco, parse_host_resources, parse_huawei, parse_ucd
+from provnet.pollers.readings import GroupData, HealthReading, Reading
 
 EMPTY = HealthReading()
 RAM = ".1.3.6.1.2.1.25.2.1.2"

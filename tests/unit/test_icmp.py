@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pollers.icmp import (
+from provnet.pollers.icmp import (
     DEGRADED,
     DOWN,
     SNMP_NOT_ANSWERING,
@@ -25,8 +25,8 @@ from pollers.icmp import (
     probe_all,
     summarise,
 )
-from pollers.readings import IcmpReading
-from tsdb.points import Point
+from provnet.pollers.readings import IcmpReading
+from provnet.tsdb.points import Point
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ import struct
 
 import pytest
 
-from pollers.icmp import summarise
-from pollers.icmp_sweep import SO_TIMESTAMP, Echo, Reply, kernel_time, parse_echo, tally
+from provnet.pollers.icmp import summarise
+from provnet.pollers.icmp_sweep import SO_TIMESTAMP, Echo, Reply, kernel_time, parse_echo, tally
 
 TARGETS = [(1, "127.10.0.1"), (2, "127.10.0.2")]
 T0 = 1_700_000_000.0

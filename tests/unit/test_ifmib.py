@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 import pytest
 
-from pollers import ifmib
-from pollers.ifmib import (
+from provnet.pollers import ifmib
+from provnet.pollers.ifmib import (
     END_OF_MIB,
     IF_DESCR,
     IF_HC_IN_OCTETS,
@@ -24,7 +24,7 @@ from pollers.ifmib import (
     split_response,
     walk_step,
 )
-from pollers.types import IfSample
+from provnet.pollers.types import IfSample
 
 COLS = (IF_NAME, IF_OPER_STATUS, IF_HC_IN_OCTETS)
 Row = tuple[Value, Value, Value]  # values of COLS

@@ -7,15 +7,15 @@ import time
 
 import pytest
 
-from tsdb.influxql import quote_ident, quote_literal
-from tsdb.lineprotocol import (
+from provnet.tsdb.influxql import quote_ident, quote_literal
+from provnet.tsdb.lineprotocol import (
     count_lines,
     encode_lines,
     encode_point,
     sanitize_name,
     split_lines,
 )
-from tsdb.points import Point
+from provnet.tsdb.points import Point
 
 BS = "\\"
 T = 1_700_000_000_123_456_789

@@ -2,8 +2,8 @@
 
 import pytest
 
-from pollers.live import DeviceState, IfState, link_health
-from pollers.types import IfRates, IfSample
+from provnet.pollers.live import DeviceState, IfState, link_health
+from provnet.pollers.types import IfRates, IfSample
 
 NOW = 1000.0
 STALE = 25.0

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pollers.live import LiveState
-from pollers.readings import HealthReading, IcmpReading, OpticReading
-from pollers.types import PollResult, SnmpTarget
+from provnet.pollers.live import LiveState
+from provnet.pollers.readings import HealthReading, IcmpReading, OpticReading
+from provnet.pollers.types import PollResult, SnmpTarget
 
 T = SnmpTarget(5, "ag-ub-1", "127.0.0.5")
 H = HealthReading(cpu_pct=20.0, mem_used_pct=40.0)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pollers.live import LiveState
-from pollers.types import IfRates, IfSample, PollResult, SnmpTarget
+from provnet.pollers.live import LiveState
+from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
 
 TARGET = SnmpTarget(7, "ag-c1", "127.10.1.2")
 UP, DOWN = 1, 2

@@ -8,7 +8,7 @@ import pytest
 from shapely import Point, box
 from shapely.geometry import shape
 
-from maps.geo_api import (
+from provnet.maps.geo_api import (
     BUSY_PCT,
     SIMPLIFY_DEG,
     STATUS_COLOURS,
@@ -17,7 +17,7 @@ from maps.geo_api import (
     link_colour,
     unit_feature,
 )
-from maps.geo_data import UnitGeo
+from provnet.maps.geo_data import UnitGeo
 
 
 @pytest.mark.parametrize(

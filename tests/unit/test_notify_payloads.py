@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from alerts.notify.channels import build_channels
-from alerts.notify.channels.payloads import (
+from provnet.alerts.notify.channels import build_channels
+from provnet.alerts.notify.channels.payloads import (
     WEBHOOK_SCHEMA,
     alertmanager_alerts,
     alertmanager_labels,
@@ -21,11 +21,11 @@ from alerts.notify.channels.payloads import (
     telegram_message,
     webhook_payload,
 )
-from alerts.notify.channels.smtp import build_message
-from alerts.notify.channels.webhook import sign
-from alerts.notify.render import render
-from alerts.notify.settings import NotifierSettings
-from alerts.notify.types import Rendered
+from provnet.alerts.notify.channels.smtp import build_message
+from provnet.alerts.notify.channels.webhook import sign
+from provnet.alerts.notify.render import render
+from provnet.alerts.notify.settings import NotifierSettings
+from provnet.alerts.notify.types import Rendered
 from tests.notify_cases import case as load_case
 
 NOW = datetime(2026, 11, 21, 15, 10, tzinfo=UTC)
@@ -177,7 +177,7 @@ def test_settings_secrets_print_as_stars_and_channels_follow_enabled() -> None:
 
 
 def test_readme_notifications_example_loads(tmp_path: Path) -> None:
-    from config.settings import load_settings
+    from provnet.config.settings import load_settings
     from tests.helpers import readme_yaml
 
     notify = load_settings(readme_yaml("Notifications", tmp_path / "provnet.yaml")).alerts.notify

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from alerts.notify.codec import from_dict, to_dict
-from alerts.notify.errors import NotifyError
-from alerts.notify.render import format_duration, group_by_district, render
-from alerts.notify.types import AffectedSite
+from provnet.alerts.notify.codec import from_dict, to_dict
+from provnet.alerts.notify.errors import NotifyError
+from provnet.alerts.notify.render import format_duration, group_by_district, render
+from provnet.alerts.notify.types import AffectedSite
 
 DATA = Path(__file__).parent.parent / "data" / "notify"
 CASES = sorted(p.name for p in DATA.iterdir() if (p / "input.json").exists())

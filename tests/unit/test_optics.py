@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from pollers.optics import (
+from provnet.pollers.optics import (
     NO_LIGHT_DBM,
     EntityMap,
     huawei_power_unit,
@@ -15,7 +15,7 @@ from pollers.optics import (
     scaled,
     watts_to_dbm,
 )
-from pollers.readings import GroupData
+from provnet.pollers.readings import GroupData
 
 
 @pytest.mark.parametrize(
@@ -133,7 +133,7 @@ def test_entity_map_from_columns_reads_alias_oids() -> None:
 
 
 def test_entity_sensors_report_the_worst_lane_of_a_module() -> None:
-    from pollers.optics import parse_entity_sensors
+    from provnet.pollers.optics import parse_entity_sensors
 
     lanes = {101: -2.1, 102: -7.4, 103: -3.0, 104: None}  # lane 4 unavailable
     cols: dict[str, dict[tuple[int, ...], object]] = {
@@ -173,7 +173,7 @@ def test_entity_sensors_report_the_worst_lane_of_a_module() -> None:
     ],
 )
 def test_huawei_rows(row: dict[str, object], expected: dict[str, object] | None) -> None:
-    from pollers.optics import parse_huawei
+    from provnet.pollers.optics import parse_huawei
 
     data = GroupData(columns={k: {(67108873,): v} for k, v in row.items()})  # type: ignore[misc]
     readings = parse_huawei(data)

@@ -9,11 +9,11 @@ import pytest
 import yaml
 from pydantic import SecretStr
 
-from config.settings import SnmpProfile
-from inventory.queries import DeviceRecord
-from pollers.groups import load_groups
-from pollers.plan import build_poll_plan
-from pollers.profiles import (
+from provnet.config.settings import SnmpProfile
+from provnet.inventory.queries import DeviceRecord
+from provnet.pollers.groups import load_groups
+from provnet.pollers.plan import build_poll_plan
+from provnet.pollers.profiles import (
     DEFAULT_GROUPS_DIR,
     IF_ONLY,
     ProfileError,

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from maps.errors import MapsError
-from maps.propagation import LinkBudget, max_range_km, path_loss, sector_range_m
+from provnet.maps.errors import MapsError
+from provnet.maps.propagation import LinkBudget, max_range_km, path_loss, sector_range_m
 
 # f MHz, hb m, hm m, d km, environment, expected dB (hand: see the comment on each row)
 CASES = [

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from pollers.rates import compute_rates
-from pollers.scheduler import PollLoop
-from pollers.snmp import SnmpPoller
-from pollers.types import IfRates, IfSample, PollResult, SnmpTarget
+from provnet.pollers.rates import compute_rates
+from provnet.pollers.scheduler import PollLoop
+from provnet.pollers.snmp import SnmpPoller
+from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
 
 W32 = 2**32
 GBIT = 1000  # ifHighSpeed in Mbit/s

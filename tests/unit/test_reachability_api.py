@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.reachability import reachability_router
-from pollers.icmp import IcmpState, summarise
-from pollers.live import LiveState
-from pollers.types import PollResult, SnmpTarget
+from provnet.api.reachability import reachability_router
+from provnet.pollers.icmp import IcmpState, summarise
+from provnet.pollers.live import LiveState
+from provnet.pollers.types import PollResult, SnmpTarget
 
 T = [SnmpTarget(device_id=i, name=f"ub-{i}", address=f"127.10.0.{i}") for i in range(1, 6)]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pollers.readings import (
+from provnet.pollers.readings import (
     HealthReading,
     IcmpReading,
     OpticReading,
@@ -14,8 +14,8 @@ from pollers.readings import (
     optic_alarms,
     reading_points,
 )
-from tsdb.lineprotocol import encode_lines
-from tsdb.points import Point
+from provnet.tsdb.lineprotocol import encode_lines
+from provnet.tsdb.points import Point
 
 T = 1_700_000_000_250_000_000
 TAGS = {"device": "ub-30301", "site": "UB-30301", "commune": "30301"}

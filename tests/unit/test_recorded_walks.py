@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from pollers.groups import Group, group_data, load_groups, parse_group
-from pollers.readings import Reading
+from provnet.pollers.groups import Group, group_data, load_groups, parse_group
+from provnet.pollers.readings import Reading
 from tests.snmpwalk import read_walk
 
 ROOT = Path(__file__).resolve().parents[2]

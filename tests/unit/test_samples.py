@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pollers.samples import INT64_MAX, interface_fields, interface_points, poll_point
-from pollers.types import IfRates, IfSample, PollResult, SnmpTarget
+from provnet.pollers.samples import INT64_MAX, interface_fields, interface_points, poll_point
+from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
 
 TARGET = SnmpTarget(device_id=7, name="pop-tri-ton", address="127.0.0.1", community="s3cret")
 DEVICE_TAGS = {"device": "pop-tri-ton", "site": "AG-TT-01", "district": "890", "commune": "30577"}
@@ -129,8 +129,8 @@ def test_poll_point_error_kind_discovery_and_warnings() -> None:
 
 
 def test_result_points_include_readings() -> None:
-    from pollers.readings import HealthReading, OpticReading
-    from pollers.samples import result_points
+    from provnet.pollers.readings import HealthReading, OpticReading
+    from provnet.pollers.samples import result_points
 
     r = PollResult(TARGET, STARTED, 0.01, interfaces={1: sample(1)},
                    readings=(HealthReading(cpu_pct=12.0), OpticReading("67108993", 1, "ge1",

@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from pollers.scheduler import CycleStats, PollLoop, stable_fraction
-from pollers.types import PollResult, SnmpTarget
+from provnet.pollers.scheduler import CycleStats, PollLoop, stable_fraction
+from provnet.pollers.types import PollResult, SnmpTarget
 
 
 class FakePoller:

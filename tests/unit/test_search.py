@@ -2,7 +2,7 @@
 
 import pytest
 
-from inventory.search import fold, has_diacritics, matches
+from provnet.inventory.search import fold, has_diacritics, matches
 
 
 @pytest.mark.parametrize(

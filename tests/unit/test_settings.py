@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from config.errors import ConfigError
-from config.settings import load_settings
+from provnet.config.errors import ConfigError
+from provnet.config.settings import load_settings
 from tests.helpers import readme_yaml
 
 

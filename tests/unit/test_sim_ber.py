@@ -9,7 +9,7 @@ import pytest
 from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto import api, rfc1902
 
-from pollers.fastv2c_ber import encode_get, encode_get_bulk, encode_request
+from provnet.pollers.fastv2c_ber import encode_get, encode_get_bulk, encode_request
 from provnet.simulator import ber, mib
 from provnet.simulator.agent import TOO_BIG, Responder
 from provnet.simulator.example import C3, CORE, POP_A, POP_B, example_plan

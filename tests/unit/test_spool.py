@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tsdb.client import LineWriter, Writer
-from tsdb.errors import TsdbError, TsdbRejected, TsdbUnavailable
-from tsdb.lineprotocol import count_lines, encode_lines
-from tsdb.points import Point
-from tsdb.spool import SpoolingWriter
+from provnet.tsdb.client import LineWriter, Writer
+from provnet.tsdb.errors import TsdbError, TsdbRejected, TsdbUnavailable
+from provnet.tsdb.lineprotocol import count_lines, encode_lines
+from provnet.tsdb.points import Point
+from provnet.tsdb.spool import SpoolingWriter
 
 
 class FakeWriter(LineWriter):

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pollers.ssh.parse import parse_interfaces, parse_optics
-from pollers.ssh.platforms import load_platforms
-from pollers.ssh.scrub import scrub_config
+from provnet.pollers.ssh.parse import parse_interfaces, parse_optics
+from provnet.pollers.ssh.platforms import load_platforms
+from provnet.pollers.ssh.scrub import scrub_config
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ssh"
 CASES = sorted(p for p in DATA.glob("*/*") if (p / "expected.json").is_file())

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from config.settings import SshCredential, SshSettings
-from inventory.configs import SshAccess, diff_counts, unified_diff
-from inventory.queries import DeviceRecord
-from pollers.ssh.errors import PlatformError
-from pollers.ssh.parse import full_ifname, to_float
-from pollers.ssh.plan import build_ssh_plan
-from pollers.ssh.platforms import load_platform
+from provnet.config.settings import SshCredential, SshSettings
+from provnet.inventory.configs import SshAccess, diff_counts, unified_diff
+from provnet.inventory.queries import DeviceRecord
+from provnet.pollers.ssh.errors import PlatformError
+from provnet.pollers.ssh.parse import full_ifname, to_float
+from provnet.pollers.ssh.plan import build_ssh_plan
+from provnet.pollers.ssh.platforms import load_platform
 
 CFG = SshSettings(
     credentials={"noc": SshCredential(username="noc", password=SecretStr("n")),

@@ -8,7 +8,16 @@ import xml.etree.ElementTree as ET
 import pytest
 from shapely import MultiPolygon, Polygon, box
 
-from maps.svg import HEADER, MAP_H, MAP_W, MARGIN, SvgLayer, SvgSpec, nice_length, render_svg
+from provnet.maps.svg import (
+    HEADER,
+    MAP_H,
+    MAP_W,
+    MARGIN,
+    SvgLayer,
+    SvgSpec,
+    nice_length,
+    render_svg,
+)
 
 NS = {"s": "http://www.w3.org/2000/svg"}
 SQUARE = box(500_000, 1_150_000, 510_000, 1_160_000)  # 10 km x 10 km in UTM 48N

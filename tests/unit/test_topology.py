@@ -2,7 +2,7 @@
 
 import pytest
 
-from inventory.topology import Edge, Path, Topology
+from provnet.inventory.topology import Edge, Path, Topology
 
 # core=1; PoPs 2, 3; communes 10, 11 under PoP 2; 12 dual-homed to PoPs 2 and 3; 13 under 3.
 EDGES = [

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pollers.ifmib import Value, VarBind
-from pollers.live import LiveState
-from pollers.traps import TrapEvent, parse_trap, trap_point
-from pollers.types import IfRates, IfSample, PollResult, SnmpTarget
+from provnet.pollers.ifmib import Value, VarBind
+from provnet.pollers.live import LiveState
+from provnet.pollers.traps import TrapEvent, parse_trap, trap_point
+from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
 
 UPTIME = ((1, 3, 6, 1, 2, 1, 1, 3, 0), 4242)
 LINK_DOWN = ((1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0), "1.3.6.1.6.3.1.1.5.3")

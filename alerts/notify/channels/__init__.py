@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from alerts.notify.channels.alertmanager import AlertmanagerChannel
-from alerts.notify.channels.base import Channel
-from alerts.notify.channels.smtp import EmailChannel
-from alerts.notify.channels.telegram import TelegramChannel
-from alerts.notify.channels.webhook import WebhookChannel
-from alerts.notify.settings import NotifierSettings
+from provnet.alerts.notify.channels.alertmanager import AlertmanagerChannel
+from provnet.alerts.notify.channels.base import Channel
+from provnet.alerts.notify.channels.smtp import EmailChannel
+from provnet.alerts.notify.channels.telegram import TelegramChannel
+from provnet.alerts.notify.channels.webhook import WebhookChannel
+from provnet.alerts.notify.settings import NotifierSettings
 
 __all__ = [
     "AlertmanagerChannel",

@@ -6,10 +6,10 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from alerts.notify.channels.http import post
-from alerts.notify.channels.payloads import alertmanager_alerts
-from alerts.notify.settings import AlertmanagerSettings
-from alerts.notify.types import Notification, Rendered
+from provnet.alerts.notify.channels.http import post
+from provnet.alerts.notify.channels.payloads import alertmanager_alerts
+from provnet.alerts.notify.settings import AlertmanagerSettings
+from provnet.alerts.notify.types import Notification, Rendered
 
 
 class AlertmanagerChannel:

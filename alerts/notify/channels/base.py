@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from alerts.notify.types import Notification, Rendered
+from provnet.alerts.notify.types import Notification, Rendered
 
 
 @runtime_checkable

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from alerts.notify.errors import ChannelError
+from provnet.alerts.notify.errors import ChannelError
 
 _TLS: ssl.SSLContext | None = None
 

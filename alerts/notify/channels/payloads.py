@@ -7,8 +7,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from alerts.notify.codec import incident_to_dict, site_to_dict
-from alerts.notify.types import Notification, Rendered
+from provnet.alerts.notify.codec import incident_to_dict, site_to_dict
+from provnet.alerts.notify.types import Notification, Rendered
 
 WEBHOOK_SCHEMA = "provnet.notification/v1"
 TELEGRAM_LIMIT = 4096

@@ -9,10 +9,10 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from alerts.notify.errors import ChannelError
-from alerts.notify.render import render
-from alerts.notify.settings import EmailSettings
-from alerts.notify.types import Notification, Rendered
+from provnet.alerts.notify.errors import ChannelError
+from provnet.alerts.notify.render import render
+from provnet.alerts.notify.settings import EmailSettings
+from provnet.alerts.notify.types import Notification, Rendered
 
 
 def build_message(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from alerts.notify.channels.http import post
-from alerts.notify.channels.payloads import telegram_message
-from alerts.notify.errors import ChannelError
-from alerts.notify.render import render
-from alerts.notify.settings import TelegramSettings
-from alerts.notify.types import Notification, Rendered
+from provnet.alerts.notify.channels.http import post
+from provnet.alerts.notify.channels.payloads import telegram_message
+from provnet.alerts.notify.errors import ChannelError
+from provnet.alerts.notify.render import render
+from provnet.alerts.notify.settings import TelegramSettings
+from provnet.alerts.notify.types import Notification, Rendered
 
 
 class TelegramChannel:

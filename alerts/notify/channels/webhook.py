@@ -6,10 +6,10 @@ import hashlib
 import hmac
 import json
 
-from alerts.notify.channels.http import post
-from alerts.notify.channels.payloads import webhook_payload
-from alerts.notify.settings import WebhookSettings
-from alerts.notify.types import Notification, Rendered
+from provnet.alerts.notify.channels.http import post
+from provnet.alerts.notify.channels.payloads import webhook_payload
+from provnet.alerts.notify.settings import WebhookSettings
+from provnet.alerts.notify.types import Notification, Rendered
 
 
 def sign(secret: bytes, body: bytes) -> str:
