@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -12,6 +12,7 @@ from provnet.inventory import queries
 from provnet.inventory.queries import LinkRecord
 from provnet.inventory.store import Store
 from provnet.pollers.live import LiveState
+from provnet.pollers.types import SnmpTarget
 
 
 class InfluxStatus(Protocol):
@@ -32,6 +33,10 @@ class ApiContext:
     influx_url: str | None = None
     stale_after_s: float = 150.0
     poller_stats: Callable[[], dict[str, Any]] = dict
+    #: the polled devices (the poll plan's targets)
+    targets: Callable[[], Sequence[SnmpTarget]] = tuple
+    #: ICMP loss at or above this makes a device "degraded" (settings ``icmp.degraded_loss_pct``)
+    degraded_loss_pct: float = 25.0
     started: float = field(default_factory=time.time)
     _links: list[LinkRecord] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)

@@ -1,7 +1,9 @@
 """``/api/v1/reachability``: each polled device's status from ICMP + SNMP (see pollers.icmp).
 
 "unreachable" (nothing answers) and "snmp_not_answering" (the address answers ICMP, the agent
-is silent) are told apart here. Mounted by :func:`pollers.icmp.attach_icmp`.
+is silent) are told apart here. The status is the one ``/api/v1/devices`` gives: both call
+:func:`provnet.pollers.icmp.device_status_of` on the live state with the configured
+``icmp.degraded_loss_pct``.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Annotated, Literal, cast, get_args
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel
 
+from provnet.api.params import Limit, Offset, page
 from provnet.api.schemas import Page
 from provnet.pollers.icmp import (
     DEGRADED,
@@ -21,8 +24,7 @@ from provnet.pollers.icmp import (
     UNKNOWN,
     UNREACHABLE,
     UP,
-    IcmpState,
-    device_status,
+    device_status_of,
 )
 from provnet.pollers.live import LiveState
 from provnet.pollers.types import SnmpTarget
@@ -52,47 +54,44 @@ def _ts(t: float | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(t, dt.UTC) if t is not None else None
 
 
-def reachability(target: SnmpTarget, state: IcmpState, live: LiveState,
-                 degraded_loss_pct: float) -> Reachability:
+def reachability(target: SnmpTarget, live: LiveState, degraded_loss_pct: float) -> Reachability:
     """The status record of one device."""
-    entry = state.get(target.device_id)
     dev = live.device(target.device_id)
-    icmp = entry.reading if entry else None
+    polled = dev if dev is not None and dev.polled else None
+    icmp = dev.icmp if dev else None
     return Reachability(
         device_id=target.device_id, device=target.name, address=target.address,
-        status=cast(Status, device_status(icmp, dev.ok if dev else None, degraded_loss_pct)),
-        snmp_ok=dev.ok if dev else None, snmp_error=dev.error if dev else None,
-        last_poll=_ts(dev.time if dev else None),
+        status=cast(Status, device_status_of(dev, degraded_loss_pct)),
+        snmp_ok=polled.ok if polled else None, snmp_error=polled.error if polled else None,
+        last_poll=_ts(polled.time if polled else None),
         icmp_sent=icmp.sent if icmp else None, icmp_received=icmp.received if icmp else None,
         icmp_loss_pct=icmp.loss_pct if icmp else None,
         icmp_rtt_avg_ms=icmp.rtt_avg_ms if icmp else None,
-        icmp_time=_ts(entry.time if entry else None),
+        icmp_time=_ts(dev.icmp_time if dev else None),
     )
 
 
-def reachability_router(targets: Callable[[], Sequence[SnmpTarget]], state: IcmpState,
-                        live: LiveState, degraded_loss_pct: float) -> APIRouter:
+def reachability_router(targets: Callable[[], Sequence[SnmpTarget]], live: LiveState,
+                        degraded_loss_pct: float) -> APIRouter:
     """The router; ``targets()`` gives the polled devices (the poll plan's targets)."""
     router = APIRouter(prefix="/api/v1/reachability", tags=["health"])
 
     @router.get("", response_model=Page[Reachability])
     def list_reachability(
         status: Status | None = None,
-        limit: Annotated[int, Query(ge=1, le=1000, description="page size")] = 200,
-        offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+        limit: Limit = 200, offset: Offset = 0,
     ) -> Page[Reachability]:
-        items = [reachability(t, state, live, degraded_loss_pct) for t in targets()]
+        items = [reachability(t, live, degraded_loss_pct) for t in targets()]
         if status is not None:
             items = [i for i in items if i.status == status]
-        return Page(total=len(items), limit=limit, offset=offset,
-                    items=items[offset: offset + limit])
+        return page(items, limit, offset)
 
     @router.get("/{device_id}", response_model=Reachability,
                 responses={404: {"description": "no polled device with this id"}})
-    def one(device_id: Annotated[int, Path(ge=0, le=2**31)]) -> Reachability:
+    def one(device_id: Annotated[int, Path(ge=0, le=2**31 - 1)]) -> Reachability:
         for t in targets():
             if t.device_id == device_id:
-                return reachability(t, state, live, degraded_loss_pct)
+                return reachability(t, live, degraded_loss_pct)
         raise HTTPException(404, f"no polled device with id {device_id}")
 
     return router

@@ -16,9 +16,9 @@ from pathlib import Path
 from provnet.alerts.engine import Engine, Observation
 from provnet.alerts.incidents import IncidentBook
 from provnet.alerts.notify.outbox import Outbox
-from provnet.alerts.notify.settings import NotifierSettings
 from provnet.alerts.rules import load_rules
 from provnet.alerts.view import InventoryView, load_view
+from provnet.config.notify import NotifierSettings
 from provnet.config.settings import AlertSettings
 from provnet.demo.seed import seed_demo
 from provnet.inventory.store import open_store

@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import icmplib
 
-from provnet.pollers.icmp import IcmplibPinger, IcmpSettings
+from provnet.config.icmp import IcmpSettings
+from provnet.pollers.icmp import IcmplibPinger
 
 HOG_CPU = [0.0]  # CPU-seconds the simulated load itself burnt (subtracted from the figures)
 

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from provnet.alerts.notify.codec import from_dict
 from provnet.alerts.notify.outbox import Outbox
-from provnet.alerts.notify.settings import NotifierSettings
 from provnet.alerts.notify.types import Notification
+from provnet.config.notify import NotifierSettings
 from provnet.inventory.store import open_store
 from tests.integration.notify_receivers import HttpReceiver, SmtpReceiver
 

@@ -6,20 +6,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from provnet.alerts.notify.settings import NotifierSettings
+from provnet.config.base import Strict
 from provnet.config.errors import ConfigError
-from provnet.pollers.icmp import IcmpSettings
-from provnet.pollers.traps import TrapSettings
+from provnet.config.icmp import IcmpSettings
+from provnet.config.notify import NotifierSettings
+from provnet.config.traps import TrapSettings
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class InfluxSettings(_Strict):
+class InfluxSettings(Strict):
     """Where samples go. No ``url`` means provnet starts and owns a local influxd."""
 
     url: str | None = None
@@ -36,7 +33,7 @@ class InfluxSettings(_Strict):
     influxd_binary: str = "influxd"
 
 
-class SnmpProfile(_Strict):
+class SnmpProfile(Strict):
     """SNMP access to a class of devices, referenced by name from the inventory."""
 
     version: Literal["2c"] = "2c"
@@ -46,7 +43,7 @@ class SnmpProfile(_Strict):
     retries: int = Field(default=1, ge=0)
 
 
-class PollerSettings(_Strict):
+class PollerSettings(Strict):
     """Polling schedule and limits, and what to poll (profiles)."""
 
     interval_s: float = Field(default=60.0, gt=0)
@@ -65,14 +62,14 @@ class PollerSettings(_Strict):
     max_get_varbinds: int = Field(default=64, gt=0, le=1000)
 
 
-class ApiSettings(_Strict):
+class ApiSettings(Strict):
     """HTTP API listener."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, lt=65536)
 
 
-class CoverageSettings(_Strict):
+class CoverageSettings(Strict):
     """Coverage maps: link budget per technology, terrain, fibre drop distance (maps/)."""
 
     environment: Literal["suburban", "rural"] = "suburban"
@@ -97,7 +94,7 @@ class CoverageSettings(_Strict):
     compute_on_start: bool = True
     refresh_interval_s: float = Field(default=300.0, gt=0)  # incremental: unchanged = cheap
     workers: int = Field(default=2, ge=1, le=64)  # threads for the per-commune geometry
-class ContactSettings(_Strict):
+class ContactSettings(Strict):
     """Who is escalated to; empty ``districts``/``sites`` = everywhere."""
 
     name: str = Field(min_length=1)
@@ -108,7 +105,7 @@ class ContactSettings(_Strict):
     sites: list[str] = Field(default_factory=list)
 
 
-class AlertSettings(_Strict):
+class AlertSettings(Strict):
     """Alerting: rules file, escalation, contacts, notifier channels."""
 
     enabled: bool = True
@@ -120,7 +117,7 @@ class AlertSettings(_Strict):
     notify: NotifierSettings = NotifierSettings()
     #: configuration changes this long before an incident started are shown with it
     config_change_window_s: float = Field(default=1800.0, ge=0)
-class SshCredential(_Strict):
+class SshCredential(Strict):
     """One SSH login, referenced by name from platforms, device roles or the inventory."""
 
     username: str
@@ -129,7 +126,7 @@ class SshCredential(_Strict):
     enable_secret: SecretStr | None = None
 
 
-class SshSettings(_Strict):
+class SshSettings(Strict):
     """SSH collection and configuration backup (netmiko in worker threads)."""
 
     enabled: bool = True

@@ -17,7 +17,7 @@ from shapely import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from provnet.maps.crs import lonlat_to_utm, to_utm
-from provnet.maps.geo_api import MapsContext
+from provnet.maps.geojson import MapsContext
 from provnet.maps.labels import labels
 
 WIDTH = 900.0

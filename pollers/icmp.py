@@ -1,9 +1,10 @@
 """ICMP reachability: several echo requests per probe, and the device status it implies.
 
-``attach_icmp(service)`` probes every polled device's management address each interval
-(one ICMP socket per sweep, paced: :mod:`pollers.icmp_sweep`), queues ``icmp`` points and
-keeps the latest reading per device in an :class:`IcmpState`. :func:`device_status`
-combines ICMP with the SNMP poll outcome so that
+:func:`icmp_loop` probes every polled device's management address each interval (one ICMP
+socket per sweep, paced: :mod:`provnet.pollers.icmp_sweep`); the service keeps the latest
+reading per device in its live state (``LiveState.update_icmp``, the one place it is
+stored; wiring: ``provnet.features.icmp``). :func:`device_status` combines ICMP with the
+SNMP poll outcome so that
 "unreachable" (nothing answers) and "SNMP not answering" (the box pings, the agent is silent)
 are told apart.
 
@@ -22,22 +23,18 @@ import contextlib
 import logging
 import os
 import random
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from provnet.config.icmp import IcmpSettings
 from provnet.pollers.icmp_sweep import IcmpError, SocketSweeper, tally
-from provnet.pollers.readings import IcmpReading, reading_points
-from provnet.tsdb.points import Point
-
-__all__ = ["IcmpError", "IcmpSettings", "IcmpState", "attach_icmp", "device_status", "summarise"]
+from provnet.pollers.readings import IcmpReading
 
 if TYPE_CHECKING:
-    from provnet.service import Service
+    from provnet.pollers.live import DeviceState
+
+__all__ = ["IcmpError", "IcmpSettings", "device_status", "device_status_of", "summarise"]
 
 log = logging.getLogger(__name__)
 
@@ -47,26 +44,6 @@ SNMP_NOT_ANSWERING = "snmp_not_answering"
 UNREACHABLE = "unreachable"
 DOWN = "down"  # SNMP fails and there is no ICMP verdict (yet): cannot say which
 UNKNOWN = "unknown"
-
-
-class IcmpSettings(BaseModel):
-    """``icmp:`` section of the settings."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
-    interval_s: Annotated[float, Field(gt=0)] = 30.0
-    count: Annotated[int, Field(ge=1, le=50)] = 4
-    packet_interval_s: Annotated[float, Field(ge=0.0)] = 0.25
-    timeout_s: Annotated[float, Field(gt=0)] = 1.0
-    #: echo requests per second a sweep sends at most
-    rate_pps: Annotated[int, Field(ge=1, le=1_000_000)] = 5000
-    #: loss at or above this (but below 100 %) makes a device "degraded"
-    degraded_loss_pct: Annotated[float, Field(gt=0, le=100)] = 25.0
-    #: raw sockets (root) or unprivileged datagram sockets; None: raw when running as root
-    privileged: bool | None = None
-    #: probe in a thread with its own event loop, so RTTs do not include the service's load
-    own_thread: bool = True
 
 
 # --- pure -----------------------------------------------------------------------------------
@@ -111,6 +88,16 @@ def device_status(icmp: IcmpReading | None, snmp_ok: bool | None,
     return SNMP_NOT_ANSWERING if snmp_ok is False else UP
 
 
+def device_status_of(state: DeviceState | None, degraded_loss_pct: float) -> str:
+    """The status of one device from its live state: the single rule every route uses.
+
+    A device that was not polled yet counts as "no SNMP verdict" (``None``), not as failing.
+    """
+    if state is None:
+        return UNKNOWN
+    return device_status(state.icmp, state.ok if state.polled else None, degraded_loss_pct)
+
+
 # --- adapter --------------------------------------------------------------------------------
 class Pinger(Protocol):
     """Probes every target once (``settings.count`` echo requests each)."""
@@ -140,40 +127,7 @@ class IcmplibPinger:
                      summarise)
 
 
-# --- state and loop -------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class IcmpEntry:
-    """Latest probe of one device."""
-
-    reading: IcmpReading
-    time: float
-
-
-class IcmpState:
-    """Thread-safe latest ICMP reading per device id."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: dict[int, IcmpEntry] = {}
-        #: called on the service's loop with (device id, reading, time) of each probe
-        self.listeners: list[Callable[[int, IcmpReading, float], None]] = []
-
-    def update(self, device_id: int, reading: IcmpReading, at: float) -> None:
-        """Record one probe."""
-        with self._lock:
-            self._entries[device_id] = IcmpEntry(reading, at)
-
-    def get(self, device_id: int) -> IcmpEntry | None:
-        """The latest probe of a device, if any."""
-        with self._lock:
-            return self._entries.get(device_id)
-
-    def all(self) -> dict[int, IcmpEntry]:
-        """A copy of every device's latest probe."""
-        with self._lock:
-            return dict(self._entries)
-
-
+# --- loop ------------------------------------------------------------------------------------
 async def probe_all(pinger: Pinger, targets: Iterable[tuple[int, str]], settings: IcmpSettings,
                     on_reading: Callable[[int, IcmpReading], None]) -> int:
     """Probe every ``(device_id, address)``; ``on_reading`` gets each device's reading.
@@ -225,42 +179,3 @@ async def icmp_loop(pinger: Pinger, targets: Callable[[], list[tuple[int, str]]]
             log.error("ICMP probing stopped: %s", exc)
             return
         delay = max(0.0, settings.interval_s - (time.monotonic() - started))
-
-
-def attach_icmp(service: Service, pinger: Pinger | None = None) -> IcmpState | None:
-    """Probe every polled device in the background; ``icmp`` points go to InfluxDB, and
-    ``/api/v1/reachability`` serves each device's combined status.
-
-    Settings come from ``service.settings.icmp`` when the settings have that section.
-    """
-    settings: IcmpSettings = getattr(service.settings, "icmp", None) or IcmpSettings()
-    if not settings.enabled:
-        return None
-    state = IcmpState()
-    probe: Pinger = pinger or IcmplibPinger(settings.privileged)
-
-    def targets() -> list[tuple[int, str]]:
-        return [(t.device_id, t.address) for t in service.plan.targets]
-
-    def on_reading(device_id: int, reading: IcmpReading) -> None:
-        now = time.time()
-        state.update(device_id, reading, now)
-        service.live.update_icmp(device_id, reading, now)  # the API's device health
-        for listener in state.listeners:
-            try:
-                listener(device_id, reading, now)
-            except Exception:  # a failing listener must not lose the point
-                log.exception("ICMP listener failed for device %d", device_id)
-        tags = service.plan.device_tags.get(device_id, {"device": str(device_id)})
-        points: list[Point] = reading_points([reading], tags, round(now * 1e6) * 1000)
-        service.queue_points(points)
-
-    async def run(stop: asyncio.Event) -> None:
-        await icmp_loop(probe, targets, settings, on_reading, stop)
-
-    service.background.append(("icmp", run))
-    from provnet.api.reachability import reachability_router  # the API layer imports pollers
-
-    service.routers.append(reachability_router(lambda: service.plan.targets, state,
-                                               service.live, settings.degraded_loss_pct))
-    return state

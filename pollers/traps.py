@@ -2,7 +2,8 @@
 
 ``parse_trap`` is pure (plain varbinds -> :class:`TrapEvent`); :class:`TrapReceiver` is the
 pysnmp 7 adapter (asyncio, SNMPv2c communities and optional SNMPv3 users);
-:func:`attach_traps` wires it into the service: live state first, then an ``snmp_trap`` point.
+``provnet.features.traps`` wires it into the service: live state first, then an ``snmp_trap``
+point, then the listeners (alerting).
 """
 
 from __future__ import annotations
@@ -13,16 +14,12 @@ import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
-
+from provnet.config.traps import TrapSettings
 from provnet.pollers.errors import PollerError
 from provnet.pollers.ifmib import Oid, VarBind
 from provnet.tsdb.points import FieldValue, Point
-
-if TYPE_CHECKING:
-    from provnet.service import Service
 
 log = logging.getLogger(__name__)
 
@@ -110,30 +107,6 @@ def trap_point(event: TrapEvent, tags: Mapping[str, str]) -> Point:
     return Point(TRAP_MEASUREMENT, fields, point_tags, round(event.time * 1_000_000) * 1000)
 
 
-# --- configuration ----------------------------------------------------------------------------
-
-
-class TrapV3User(BaseModel):
-    """An SNMPv3 user allowed to send traps (authPriv, SHA + AES-128)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    user: str
-    auth_key: SecretStr
-    priv_key: SecretStr
-    engine_id: str = Field(description="the sender's snmpEngineID, hex")
-
-
-class TrapSettings(BaseModel):
-    """Where the trap receiver listens and whom it accepts."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    enabled: bool = True
-    host: str = "127.0.0.1"
-    port: int = Field(default=1162, ge=0, le=65535)
-    communities: list[SecretStr] = Field(default_factory=lambda: [SecretStr("public")])
-    v3_users: list[TrapV3User] = Field(default_factory=list)
-
-
 # --- the pysnmp adapter ----------------------------------------------------------------------
 
 TrapCallback = Callable[[TrapEvent], None]
@@ -147,7 +120,6 @@ class TrapReceiver:
     def __init__(self, settings: TrapSettings, callback: TrapCallback) -> None:
         self.settings = settings
         self.callback = callback
-        self.listeners: list[TrapListener] = []  # used by attach_traps' callback
         self.received = 0
         self.ignored = 0
         self._engine: Any = None
@@ -218,48 +190,3 @@ class TrapReceiver:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
-
-
-# --- service wiring --------------------------------------------------------------------------
-
-
-def attach_traps(service: Service, settings: TrapSettings | None = None) -> TrapReceiver | None:
-    """Register the trap receiver as a background task of ``service`` (None when disabled)."""
-    settings = settings or getattr(service.settings, "traps", None) or TrapSettings()
-    if not settings.enabled:
-        return None
-    by_address = {t.address: t.device_id for t in service.plan.targets}
-
-    def on_event(event: TrapEvent) -> None:
-        device_id = by_address.get(event.source)
-        if device_id is None:
-            log.info("trap %s from unknown source %s", event.kind, event.source)
-            tags = {"source": event.source}
-        else:
-            tags = dict(service.plan.device_tags.get(device_id, {}))
-            up = event.oper_up
-            if up is not None and event.ifindex is not None:
-                service.live.apply_trap(device_id, event.ifindex, up, event.time)
-            for listener in receiver.listeners:
-                try:
-                    listener(event, device_id)
-                except Exception:  # a failing listener must not lose the point
-                    log.exception("trap listener failed for %s", event)
-        service.queue_points([trap_point(event, tags)])
-
-    receiver = TrapReceiver(settings, on_event)
-
-    async def run(stop: asyncio.Event) -> None:
-        try:
-            await receiver.start()
-        except TrapError as exc:
-            log.error("%s: traps disabled, link changes are seen at the next poll", exc)
-            return
-        log.info("trap receiver listening on %s:%d", *receiver.address)
-        try:
-            await stop.wait()
-        finally:
-            receiver.close()
-
-    service.background.append(("traps", run))
-    return receiver

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from pydantic import SecretStr
 
+from provnet.alerts.errors import AlertsError
 from provnet.cli_alerts import alerts_app
 from provnet.cli_coverage import coverage_app
 from provnet.cli_ssh import ssh_app
@@ -20,10 +21,12 @@ from provnet.config.errors import ConfigError
 from provnet.config.settings import Settings, SnmpProfile, load_settings
 from provnet.demo.plan import build_plan
 from provnet.demo.seed import is_empty, seed_demo
-from provnet.extensions import attach
+from provnet.features import attach_all
 from provnet.inventory import queries
 from provnet.inventory.errors import InventoryError
 from provnet.inventory.store import Store, open_store
+from provnet.maps.errors import MapsError
+from provnet.pollers.errors import PollerError
 from provnet.service import Service
 from provnet.simproc import SimulatorError, SimulatorProcess
 from provnet.tsdb.errors import TsdbError
@@ -35,6 +38,10 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(ssh_app, name="ssh")
 log = logging.getLogger("provnet")
 DEMO_COMMUNITY = "provnet-demo"
+#: package errors that stop ``serve``/``demo`` with exit code 1 and the reason in the log
+#: (bad settings are exit code 2, from Typer's parameter check)
+RUN_ERRORS: tuple[type[Exception], ...] = (
+    InventoryError, TsdbError, PollerError, AlertsError, MapsError, SimulatorError, OSError)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", exists=True, dir_okay=False,
                                                  help="YAML settings file")]
@@ -101,7 +108,7 @@ def _run(service: Service, store: Store, before_polling: Callable[[], None] = _n
         service.start_influx()
         before_polling()
         service.load_plan()
-        attach(service)
+        attach_all(service)
         asyncio.run(service.run())
     except KeyboardInterrupt:
         log.info("interrupted")
@@ -154,7 +161,7 @@ def demo(
                      len(plan["devices"]), sim_port, sim.log_path)
 
         _run(Service(settings, store, duration, demo=True), store, start_simulator, sim.stop)
-    except (InventoryError, TsdbError, SimulatorError, OSError) as exc:
+    except RUN_ERRORS as exc:
         log.error("%s", exc)
         raise typer.Exit(1) from exc
 
@@ -171,7 +178,7 @@ def serve(config: ConfigOpt = None, state_dir: StateOpt = None,
     try:
         store = open_store(settings.sql_url())
         _run(Service(settings, store, duration), store)
-    except (InventoryError, TsdbError, OSError) as exc:
+    except RUN_ERRORS as exc:
         log.error("%s", exc)
         raise typer.Exit(1) from exc
 

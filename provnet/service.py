@@ -16,16 +16,13 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from fastapi import APIRouter
-
-from provnet.api.app import create_app
+from provnet.api.app import Router, create_app
 from provnet.api.context import ApiContext
 from provnet.api.server import bind, serve
 from provnet.config.settings import Settings
 from provnet.inventory import queries
 from provnet.inventory.store import Store
 from provnet.pollers.engine import ProfilePoller
-from provnet.pollers.errors import PollerError
 from provnet.pollers.live import LiveState
 from provnet.pollers.plan import PollPlan, build_poll_plan
 from provnet.pollers.profiles import Profiles, load_profiles
@@ -98,7 +95,7 @@ class Service:
         # extension points: each feature package attaches here in the composition root
         self.consumers: list[ResultConsumer] = []
         self.background: list[tuple[str, BackgroundTask]] = []
-        self.routers: list[APIRouter] = []
+        self.routers: list[Router] = []
         self.closers: list[Callable[[], None]] = []
 
     # --- set-up ---------------------------------------------------------------------------
@@ -124,14 +121,10 @@ class Service:
     def load_plan(self) -> PollPlan:
         """Load the poll profiles and build the poll plan from the inventory.
 
-        Invalid profiles stop the service with a message naming the file and key.
+        Invalid profiles raise :class:`PollerError` naming the file and key.
         """
         cfg = self.settings.poller
-        try:
-            self.profiles = load_profiles(cfg.profiles_file, cfg.groups_dir)
-        except PollerError as exc:
-            log.error("%s", exc)
-            raise SystemExit(f"invalid poll profiles: {exc}") from exc
+        self.profiles = load_profiles(cfg.profiles_file, cfg.groups_dir)
         with self.store.session() as s:
             self.plan = build_poll_plan(queries.devices(s), queries.links(s),
                                         self.settings.snmp_profiles, self.profiles)
@@ -223,7 +216,9 @@ class Service:
         ctx = ApiContext(store=self.store, live=self.live, influx=self.reader,
                          influx_url=self.influx_url,
                          stale_after_s=cfg.poller.interval_s * cfg.poller.stale_after_intervals,
-                         poller_stats=self.poller_stats)
+                         poller_stats=self.poller_stats,
+                         targets=lambda: self.plan.targets,
+                         degraded_loss_pct=cfg.icmp.degraded_loss_pct)
         host, port = sock.getsockname()[:2]
         log.info("API on http://%s:%d  (OpenAPI: /docs)", host, port)
         pc = cfg.poller

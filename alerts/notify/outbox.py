@@ -34,8 +34,8 @@ from provnet.alerts.notify.errors import ChannelError, NotifyError
 from provnet.alerts.notify.model import OutboxDelivery, OutboxNotification
 from provnet.alerts.notify.refresh import AlertmanagerRefresher
 from provnet.alerts.notify.render import render
-from provnet.alerts.notify.settings import NotifierSettings, RetryPolicy
 from provnet.alerts.notify.types import Notification, Rendered
+from provnet.config.notify import NotifierSettings, RetryPolicy
 from provnet.inventory.store import Store
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from provnet.alerts.api import alerts_router
+from provnet.api.alerts import alerts_router
 from tests.unit.test_alert_incidents import POP_DOWN, World
 
 pytestmark = pytest.mark.integration

@@ -151,3 +151,66 @@ def test_docs_work_offline(client: TestClient) -> None:
     assert assets and all(a.startswith("/") for a in assets), assets  # no CDN
     for a in assets:
         assert client.get(a).status_code == 200, a
+
+
+@pytest.mark.parametrize(("params", "check"), [
+    ({"commune": "30544"}, lambda r: r.commune_code == "30544"),
+    ({"district": "891"}, lambda r: r.district_code == "891"),
+    ({"site": "POP-891"}, lambda r: "POP-891" in (r.a_site_code, r.z_site_code)),
+])
+def test_link_filters_narrow_the_list(client: TestClient, store: Store, params: dict,
+                                      check: object) -> None:
+    """Each filter returns exactly the links the inventory says match (was: all 189)."""
+    with store.session() as s:
+        expected = sorted(r.id for r in queries.links(s) if check(r))  # type: ignore[operator]
+    assert 0 < len(expected) < 189
+    body = client.get("/api/v1/links", params={**params, "limit": 1000}).json()
+    assert sorted(i["id"] for i in body["items"]) == expected and body["total"] == len(expected)
+
+
+def test_link_filter_by_device_matches_either_end(client: TestClient, store: Store) -> None:
+    with store.session() as s:
+        links = queries.links(s)
+    host = links[0].z_device  # an upstream router: several links end there
+    expected = sorted(r.id for r in links if host in (r.a_device, r.z_device))
+    body = client.get("/api/v1/links", params={"device": host, "limit": 1000}).json()
+    assert sorted(i["id"] for i in body["items"]) == expected and len(expected) > 1
+
+
+@pytest.mark.parametrize("path", ["/api/v1/links?commune=30544&comune=1",
+                                  "/api/v1/links?foo=bar", "/api/v1/devices?site_code=x",
+                                  "/api/v1/communes?distrct=891", "/api/v1/reachability?x=1",
+                                  "/api/v1/links/1/health?verbose=1"])
+def test_unknown_query_parameter_is_422_naming_it(client: TestClient, path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    bad = path.rsplit("&", 1)[-1].split("?")[-1].split("=")[0]
+    assert any(d["loc"] == ["query", bad] and bad in d["msg"] for d in detail), detail
+
+
+def test_device_status_agrees_between_devices_and_reachability(store: Store) -> None:
+    """One device pinged but not yet polled, one lossy: both routes give the same status,
+    and both honour the configured degraded_loss_pct (the devices route used to ignore it)."""
+    from provnet.pollers.icmp import summarise
+
+    with store.session() as s:
+        devs = queries.devices(s)[:3]
+    live = LiveState()
+    now = time.time()
+    live.update_icmp(devs[0].id, summarise(devs[0].mgmt_address, 4, [0.2] * 4), now)
+    live.update(PollResult(SnmpTarget(devs[1].id, devs[1].hostname, devs[1].mgmt_address),
+                           now, 0.02, 1234, {}, 10), {})
+    live.update_icmp(devs[1].id, summarise(devs[1].mgmt_address, 4, [0.2] * 3), now)  # 25 % loss
+    targets = [SnmpTarget(d.id, d.hostname, d.mgmt_address) for d in devs]
+    for loss_limit, second in ((25.0, "degraded"), (50.0, "up")):
+        ctx = ApiContext(store=store, live=live, targets=lambda: targets,
+                         degraded_loss_pct=loss_limit)
+        c = TestClient(create_app(ctx))
+        by_id = {d["id"]: d["status"] for d in c.get("/api/v1/devices?limit=1000").json()["items"]}
+        reach = {d["device_id"]: d["status"]
+                 for d in c.get("/api/v1/reachability").json()["items"]}
+        assert reach == {d.id: by_id[d.id] for d in devs}
+        assert reach[devs[0].id] == "up"  # answers ping, not polled yet: not snmp_not_answering
+        assert reach[devs[1].id] == second
+        assert reach[devs[2].id] == "unknown"

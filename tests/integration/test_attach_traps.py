@@ -1,4 +1,5 @@
-"""attach_traps on a service-shaped object: a real snmptrap updates live state, queues a point."""
+"""features.traps.attach on a service-shaped object: a real snmptrap updates live state,
+queues a point and reaches the listeners."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import Any, cast
 
 from pydantic import SecretStr
 
+from provnet.config.traps import TrapSettings
+from provnet.features import traps as traps_feature
 from provnet.pollers.live import LiveState
 from provnet.pollers.plan import PollPlan
-from provnet.pollers.traps import TrapSettings, attach_traps
 from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
 from provnet.tsdb.points import Point
 from tests.integration.snmp_agents import tool_env
@@ -20,7 +22,8 @@ from tests.integration.test_trap_receiver import SNMPTRAP
 
 @dataclass
 class FakeService:
-    """The extension points attach_traps uses (the real Service needs a store and influxd)."""
+    """The extension points features.traps.attach uses (the real Service needs a store and
+    influxd)."""
 
     settings: Any
     plan: PollPlan
@@ -39,7 +42,9 @@ def test_trap_marks_the_interface_down_and_is_written() -> None:
     service = FakeService(settings=None, plan=plan)
     service.live.update(PollResult(target, 100.0, 0.1, interfaces={
         3: IfSample(3, "ge-0/0/3", oper_status=1, admin_status=1)}), {3: IfRates()})
-    receiver = attach_traps(cast(Any, service), settings)
+    heard: list[tuple[str, int]] = []
+    receiver = traps_feature.attach(cast(Any, service), [lambda e, d: heard.append((e.kind, d))],
+                                    settings)
     assert receiver is not None and [name for name, _ in service.background] == ["traps"]
 
     async def run() -> None:
@@ -70,9 +75,10 @@ def test_trap_marks_the_interface_down_and_is_written() -> None:
     assert point.measurement == "snmp_trap"
     assert point.tags == {"device": "ag-c1", "site": "UB-1", "kind": "link-down", "ifindex": "3"}
     assert point.fields["oper_status"] == 2 and point.fields["uptime_ticks"] == 500
+    assert heard == [("link-down", 7)]  # the listener (alerting) got it with the device id
 
 
 def test_disabled_receiver_registers_nothing() -> None:
     service = FakeService(settings=None, plan=PollPlan(targets=[]))
-    assert attach_traps(cast(Any, service), TrapSettings(enabled=False)) is None
+    assert traps_feature.attach(cast(Any, service), settings=TrapSettings(enabled=False)) is None
     assert service.background == []

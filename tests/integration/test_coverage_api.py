@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 
 from provnet.api.app import create_app
 from provnet.api.context import ApiContext
+from provnet.api.coverage import coverage_router
 from provnet.config.settings import load_settings
 from provnet.demo.seed import seed_demo
-from provnet.extensions import attach
+from provnet.features import coverage as coverage_feature
 from provnet.inventory.store import Store, open_store
-from provnet.maps.api import coverage_for, coverage_router
 from provnet.maps.coverage import CoverageService
 from provnet.pollers.live import LiveState
 from provnet.service import Service
@@ -44,11 +44,10 @@ def test_attach_computes_in_the_background_without_blocking(seeded: tuple[Store,
                                                              tmp_path: Path) -> None:
     store, _ = seeded
     service = Service(load_settings(state_dir=tmp_path), store)
-    attach(service)
+    cov = coverage_feature.attach(service)
     paths = {getattr(r, "path", "") for router in service.routers for r in router.routes}
     assert "/api/v1/communes/{code}/coverage" in paths
     task_fn = dict(service.background)["coverage"]
-    cov = coverage_for(service)
 
     async def run() -> int:
         stop = asyncio.Event()

@@ -8,9 +8,9 @@ schemathesis = pytest.importorskip("schemathesis")
 
 from provnet.api.app import create_app  # noqa: E402
 from provnet.api.context import ApiContext  # noqa: E402
+from provnet.api.coverage import coverage_router  # noqa: E402
 from provnet.config.settings import load_settings  # noqa: E402
 from provnet.demo.seed import seed_demo  # noqa: E402
-from provnet.maps.api import coverage_router  # noqa: E402
 from provnet.maps.coverage import CoverageService  # noqa: E402
 from provnet.pollers.live import LiveState  # noqa: E402
 from tests.integration.fuzz import fuzz_settings, temp_store  # noqa: E402

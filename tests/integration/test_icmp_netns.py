@@ -12,16 +12,16 @@ from dataclasses import dataclass
 
 import pytest
 
+from provnet.config.icmp import IcmpSettings
 from provnet.pollers.icmp import (
     SNMP_NOT_ANSWERING,
     UNREACHABLE,
     UP,
     IcmplibPinger,
-    IcmpSettings,
-    IcmpState,
     device_status,
     probe_all,
 )
+from provnet.pollers.live import LiveState
 from provnet.pollers.readings import IcmpReading
 
 pytestmark = pytest.mark.integration
@@ -126,11 +126,11 @@ def test_peer_down_does_not_answer_and_peer_up_does(netns: Netns) -> None:
     assert up[0].received >= 2, up
 
     # the status a device gets from these probes when its SNMP agent fails or answers
-    state = IcmpState()
-    state.update(1, down[1], 0.0)
-    state.update(2, down[0], 0.0)
-    e1, e2 = state.get(1), state.get(2)
-    assert e1 is not None and e2 is not None
-    assert device_status(e1.reading, snmp_ok=False) == SNMP_NOT_ANSWERING
-    assert device_status(e2.reading, snmp_ok=False) == UNREACHABLE
+    state = LiveState()
+    state.update_icmp(1, down[1], 0.0)
+    state.update_icmp(2, down[0], 0.0)
+    e1, e2 = state.device(1), state.device(2)
+    assert e1 is not None and e2 is not None and e1.icmp and e2.icmp
+    assert device_status(e1.icmp, snmp_ok=False) == SNMP_NOT_ANSWERING
+    assert device_status(e2.icmp, snmp_ok=False) == UNREACHABLE
     assert device_status(up[0], snmp_ok=True) == UP

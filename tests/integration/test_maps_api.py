@@ -11,13 +11,13 @@ from fastapi.testclient import TestClient
 
 from provnet.api.app import create_app
 from provnet.api.context import ApiContext
+from provnet.api.coverage import coverage_router
+from provnet.api.pages import maps_routers
 from provnet.config.settings import load_settings
 from provnet.demo.seed import seed_demo
 from provnet.inventory.store import open_store
-from provnet.maps.api import coverage_router
 from provnet.maps.coverage import CoverageService
-from provnet.maps.geo_api import MapsContext
-from provnet.maps.pages import maps_routers
+from provnet.maps.geojson import MapsContext
 from provnet.pollers.live import LiveState
 
 pytestmark = pytest.mark.integration
@@ -152,13 +152,13 @@ def test_svg_of_a_2025_unit(client: TestClient) -> None:
 
 
 def test_attach_maps_plugs_into_the_service(tmp_path: Path) -> None:
-    from provnet.extensions import attach
+    from provnet.features import attach_all
     from provnet.service import Service
 
     store = open_store(f"sqlite:///{tmp_path / 'inv.sqlite'}")
     seed_demo(store)
     service = Service(load_settings(state_dir=tmp_path), store)
-    attach(service)
+    attach_all(service)
     app = create_app(ApiContext(store=store, live=service.live), service.routers)
     with TestClient(app) as c:
         assert c.get("/maps/province").status_code == 200

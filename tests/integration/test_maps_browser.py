@@ -21,14 +21,15 @@ import pytest
 
 from provnet.api.app import create_app
 from provnet.api.context import ApiContext
+from provnet.api.coverage import coverage_router
+from provnet.api.pages import maps_routers
 from provnet.config.settings import load_settings
 from provnet.demo.seed import seed_demo
 from provnet.inventory import queries
 from provnet.inventory.store import Store, open_store
-from provnet.maps.api import coverage_router
 from provnet.maps.coverage import CoverageService
-from provnet.maps.geo_api import MapsContext
-from provnet.maps.pages import LEAFLET_JS, maps_routers
+from provnet.maps.geojson import MapsContext
+from provnet.maps.style import LEAFLET_JS
 from provnet.pollers.live import LiveState
 from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
 from tests.helpers import free_port

@@ -8,11 +8,11 @@ schemathesis = pytest.importorskip("schemathesis")
 
 from provnet.api.app import create_app  # noqa: E402
 from provnet.api.context import ApiContext  # noqa: E402
+from provnet.api.pages import maps_routers  # noqa: E402
 from provnet.config.settings import load_settings  # noqa: E402
 from provnet.demo.seed import seed_demo  # noqa: E402
 from provnet.maps.coverage import CoverageService  # noqa: E402
-from provnet.maps.geo_api import MapsContext  # noqa: E402
-from provnet.maps.pages import maps_routers  # noqa: E402
+from provnet.maps.geojson import MapsContext  # noqa: E402
 from provnet.pollers.live import LiveState  # noqa: E402
 from tests.integration.fuzz import fuzz_settings, temp_store  # noqa: E402
 

@@ -28,10 +28,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from provnet.config.traps import TrapSettings
 from provnet.pollers.engine import ProfilePoller
 from provnet.pollers.scheduler import PollLoop
 from provnet.pollers.snmp import SnmpPoller
-from provnet.pollers.traps import TrapEvent, TrapReceiver, TrapSettings
+from provnet.pollers.traps import TrapEvent, TrapReceiver
 from provnet.pollers.types import IfRates, PollResult, SnmpTarget
 from tests.helpers import stop_process
 from tests.integration.snmp_agents import NO_MIBS_ENV, SNMPD

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from provnet.alerts.notify.outbox import Outbox
-from provnet.alerts.notify.settings import NotifierSettings
+from provnet.config.notify import NotifierSettings
 from provnet.inventory.store import open_store
 from tests.helpers import free_port, stop_process
 from tests.integration.notify_receivers import HttpReceiver

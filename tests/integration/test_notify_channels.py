@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from provnet.alerts.notify.channels import EmailChannel, TelegramChannel, WebhookChannel
 from provnet.alerts.notify.errors import ChannelError
 from provnet.alerts.notify.render import render
-from provnet.alerts.notify.settings import EmailSettings, TelegramSettings, WebhookSettings
+from provnet.config.notify import EmailSettings, TelegramSettings, WebhookSettings
 from tests.helpers import free_port
 from tests.integration.notify_receivers import HttpReceiver, Request, SmtpReceiver
 from tests.notify_cases import case

@@ -13,7 +13,7 @@ from sqlalchemy import delete
 
 from provnet.alerts.notify.model import OutboxDelivery, OutboxNotification
 from provnet.alerts.notify.outbox import Outbox, backoff_delay
-from provnet.alerts.notify.settings import NotifierSettings, RetryPolicy
+from provnet.config.notify import NotifierSettings, RetryPolicy
 from provnet.inventory.store import Store, open_store
 from tests.integration.notify_receivers import HttpReceiver, Request
 from tests.notify_cases import DATA, case
@@ -318,7 +318,7 @@ CHILD = """
 import asyncio, json, sys
 from provnet.alerts.notify.codec import from_dict
 from provnet.alerts.notify.outbox import Outbox
-from provnet.alerts.notify.settings import NotifierSettings
+from provnet.config.notify import NotifierSettings
 from provnet.inventory.store import open_store
 db, hook, case = sys.argv[1:4]
 outbox = Outbox(open_store(db), NotifierSettings.model_validate(

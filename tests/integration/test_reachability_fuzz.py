@@ -1,5 +1,5 @@
 """Fuzz /api/v1/reachability from its OpenAPI document (schemathesis): no 5xx, responses
-conform to the schema (the router is mounted by attach_icmp, outside create_app's defaults)."""
+conform to the schema (the router alone)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis")
 
 from provnet.api.reachability import reachability_router  # noqa: E402
-from provnet.pollers.icmp import IcmpState, summarise  # noqa: E402
+from provnet.pollers.icmp import summarise  # noqa: E402
 from provnet.pollers.live import LiveState  # noqa: E402
 from provnet.pollers.types import PollResult, SnmpTarget  # noqa: E402
 from tests.integration.fuzz import fuzz_settings  # noqa: E402
@@ -21,11 +21,11 @@ def _app() -> object:
 
     targets = [SnmpTarget(device_id=i, name=f"ub-{i}", address=f"127.10.0.{i}")
                for i in range(1, 4)]
-    live, icmp = LiveState(), IcmpState()
+    live = LiveState()
     live.update(PollResult(targets[0], 1_700_000_000.0, 0.01, error="timeout"), {})
-    icmp.update(1, summarise(targets[0].address, 4, [0.2, 0.3]), 1_700_000_001.0)
+    live.update_icmp(1, summarise(targets[0].address, 4, [0.2, 0.3]), 1_700_000_001.0)
     app = FastAPI()
-    app.include_router(reachability_router(lambda: targets, icmp, live, 25.0))
+    app.include_router(reachability_router(lambda: targets, live, 25.0))
     return app
 
 

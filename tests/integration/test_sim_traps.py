@@ -6,7 +6,8 @@ import asyncio
 
 from pydantic import SecretStr
 
-from provnet.pollers.traps import TrapEvent, TrapReceiver, TrapSettings
+from provnet.config.traps import TrapSettings
+from provnet.pollers.traps import TrapEvent, TrapReceiver
 from provnet.simulator.example import example_plan
 from provnet.simulator.plan import plan_from_dict
 from provnet.simulator.runner import Simulator

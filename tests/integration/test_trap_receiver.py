@@ -9,7 +9,8 @@ import subprocess
 import pytest
 from pydantic import SecretStr
 
-from provnet.pollers.traps import TrapEvent, TrapReceiver, TrapSettings, TrapV3User
+from provnet.config.traps import TrapSettings, TrapV3User
+from provnet.pollers.traps import TrapEvent, TrapReceiver
 from tests.integration.snmp_agents import tool_env
 
 SNMPTRAP = shutil.which("snmptrap") or "/usr/bin/snmptrap"

@@ -13,12 +13,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from provnet.alerts.api import alerts_router
 from provnet.alerts.changes import recent_changes
 from provnet.alerts.model import Incident
 from provnet.alerts.notify.codec import from_dict, to_dict
 from provnet.alerts.notify.render import change_when, render
 from provnet.alerts.notify.types import ConfigChangeNote
+from provnet.api.alerts import alerts_router
 from provnet.inventory import model
 from provnet.inventory.configs import record_config
 from tests.unit.test_alert_incidents import World

@@ -1,13 +1,14 @@
 """The glue between collectors and alerting: AlertsHandle's trap/optics/ICMP entry points
-(real CycleCollector, no book needed) and the ICMP listener hook of attach_icmp."""
+(real CycleCollector, no book needed) and the ICMP listener hook of features.icmp.attach."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from provnet.alerts.observe import CycleCollector, LinkEnd
-from provnet.alerts.service import AlertsHandle
-from provnet.pollers.icmp import IcmpSettings, attach_icmp
+from provnet.alerts.runner import AlertsHandle
+from provnet.config.icmp import IcmpSettings
+from provnet.features import icmp as icmp_feature
 from provnet.pollers.readings import IcmpReading, OpticReading
 from provnet.pollers.traps import TrapEvent
 from provnet.pollers.types import IfSample, PollResult, SnmpTarget
@@ -56,14 +57,13 @@ def test_polled_optics_and_icmp_join_the_cycle_batch() -> None:
 
 def test_attach_icmp_calls_listeners_and_survives_a_failing_one() -> None:
     service = StubService(IcmpSettings(interval_s=0.05, count=2))
-    state = attach_icmp(service, FakePinger({"127.0.0.1": [0.3]}, delay_s=0.0))  # type: ignore[arg-type]
-    assert state is not None
     seen: list[tuple[int, Any, float]] = []
 
     def broken(device_id: int, reading: IcmpReading, at: float) -> None:
         raise RuntimeError("boom")
 
-    state.listeners += [broken, lambda d, r, t: seen.append((d, r, t))]
+    assert icmp_feature.attach(service, [broken, lambda d, r, t: seen.append((d, r, t))],  # type: ignore[arg-type]
+                               FakePinger({"127.0.0.1": [0.3]}, delay_s=0.0))
     ((_, task),) = service.background
     run_background(task)
     assert {d for d, _, _ in seen} == {1, 2}

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from provnet.config.icmp import IcmpSettings
+from provnet.features import icmp as icmp_feature
 from provnet.pollers.icmp import (
     DEGRADED,
     DOWN,
@@ -17,14 +19,13 @@ from provnet.pollers.icmp import (
     UNKNOWN,
     UNREACHABLE,
     UP,
-    IcmpSettings,
-    IcmpState,
-    attach_icmp,
     device_status,
+    device_status_of,
     icmp_loop,
     probe_all,
     summarise,
 )
+from provnet.pollers.live import LiveState
 from provnet.pollers.readings import IcmpReading
 from provnet.tsdb.points import Point
 
@@ -127,13 +128,13 @@ def test_probe_all_reports_each_device_with_the_settings() -> None:
 def test_loop_sweeps_every_interval_until_stopped() -> None:
     pinger = FakePinger({"127.0.0.1": [0.2]}, delay_s=0.0)
     settings = IcmpSettings(interval_s=0.05, count=1)
-    state = IcmpState()
+    state = LiveState()
 
     async def run() -> int:
         stop = asyncio.Event()
         task = asyncio.create_task(icmp_loop(
             pinger, lambda: [(7, "127.0.0.1"), (8, "127.0.0.9")], settings,
-            lambda dev, r: state.update(dev, r, 0.0), stop))
+            lambda dev, r: state.update_icmp(dev, r, 0.0), stop))
         await asyncio.sleep(0.5)  # the first sweep starts within one interval
         stop.set()
         await asyncio.wait_for(task, 1.0)
@@ -141,22 +142,14 @@ def test_loop_sweeps_every_interval_until_stopped() -> None:
 
     calls = asyncio.run(run())
     assert calls >= 4
-    entry7, entry8 = state.get(7), state.get(8)
-    assert entry7 is not None and entry7.reading.received == 1
-    assert entry8 is not None and entry8.reading.received == 0
-    assert state.get(9) is None
-
-
-class StubLive:
-    def __init__(self) -> None:
-        self.icmp: dict[int, tuple[IcmpReading, float]] = {}
-
-    def update_icmp(self, device_id: int, reading: IcmpReading, at: float) -> None:
-        self.icmp[device_id] = (reading, at)
+    entry7, entry8 = state.device(7), state.device(8)
+    assert entry7 is not None and entry7.icmp is not None and entry7.icmp.received == 1
+    assert entry8 is not None and entry8.icmp is not None and entry8.icmp.received == 0
+    assert state.device(9) is None
 
 
 class StubService:
-    """The extension points attach_icmp uses (see provnet.service.Service)."""
+    """The extension points features.icmp.attach uses (see provnet.service.Service)."""
 
     def __init__(self, icmp: IcmpSettings) -> None:
         self.settings = SimpleNamespace(icmp=icmp)
@@ -164,7 +157,7 @@ class StubService:
             targets=[SimpleNamespace(device_id=1, address="127.0.0.1"),
                      SimpleNamespace(device_id=2, address="127.10.0.9")],
             device_tags={1: {"device": "ub-mỹ-hòa", "site": "UB-30301"}})
-        self.live = StubLive()
+        self.live = LiveState()
         self.background: list[tuple[str, Any]] = []
         self.routers: list[Any] = []
         self.points: list[Point] = []
@@ -189,17 +182,16 @@ def run_background(task: Any, seconds: float = 0.3) -> None:
 def test_attach_icmp_registers_a_task_that_feeds_points_live_state_and_status() -> None:
     service = StubService(IcmpSettings(interval_s=0.05, count=2))
     pinger = FakePinger({"127.0.0.1": [0.3, 0.5]}, delay_s=0.0)
-    state = attach_icmp(service, pinger)  # type: ignore[arg-type]
-    assert state is not None
+    assert icmp_feature.attach(service, pinger=pinger)  # type: ignore[arg-type]
     ((name, task),) = service.background
     assert name == "icmp"
-    assert [r.prefix for r in service.routers] == ["/api/v1/reachability"]
+    assert service.routers == []  # /api/v1/reachability is always mounted by create_app
     run_background(task)
-    e1, e2 = state.get(1), state.get(2)
-    assert e1 is not None and e2 is not None
-    assert device_status(e1.reading, snmp_ok=False) == SNMP_NOT_ANSWERING
-    assert device_status(e2.reading, snmp_ok=False) == UNREACHABLE
-    assert service.live.icmp[1][0] == e1.reading
+    e1, e2 = service.live.device(1), service.live.device(2)
+    assert e1 is not None and e2 is not None and e1.icmp and e2.icmp
+    assert device_status(e1.icmp, snmp_ok=False) == SNMP_NOT_ANSWERING
+    assert device_status(e2.icmp, snmp_ok=False) == UNREACHABLE
+    assert not e1.polled and device_status_of(e1, 25.0) == "up"  # pings, not polled yet
     p1 = next(p for p in service.points if p.tags.get("device") == "ub-mỹ-hòa")
     assert p1.measurement == "icmp" and p1.tags["site"] == "UB-30301"
     assert p1.fields["received"] == 2 and p1.fields["rtt_avg_ms"] == 0.4
@@ -209,7 +201,7 @@ def test_attach_icmp_registers_a_task_that_feeds_points_live_state_and_status() 
 
 def test_attach_icmp_disabled_adds_nothing() -> None:
     service = StubService(IcmpSettings(enabled=False))
-    assert attach_icmp(service) is None  # type: ignore[arg-type]
+    assert not icmp_feature.attach(service)  # type: ignore[arg-type]
     assert service.background == []
 
 

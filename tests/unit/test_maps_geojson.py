@@ -1,4 +1,4 @@
-"""Pure GeoJSON builders of maps.geo_api: geometry rounding/simplification, features, colours."""
+"""Pure GeoJSON builders of maps.geojson: geometry rounding/simplification, features, colours."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 from shapely import Point, box
 from shapely.geometry import shape
 
-from provnet.maps.geo_api import (
+from provnet.maps.geo_data import UnitGeo
+from provnet.maps.geojson import (
     BUSY_PCT,
     SIMPLIFY_DEG,
     STATUS_COLOURS,
@@ -17,7 +18,6 @@ from provnet.maps.geo_api import (
     link_colour,
     unit_feature,
 )
-from provnet.maps.geo_data import UnitGeo
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,8 @@ from provnet.alerts.notify.channels.payloads import (
 from provnet.alerts.notify.channels.smtp import build_message
 from provnet.alerts.notify.channels.webhook import sign
 from provnet.alerts.notify.render import render
-from provnet.alerts.notify.settings import NotifierSettings
 from provnet.alerts.notify.types import Rendered
+from provnet.config.notify import NotifierSettings
 from tests.notify_cases import case as load_case
 
 NOW = datetime(2026, 11, 21, 15, 10, tzinfo=UTC)

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from provnet.api.reachability import reachability_router
-from provnet.pollers.icmp import IcmpState, summarise
+from provnet.pollers.icmp import summarise
 from provnet.pollers.live import LiveState
 from provnet.pollers.types import PollResult, SnmpTarget
 
@@ -14,16 +14,16 @@ T = [SnmpTarget(device_id=i, name=f"ub-{i}", address=f"127.10.0.{i}") for i in r
 
 
 def _client() -> TestClient:
-    live, icmp = LiveState(), IcmpState()
+    live = LiveState()
     # 1 up, 2 snmp_not_answering, 3 unreachable, 4 degraded, 5 nothing known yet
     for t, ok in ((T[0], True), (T[1], False), (T[2], False), (T[3], True)):
         live.update(PollResult(t, 1_700_000_000.0, 0.01, error=None if ok else "timeout"), {})
-    icmp.update(1, summarise(T[0].address, 4, [0.1] * 4), 1_700_000_001.0)
-    icmp.update(2, summarise(T[1].address, 4, [0.1] * 4), 1_700_000_001.0)
-    icmp.update(3, summarise(T[2].address, 4, []), 1_700_000_001.0)
-    icmp.update(4, summarise(T[3].address, 4, [0.1, 0.2]), 1_700_000_001.0)
+    live.update_icmp(1, summarise(T[0].address, 4, [0.1] * 4), 1_700_000_001.0)
+    live.update_icmp(2, summarise(T[1].address, 4, [0.1] * 4), 1_700_000_001.0)
+    live.update_icmp(3, summarise(T[2].address, 4, []), 1_700_000_001.0)
+    live.update_icmp(4, summarise(T[3].address, 4, [0.1, 0.2]), 1_700_000_001.0)
     app = FastAPI()
-    app.include_router(reachability_router(lambda: T, icmp, live, 25.0))
+    app.include_router(reachability_router(lambda: T, live, 25.0))
     return TestClient(app)
 
 

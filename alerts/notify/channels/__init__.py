@@ -7,7 +7,7 @@ from provnet.alerts.notify.channels.base import Channel
 from provnet.alerts.notify.channels.smtp import EmailChannel
 from provnet.alerts.notify.channels.telegram import TelegramChannel
 from provnet.alerts.notify.channels.webhook import WebhookChannel
-from provnet.alerts.notify.settings import NotifierSettings
+from provnet.config.notify import NotifierSettings
 
 __all__ = [
     "AlertmanagerChannel",

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from provnet.alerts.notify.channels.http import post
 from provnet.alerts.notify.channels.payloads import alertmanager_alerts
-from provnet.alerts.notify.settings import AlertmanagerSettings
 from provnet.alerts.notify.types import Notification, Rendered
+from provnet.config.notify import AlertmanagerSettings
 
 
 class AlertmanagerChannel:

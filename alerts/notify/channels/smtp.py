@@ -11,8 +11,8 @@ from email.utils import formatdate
 
 from provnet.alerts.notify.errors import ChannelError
 from provnet.alerts.notify.render import render
-from provnet.alerts.notify.settings import EmailSettings
 from provnet.alerts.notify.types import Notification, Rendered
+from provnet.config.notify import EmailSettings
 
 
 def build_message(

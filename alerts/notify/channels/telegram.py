@@ -8,8 +8,8 @@ from provnet.alerts.notify.channels.http import post
 from provnet.alerts.notify.channels.payloads import telegram_message
 from provnet.alerts.notify.errors import ChannelError
 from provnet.alerts.notify.render import render
-from provnet.alerts.notify.settings import TelegramSettings
 from provnet.alerts.notify.types import Notification, Rendered
+from provnet.config.notify import TelegramSettings
 
 
 class TelegramChannel:

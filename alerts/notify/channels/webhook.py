@@ -8,8 +8,8 @@ import json
 
 from provnet.alerts.notify.channels.http import post
 from provnet.alerts.notify.channels.payloads import webhook_payload
-from provnet.alerts.notify.settings import WebhookSettings
 from provnet.alerts.notify.types import Notification, Rendered
+from provnet.config.notify import WebhookSettings
 
 
 def sign(secret: bytes, body: bytes) -> str:

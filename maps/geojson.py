@@ -1,5 +1,7 @@
 """Inventory as GeoJSON (WGS84) for the map pages: communes, boundaries, sites, live links.
 
+Pure builders over a :class:`MapsContext`; the routes are in ``provnet.api.geo``.
+
 Responses stay small: polygons are simplified for province-wide requests, sites are served
 per commune (routers may be asked for province-wide), coordinates are rounded to ~1 m.
 """
@@ -10,10 +12,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import shapely
-from fastapi import APIRouter, HTTPException, Query
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
@@ -160,90 +161,36 @@ def link_features(ctx: MapsContext, communes: tuple[str, ...] | None,
     return out
 
 
-def _unknown_commune(generation: str, code: str) -> HTTPException:
-    return HTTPException(404, f"no {generation} commune-level unit with code {code!r}")
+def commune_sites(ctx: MapsContext, u: UnitGeo, kind: str | None) -> list[GeoJSON]:
+    """BTS (one feature per operator), fibre points and routers of one commune-level unit.
+
+    A split legacy commune's sites belong to the 2025 unit holding their position.
+    """
+    readers = {"bts": geo_data.bts_sites, "fibre_point": geo_data.fibre_sites,
+               "router": geo_data.router_sites}
+    with ctx.store.session() as s:
+        recs = [x for k, read in readers.items() if kind in (None, k)
+                for x in read(s, u.legacy_ids or (-1,))]
+    if u.derived and u.geom is not None and recs:
+        inside = shapely.contains_xy(u.geom, [x.lon for x in recs], [x.lat for x in recs])
+        recs = [x for x, ok in zip(recs, inside.tolist(), strict=True) if ok]
+    return [site_feature(x) for x in recs]
 
 
-def make_geo_router(ctx: MapsContext) -> APIRouter:
-    """Routes under /api/v1/geo."""
-    router = APIRouter(prefix="/api/v1/geo", tags=["maps"])
-    not_found: dict[int | str, dict[str, Any]] = {404: {"description": "unknown commune"}}
-
-    @router.get("/communes", responses=not_found)
-    def communes(
-        generation: Generation = "legacy",
-        code: Annotated[str | None, Query(max_length=10, description="one commune, full detail")]
-        = None,
-        district: Annotated[str | None, Query(max_length=10)] = None,
-    ) -> dict[str, Any]:
-        """Commune polygons (simplified unless one ``code`` is asked for)."""
-        if code is not None:
-            u = ctx.commune(generation, code)
-            if u is None:
-                raise _unknown_commune(generation, code)
-            return collection([unit_feature(u)])
-        rows = [u for u in ctx.units(generation, "commune")
-                if u.geom is not None and (district is None or u.parent_code == district)]
-        feats = ctx.cached(("communes-json", generation, district or ""),
-                           lambda: [unit_feature(u, SIMPLIFY_DEG) for u in rows])
-        total = len(ctx.units(generation, "commune"))
-        return collection(feats, without_geometry=total - len(feats) if not district else 0)
-
-    @router.get("/boundaries")
-    def boundaries(level: Literal["province", "district"] = "district",
-                   generation: Generation = "legacy") -> dict[str, Any]:
-        """Province outline or district boundaries (the offline base map)."""
-        feats = ctx.cached(("boundaries", level, generation), lambda: [
-            unit_feature(u, SIMPLIFY_DEG) for u in ctx.units(generation, level)
-            if u.geom is not None])
-        return collection(feats)
-
-    @router.get("/sites", responses=not_found)
-    def sites(
-        commune: Annotated[str, Query(min_length=1, max_length=10, description="commune code")],
-        kind: SiteKind | None = None, generation: Generation = "legacy",
-    ) -> dict[str, Any]:
-        """BTS (one feature per operator), fibre points and routers of one commune."""
-        u = ctx.commune(generation, commune)
-        if u is None:
-            raise _unknown_commune(generation, commune)
-        readers = {"bts": geo_data.bts_sites, "fibre_point": geo_data.fibre_sites,
-                   "router": geo_data.router_sites}
+def router_features(ctx: MapsContext) -> list[GeoJSON]:
+    """Every core, PoP, commune office and department site with its devices (cached)."""
+    def load() -> list[GeoJSON]:
         with ctx.store.session() as s:
-            recs = [x for k, read in readers.items() if kind in (None, k)
-                    for x in read(s, u.legacy_ids or (-1,))]
-        if u.derived and u.geom is not None and recs:
-            # a split legacy commune's sites belong to the 2025 unit holding their position
-            inside = shapely.contains_xy(u.geom, [x.lon for x in recs], [x.lat for x in recs])
-            recs = [x for x, ok in zip(recs, inside.tolist(), strict=True) if ok]
-        return collection(site_feature(x) for x in recs)
+            return [site_feature(x) for x in geo_data.router_sites(s, ())]
+    return list(ctx.cached(("routers",), load))
 
-    @router.get("/routers")
-    def routers() -> dict[str, Any]:
-        """Every core, PoP, commune office and department site with its devices."""
-        def load() -> list[GeoJSON]:
-            with ctx.store.session() as s:
-                return [site_feature(x) for x in geo_data.router_sites(s, ())]
-        return collection(ctx.cached(("routers",), load))
 
-    @router.get("/links", responses=not_found)
-    def links(
-        commune: Annotated[str | None, Query(max_length=10, description="commune code")] = None,
-        district: Annotated[str | None, Query(max_length=10, description="legacy district")]
-        = None,
-        generation: Generation = "legacy",
-    ) -> dict[str, Any]:
-        """Links (downstream end in the commune, or all) with live state and display colour."""
-        u: UnitGeo | None = None
-        if commune is not None:
-            u = ctx.commune(generation, commune)
-            if u is None:
-                raise _unknown_commune(generation, commune)
-        feats = link_features(ctx, u.legacy_codes if u else None, district)
-        if u is not None and u.derived and u.geom is not None and feats:
-            ends = [f["geometry"]["coordinates"][1] for f in feats]  # the A (downstream) end
-            inside = shapely.contains_xy(u.geom, [e[0] for e in ends], [e[1] for e in ends])
-            feats = [f for f, ok in zip(feats, inside.tolist(), strict=True) if ok]
-        return collection(feats, colours=STATUS_COLOURS)
-
-    return router
+def commune_link_features(ctx: MapsContext, u: UnitGeo | None,
+                          district: str | None) -> list[GeoJSON]:
+    """Links whose downstream end is in ``u`` (every link when None), with live state."""
+    feats = link_features(ctx, u.legacy_codes if u else None, district)
+    if u is not None and u.derived and u.geom is not None and feats:
+        ends = [f["geometry"]["coordinates"][1] for f in feats]  # the A (downstream) end
+        inside = shapely.contains_xy(u.geom, [e[0] for e in ends], [e[1] for e in ends])
+        feats = [f for f, ok in zip(feats, inside.tolist(), strict=True) if ok]
+    return feats

@@ -5,16 +5,14 @@ from __future__ import annotations
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from provnet.config.base import Strict
 
 Language = Literal["vi", "en"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RetryPolicy(_Strict):
+class RetryPolicy(Strict):
     """Exponential backoff with jitter; a delivery gives up after max_attempts or max_age_s."""
 
     initial_s: float = Field(default=2.0, gt=0)
@@ -25,7 +23,7 @@ class RetryPolicy(_Strict):
     max_age_s: float = Field(default=24 * 3600.0, gt=0)
 
 
-class _Channel(_Strict):
+class _Channel(Strict):
     enabled: bool = False
     timeout_s: float = Field(default=10.0, gt=0)
     language: Language | None = None  # None: NotifierSettings.language
@@ -101,7 +99,7 @@ class AlertmanagerSettings(_Channel):
         return self
 
 
-class NotifierSettings(_Strict):
+class NotifierSettings(Strict):
     """Notification channels, language, time zone and the outbox retry policy."""
 
     language: Language = "vi"

@@ -8,27 +8,20 @@ The pages fetch GeoJSON from ``/api/v1/geo`` and statistics from the coverage AP
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from provnet.maps.geo_api import STATUS_COLOURS, MapsContext, make_geo_router
+from provnet.api.geo import geo_router
+from provnet.maps.geojson import STATUS_COLOURS, MapsContext
 from provnet.maps.labels import Lang, labels
+from provnet.maps.style import LEAFLET_JS, OPERATOR_COLOURS, STATIC_DIR, TEMPLATES_DIR
 from provnet.maps.svg import commune_svg as render_commune_svg
 
-if TYPE_CHECKING:
-    from provnet.service import Service
-
 log = logging.getLogger(__name__)
-WEB_DIR = Path(__file__).parent / "web"
-STATIC_DIR = WEB_DIR / "static"
-LEAFLET_JS = STATIC_DIR / "vendor" / "leaflet" / "leaflet.js"
-OPERATOR_COLOURS = {"Viettel": "#00897b", "VinaPhone": "#1f6fd1", "MobiFone": "#8e44ad",
-                    "Vietnamobile": "#e67e22", "Gmobile": "#7f8c8d"}
 Generation = Literal["legacy", "2025"]
 LangQ = Annotated[Lang, Query(description="vi (default) or en")]
 MetricQ = Annotated[str | None, Query(max_length=30, pattern=r"^[A-Za-z0-9]+:[A-Za-z0-9]+$|^fibre$",
@@ -44,9 +37,9 @@ def _base(request: Request, lang: str, generation: str) -> dict[str, Any]:
             "leaflet_missing": not LEAFLET_JS.exists()}
 
 
-def make_pages_router(ctx: MapsContext) -> APIRouter:
+def pages_router(ctx: MapsContext) -> APIRouter:
     """``/maps/province``, ``/maps/communes/{code}`` (+ ``.svg``) and ``/maps/static``."""
-    templates = Jinja2Templates(directory=WEB_DIR / "templates")
+    templates = Jinja2Templates(directory=TEMPLATES_DIR)
     router = APIRouter(tags=["maps"])
     router.mount("/maps/static", StaticFiles(directory=STATIC_DIR), name="maps-static")
     if not LEAFLET_JS.exists():
@@ -108,18 +101,4 @@ def make_pages_router(ctx: MapsContext) -> APIRouter:
 
 def maps_routers(ctx: MapsContext) -> list[APIRouter]:
     """The GeoJSON API and the pages over one context."""
-    return [make_geo_router(ctx), make_pages_router(ctx)]
-
-
-def attach_maps(service: Service) -> None:
-    """Serve the map pages and the GeoJSON API from the running service."""
-    cfg = service.settings.poller
-    coverage = None
-    try:
-        from provnet.maps.api import coverage_for
-        coverage = coverage_for(service)
-    except ImportError:  # the coverage engine is optional for the inventory maps
-        log.warning("coverage engine not available: maps without coverage layers")
-    ctx = MapsContext(service.store, service.live,
-                      stale_after_s=cfg.interval_s * cfg.stale_after_intervals, coverage=coverage)
-    service.routers.extend(maps_routers(ctx))
+    return [geo_router(ctx), pages_router(ctx)]

@@ -1,4 +1,4 @@
-"""SSH collection in the running service: scheduled optics/interface collection and
+"""SSH collection attached to the running service: scheduled optics/interface collection and
 configuration backup as background tasks, the configuration API, and (demo only) fakenos
 devices standing in for the core, the district PoPs and two departments."""
 
@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from provnet.alerts.service import handle_of
 from provnet.api.configs import config_router
 from provnet.config.settings import Settings, SshCredential
 from provnet.inventory.configs import set_ssh_endpoint
@@ -23,6 +22,7 @@ from provnet.pollers.ssh import jobs
 from provnet.pollers.ssh.build import load_ssh_plan, make_collector
 from provnet.pollers.ssh.collector import SshCollector
 from provnet.pollers.ssh.plan import SshPlan
+from provnet.pollers.ssh.types import OpticReading
 
 if TYPE_CHECKING:
     from provnet.service import Service
@@ -34,6 +34,8 @@ DEMO_DEPARTMENTS = 2
 DEMO_COLLECT_S = 60.0
 DEMO_BACKUP_S = 120.0
 DEMO_FIRST_AFTER_S = 45.0
+#: (device id, optic readings, time) of one device's SSH collection
+OpticsListener = Callable[[int, list[OpticReading], float], None]
 
 
 def with_demo_credential(settings: Settings) -> Settings:
@@ -93,16 +95,17 @@ def _every(interval_s: float, run: Callable[[], Awaitable[None]], first_after_s:
 
 
 def schedule(service: Service, collector: SshCollector, plan: SshPlan, collect_s: float,
-             backup_s: float, first_after_s: float = 0.0) -> None:
-    """Register the collection and backup loops as background tasks of ``service``."""
+             backup_s: float, first_after_s: float = 0.0,
+             on_optics: OpticsListener | None = None) -> None:
+    """Register the collection and backup loops as background tasks of ``service``;
+    ``on_optics`` gets each device's optic readings (alerting's optical rules)."""
     async def collect() -> None:
         t0 = asyncio.get_running_loop().time()
         rep = await jobs.collect(collector, plan.targets, plan.tags)
         service.queue_points(rep.points)
-        alerting = handle_of(service)  # optic levels feed the optical alert rules
-        if alerting is not None:
+        if on_optics is not None:
             for device_id, (started, optics) in rep.optics.items():
-                alerting.on_optics(device_id, optics, started)
+                on_optics(device_id, optics, started)
         _summary("collection", rep, asyncio.get_running_loop().time() - t0)
 
     async def backup() -> None:
@@ -115,7 +118,7 @@ def schedule(service: Service, collector: SshCollector, plan: SshPlan, collect_s
     service.background.append(("ssh-backup", _every(backup_s, backup, first_after_s + 5)))
 
 
-def attach_ssh(service: Service) -> None:
+def attach(service: Service, on_optics: OpticsListener | None = None) -> None:
     """Configuration API always; SSH jobs when enabled and there are targets. In the demo
     (``provnet demo``) fakenos devices are started first."""
     service.routers.append(config_router(service.store))
@@ -148,4 +151,4 @@ def attach_ssh(service: Service) -> None:
         return
     log.info("SSH: %d devices, collection every %.0f s, backup every %.0f s",
              len(plan.targets), collect_s, backup_s)
-    schedule(service, collector, plan, collect_s, backup_s, first_after_s)
+    schedule(service, collector, plan, collect_s, backup_s, first_after_s, on_optics)

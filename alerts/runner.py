@@ -1,11 +1,12 @@
-"""Wiring alerts into the running service: consumer, evaluation task, outbox, API router.
+"""The alerting loop of a running service: result consumer, batching, evaluation task.
 
 The poller's ``on_result`` feeds a :class:`CycleCollector` (cheap, on the event loop); at the
 end of each cycle the batch is queued and evaluated in a worker thread by the
 :class:`IncidentBook`; notifications go through the persisted outbox, delivered by its own
-background task. A linkDown trap (:meth:`AlertsHandle.on_trap`) is queued at once as an event
-batch of its own: evaluated without waiting for the cycle, it does not count as a poll
-confirmation, and polls that started before it cannot undo it (the engine drops older values).
+background task (wiring: ``provnet.features.alerts``). A linkDown trap
+(:meth:`AlertsHandle.on_trap`) is queued at once as an event batch of its own: evaluated
+without waiting for the cycle, it does not count as a poll confirmation, and polls that
+started before it cannot undo it (the engine drops older values).
 """
 
 from __future__ import annotations
@@ -13,29 +14,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
 
-from provnet.alerts.api import alerts_router
-from provnet.alerts.engine import Engine, Observation
-from provnet.alerts.errors import RulesError
+from provnet.alerts.engine import Observation
 from provnet.alerts.incidents import IncidentBook
 from provnet.alerts.notify.outbox import Outbox
 from provnet.alerts.observe import CycleCollector, trap_observations
 from provnet.alerts.readings import OpticLike, icmp_observations, optic_observations
-from provnet.alerts.rules import load_rules
-from provnet.alerts.view import load_view
 from provnet.pollers.readings import IcmpReading, OpticReading
 from provnet.pollers.scheduler import CycleStats
 from provnet.pollers.traps import TrapEvent
 from provnet.pollers.types import IfRates, PollResult
 
-if TYPE_CHECKING:
-    from provnet.service import Service
-
 log = logging.getLogger(__name__)
-_HANDLES: weakref.WeakKeyDictionary[object, AlertsHandle] = weakref.WeakKeyDictionary()
 
 
 class AlertsHandle:
@@ -116,50 +107,3 @@ class AlertsHandle:
                 log.info("alerts: %d %s observations in %.0f ms, %d notifications queued",
                          len(batch), "cycle" if confirm else "trap",
                          1000 * (time.perf_counter() - t0), len(sent))
-
-
-def _base_url(service: Service) -> str:
-    api = service.settings.api
-    return service.settings.alerts.public_url or f"http://{api.host}:{api.port}"
-
-
-def attach_alerts(service: Service) -> AlertsHandle | None:
-    """Register alerting on ``service`` (no-op when ``alerts.enabled`` is false)."""
-    cfg = service.settings.alerts
-    if not cfg.enabled:
-        return None
-    try:
-        rules = load_rules(cfg.rules_file)
-    except RulesError as exc:  # bad rules: stop at start, naming the file and the key
-        log.error("%s", exc)
-        raise SystemExit(1) from exc
-    try:
-        with service.store.session() as s:
-            view = load_view(s)
-    except LookupError as exc:  # no core site: no topology to reason on
-        log.error("alerts disabled: %s", exc)
-        return None
-    link_labels: Mapping[int, Mapping[str, str]] = {k: view.link_labels(k) for k in view.links}
-    collector = CycleCollector({d: i.labels() for d, i in view.devices.items()},
-                               view.link_ends(), link_labels)
-    outbox = Outbox(service.store, cfg.notify)
-    base = _base_url(service)
-    if cfg.public_url is None:
-        cfg = cfg.model_copy(update={"public_url": base})
-    book = IncidentBook(service.store, Engine(rules, time.time), view, outbox, cfg, time.time)
-    restored = book.restore()
-    handle = AlertsHandle(book, collector, outbox, service.settings.poller.interval_s)
-    service.consumers.append(handle)
-    service.background.append(("alerts", handle.run))
-    service.background.append(("outbox", outbox.run))
-    service.routers.append(alerts_router(service.store, outbox, base,
-                                         config_window_s=cfg.config_change_window_s))
-    _HANDLES[service] = handle
-    log.info("alerts: %d rules from %s, %d open alerts restored, channels: %s",
-             len(rules.rules), rules.source, restored, ", ".join(outbox.channels) or "none")
-    return handle
-
-
-def handle_of(service: Service) -> AlertsHandle | None:
-    """The alerting attached to ``service`` (for collectors adding observations)."""
-    return _HANDLES.get(service)

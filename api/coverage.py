@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
-import logging
-import weakref
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
@@ -16,11 +12,6 @@ from pydantic import BaseModel
 from provnet.maps.coverage import CoverageService
 from provnet.maps.errors import MapsError
 from provnet.maps.io_export import to_kml
-
-if TYPE_CHECKING:
-    from provnet.service import Service
-
-log = logging.getLogger(__name__)
 
 Generation = Literal["legacy", "2025"]
 Code = Annotated[str, Query(min_length=1, max_length=10, description="commune code, e.g. 30280")]
@@ -143,34 +134,3 @@ def coverage_router(svc: CoverageService) -> APIRouter:
         return [SuggestionOut(**dataclasses.asdict(x)) for x in out]
 
     return r
-
-
-_SERVICES: weakref.WeakKeyDictionary[Service, CoverageService] = weakref.WeakKeyDictionary()
-
-
-def coverage_for(service: Service) -> CoverageService:
-    """The one CoverageService of a running provnet service (created on first use)."""
-    svc = _SERVICES.get(service)
-    if svc is None:
-        svc = _SERVICES[service] = CoverageService(service.store, service.settings)
-    return svc
-
-
-def attach_coverage(service: Service) -> None:
-    """Register the coverage routes and compute in a worker thread at start (no blocking)."""
-    svc = coverage_for(service)
-    service.routers.append(coverage_router(svc))
-    if not service.settings.coverage.compute_on_start:
-        return
-
-    async def compute(stop: asyncio.Event) -> None:
-        # runs until stop: the service ends when any background task returns
-        while not stop.is_set():
-            try:
-                await asyncio.to_thread(svc.refresh)
-            except MapsError as exc:
-                log.error("coverage computation failed: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), service.settings.coverage.refresh_interval_s)
-
-    service.background.append(("coverage", compute))

@@ -1,0 +1,29 @@
+"""Every feature attached to the running service, in one place.
+
+Each module here attaches one feature (its background tasks, result consumers, API routers
+and closers) to the :class:`~provnet.service.Service` extension points; :func:`attach_all`
+calls them in order and links the features to each other explicitly (no registries):
+traps, ICMP probes and SSH optic readings feed alerting; coverage feeds the map pages.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from provnet.features import alerts, coverage, icmp, maps, ssh, traps
+
+if TYPE_CHECKING:
+    from provnet.service import Service
+
+
+def attach_all(service: Service) -> None:
+    """Attach every feature to ``service`` (called after the poll plan is loaded).
+
+    Raises the package error of a feature whose configuration is invalid (e.g.
+    :class:`provnet.alerts.errors.RulesError`); the CLI maps it to an exit code.
+    """
+    alerting = alerts.attach(service)
+    traps.attach(service, listeners=[alerting.on_trap] if alerting else [])
+    icmp.attach(service, listeners=[alerting.on_icmp] if alerting else [])
+    maps.attach(service, coverage.attach(service))
+    ssh.attach(service, on_optics=alerting.on_optics if alerting else None)
