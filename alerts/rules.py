@@ -18,7 +18,6 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -27,6 +26,7 @@ from pydantic import (
 )
 
 from provnet.alerts.errors import RulesError
+from provnet.config.base import Strict
 
 DEFAULT_RULES = Path(__file__).resolve().parents[1] / "config" / "alerts" / "default.yaml"
 Severity = Literal["critical", "major", "minor", "warning", "info"]
@@ -51,8 +51,8 @@ def parse_duration(value: Any) -> float:
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+class _Strict(Strict):
+    model_config = ConfigDict(populate_by_name=True)
 
 
 class Flap(_Strict):

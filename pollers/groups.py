@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError
 
+from provnet.config.base import Strict
 from provnet.pollers import health, optics
 from provnet.pollers.errors import PollerError
 from provnet.pollers.ifmib import EndOfMib, Oid, VarBind
@@ -63,15 +64,13 @@ def _parse_oid(value: Any) -> Oid:
 OidField = Annotated[Oid, BeforeValidator(_parse_oid)]
 
 
-class Group(BaseModel):
+class Group(Strict):
     """One validated group file."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
     description: str = ""
-    scalars: dict[str, OidField] = {}
-    columns: dict[str, OidField] = {}
+    scalars: dict[str, OidField] = Field(default_factory=dict)
+    columns: dict[str, OidField] = Field(default_factory=dict)
     parser: str
     every: Literal["poll", "discovery"] = "poll"
 

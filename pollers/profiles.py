@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 
+from provnet.config.base import Strict
 from provnet.pollers.errors import PollerError
 from provnet.pollers.groups import Group
 from provnet.pollers.types import V3Credentials
@@ -51,11 +52,7 @@ class ProfileError(PollerError):
     """A profile file is invalid (the message names the file and the key)."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Credential(_Strict):
+class Credential(Strict):
     """SNMP credentials. ``port``/``timeout_s``/``retries`` unset: the device's SNMP profile's."""
 
     version: Literal["2c", "3"] = "2c"
@@ -106,12 +103,12 @@ class Credential(_Strict):
             priv_key=self.priv_key.get_secret_value() if self.priv_key else "")
 
 
-class Match(_Strict):
+class Match(Strict):
     """Inventory fields a class matches; each a list of case-insensitive globs (any of)."""
 
-    role: list[str] = []
-    vendor: list[str] = []
-    platform: list[str] = []
+    role: list[str] = Field(default_factory=list)
+    vendor: list[str] = Field(default_factory=list)
+    platform: list[str] = Field(default_factory=list)
 
     def matches(self, role: str, vendor: str, platform: str) -> bool:
         """True when every given field has a matching pattern."""
@@ -123,24 +120,24 @@ class Match(_Strict):
         return True
 
 
-class DeviceClass(_Strict):
+class DeviceClass(Strict):
     """What to poll on one class of devices."""
 
     description: str = ""
     match: Match = Match()
     credentials: str | None = None
-    groups: list[str] = []
+    groups: list[str] = Field(default_factory=list)
     #: more groups by vendor (case-insensitive glob on the inventory vendor -> group names)
-    vendor_groups: dict[str, list[str]] = {}
+    vendor_groups: dict[str, list[str]] = Field(default_factory=dict)
     discovery_every_s: float = Field(default=3600.0, gt=0)
     budget_s: float | None = Field(default=None, gt=0)  # per-device time budget per cycle
     interfaces: bool = True  # IF-MIB discovery + counters (built into the engine)
 
 
-class ProfileFile(_Strict):
+class ProfileFile(Strict):
     """The whole file."""
 
-    credentials: dict[str, Credential] = {}
+    credentials: dict[str, Credential] = Field(default_factory=dict)
     classes: dict[str, DeviceClass]
 
 

@@ -14,25 +14,22 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
+from provnet.config.base import Strict
 from provnet.pollers.ssh.errors import PlatformError
 
 PLATFORMS_DIR = Path(__file__).resolve().parents[2] / "config" / "platforms"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ParserSpec(_Strict):
+class ParserSpec(Strict):
     """A TextFSM template and how its values map to record fields."""
 
     template: str
     fields: dict[str, str]
 
 
-class ScrubRule(_Strict):
+class ScrubRule(Strict):
     """A regular expression (multiline) and its replacement (``\\1`` back-references)."""
 
     pattern: str
@@ -48,7 +45,7 @@ class ScrubRule(_Strict):
         return v
 
 
-class Platform(_Strict):
+class Platform(Strict):
     """How provnet collects from one kind of device."""
 
     name: str
