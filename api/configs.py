@@ -33,7 +33,7 @@ class ConfigVersionOut(BaseModel):
     changed: bool
 
 
-class ConfigChangeOut(BaseModel):
+class ConfigChange(BaseModel):
     """The configuration of a device changed."""
 
     id: int
@@ -137,7 +137,7 @@ def config_router(store: Store) -> APIRouter:
             except configs.ConfigNotFound as exc:
                 raise HTTPException(404, str(exc)) from exc
 
-    @router.get("/config-changes", response_model=Page[ConfigChangeOut])
+    @router.get("/config-changes", response_model=Page[ConfigChange])
     def config_changes(
         since: Annotated[str | None, Query(
             max_length=40, json_schema_extra={"format": "date-time"},
@@ -145,12 +145,12 @@ def config_router(store: Store) -> APIRouter:
         ] = None,
         device_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
         limit: Limit = 200, offset: Offset = 0,
-    ) -> Page[ConfigChangeOut]:
+    ) -> Page[ConfigChange]:
         """Configuration changes since a time, newest first: what changed before an incident."""
         start = _since(since)
         with store.session() as s:
             rows = configs.changes_since(s, start, device_id, limit=offset + limit)
-        items = [ConfigChangeOut(**asdict(r)) for r in rows[offset:]]
+        items = [ConfigChange(**asdict(r)) for r in rows[offset:]]
         return Page(total=len(rows), limit=limit, offset=offset, items=items)
 
     return router
