@@ -20,11 +20,10 @@ from provnet.alerts.notes import notification
 from provnet.alerts.notify.codec import change_to_dict
 from provnet.alerts.notify.types import ConfigChangeNote
 from provnet.alerts.silences import window_active
+from provnet.api.params import Limit, Offset
 from provnet.api.schemas import Page
 from provnet.inventory.store import Store
 
-Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
-Offset = Annotated[int, Query(ge=0, le=10**9, description="items to skip")]
 Code = Annotated[str | None, Query(max_length=100)]
 T = TypeVar("T")
 Id = Annotated[int, Path(ge=0, le=2**31 - 1, description="id")]

@@ -11,13 +11,12 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
+from provnet.api.params import Limit, Offset
 from provnet.api.schemas import Page
 from provnet.inventory import configs
 from provnet.inventory.model import Device
 from provnet.inventory.store import Store
 
-Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
-Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="items to skip")]
 VersionId = Annotated[int | None, Query(ge=1, le=2**62)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such device or version"}}
 
