@@ -19,8 +19,8 @@ varbinds (default 1000) and stops early so the message stays under
 endOfMibView; a GET/GETNEXT whose answer is too large gets ``tooBig`` with no varbinds.
 
 CPU: encoded OIDs and whole varbinds of static objects are cached per device; dynamic values
-are encoded per answer. Measured on this 2-core machine (``python -m
-provnet.simulator.bench``): ~0.21 ms CPU for a 76-varbind GETBULK, ~0.04 ms for an
+are encoded per answer. Measured on this 2-core machine (``python
+bench/simulator_cpu.py``): ~0.21 ms CPU for a 76-varbind GETBULK, ~0.04 ms for an
 11-varbind one, ~0.10 ms per answer over UDP (~7,000 answers/s per core); with pyasn1 it was
 2.1 ms, 0.75 ms and ~1,000 answers/s. ``Responder.stats`` counts it live.
 """

@@ -8,6 +8,7 @@ directory with only that installation on the path for provnet's own code.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -27,8 +28,13 @@ PACKAGES = ("api", "config", "inventory", "maps", "pollers", "tsdb", "alerts")
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # a copy of the tree, so that no stale build/ directory leaks old modules into the wheel
+    src = out / "src"
+    shutil.copytree(ROOT, src, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "node_modules", "__pycache__", ".provnet", "state", "tests",
+        "*.egg-info", ".mypy_cache", ".ruff_cache", ".pytest_cache"))
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                           str(out), str(ROOT)], capture_output=True, text=True, timeout=300,
+                           str(out), str(src)], capture_output=True, text=True, timeout=300,
                           check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     (whl,) = out.glob("provnet-*.whl")

@@ -1,4 +1,4 @@
-"""CPU cost of the simulator: ``python -m provnet.simulator.bench [--port N]``.
+"""CPU cost of the simulator: ``python bench/simulator_cpu.py [--port N]``.
 
 Measures (1) in-process CPU per GETBULK response for a PoP (~76 varbinds) and a commune
 router, and (2) over UDP, the CPU of a simulator subprocess answering pre-encoded GETBULKs
@@ -73,7 +73,7 @@ def over_udp(port: int, sweeps: int = 30, window: int = 20) -> None:
             assert proc.stdout is not None
             line = proc.stdout.readline()
             if not line.startswith("READY"):
-                raise SystemExit(f"simulator did not start: {line!r}")
+                sys.exit(f"simulator did not start: {line!r}")
             targets = [(d["address"], poll_request(len(d["interfaces"])))
                        for d in data["devices"]]
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -105,7 +105,7 @@ def over_udp(port: int, sweeps: int = 30, window: int = 20) -> None:
 
 def main() -> None:
     """Run both measurements."""
-    parser = argparse.ArgumentParser(prog="python -m provnet.simulator.bench")
+    parser = argparse.ArgumentParser(prog="python bench/simulator_cpu.py")
     parser.add_argument("--port", type=int, default=16999)
     parser.add_argument("--sweeps", type=int, default=30)
     args = parser.parse_args()
