@@ -26,7 +26,7 @@ from provnet.alerts.notify.outbox import Outbox
 from provnet.alerts.notify.types import Notification
 from provnet.config.notify import NotifierSettings
 from provnet.inventory.store import open_store
-from tests.integration.notify_receivers import HttpReceiver, SmtpReceiver
+from tests.support.notify_receivers import HttpReceiver, SmtpReceiver
 
 CASE = Path(__file__).resolve().parents[1] / "tests/data/notify/firing-vi/input.json"
 

@@ -25,7 +25,7 @@ from provnet.pollers.scheduler import CycleStats, PollLoop  # noqa: E402
 from provnet.pollers.shard import ShardedPollLoop, WorkerConfig  # noqa: E402
 from provnet.pollers.types import IfRates, PollResult, SnmpTarget  # noqa: E402
 from provnet.simulator.example import synthetic_plan  # noqa: E402
-from tests.integration.sim_fixtures import free_udp_port, start_simulator  # noqa: E402
+from tests.support.sim_fixtures import free_udp_port, start_simulator  # noqa: E402
 
 
 async def _run(targets: list[SnmpTarget], workers: int, interval: float, cycles: int

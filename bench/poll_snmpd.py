@@ -28,7 +28,7 @@ from bench.common import children_cpu_s, proc_cpu_s
 from provnet.pollers.ifmib import DEFAULT_COLUMNS, SYS_UPTIME, SYS_UPTIME_NEXT, Oid
 from provnet.pollers.snmp import SnmpPoller
 from provnet.pollers.types import SnmpTarget
-from tests.integration.snmp_agents import (
+from tests.support.snmp_agents import (
     SNMPBULKWALK,
     SNMPGET,
     SnmpdAgent,

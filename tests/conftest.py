@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import InfluxdHandle
+from tests.support.helpers import InfluxdHandle
 
 INFLUX_TEST_DATABASE = "provnet_test"
 _db_counter = itertools.count(1)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration.notify_receivers import HttpReceiver
+from tests.support.notify_receivers import HttpReceiver
 from tests.unit.test_alert_incidents import POP_DOWN, World
 
 pytestmark = pytest.mark.integration

@@ -28,8 +28,8 @@ import yaml
 
 from provnet.inventory import queries
 from provnet.inventory.store import open_store
-from tests.integration.demo_proc import DemoProcess
-from tests.integration.notify_receivers import HttpReceiver, Request, SmtpReceiver
+from tests.support.demo_proc import DemoProcess
+from tests.support.notify_receivers import HttpReceiver, Request, SmtpReceiver
 
 pytestmark = pytest.mark.integration
 INTERVAL = 4.0

@@ -13,9 +13,9 @@ import httpx
 import pytest
 import yaml
 
-from tests.helpers import stop_process
-from tests.integration.demo_proc import DemoProcess
 from tests.integration.test_alerts_e2e import POP, RULES, _seed
+from tests.support.demo_proc import DemoProcess
+from tests.support.helpers import stop_process
 
 pytestmark = pytest.mark.integration
 INTERVAL = 4.0

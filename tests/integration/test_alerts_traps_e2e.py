@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers import stop_process
-from tests.integration.demo_proc import DemoProcess
 from tests.integration.test_alerts_e2e import POP, RULES, Capture, _fault_time, _seed
+from tests.support.demo_proc import DemoProcess
+from tests.support.helpers import stop_process
 
 pytestmark = pytest.mark.integration
 INTERVAL = 30.0

@@ -14,7 +14,7 @@ from provnet.api.app import create_app  # noqa: E402
 from provnet.api.context import ApiContext  # noqa: E402
 from provnet.demo.seed import seed_demo  # noqa: E402
 from provnet.pollers.live import LiveState  # noqa: E402
-from tests.integration.fuzz import fuzz_settings, temp_store  # noqa: E402
+from tests.support.fuzz import fuzz_settings, temp_store  # noqa: E402
 
 pytestmark = pytest.mark.integration
 

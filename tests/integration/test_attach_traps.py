@@ -16,8 +16,8 @@ from provnet.pollers.live import LiveState
 from provnet.pollers.plan import PollPlan
 from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
 from provnet.tsdb.points import Point
-from tests.integration.snmp_agents import tool_env
 from tests.integration.test_trap_receiver import SNMPTRAP
+from tests.support.snmp_agents import tool_env
 
 
 @dataclass

@@ -19,8 +19,8 @@ from provnet.inventory.configs import (
     versions,
 )
 from provnet.inventory.store import Store, alembic_config
-from tests.integration.pg_server import BACKENDS, backend_store
-from tests.integration.ssh_store import seed_devices
+from tests.support.pg_server import BACKENDS, backend_store
+from tests.support.ssh_store import seed_devices
 
 pytestmark = pytest.mark.integration
 T0 = dt.datetime(2026, 11, 21, 1, 0, tzinfo=dt.UTC)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from provnet.tsdb.client import InfluxQLReader
-from tests.integration.demo_proc import DemoProcess
+from tests.support.demo_proc import DemoProcess
 
 pytestmark = pytest.mark.integration
 INTERVAL = 3.0

@@ -18,7 +18,7 @@ from provnet.pollers.types import IfRates, PollResult, SnmpTarget
 from provnet.simulator.example import CORE, example_plan
 from provnet.simulator.plan import plan_from_dict
 from provnet.simulator.runner import Simulator
-from tests.integration.sim_fixtures import free_udp_port
+from tests.support.sim_fixtures import free_udp_port
 
 pytestmark = pytest.mark.integration
 

@@ -25,8 +25,8 @@ from provnet.pollers.snmp import PysnmpTransport
 from provnet.pollers.transport import SnmpResponseError, SnmpTimeout
 from provnet.pollers.types import SnmpTarget
 from provnet.simulator.example import C1, example_plan
-from tests.integration.sim_fixtures import SimProcess, start_simulator
-from tests.integration.snmp_agents import SnmpdAgent, free_udp_port, start_snmpd
+from tests.support.sim_fixtures import SimProcess, start_simulator
+from tests.support.snmp_agents import SnmpdAgent, free_udp_port, start_snmpd
 
 SYS_DESCR: Oid = (1, 3, 6, 1, 2, 1, 1, 1, 0)
 SYS_OBJECT_ID: Oid = (1, 3, 6, 1, 2, 1, 1, 2, 0)

@@ -19,8 +19,8 @@ from provnet.pollers.ifmib import Oid, VarBind, walk_step
 from provnet.pollers.readings import GroupData, HealthReading
 from provnet.pollers.snmp import PysnmpTransport
 from provnet.pollers.types import SnmpTarget
-from tests.integration.snmp_agents import SNMPD, SnmpdAgent, bulkwalk, start_snmpd
-from tests.snmpwalk import parse_walk
+from tests.support.snmp_agents import SNMPD, SnmpdAgent, bulkwalk, start_snmpd
+from tests.support.snmpwalk import parse_walk
 
 pytestmark = [
     pytest.mark.integration,

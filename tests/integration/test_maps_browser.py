@@ -32,7 +32,7 @@ from provnet.maps.geojson import MapsContext
 from provnet.maps.style import LEAFLET_JS
 from provnet.pollers.live import LiveState
 from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
-from tests.helpers import free_port
+from tests.support.helpers import free_port
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import (  # noqa: E402

@@ -14,7 +14,7 @@ from provnet.demo.seed import seed_demo  # noqa: E402
 from provnet.maps.coverage import CoverageService  # noqa: E402
 from provnet.maps.geojson import MapsContext  # noqa: E402
 from provnet.pollers.live import LiveState  # noqa: E402
-from tests.integration.fuzz import fuzz_settings, temp_store  # noqa: E402
+from tests.support.fuzz import fuzz_settings, temp_store  # noqa: E402
 
 pytestmark = pytest.mark.integration
 

@@ -34,8 +34,8 @@ from provnet.pollers.scheduler import PollLoop
 from provnet.pollers.snmp import SnmpPoller
 from provnet.pollers.traps import TrapEvent, TrapReceiver
 from provnet.pollers.types import IfRates, PollResult, SnmpTarget
-from tests.helpers import stop_process
-from tests.integration.snmp_agents import NO_MIBS_ENV, SNMPD
+from tests.support.helpers import stop_process
+from tests.support.snmp_agents import NO_MIBS_ENV, SNMPD
 
 IP = shutil.which("ip") or "/usr/sbin/ip"
 INTERVAL_S = 4.0

@@ -32,8 +32,8 @@ from provnet.simulator.runner import Simulator
 from provnet.tsdb.client import InfluxQLReader
 from provnet.tsdb.managed import ManagedInfluxd
 from provnet.tsdb.spool import SpoolingWriter
-from tests.helpers import free_port
-from tests.integration.sim_fixtures import free_udp_port
+from tests.support.helpers import free_port
+from tests.support.sim_fixtures import free_udp_port
 
 pytestmark = pytest.mark.integration
 NET = "127.85"

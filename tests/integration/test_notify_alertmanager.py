@@ -20,9 +20,9 @@ import pytest
 from provnet.alerts.notify.outbox import Outbox
 from provnet.config.notify import NotifierSettings
 from provnet.inventory.store import open_store
-from tests.helpers import free_port, stop_process
-from tests.integration.notify_receivers import HttpReceiver
-from tests.notify_cases import case
+from tests.support.helpers import free_port, stop_process
+from tests.support.notify_cases import case
+from tests.support.notify_receivers import HttpReceiver
 
 pytestmark = pytest.mark.integration
 BINARY = "prometheus-alertmanager"

@@ -20,9 +20,9 @@ from provnet.alerts.notify.channels import EmailChannel, TelegramChannel, Webhoo
 from provnet.alerts.notify.errors import ChannelError
 from provnet.alerts.notify.render import render
 from provnet.config.notify import EmailSettings, TelegramSettings, WebhookSettings
-from tests.helpers import free_port
-from tests.integration.notify_receivers import HttpReceiver, Request, SmtpReceiver
-from tests.notify_cases import case
+from tests.support.helpers import free_port
+from tests.support.notify_cases import case
+from tests.support.notify_receivers import HttpReceiver, Request, SmtpReceiver
 
 pytestmark = pytest.mark.integration
 TOKEN = "123456:AAH-secret-token"

@@ -15,8 +15,8 @@ from provnet.alerts.notify.model import OutboxDelivery, OutboxNotification
 from provnet.alerts.notify.outbox import Outbox, backoff_delay
 from provnet.config.notify import NotifierSettings, RetryPolicy
 from provnet.inventory.store import Store, open_store
-from tests.integration.notify_receivers import HttpReceiver, Request
-from tests.notify_cases import DATA, case
+from tests.support.notify_cases import DATA, case
+from tests.support.notify_receivers import HttpReceiver, Request
 
 pytestmark = pytest.mark.integration
 
@@ -62,7 +62,7 @@ def _run_until_delivered(outbox: Outbox, polls: int) -> None:
 
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
-    from tests.integration.pg_server import postgres_or_skip
+    from tests.support.pg_server import postgres_or_skip
 
     with postgres_or_skip() as url:
         yield url
@@ -273,7 +273,7 @@ def test_test_notify_pass_only_touches_its_keys(store: Store, http: HttpReceiver
 
 def test_send_test_notification_reports_each_channel(store: Store, http: HttpReceiver) -> None:
     from provnet.alerts.notify.testnotify import send_test_notification
-    from tests.helpers import free_port
+    from tests.support.helpers import free_port
 
     http.start()
     both = NotifierSettings.model_validate(
@@ -334,7 +334,7 @@ def test_killed_mid_send_is_delivered_after_restart(tmp_path: Path, http: HttpRe
     import threading
     import time
 
-    from tests.helpers import stop_process
+    from tests.support.helpers import stop_process
 
     release = threading.Event()
 

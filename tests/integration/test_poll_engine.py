@@ -15,8 +15,8 @@ from provnet.pollers.types import IfRates, PollResult, SnmpTarget, V3Credentials
 from provnet.simulator.example import C1, C3, example_plan
 from provnet.simulator.plan import plan_from_dict
 from provnet.simulator.runner import Simulator
-from tests.integration.sim_fixtures import free_udp_port
-from tests.integration.snmp_agents import start_snmpd
+from tests.support.sim_fixtures import free_udp_port
+from tests.support.snmp_agents import start_snmpd
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ from provnet.simulator.example import POP_A, POP_B, example_plan
 from provnet.simulator.plan import plan_from_dict
 from provnet.simulator.runner import Simulator
 from provnet.simulator.vendor import NO_LIGHT_DBM
-from tests.integration.sim_fixtures import free_udp_port
+from tests.support.sim_fixtures import free_udp_port
 
 pytestmark = pytest.mark.integration
 NET = "127.87"

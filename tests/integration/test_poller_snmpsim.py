@@ -31,8 +31,8 @@ from provnet.pollers.rates import compute_rates
 from provnet.pollers.scheduler import PollLoop
 from provnet.pollers.snmp import SnmpPoller
 from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
-from tests.helpers import stop_process
-from tests.integration.snmp_agents import (
+from tests.support.helpers import stop_process
+from tests.support.snmp_agents import (
     SNMPBULKWALK,
     SNMPGET,
     free_udp_port,

@@ -11,7 +11,7 @@ from provnet.pollers.ifmib import END_OF_MIB, SYS_UPTIME
 from provnet.pollers.snmp import PysnmpTransport, SnmpAuthError
 from provnet.pollers.transport import SnmpTimeout
 from provnet.pollers.types import SnmpTarget, V3Credentials
-from tests.integration.snmp_agents import SnmpdAgent, free_udp_port, start_snmpd
+from tests.support.snmp_agents import SnmpdAgent, free_udp_port, start_snmpd
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from provnet.api.reachability import reachability_router  # noqa: E402
 from provnet.pollers.icmp import summarise  # noqa: E402
 from provnet.pollers.live import LiveState  # noqa: E402
 from provnet.pollers.types import PollResult, SnmpTarget  # noqa: E402
-from tests.integration.fuzz import fuzz_settings  # noqa: E402
+from tests.support.fuzz import fuzz_settings  # noqa: E402
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ import pytest
 
 from provnet.pollers.groups import group_data, load_groups, parse_group
 from provnet.pollers.readings import HealthReading, IcmpReading, OpticReading, reading_points
-from tests.helpers import InfluxdHandle
-from tests.snmpwalk import read_walk
+from tests.support.helpers import InfluxdHandle
+from tests.support.snmpwalk import read_walk
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,8 +22,8 @@ from provnet.pollers.groups import Group, group_data, load_groups, parse_group
 from provnet.pollers.ifmib import Oid, VarBind, walk_step
 from provnet.pollers.snmp import PysnmpTransport
 from provnet.pollers.types import SnmpTarget
-from tests.integration.snmp_agents import free_udp_port, snmp_answers
-from tests.snmpwalk import walk_to_snmprec
+from tests.support.snmp_agents import free_udp_port, snmp_answers
+from tests.support.snmpwalk import walk_to_snmprec
 from tests.unit.test_recorded_walks import CASES, CASES_DIR, readings_match
 
 snmpsim = pytest.importorskip("snmpsim", reason="snmpsim is not importable",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import InfluxdHandle, free_port
+from tests.support.helpers import InfluxdHandle, free_port
 
 pytestmark = pytest.mark.integration
 

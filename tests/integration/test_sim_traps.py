@@ -11,7 +11,7 @@ from provnet.pollers.traps import TrapEvent, TrapReceiver
 from provnet.simulator.example import example_plan
 from provnet.simulator.plan import plan_from_dict
 from provnet.simulator.runner import Simulator
-from tests.integration.sim_fixtures import free_udp_port
+from tests.support.sim_fixtures import free_udp_port
 
 C1_ADDR, POP_A_ADDR = "127.77.10.1", "127.77.1.1"
 

@@ -21,7 +21,7 @@ from provnet.simulator.example import example_plan
 from provnet.simulator.faults import parse_fault
 from provnet.simulator.plan import plan_from_dict
 from provnet.simulator.runner import Simulator, serve
-from tests.integration.sim_fixtures import (
+from tests.support.sim_fixtures import (
     SimProcess,
     free_udp_port,
     snmpbulkget,

@@ -15,7 +15,7 @@ from provnet.pollers.rates import compute_rates
 from provnet.pollers.scheduler import CycleStats, PollLoop
 from provnet.pollers.snmp import SnmpPoller
 from provnet.pollers.types import IfRates, PollResult, SnmpTarget
-from tests.integration.snmp_agents import SnmpdAgent, bulkwalk, free_udp_port, start_snmpd
+from tests.support.snmp_agents import SnmpdAgent, bulkwalk, free_udp_port, start_snmpd
 
 pytestmark = pytest.mark.integration
 

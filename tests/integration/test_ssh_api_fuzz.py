@@ -13,8 +13,8 @@ from provnet.api.configs import config_router  # noqa: E402
 from provnet.api.context import ApiContext  # noqa: E402
 from provnet.inventory.configs import record_config  # noqa: E402
 from provnet.pollers.live import LiveState  # noqa: E402
-from tests.integration.fuzz import fuzz_settings, temp_store  # noqa: E402
-from tests.integration.ssh_store import seed_devices  # noqa: E402
+from tests.support.fuzz import fuzz_settings, temp_store  # noqa: E402
+from tests.support.ssh_store import seed_devices  # noqa: E402
 
 pytestmark = pytest.mark.integration
 

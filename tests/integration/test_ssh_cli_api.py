@@ -18,9 +18,9 @@ from provnet.inventory.configs import set_ssh_endpoint
 from provnet.inventory.store import Store
 from provnet.pollers.live import LiveState
 from provnet.sshsim import SshSimulatorProcess
-from tests.helpers import InfluxdHandle
-from tests.integration.ssh_fixtures import sim_devices
-from tests.integration.ssh_store import seed_devices, sqlite_store_at
+from tests.support.helpers import InfluxdHandle
+from tests.support.ssh_fixtures import sim_devices
+from tests.support.ssh_store import seed_devices, sqlite_store_at
 
 pytestmark = pytest.mark.integration
 

@@ -15,9 +15,9 @@ from provnet.inventory.store import Store
 from provnet.pollers.ssh.jobs import parse_collection, store_backups
 from provnet.pollers.ssh.parse import parse_interfaces
 from provnet.sshsim import SimDevice, SshSimulatorProcess
-from tests.helpers import free_port
-from tests.integration.ssh_fixtures import collector, silent_listener, sim_devices, target
-from tests.integration.ssh_store import seed_devices, sqlite_store_at
+from tests.support.helpers import free_port
+from tests.support.ssh_fixtures import collector, silent_listener, sim_devices, target
+from tests.support.ssh_store import seed_devices, sqlite_store_at
 
 # fakenos runs in a child process: a connection it never closes (its server thread waits in
 # paramiko's accept() without a timeout after a refused host key) dies with the child

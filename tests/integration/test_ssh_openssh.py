@@ -26,8 +26,8 @@ from provnet.pollers.ssh.jobs import store_backups
 from provnet.pollers.ssh.platforms import load_platforms
 from provnet.pollers.ssh.session import NetmikoRunner
 from provnet.pollers.ssh.types import SshLogin, SshTarget
-from tests.helpers import free_port, stop_process
-from tests.integration.ssh_store import seed_devices, sqlite_store_at
+from tests.support.helpers import free_port, stop_process
+from tests.support.ssh_store import seed_devices, sqlite_store_at
 
 pytestmark = pytest.mark.integration
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, select
 from provnet.demo.seed import is_empty, seed_demo
 from provnet.inventory import model, queries
 from provnet.inventory.store import Store, alembic_config
-from tests.integration.pg_server import BACKENDS, backend_store
+from tests.support.pg_server import BACKENDS, backend_store
 
 pytestmark = pytest.mark.integration
 

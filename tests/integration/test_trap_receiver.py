@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from provnet.config.traps import TrapSettings, TrapV3User
 from provnet.pollers.traps import TrapEvent, TrapReceiver
-from tests.integration.snmp_agents import tool_env
+from tests.support.snmp_agents import tool_env
 
 SNMPTRAP = shutil.which("snmptrap") or "/usr/bin/snmptrap"
 ENGINE_ID = "80001f8880c0ffee0001"

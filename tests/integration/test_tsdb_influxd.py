@@ -19,7 +19,7 @@ from provnet.tsdb.lineprotocol import encode_lines, encode_point, sanitize_name
 from provnet.tsdb.managed import ManagedInfluxd
 from provnet.tsdb.points import Point
 from provnet.tsdb.spool import SpoolingWriter
-from tests.helpers import InfluxdHandle, free_port
+from tests.support.helpers import InfluxdHandle, free_port
 
 pytestmark = pytest.mark.integration
 

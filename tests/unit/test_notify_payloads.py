@@ -26,7 +26,7 @@ from provnet.alerts.notify.channels.webhook import sign
 from provnet.alerts.notify.render import render
 from provnet.alerts.notify.types import Rendered
 from provnet.config.notify import NotifierSettings
-from tests.notify_cases import case as load_case
+from tests.support.notify_cases import case as load_case
 
 NOW = datetime(2026, 11, 21, 15, 10, tzinfo=UTC)
 
@@ -178,7 +178,7 @@ def test_settings_secrets_print_as_stars_and_channels_follow_enabled() -> None:
 
 def test_readme_notifications_example_loads(tmp_path: Path) -> None:
     from provnet.config.settings import load_settings
-    from tests.helpers import readme_yaml
+    from tests.support.helpers import readme_yaml
 
     notify = load_settings(readme_yaml("Notifications", tmp_path / "provnet.yaml")).alerts.notify
     assert [c.name for c in build_channels(notify)] == [

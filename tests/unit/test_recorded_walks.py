@@ -17,7 +17,7 @@ import pytest
 
 from provnet.pollers.groups import Group, group_data, load_groups, parse_group
 from provnet.pollers.readings import Reading
-from tests.snmpwalk import read_walk
+from tests.support.snmpwalk import read_walk
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES_DIR = ROOT / "tests" / "data" / "snmp"

@@ -6,7 +6,7 @@ import pytest
 
 from provnet.config.errors import ConfigError
 from provnet.config.settings import load_settings
-from tests.helpers import readme_yaml
+from tests.support.helpers import readme_yaml
 
 
 def test_defaults() -> None:

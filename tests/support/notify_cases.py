@@ -8,7 +8,7 @@ from pathlib import Path
 from provnet.alerts.notify.codec import from_dict
 from provnet.alerts.notify.types import Notification
 
-DATA = Path(__file__).parent / "data" / "notify"
+DATA = Path(__file__).parents[1] / "data" / "notify"
 
 
 def case(name: str) -> Notification:

@@ -1,4 +1,4 @@
-"""Small helpers shared by tests (importable: ``from tests.helpers import free_port``)."""
+"""Small helpers shared by tests (importable: ``from tests.support.helpers import free_port``)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from provnet.tsdb.managed import ManagedInfluxd
 
 
-README = Path(__file__).parents[1] / "README.md"
+README = Path(__file__).parents[2] / "README.md"
 
 
 def readme_yaml(section: str, dest: Path) -> Path:

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import free_port, stop_process
+from tests.support.helpers import free_port, stop_process
 
 
 class DemoProcess:

@@ -13,7 +13,7 @@ from provnet.pollers.ssh.platforms import load_platforms
 from provnet.pollers.ssh.session import NetmikoRunner
 from provnet.pollers.ssh.types import SshLogin, SshTarget
 from provnet.sshsim import SimDevice
-from tests.helpers import free_port
+from tests.support.helpers import free_port
 
 HUAWEI_IFS = (("GigabitEthernet0/0/0", "uplink AG-CORE"),
               ("GigabitEthernet0/1/1", "UBND Xã Vĩnh Gia"))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from provnet.inventory.store import Store, open_store
-from tests.helpers import free_port
+from tests.support.helpers import free_port
 
 #: The backends a store fixture is parametrised over.
 BACKENDS = ["sqlite", "postgresql"]

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.helpers import free_port
+from tests.support.helpers import free_port
 
 
 @dataclass(frozen=True)

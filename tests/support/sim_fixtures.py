@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import stop_process
+from tests.support.helpers import stop_process
 
 SNMP_TIMEOUT = ("-t", "0.5", "-r", "1")
 

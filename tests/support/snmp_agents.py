@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.helpers import stop_process
+from tests.support.helpers import stop_process
 
 SNMPD = shutil.which("snmpd") or "/usr/sbin/snmpd"
 SNMPGET = shutil.which("snmpget") or "/usr/bin/snmpget"
