@@ -36,9 +36,9 @@ from provnet.inventory.store import open_store  # noqa: E402
 from provnet.pollers.ifmib import DEFAULT_COLUMNS, SYS_UPTIME_NEXT  # noqa: E402
 from provnet.pollers.plan import build_poll_plan  # noqa: E402
 from provnet.pollers.scheduler import PollLoop  # noqa: E402
-from provnet.pollers.snmp import SnmpPoller  # noqa: E402
 from provnet.pollers.types import SnmpTarget  # noqa: E402
 from provnet.simproc import SimulatorProcess  # noqa: E402
+from tests.support.walk_poller import SnmpPoller  # noqa: E402
 
 COMMUNITY = "bench"
 

@@ -29,10 +29,11 @@ from bench.common import plan_targets  # noqa: E402
 from provnet.pollers.engine import ProfilePoller  # noqa: E402
 from provnet.pollers.profiles import IF_ONLY, DeviceProfile, load_profiles  # noqa: E402
 from provnet.pollers.scheduler import PollLoop  # noqa: E402
-from provnet.pollers.snmp import PysnmpTransport, SnmpPoller  # noqa: E402
+from provnet.pollers.snmp import PysnmpTransport  # noqa: E402
 from provnet.pollers.types import PollResult, SnmpTarget  # noqa: E402
 from provnet.simulator.example import synthetic_plan  # noqa: E402
 from tests.support.sim_fixtures import free_udp_port, start_simulator  # noqa: E402
+from tests.support.walk_poller import SnmpPoller  # noqa: E402
 
 
 async def measure(name: str, poller: ProfilePoller | SnmpPoller, targets: list[SnmpTarget],

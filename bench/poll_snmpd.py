@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import children_cpu_s, proc_cpu_s
 from provnet.pollers.ifmib import DEFAULT_COLUMNS, SYS_UPTIME, SYS_UPTIME_NEXT, Oid
-from provnet.pollers.snmp import SnmpPoller
 from provnet.pollers.types import SnmpTarget
 from tests.support.snmp_agents import (
     SNMPBULKWALK,
@@ -35,6 +34,7 @@ from tests.support.snmp_agents import (
     start_snmpd,
     tool_env,
 )
+from tests.support.walk_poller import SnmpPoller
 
 SNMPBULKGET = str(Path(SNMPBULKWALK).with_name("snmpbulkget"))
 

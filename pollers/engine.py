@@ -99,7 +99,7 @@ def _error_text(exc: BaseException) -> str:
 
 
 class ProfilePoller:
-    """Polls devices by their :class:`DeviceProfile`; same interface as ``SnmpPoller``.
+    """Polls devices by their :class:`DeviceProfile` (``poll``, ``poll_many``, ``close``).
 
     ``profile_for(device_id)`` gives each device's profile (default: interfaces only).
     Transports are created per SNMP version on first use (``transport_factory``) and shared

@@ -21,7 +21,7 @@ OnResult = Callable[[PollResult, dict[int, IfRates]], None]
 
 
 class Poller(Protocol):
-    """Polls one device at a time (``SnmpPoller``, ``ProfilePoller``)."""
+    """Polls one device at a time (``ProfilePoller``)."""
 
     async def poll(self, target: SnmpTarget) -> PollResult:
         """One device, once; failures are results."""

@@ -31,11 +31,11 @@ from pydantic import SecretStr
 from provnet.config.traps import TrapSettings
 from provnet.pollers.engine import ProfilePoller
 from provnet.pollers.scheduler import PollLoop
-from provnet.pollers.snmp import SnmpPoller
 from provnet.pollers.traps import TrapEvent, TrapReceiver
 from provnet.pollers.types import IfRates, PollResult, SnmpTarget
 from tests.support.helpers import stop_process
 from tests.support.snmp_agents import NO_MIBS_ENV, SNMPD
+from tests.support.walk_poller import SnmpPoller
 
 IP = shutil.which("ip") or "/usr/sbin/ip"
 INTERVAL_S = 4.0

@@ -29,7 +29,6 @@ import pytest
 from provnet.pollers.ifmib import DEFAULT_COLUMNS
 from provnet.pollers.rates import compute_rates
 from provnet.pollers.scheduler import PollLoop
-from provnet.pollers.snmp import SnmpPoller
 from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
 from tests.support.helpers import stop_process
 from tests.support.snmp_agents import (
@@ -39,6 +38,7 @@ from tests.support.snmp_agents import (
     snmp_answers,
     tool_env,
 )
+from tests.support.walk_poller import SnmpPoller
 
 snmpsim = pytest.importorskip(
     "snmpsim",

@@ -13,9 +13,9 @@ import pytest
 from provnet.pollers.ifmib import IF_HC_IN_OCTETS, IF_NAME
 from provnet.pollers.rates import compute_rates
 from provnet.pollers.scheduler import CycleStats, PollLoop
-from provnet.pollers.snmp import SnmpPoller
 from provnet.pollers.types import IfRates, PollResult, SnmpTarget
 from tests.support.snmp_agents import SnmpdAgent, bulkwalk, free_udp_port, start_snmpd
+from tests.support.walk_poller import SnmpPoller
 
 pytestmark = pytest.mark.integration
 

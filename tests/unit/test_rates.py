@@ -9,8 +9,8 @@ import pytest
 
 from provnet.pollers.rates import compute_rates
 from provnet.pollers.scheduler import PollLoop
-from provnet.pollers.snmp import SnmpPoller
 from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
+from tests.support.walk_poller import SnmpPoller
 
 W32 = 2**32
 GBIT = 1000  # ifHighSpeed in Mbit/s
