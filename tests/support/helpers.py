@@ -16,14 +16,41 @@ if TYPE_CHECKING:
     from provnet.tsdb.managed import ManagedInfluxd
 
 
-README = Path(__file__).parents[2] / "README.md"
+ROOT = Path(__file__).parents[2]
+
+
+def _headings(text: str) -> list[tuple[int, str, int, int]]:
+    """``(level, title, start, end)`` of each Markdown heading line outside code blocks."""
+    out: list[tuple[int, str, int, int]] = []
+    fenced, offset = False, 0
+    for line in text.splitlines(keepends=True):
+        start, offset = offset, offset + len(line)
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and (m := re.match(r"(#+) (.*?)[ \t]*$", line)):
+            out.append((len(m.group(1)), m.group(2), start, offset))
+    return out
 
 
 def readme_yaml(section: str, dest: Path) -> Path:
-    """Write the first YAML block of the README section titled ``section`` to ``dest``."""
-    text = README.read_text(encoding="utf-8")
-    match = re.search(r"```yaml\n(.*?)```", text[text.index(f"## {section}"):], re.S)
-    assert match is not None, f"no YAML example in README section {section!r}"
+    """Write the first YAML block of the documentation section titled ``section`` to ``dest``.
+
+    The section is the one Markdown heading (any level) with exactly that title in
+    ``README.md`` or ``docs/*.md``; its YAML block must come before the next heading of the
+    same or a higher level.
+    """
+    found: list[tuple[Path, str]] = []
+    for path in [ROOT / "README.md", *sorted(ROOT.glob("docs/*.md"))]:
+        text = path.read_text(encoding="utf-8")
+        heads = _headings(text)
+        for i, (level, title, _, end) in enumerate(heads):
+            if title == section:
+                after = [h for h in heads[i + 1:] if h[0] <= level]
+                found.append((path.relative_to(ROOT), text[end: after[0][2] if after else None]))
+    where = [str(path) for path, _ in found]
+    assert len(found) == 1, f"want one heading {section!r} in README.md and docs/*.md: {where}"
+    match = re.search(r"^```yaml\n(.*?)^```", found[0][1], re.S | re.M)
+    assert match is not None, f"no YAML example in section {section!r} of {where[0]}"
     dest.write_text(match.group(1), encoding="utf-8")
     return dest
 
