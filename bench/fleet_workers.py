@@ -21,7 +21,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from provnet.pollers.discovery import IF_COUNTER_DISCONTINUITY, IF_TABLE_LAST_CHANGE
 from provnet.pollers.ifmib import (
     IF_ADMIN_STATUS,
     IF_HC_IN_OCTETS,
@@ -34,6 +33,7 @@ from provnet.pollers.ifmib import (
     SYS_UPTIME,
     Oid,
 )
+from provnet.pollers.oids import IF_COUNTER_DISCONTINUITY, IF_TABLE_LAST_CHANGE
 
 #: What every poller reads: the same scalars and columns as provnet's regular cycle.
 SCALARS: tuple[Oid, ...] = (SYS_UPTIME, IF_TABLE_LAST_CHANGE)

@@ -14,34 +14,29 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from provnet.pollers.ifmib import (
+from provnet.pollers.ifmib import Value, VarBind
+from provnet.pollers.oids import (
     IF_ADMIN_STATUS,
+    IF_ALIAS,
+    IF_COUNTER_DISCONTINUITY,
     IF_DESCR,
-    IF_ENTRY,
     IF_HC_IN_OCTETS,
     IF_HC_OUT_OCTETS,
     IF_HIGH_SPEED,
     IF_IN_DISCARDS,
     IF_IN_ERRORS,
+    IF_IN_OCTETS,
     IF_NAME,
     IF_OPER_STATUS,
     IF_OUT_DISCARDS,
     IF_OUT_ERRORS,
-    IFX_ENTRY,
+    IF_OUT_OCTETS,
+    IF_TABLE_LAST_CHANGE,
+    IF_TYPE,
     SYS_UPTIME,
     Oid,
-    Value,
-    VarBind,
 )
 from provnet.pollers.types import IfSample
-
-IF_TYPE: Final[Oid] = (*IF_ENTRY, 3)
-IF_IN_OCTETS: Final[Oid] = (*IF_ENTRY, 10)
-IF_OUT_OCTETS: Final[Oid] = (*IF_ENTRY, 16)
-IF_ALIAS: Final[Oid] = (*IFX_ENTRY, 18)
-IF_COUNTER_DISCONTINUITY: Final[Oid] = (*IFX_ENTRY, 19)
-#: IF-MIB ifTableLastChange.0: sysUpTime at the last creation/deletion of an ifTable row.
-IF_TABLE_LAST_CHANGE: Final[Oid] = (1, 3, 6, 1, 2, 1, 31, 1, 5, 0)
 
 #: Columns walked at discovery (the poll columns too, so a discovery cycle is also a sample).
 DISCOVERY_COLUMNS: Final[tuple[Oid, ...]] = (
@@ -59,7 +54,6 @@ _C32: Final = (IF_IN_OCTETS, IF_OUT_OCTETS)
 #: Scalars sent first in every request set.
 SCALARS: Final[tuple[Oid, ...]] = (SYS_UPTIME, IF_TABLE_LAST_CHANGE)
 #: ifNumber.0: asked at first contact to size the discovery GETBULK.
-IF_NUMBER: Final[Oid] = (1, 3, 6, 1, 2, 1, 2, 1, 0)
 
 _INT_FIELDS: Final[Mapping[Oid, str]] = {
     IF_ADMIN_STATUS: "admin_status", IF_OPER_STATUS: "oper_status",

@@ -29,6 +29,7 @@ from provnet.pollers import discovery as dsc
 from provnet.pollers.errors import PollerError
 from provnet.pollers.groups import Group, group_data, parse_group
 from provnet.pollers.ifmib import Oid, VarBind, in_subtree, walk_step
+from provnet.pollers.oids import IF_NUMBER
 from provnet.pollers.profiles import IF_ONLY, DeviceProfile
 from provnet.pollers.readings import Reading
 from provnet.pollers.snmp import PysnmpTransport, SnmpAuthError
@@ -272,14 +273,14 @@ class ProfilePoller:
         if memo is not None and prof.interfaces:
             scalar_vbs, samples, vanished = await self._counters(target, memo, extra, tally)
         else:
-            scalar_vbs = await self._get(target, [*dsc.SCALARS, dsc.IF_NUMBER, *extra], tally)
+            scalar_vbs = await self._get(target, [*dsc.SCALARS, IF_NUMBER, *extra], tally)
         uptime, last_change = dsc.scalars_of(scalar_vbs)
         out.uptime = uptime
         reason = dsc.rediscovery_reason(memo, now, uptime, last_change, prof.discovery_every_s)
         if reason is None and vanished:
             reason = "interface vanished"
         if reason is not None:
-            hint = dsc.int_of(dsc.IF_NUMBER, scalar_vbs) if memo is None else len(memo.ifaces)
+            hint = dsc.int_of(IF_NUMBER, scalar_vbs) if memo is None else len(memo.ifaces)
             memo = dsc.DeviceMemo(discovered_at=now,
                                   group_rows=memo.group_rows if memo else None)
             if prof.interfaces:

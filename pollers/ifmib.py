@@ -1,4 +1,4 @@
-"""IF-MIB numeric OIDs and pure GETBULK table-walk logic (no pysnmp here).
+"""IF-MIB columns and pure GETBULK table-walk logic (no pysnmp here); the OIDs: ``oids``.
 
 Values handed to these functions are already plain Python: ``int``, ``bytes``, ``str``,
 ``None`` (noSuchObject/noSuchInstance/absent) or :data:`END_OF_MIB` (endOfMibView).
@@ -10,9 +10,53 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+# re-exported: callers of the walk logic name the columns they walk
+from provnet.pollers.oids import (
+    IF_ADMIN_STATUS as IF_ADMIN_STATUS,
+)
+from provnet.pollers.oids import (
+    IF_DESCR as IF_DESCR,
+)
+from provnet.pollers.oids import (
+    IF_ENTRY as IF_ENTRY,
+)
+from provnet.pollers.oids import (
+    IF_HC_IN_OCTETS as IF_HC_IN_OCTETS,
+)
+from provnet.pollers.oids import (
+    IF_HC_OUT_OCTETS as IF_HC_OUT_OCTETS,
+)
+from provnet.pollers.oids import (
+    IF_HIGH_SPEED as IF_HIGH_SPEED,
+)
+from provnet.pollers.oids import (
+    IF_IN_DISCARDS as IF_IN_DISCARDS,
+)
+from provnet.pollers.oids import (
+    IF_IN_ERRORS as IF_IN_ERRORS,
+)
+from provnet.pollers.oids import (
+    IF_NAME as IF_NAME,
+)
+from provnet.pollers.oids import (
+    IF_OPER_STATUS as IF_OPER_STATUS,
+)
+from provnet.pollers.oids import (
+    IF_OUT_DISCARDS as IF_OUT_DISCARDS,
+)
+from provnet.pollers.oids import (
+    IF_OUT_ERRORS as IF_OUT_ERRORS,
+)
+from provnet.pollers.oids import (
+    IFX_ENTRY as IFX_ENTRY,
+)
+from provnet.pollers.oids import (
+    SYS_UPTIME as SYS_UPTIME,
+)
+from provnet.pollers.oids import (
+    Oid as Oid,
+)
 from provnet.pollers.types import IfSample
-
-Oid = tuple[int, ...]
 
 
 class EndOfMib:
@@ -29,27 +73,8 @@ END_OF_MIB: Final = EndOfMib()
 Value = int | bytes | str | None | EndOfMib
 VarBind = tuple[Oid, Value]
 
-# --- scalars --------------------------------------------------------------------------------
-SYS_UPTIME: Final[Oid] = (1, 3, 6, 1, 2, 1, 1, 3, 0)
 #: What to put in a GETBULK non-repeater to get sysUpTime.0 back (GETNEXT semantics).
 SYS_UPTIME_NEXT: Final[Oid] = SYS_UPTIME[:-1]
-
-# --- ifTable (1.3.6.1.2.1.2.2.1) -------------------------------------------------------------
-IF_ENTRY: Final[Oid] = (1, 3, 6, 1, 2, 1, 2, 2, 1)
-IF_DESCR: Final[Oid] = (*IF_ENTRY, 2)
-IF_ADMIN_STATUS: Final[Oid] = (*IF_ENTRY, 7)
-IF_OPER_STATUS: Final[Oid] = (*IF_ENTRY, 8)
-IF_IN_DISCARDS: Final[Oid] = (*IF_ENTRY, 13)
-IF_IN_ERRORS: Final[Oid] = (*IF_ENTRY, 14)
-IF_OUT_DISCARDS: Final[Oid] = (*IF_ENTRY, 19)
-IF_OUT_ERRORS: Final[Oid] = (*IF_ENTRY, 20)
-
-# --- ifXTable (1.3.6.1.2.1.31.1.1.1) ---------------------------------------------------------
-IFX_ENTRY: Final[Oid] = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1)
-IF_NAME: Final[Oid] = (*IFX_ENTRY, 1)
-IF_HC_IN_OCTETS: Final[Oid] = (*IFX_ENTRY, 6)
-IF_HC_OUT_OCTETS: Final[Oid] = (*IFX_ENTRY, 10)
-IF_HIGH_SPEED: Final[Oid] = (*IFX_ENTRY, 15)
 
 #: Column OID -> IfSample field it fills.
 COLUMN_FIELDS: Final[Mapping[Oid, str]] = {

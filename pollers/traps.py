@@ -18,24 +18,33 @@ from typing import Any, Final, Literal
 
 from provnet.config.traps import TrapSettings
 from provnet.pollers.errors import PollerError
-from provnet.pollers.ifmib import Oid, VarBind
+from provnet.pollers.ifmib import VarBind
+from provnet.pollers.oids import (
+    COLD_START,
+    IF_ADMIN_STATUS,
+    IF_INDEX,
+    IF_OPER_STATUS,
+    LINK_DOWN,
+    LINK_UP,
+    SNMP_TRAP_OID,
+    SYS_UPTIME,
+    WARM_START,
+    Oid,
+    dotted,
+)
 from provnet.tsdb.points import FieldValue, Point
 
 log = logging.getLogger(__name__)
 
-SNMP_TRAP_OID: Final[Oid] = (1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0)
-SYS_UPTIME_0: Final[Oid] = (1, 3, 6, 1, 2, 1, 1, 3, 0)
-IF_INDEX: Final[Oid] = (1, 3, 6, 1, 2, 1, 2, 2, 1, 1)
-IF_ADMIN_STATUS: Final[Oid] = (1, 3, 6, 1, 2, 1, 2, 2, 1, 7)
-IF_OPER_STATUS: Final[Oid] = (1, 3, 6, 1, 2, 1, 2, 2, 1, 8)
+SYS_UPTIME_0: Final[Oid] = SYS_UPTIME
 
 TrapKind = Literal["cold-start", "warm-start", "link-down", "link-up"]
 #: snmpTraps (SNMPv2-MIB) notification OID -> kind.
 TRAP_KINDS: Final[Mapping[str, TrapKind]] = {
-    "1.3.6.1.6.3.1.1.5.1": "cold-start",
-    "1.3.6.1.6.3.1.1.5.2": "warm-start",
-    "1.3.6.1.6.3.1.1.5.3": "link-down",
-    "1.3.6.1.6.3.1.1.5.4": "link-up",
+    dotted(COLD_START): "cold-start",
+    dotted(WARM_START): "warm-start",
+    dotted(LINK_DOWN): "link-down",
+    dotted(LINK_UP): "link-up",
 }
 TRAP_MEASUREMENT: Final = "snmp_trap"
 OPER_UP, OPER_DOWN = 1, 2

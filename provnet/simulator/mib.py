@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from provnet.pollers import oids
+
 Oid = tuple[int, ...]
 
 
@@ -25,7 +27,7 @@ class Kind(IntEnum):
 
 Value = tuple[Kind, int | bytes | Oid]
 
-SYSTEM: Oid = (1, 3, 6, 1, 2, 1, 1)
+SYSTEM: Oid = oids.SYSTEM
 SYS_DESCR: Oid = (*SYSTEM, 1, 0)
 SYS_OBJECT_ID: Oid = (*SYSTEM, 2, 0)
 SYS_UPTIME: Oid = (*SYSTEM, 3, 0)
@@ -33,10 +35,10 @@ SYS_CONTACT: Oid = (*SYSTEM, 4, 0)
 SYS_NAME: Oid = (*SYSTEM, 5, 0)
 SYS_LOCATION: Oid = (*SYSTEM, 6, 0)
 SYS_SERVICES: Oid = (*SYSTEM, 7, 0)
-IF_NUMBER: Oid = (1, 3, 6, 1, 2, 1, 2, 1, 0)
-IF_TABLE_LAST_CHANGE: Oid = (1, 3, 6, 1, 2, 1, 31, 1, 5, 0)
-IF_ENTRY: Oid = (1, 3, 6, 1, 2, 1, 2, 2, 1)
-IFX_ENTRY: Oid = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1)
+IF_NUMBER: Oid = oids.IF_NUMBER
+IF_TABLE_LAST_CHANGE: Oid = oids.IF_TABLE_LAST_CHANGE
+IF_ENTRY: Oid = oids.IF_ENTRY
+IFX_ENTRY: Oid = oids.IFX_ENTRY
 
 # ifTable columns (sub-identifiers under IF_ENTRY)
 IF_INDEX, IF_DESCR, IF_TYPE, IF_MTU, IF_SPEED, IF_PHYS_ADDRESS = 1, 2, 3, 4, 5, 6

@@ -15,6 +15,7 @@ from typing import Any
 from pyasn1.codec.ber import encoder
 from pysnmp.proto import api, rfc1902
 
+from provnet.pollers import oids
 from provnet.simulator.device import Device
 from provnet.simulator.model import Network
 
@@ -22,16 +23,12 @@ log = logging.getLogger(__name__)
 
 V2C: Any = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
 
-SYS_UPTIME_0 = (1, 3, 6, 1, 2, 1, 1, 3, 0)
-SNMP_TRAP_OID_0 = (1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0)
-IF_INDEX = (1, 3, 6, 1, 2, 1, 2, 2, 1, 1)
-IF_ADMIN_STATUS = (1, 3, 6, 1, 2, 1, 2, 2, 1, 7)
-IF_OPER_STATUS = (1, 3, 6, 1, 2, 1, 2, 2, 1, 8)
-TRAP_OIDS = {
-    "cold-start": (1, 3, 6, 1, 6, 3, 1, 1, 5, 1),
-    "link-down": (1, 3, 6, 1, 6, 3, 1, 1, 5, 3),
-    "link-up": (1, 3, 6, 1, 6, 3, 1, 1, 5, 4),
-}
+SYS_UPTIME_0 = oids.SYS_UPTIME
+SNMP_TRAP_OID_0 = oids.SNMP_TRAP_OID
+IF_INDEX = oids.IF_INDEX
+IF_ADMIN_STATUS = oids.IF_ADMIN_STATUS
+IF_OPER_STATUS = oids.IF_OPER_STATUS
+TRAP_OIDS = {"cold-start": oids.COLD_START, "link-down": oids.LINK_DOWN, "link-up": oids.LINK_UP}
 
 
 def encode_trap(community: str, request_id: int, uptime_ticks: int, trap_oid: tuple[int, ...],
