@@ -7,6 +7,14 @@ open incident's root re-roots it, so poll order does not matter), update inciden
 maintenance windows, acknowledgements, escalation). Decisions are committed first, then
 handed to the outbox with idempotent keys; :meth:`IncidentBook.restore` re-offers them, so
 a crash between the two loses nothing and a restart re-notifies nothing.
+
+Flags an incident shows: ``silenced`` is re-evaluated at every evaluation while it is open
+(true while a matching silence or maintenance window is active, false again once it ends or
+is deleted; a resolved incident keeps the value it had when it resolved). While silenced,
+nothing is fired or escalated; the resolution of an incident already fired is still sent.
+``notified`` is true once a notification of it was queued to at least one configured
+channel (the outbox reports how many); with no channel it stays false although the firing
+was decided (``labels["fired"]``, which drives stickiness, escalation and resolution).
 """
 
 from __future__ import annotations
@@ -24,8 +32,9 @@ from provnet.alerts.engine import AlertState, Engine, Observation, Transition
 from provnet.alerts.model import Acknowledgement, Alert, Incident, IncidentEvent
 from provnet.alerts.notes import contacts_for, notification, worst
 from provnet.alerts.notify.types import Contact, Event, Notification
+from provnet.alerts.ops import active_matchers
 from provnet.alerts.rootcause import Analysis, Element, analyse
-from provnet.alerts.silences import Matchers, Target, any_matches, window_active
+from provnet.alerts.silences import Matchers, Target, any_matches
 from provnet.alerts.summary import Described, affected_sites, describe_alert, describe_root
 from provnet.alerts.view import InventoryView
 from provnet.config.settings import AlertSettings
@@ -44,12 +53,21 @@ class Enqueuer(Protocol):
         """Persist ``n``; False when its key was already enqueued."""
         ...
 
+    def queued(self, key: str) -> int:
+        """How many channels the notification ``key`` was queued to (0: none, or unknown)."""
+        ...
+
 
 @dataclass(frozen=True)
 class _Decision:
     incident_id: int
     event: Event
     n: int
+
+
+def fired(inc: Incident) -> bool:
+    """The firing notification was decided (rows from before ``labels["fired"]``: notified)."""
+    return bool((inc.labels or {}).get("fired", inc.notified))
 
 
 def _engine_state(st: AlertState) -> dict[str, Any]:
@@ -101,7 +119,7 @@ class IncidentBook:
     @staticmethod
     def _committed(inc: Incident) -> list[_Decision]:
         out: list[_Decision] = []
-        if inc.notified:
+        if fired(inc):
             out.append(_Decision(inc.id, "firing", 1))
             out += [_Decision(inc.id, "escalated", k) for k in range(1, inc.escalations + 1)]
             if inc.status == "resolved":
@@ -216,11 +234,11 @@ class IncidentBook:
         return {r.group_key: r for r in rows}
 
     def _reroot(self, s: Session, analysis: Analysis, now: float) -> None:
-        """An open, not yet notified incident whose root is now explained by another root
-        moves under it (what it was told about, a notified incident keeps)."""
+        """An open, not yet fired incident whose root is now explained by another root
+        moves under it (what it was told about, a fired incident keeps)."""
         by_key = self._open_by_key(s)
         for key, inc in list(by_key.items()):
-            if inc.notified:
+            if fired(inc):
                 continue
             e = Element.parse(key)
             new = analysis.root(e) if e else None
@@ -253,12 +271,12 @@ class IncidentBook:
             cur = by_id.get(row.incident_id) if row.incident_id else None
             if cur is not None and cur.group_key != key:
                 cur_root = Element.parse(cur.group_key)
-                if cur.notified and (root is None or cur_root is None
-                                     or analysis.root(cur_root) is not None):
+                if fired(cur) and (root is None or cur_root is None
+                                   or analysis.root(cur_root) is not None):
                     continue  # sticky: moves only to a new root once its own root has cleared
                 if root is None and not st.raw:
                     continue  # clearing, not a new cause
-                cur = None  # not notified yet: regroup freely
+                cur = None  # not fired yet: regroup freely
             rule = self.engine.rule_for(st)
             suppressed = root is not None and (elem != root or rule is None
                                                or rule.cause != root.kind)
@@ -297,14 +315,16 @@ class IncidentBook:
     # --- incidents ------------------------------------------------------------------------
     def _update_incidents(self, s: Session, analysis: Analysis, now: float) -> list[_Decision]:
         decisions: list[_Decision] = []
+        silences = active_matchers(s, now)
         for inc in self._open_by_key(s).values():
             members = s.scalars(select(Alert).where(Alert.incident_id == inc.id)).all()
             active = [m for m in members if m.state in ACTIVE]
             self._refresh(inc, members, analysis)
+            self._set_silenced(s, inc, members, silences, now)
             if not active:
                 inc.status, inc.resolved_at = "resolved", now
                 self._event(s, inc.id, now, "resolved", None, "every alert has cleared")
-                if inc.notified:
+                if fired(inc):
                     decisions.append(_Decision(inc.id, "resolved", 1))
                 continue
             inc.severity = worst([m.severity for m in active])
@@ -317,7 +337,7 @@ class IncidentBook:
         """Only link roots (seen down from a live end) are notified at once; any other
         incident once it has been bad in two batches: in the first one its upstream may have
         been polled before the fault (poll order), or it may be one lost poll."""
-        if inc.notified or inc.group_key.startswith("link:"):
+        if fired(inc) or inc.group_key.startswith("link:"):
             return True
         seen = int((inc.labels or {}).get("confirmations", 0))
         bad = any((st := self.engine.alerts.get(m.key)) is not None and st.raw
@@ -330,7 +350,7 @@ class IncidentBook:
     def _refresh(self, inc: Incident, members: Iterable[Alert], analysis: Analysis) -> None:
         root = Element.parse(inc.group_key)
         labels = dict(inc.labels or {})
-        cut = set(labels.get("cut_off", [])) if inc.notified else set()
+        cut = set(labels.get("cut_off", [])) if fired(inc) else set()
         if root is not None and root in analysis.cut_off:
             cut |= analysis.cut_off[root]
         by_device: dict[int, str] = {}
@@ -354,19 +374,13 @@ class IncidentBook:
                             now: float) -> list[_Decision]:
         self._expire_ack(s, inc, now)
         firing = [m for m in members if m.state == "firing"]
-        if not inc.notified:
+        if inc.silenced:
+            return []
+        if not fired(inc):
             if not firing:
                 return []
-            if self._silenced(s, inc, members, now):
-                if not inc.silenced:
-                    inc.silenced = True
-                    self._event(s, inc.id, now, "silenced", None,
-                                "matched a silence or maintenance window: not notified")
-                return []
-            inc.notified = True
-            inc.labels = {**(inc.labels or {}),
+            inc.labels = {**(inc.labels or {}), "fired": True,
                           "next_escalation_at": now + self.settings.escalate_after_s}
-            self._event(s, inc.id, now, "notified", None, "firing notification queued")
             return [_Decision(inc.id, "firing", 1)]
         due = float((inc.labels or {}).get("next_escalation_at", inc.started_at))
         if (inc.status == "open" and inc.escalations < self.settings.max_escalations
@@ -387,21 +401,22 @@ class IncidentBook:
             inc.status = "open"
             self._event(s, inc.id, now, "ack_expired", None, "acknowledgement expired")
 
-    def _silenced(self, s: Session, inc: Incident, members: Iterable[Alert],
-                  now: float) -> bool:
-        from provnet.alerts.model import MaintenanceWindow, Silence
-
+    def _set_silenced(self, s: Session, inc: Incident, members: Iterable[Alert],
+                      silences: list[Matchers], now: float) -> None:
+        """``inc.silenced`` := an active silence or window matches it now (event on change)."""
         ms = list(members)
         target = Target(inc.root_site_code, inc.district,
                         frozenset(m.device for m in ms if m.device), frozenset(m.rule for m in ms))
-        silences = [Matchers(x.site, x.district, x.device, x.rule) for x in s.scalars(
-            select(Silence).where(Silence.starts_at <= now, Silence.ends_at > now))]
-        if any_matches(silences, target):
-            return True
-        windows = [Matchers(w.site, w.district, w.device, w.rule)
-                   for w in s.scalars(select(MaintenanceWindow))
-                   if window_active(w.rrule, w.dtstart, w.duration_s, now)]
-        return any_matches(windows, target)
+        now_silenced = any_matches(silences, target)
+        if now_silenced == bool(inc.silenced):
+            return
+        inc.silenced = now_silenced
+        if now_silenced:
+            self._event(s, inc.id, now, "silenced", None, "matched a silence or maintenance "
+                        "window: no notification while it lasts")
+        else:
+            self._event(s, inc.id, now, "unsilenced", None,
+                        "no silence or maintenance window matches any more")
 
     def _save_engine_state(self, s: Session) -> None:
         for st in self.engine.active():
@@ -413,9 +428,9 @@ class IncidentBook:
 
     # --- hand-over to the outbox ----------------------------------------------------------
     def _deliver(self, decisions: list[_Decision]) -> list[Notification]:
-        out: list[Notification] = []
+        out: list[tuple[Notification, bool]] = []  # (notification, incident notified before)
         if not decisions:
-            return out
+            return []
         with self.store.session() as s:
             for d in decisions:
                 inc = s.get(Incident, d.incident_id)
@@ -431,9 +446,38 @@ class IncidentBook:
                 owner = ack.owner if ack and inc.status == "acknowledged" else None
                 changes = recent_changes(s, inc, self.clock(),
                                          self.settings.config_change_window_s)
-                out.append(notification(inc, d.event, d.n, owner,
-                                        self.base_url, contacts, changes))
-        return [n for n in out if self.outbox.enqueue(n)]
+                out.append((notification(inc, d.event, d.n, owner, self.base_url, contacts,
+                                         changes), inc.notified))
+        sent: list[Notification] = []
+        reached: dict[int, tuple[Notification, int]] = {}  # not yet notified -> n, channels
+        for n, notified in out:
+            new = self.outbox.enqueue(n)
+            if new:
+                sent.append(n)
+            if not notified and n.incident.id not in reached:
+                channels = self.outbox.queued(n.key)
+                if channels or (new and n.event == "firing"):
+                    reached[n.incident.id] = (n, channels)
+        if reached:
+            self._mark_notified(reached)
+        return sent
+
+    def _mark_notified(self, reached: dict[int, tuple[Notification, int]]) -> None:
+        """Set ``notified`` of incidents whose notification reached a channel; say in the
+        history when a firing reached none."""
+        now = self.clock()
+        with self.store.session() as s:
+            for incident_id, (n, channels) in reached.items():
+                inc = s.get(Incident, incident_id)
+                if inc is None or inc.notified:
+                    continue
+                if channels:
+                    inc.notified = True
+                    self._event(s, inc.id, now, "notified", None,
+                                f"{n.event} notification queued to {channels} channel(s)")
+                else:
+                    self._event(s, inc.id, now, "not_notified", None,
+                                "no notification channel is configured: nobody was told")
 
     def _site_contact(self, site_code: str | None) -> str | None:
         for d in self.view.devices.values():

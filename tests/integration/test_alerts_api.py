@@ -87,6 +87,22 @@ def test_silences(api: tuple[TestClient, World]) -> None:
     assert client.delete(f"/api/v1/alerts/silences/{sid}").status_code == 404
 
 
+def test_incident_silenced_while_a_silence_matches(api: tuple[TestClient, World]) -> None:
+    """Incident 1 was notified; a silence of its district makes it silenced until deleted."""
+    client, w = api
+    r = client.post("/api/v1/alerts/silences",
+                    json={"district": "891", "created_by": "an", "duration_s": 3600})
+    assert r.status_code == 201, r.text
+    w.cycle(*POP_DOWN)  # the next evaluation
+    inc = client.get("/api/v1/alerts/incidents/1").json()
+    assert (inc["silenced"], inc["notified"]) == (True, True)
+    assert "silenced" in [e["kind"] for e in inc["history"]]
+    assert client.delete(f"/api/v1/alerts/silences/{r.json()['id']}").status_code == 204
+    w.cycle(*POP_DOWN)
+    inc = client.get("/api/v1/alerts/incidents/1").json()
+    assert (inc["silenced"], inc["notified"]) == (False, True)
+
+
 @pytest.mark.parametrize(("rrule", "dtstart", "reason"), [
     ("FREQ=SECONDLY", "2026-01-04T01:00:00+07:00", "FREQ must be one of"),
     ("FREQ=WEEKLY;BYDAY=XX", "2026-01-04T01:00:00+07:00", "invalid 'BYDAY'"),
