@@ -13,25 +13,24 @@ Flags an incident shows: ``silenced`` is re-evaluated at every evaluation while 
 is deleted; a resolved incident keeps the value it had when it resolved). While silenced,
 nothing is fired or escalated; the resolution of an incident already fired is still sent.
 ``notified`` is true once a notification of it was queued to at least one configured
-channel (the outbox reports how many); with no channel it stays false although the firing
-was decided (``labels["fired"]``, which drives stickiness, escalation and resolution).
+channel (:mod:`alerts.handover`); with no channel it stays false although the firing was
+decided (``labels["fired"]``, which drives stickiness, escalation and resolution).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from provnet.alerts.changes import recent_changes
 from provnet.alerts.engine import AlertState, Engine, Observation, Transition
+from provnet.alerts.handover import Decision, Enqueuer, Handover
 from provnet.alerts.model import Acknowledgement, Alert, Incident, IncidentEvent
-from provnet.alerts.notes import contacts_for, notification, worst
-from provnet.alerts.notify.types import Contact, Event, Notification
+from provnet.alerts.notes import worst
+from provnet.alerts.notify.types import Notification
 from provnet.alerts.ops import active_matchers
 from provnet.alerts.rootcause import Analysis, Element, analyse
 from provnet.alerts.silences import Matchers, Target, any_matches
@@ -44,25 +43,6 @@ log = logging.getLogger(__name__)
 OPEN = ("open", "acknowledged")
 ACTIVE = ("pending", "firing")
 REOFFER_S = 24 * 3600.0
-
-
-class Enqueuer(Protocol):
-    """The outbox side: persist a notification once per key."""
-
-    def enqueue(self, n: Notification) -> bool:
-        """Persist ``n``; False when its key was already enqueued."""
-        ...
-
-    def queued(self, key: str) -> int:
-        """How many channels the notification ``key`` was queued to (0: none, or unknown)."""
-        ...
-
-
-@dataclass(frozen=True)
-class _Decision:
-    incident_id: int
-    event: Event
-    n: int
 
 
 def fired(inc: Incident) -> bool:
@@ -96,7 +76,7 @@ class IncidentBook:
                  settings: AlertSettings, clock: Callable[[], float]) -> None:
         self.store, self.engine, self.view, self.outbox = store, engine, view, outbox
         self.settings, self.clock = settings, clock
-        self.base_url = settings.public_url
+        self._deliver = Handover(store, outbox, view, settings, clock).deliver
         self._rows: dict[str, int] = {}  # alert key -> open alert row id
         self._fresh = False  # the batch being processed holds observations
         self._answered: dict[int, float] = {}  # device -> last time it answered a poll
@@ -117,13 +97,13 @@ class IncidentBook:
         return len(rows)
 
     @staticmethod
-    def _committed(inc: Incident) -> list[_Decision]:
-        out: list[_Decision] = []
+    def _committed(inc: Incident) -> list[Decision]:
+        out: list[Decision] = []
         if fired(inc):
-            out.append(_Decision(inc.id, "firing", 1))
-            out += [_Decision(inc.id, "escalated", k) for k in range(1, inc.escalations + 1)]
+            out.append(Decision(inc.id, "firing", 1))
+            out += [Decision(inc.id, "escalated", k) for k in range(1, inc.escalations + 1)]
             if inc.status == "resolved":
-                out.append(_Decision(inc.id, "resolved", 1))
+                out.append(Decision(inc.id, "resolved", 1))
         return out
 
     # --- one cycle ------------------------------------------------------------------------
@@ -144,7 +124,7 @@ class IncidentBook:
         self._fresh = bool(batch) and confirm
         now = self.clock()
         analysis = self._analyse()
-        decisions: list[_Decision] = []
+        decisions: list[Decision] = []
         with self.store.session() as s:
             self._record(s, transitions)
             self._reroot(s, analysis, now)
@@ -313,8 +293,8 @@ class IncidentBook:
         return Described(key, key, None, None)
 
     # --- incidents ------------------------------------------------------------------------
-    def _update_incidents(self, s: Session, analysis: Analysis, now: float) -> list[_Decision]:
-        decisions: list[_Decision] = []
+    def _update_incidents(self, s: Session, analysis: Analysis, now: float) -> list[Decision]:
+        decisions: list[Decision] = []
         silences = active_matchers(s, now)
         for inc in self._open_by_key(s).values():
             members = s.scalars(select(Alert).where(Alert.incident_id == inc.id)).all()
@@ -325,7 +305,7 @@ class IncidentBook:
                 inc.status, inc.resolved_at = "resolved", now
                 self._event(s, inc.id, now, "resolved", None, "every alert has cleared")
                 if fired(inc):
-                    decisions.append(_Decision(inc.id, "resolved", 1))
+                    decisions.append(Decision(inc.id, "resolved", 1))
                 continue
             inc.severity = worst([m.severity for m in active])
             if not self._confirmed(inc, active):
@@ -371,7 +351,7 @@ class IncidentBook:
             inc.root_site_code, inc.district = d.site, d.district
 
     def _notify_or_escalate(self, s: Session, inc: Incident, members: Iterable[Alert],
-                            now: float) -> list[_Decision]:
+                            now: float) -> list[Decision]:
         self._expire_ack(s, inc, now)
         firing = [m for m in members if m.state == "firing"]
         if inc.silenced:
@@ -381,7 +361,7 @@ class IncidentBook:
                 return []
             inc.labels = {**(inc.labels or {}), "fired": True,
                           "next_escalation_at": now + self.settings.escalate_after_s}
-            return [_Decision(inc.id, "firing", 1)]
+            return [Decision(inc.id, "firing", 1)]
         due = float((inc.labels or {}).get("next_escalation_at", inc.started_at))
         if (inc.status == "open" and inc.escalations < self.settings.max_escalations
                 and now >= due):
@@ -389,7 +369,7 @@ class IncidentBook:
             inc.labels = {**(inc.labels or {}),
                           "next_escalation_at": now + self.settings.escalate_after_s}
             self._event(s, inc.id, now, "escalated", None, f"escalation {inc.escalations}")
-            return [_Decision(inc.id, "escalated", inc.escalations)]
+            return [Decision(inc.id, "escalated", inc.escalations)]
         return []
 
     def _expire_ack(self, s: Session, inc: Incident, now: float) -> None:
@@ -425,62 +405,3 @@ class IncidentBook:
                 if row is not None:
                     row.engine_state = _engine_state(st)
                     row.flapping = st.flapping
-
-    # --- hand-over to the outbox ----------------------------------------------------------
-    def _deliver(self, decisions: list[_Decision]) -> list[Notification]:
-        out: list[tuple[Notification, bool]] = []  # (notification, incident notified before)
-        if not decisions:
-            return []
-        with self.store.session() as s:
-            for d in decisions:
-                inc = s.get(Incident, d.incident_id)
-                if inc is None:
-                    continue
-                ack = s.scalars(select(Acknowledgement).where(
-                    Acknowledgement.incident_id == inc.id)
-                    .order_by(Acknowledgement.id.desc())).first()
-                contacts: tuple[Contact, ...] = ()
-                if d.event == "escalated":
-                    site = self._site_contact(inc.root_site_code)
-                    contacts = contacts_for(inc, self.settings.contacts, site)
-                owner = ack.owner if ack and inc.status == "acknowledged" else None
-                changes = recent_changes(s, inc, self.clock(),
-                                         self.settings.config_change_window_s)
-                out.append((notification(inc, d.event, d.n, owner, self.base_url, contacts,
-                                         changes), inc.notified))
-        sent: list[Notification] = []
-        reached: dict[int, tuple[Notification, int]] = {}  # not yet notified -> n, channels
-        for n, notified in out:
-            new = self.outbox.enqueue(n)
-            if new:
-                sent.append(n)
-            if not notified and n.incident.id not in reached:
-                channels = self.outbox.queued(n.key)
-                if channels or (new and n.event == "firing"):
-                    reached[n.incident.id] = (n, channels)
-        if reached:
-            self._mark_notified(reached)
-        return sent
-
-    def _mark_notified(self, reached: dict[int, tuple[Notification, int]]) -> None:
-        """Set ``notified`` of incidents whose notification reached a channel; say in the
-        history when a firing reached none."""
-        now = self.clock()
-        with self.store.session() as s:
-            for incident_id, (n, channels) in reached.items():
-                inc = s.get(Incident, incident_id)
-                if inc is None or inc.notified:
-                    continue
-                if channels:
-                    inc.notified = True
-                    self._event(s, inc.id, now, "notified", None,
-                                f"{n.event} notification queued to {channels} channel(s)")
-                else:
-                    self._event(s, inc.id, now, "not_notified", None,
-                                "no notification channel is configured: nobody was told")
-
-    def _site_contact(self, site_code: str | None) -> str | None:
-        for d in self.view.devices.values():
-            if d.site_code == site_code:
-                return d.site_contact
-        return None
