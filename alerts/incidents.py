@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from provnet.alerts.causes import Phrase
 from provnet.alerts.engine import AlertState, Engine, Observation, Transition
 from provnet.alerts.handover import Decision, Enqueuer, Handover
 from provnet.alerts.model import Acknowledgement, Alert, Incident, IncidentEvent
@@ -48,6 +49,14 @@ REOFFER_S = 24 * 3600.0
 def fired(inc: Incident) -> bool:
     """The firing notification was decided (rows from before ``labels["fired"]``: notified)."""
     return bool((inc.labels or {}).get("fired", inc.notified))
+
+
+def _describe_as(inc: Incident, d: Described) -> None:
+    """Title and cause of ``inc``: both phrases in its labels, the Vietnamese title and the
+    English cause in its columns (as before the phrases), its root site and district."""
+    inc.labels = {**(inc.labels or {}), "title": d.title.to_json(), "cause": d.cause.to_json()}
+    inc.title, inc.root_cause = d.title.text("vi"), d.cause.text("en")
+    inc.root_site_code, inc.district = d.site, d.district
 
 
 def _engine_state(st: AlertState) -> dict[str, Any]:
@@ -273,13 +282,13 @@ class IncidentBook:
     def _new_incident(self, s: Session, key: str, st: AlertState, root: Element | None,
                       analysis: Analysis, now: float) -> Incident:
         d = self._describe(key, st, root, analysis, set())
-        inc = Incident(group_key=key, title=d.title, root_cause=d.root_cause,
-                       root_site_code=d.site, district=d.district, severity="info",
-                       status="open", started_at=now, notified=False, silenced=False,
-                       escalations=0, labels={"root": key}, affected=[])
+        inc = Incident(group_key=key, severity="info", status="open", started_at=now,
+                       notified=False, silenced=False, escalations=0, labels={"root": key},
+                       affected=[])
+        _describe_as(inc, d)
         s.add(inc)
         s.flush()
-        self._event(s, inc.id, now, "created", None, d.title)
+        self._event(s, inc.id, now, "created", None, inc.title)
         return inc
 
     def _describe(self, key: str, st: AlertState | None, root: Element | None,
@@ -290,7 +299,8 @@ class IncidentBook:
             rule = self.engine.rule_for(st)
             return describe_alert(self.view, st.rule, rule.summary if rule else "", st.entity,
                                   st.labels, st.value)
-        return Described(key, key, None, None)
+        return Described(Phrase("plain", {"text": key}), Phrase("plain", {"text": key}), None,
+                         None)
 
     # --- incidents ------------------------------------------------------------------------
     def _update_incidents(self, s: Session, analysis: Analysis, now: float) -> list[Decision]:
@@ -346,9 +356,7 @@ class IncidentBook:
         inc.labels = labels
         inc.affected = affected_sites(self.view, cut | set(by_device), by_device)
         if root is not None:
-            d = describe_root(self.view, root, cut)
-            inc.title, inc.root_cause = d.title, d.root_cause
-            inc.root_site_code, inc.district = d.site, d.district
+            _describe_as(inc, describe_root(self.view, root, cut))
 
     def _notify_or_escalate(self, s: Session, inc: Incident, members: Iterable[Alert],
                             now: float) -> list[Decision]:

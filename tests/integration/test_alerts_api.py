@@ -58,6 +58,21 @@ def test_incident_detail_root_first_then_children(api: tuple[TestClient, World])
     assert r.status_code == 404 and "no incident with id 999" in r.json()["detail"]
 
 
+def test_incident_title_and_cause_in_both_languages(api: tuple[TestClient, World]) -> None:
+    client, _ = api
+    d = client.get("/api/v1/alerts/incidents/1").json()
+    assert d["title"] == "Site 2 Tri Tôn mất kết nối: 2 trụ sở UBND xã bị cô lập"
+    assert d["title_en"] == "Site 2 Tri Tôn down: 2 commune offices cut off"
+    assert d["root_cause"] == "link 100 (POP-891 ↔ AG-CORE) down"  # unchanged: English
+    assert d["root_cause_vi"] == "đường truyền 100 (POP-891 ↔ AG-CORE) mất kết nối"
+    (lone,) = [i for i in client.get("/api/v1/alerts/incidents").json()["items"]
+               if i["root"] == "device:13"]
+    assert (lone["title"], lone["title_en"]) == ("Site 13 Tri Tôn không truy cập được",
+                                                 "Site 13 Tri Tôn unreachable")
+    assert (lone["root_cause"], lone["root_cause_vi"]) == (
+        "device r13 (UB-13) unreachable", "thiết bị r13 (UB-13) không truy cập được")
+
+
 def test_acknowledge(api: tuple[TestClient, World]) -> None:
     client, w = api
     r = client.post("/api/v1/alerts/incidents/1/ack",
