@@ -361,11 +361,10 @@ class IncidentBook:
     def _notify_or_escalate(self, s: Session, inc: Incident, members: Iterable[Alert],
                             now: float) -> list[Decision]:
         self._expire_ack(s, inc, now)
-        firing = [m for m in members if m.state == "firing"]
         if inc.silenced:
             return []
         if not fired(inc):
-            if not firing:
+            if not any(m.state == "firing" for m in members):
                 return []
             inc.labels = {**(inc.labels or {}), "fired": True,
                           "next_escalation_at": now + self.settings.escalate_after_s}

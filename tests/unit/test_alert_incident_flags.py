@@ -101,6 +101,16 @@ def test_maintenance_window_silences_an_open_incident(world: World) -> None:
     assert _flags(world) == (True, True)
 
 
+def test_window_whose_rule_no_longer_parses_is_skipped(world: World) -> None:
+    with world.store.session() as s:  # written around the API's check, e.g. by hand
+        s.add(MaintenanceWindow(name="bad", district="891", rrule="FREQ=HOURLY;BYDAY=XX",
+                                dtstart="1970-01-01T00:00:00+00:00", duration_s=3599,
+                                created_by="tester", comment=""))
+    world.cycle(set(), set())
+    world.cycle(*POP_DOWN)  # evaluation goes on
+    assert _flags(world) == (False, True)
+
+
 def test_resolved_incident_keeps_its_last_silenced_value(world: World) -> None:
     _silence(world, "891", 3600)
     world.cycle(set(), set())
