@@ -7,25 +7,34 @@ open incident's root re-roots it, so poll order does not matter), update inciden
 maintenance windows, acknowledgements, escalation). Decisions are committed first, then
 handed to the outbox with idempotent keys; :meth:`IncidentBook.restore` re-offers them, so
 a crash between the two loses nothing and a restart re-notifies nothing.
+
+Flags an incident shows: ``silenced`` is re-evaluated at every evaluation while it is open
+(true while a matching silence or maintenance window is active, false again once it ends or
+is deleted; a resolved incident keeps the value it had when it resolved). While silenced,
+nothing is fired or escalated; the resolution of an incident already fired is still sent.
+``notified`` is true once a notification of it was queued to at least one configured
+channel (:mod:`alerts.handover`); with no channel it stays false although the firing was
+decided (``labels["fired"]``, which drives stickiness, escalation and resolution).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from provnet.alerts.changes import recent_changes
+from provnet.alerts.causes import Phrase
 from provnet.alerts.engine import AlertState, Engine, Observation, Transition
+from provnet.alerts.handover import Decision, Enqueuer, Handover
 from provnet.alerts.model import Acknowledgement, Alert, Incident, IncidentEvent
-from provnet.alerts.notes import contacts_for, notification, worst
-from provnet.alerts.notify.types import Contact, Event, Notification
+from provnet.alerts.notes import worst
+from provnet.alerts.notify.types import Notification
+from provnet.alerts.ops import active_matchers
 from provnet.alerts.rootcause import Analysis, Element, analyse
-from provnet.alerts.silences import Matchers, Target, any_matches, window_active
+from provnet.alerts.silences import Matchers, Target, any_matches
 from provnet.alerts.summary import Described, affected_sites, describe_alert, describe_root
 from provnet.alerts.view import InventoryView
 from provnet.config.settings import AlertSettings
@@ -37,19 +46,17 @@ ACTIVE = ("pending", "firing")
 REOFFER_S = 24 * 3600.0
 
 
-class Enqueuer(Protocol):
-    """The outbox side: persist a notification once per key."""
-
-    def enqueue(self, n: Notification) -> bool:
-        """Persist ``n``; False when its key was already enqueued."""
-        ...
+def fired(inc: Incident) -> bool:
+    """The firing notification was decided (rows from before ``labels["fired"]``: notified)."""
+    return bool((inc.labels or {}).get("fired", inc.notified))
 
 
-@dataclass(frozen=True)
-class _Decision:
-    incident_id: int
-    event: Event
-    n: int
+def _describe_as(inc: Incident, d: Described) -> None:
+    """Title and cause of ``inc``: both phrases in its labels, the Vietnamese title and the
+    English cause in its columns (as before the phrases), its root site and district."""
+    inc.labels = {**(inc.labels or {}), "title": d.title.to_json(), "cause": d.cause.to_json()}
+    inc.title, inc.root_cause = d.title.text("vi"), d.cause.text("en")
+    inc.root_site_code, inc.district = d.site, d.district
 
 
 def _engine_state(st: AlertState) -> dict[str, Any]:
@@ -78,7 +85,7 @@ class IncidentBook:
                  settings: AlertSettings, clock: Callable[[], float]) -> None:
         self.store, self.engine, self.view, self.outbox = store, engine, view, outbox
         self.settings, self.clock = settings, clock
-        self.base_url = settings.public_url
+        self._deliver = Handover(store, outbox, view, settings, clock).deliver
         self._rows: dict[str, int] = {}  # alert key -> open alert row id
         self._fresh = False  # the batch being processed holds observations
         self._answered: dict[int, float] = {}  # device -> last time it answered a poll
@@ -99,13 +106,13 @@ class IncidentBook:
         return len(rows)
 
     @staticmethod
-    def _committed(inc: Incident) -> list[_Decision]:
-        out: list[_Decision] = []
-        if inc.notified:
-            out.append(_Decision(inc.id, "firing", 1))
-            out += [_Decision(inc.id, "escalated", k) for k in range(1, inc.escalations + 1)]
+    def _committed(inc: Incident) -> list[Decision]:
+        out: list[Decision] = []
+        if fired(inc):
+            out.append(Decision(inc.id, "firing", 1))
+            out += [Decision(inc.id, "escalated", k) for k in range(1, inc.escalations + 1)]
             if inc.status == "resolved":
-                out.append(_Decision(inc.id, "resolved", 1))
+                out.append(Decision(inc.id, "resolved", 1))
         return out
 
     # --- one cycle ------------------------------------------------------------------------
@@ -126,7 +133,7 @@ class IncidentBook:
         self._fresh = bool(batch) and confirm
         now = self.clock()
         analysis = self._analyse()
-        decisions: list[_Decision] = []
+        decisions: list[Decision] = []
         with self.store.session() as s:
             self._record(s, transitions)
             self._reroot(s, analysis, now)
@@ -216,11 +223,11 @@ class IncidentBook:
         return {r.group_key: r for r in rows}
 
     def _reroot(self, s: Session, analysis: Analysis, now: float) -> None:
-        """An open, not yet notified incident whose root is now explained by another root
-        moves under it (what it was told about, a notified incident keeps)."""
+        """An open, not yet fired incident whose root is now explained by another root
+        moves under it (what it was told about, a fired incident keeps)."""
         by_key = self._open_by_key(s)
         for key, inc in list(by_key.items()):
-            if inc.notified:
+            if fired(inc):
                 continue
             e = Element.parse(key)
             new = analysis.root(e) if e else None
@@ -253,12 +260,12 @@ class IncidentBook:
             cur = by_id.get(row.incident_id) if row.incident_id else None
             if cur is not None and cur.group_key != key:
                 cur_root = Element.parse(cur.group_key)
-                if cur.notified and (root is None or cur_root is None
-                                     or analysis.root(cur_root) is not None):
+                if fired(cur) and (root is None or cur_root is None
+                                   or analysis.root(cur_root) is not None):
                     continue  # sticky: moves only to a new root once its own root has cleared
                 if root is None and not st.raw:
                     continue  # clearing, not a new cause
-                cur = None  # not notified yet: regroup freely
+                cur = None  # not fired yet: regroup freely
             rule = self.engine.rule_for(st)
             suppressed = root is not None and (elem != root or rule is None
                                                or rule.cause != root.kind)
@@ -275,13 +282,13 @@ class IncidentBook:
     def _new_incident(self, s: Session, key: str, st: AlertState, root: Element | None,
                       analysis: Analysis, now: float) -> Incident:
         d = self._describe(key, st, root, analysis, set())
-        inc = Incident(group_key=key, title=d.title, root_cause=d.root_cause,
-                       root_site_code=d.site, district=d.district, severity="info",
-                       status="open", started_at=now, notified=False, silenced=False,
-                       escalations=0, labels={"root": key}, affected=[])
+        inc = Incident(group_key=key, severity="info", status="open", started_at=now,
+                       notified=False, silenced=False, escalations=0, labels={"root": key},
+                       affected=[])
+        _describe_as(inc, d)
         s.add(inc)
         s.flush()
-        self._event(s, inc.id, now, "created", None, d.title)
+        self._event(s, inc.id, now, "created", None, inc.title)
         return inc
 
     def _describe(self, key: str, st: AlertState | None, root: Element | None,
@@ -292,20 +299,23 @@ class IncidentBook:
             rule = self.engine.rule_for(st)
             return describe_alert(self.view, st.rule, rule.summary if rule else "", st.entity,
                                   st.labels, st.value)
-        return Described(key, key, None, None)
+        return Described(Phrase("plain", {"text": key}), Phrase("plain", {"text": key}), None,
+                         None)
 
     # --- incidents ------------------------------------------------------------------------
-    def _update_incidents(self, s: Session, analysis: Analysis, now: float) -> list[_Decision]:
-        decisions: list[_Decision] = []
+    def _update_incidents(self, s: Session, analysis: Analysis, now: float) -> list[Decision]:
+        decisions: list[Decision] = []
+        silences = active_matchers(s, now)
         for inc in self._open_by_key(s).values():
             members = s.scalars(select(Alert).where(Alert.incident_id == inc.id)).all()
             active = [m for m in members if m.state in ACTIVE]
             self._refresh(inc, members, analysis)
+            self._set_silenced(s, inc, members, silences, now)
             if not active:
                 inc.status, inc.resolved_at = "resolved", now
                 self._event(s, inc.id, now, "resolved", None, "every alert has cleared")
-                if inc.notified:
-                    decisions.append(_Decision(inc.id, "resolved", 1))
+                if fired(inc):
+                    decisions.append(Decision(inc.id, "resolved", 1))
                 continue
             inc.severity = worst([m.severity for m in active])
             if not self._confirmed(inc, active):
@@ -317,7 +327,7 @@ class IncidentBook:
         """Only link roots (seen down from a live end) are notified at once; any other
         incident once it has been bad in two batches: in the first one its upstream may have
         been polled before the fault (poll order), or it may be one lost poll."""
-        if inc.notified or inc.group_key.startswith("link:"):
+        if fired(inc) or inc.group_key.startswith("link:"):
             return True
         seen = int((inc.labels or {}).get("confirmations", 0))
         bad = any((st := self.engine.alerts.get(m.key)) is not None and st.raw
@@ -330,7 +340,7 @@ class IncidentBook:
     def _refresh(self, inc: Incident, members: Iterable[Alert], analysis: Analysis) -> None:
         root = Element.parse(inc.group_key)
         labels = dict(inc.labels or {})
-        cut = set(labels.get("cut_off", [])) if inc.notified else set()
+        cut = set(labels.get("cut_off", [])) if fired(inc) else set()
         if root is not None and root in analysis.cut_off:
             cut |= analysis.cut_off[root]
         by_device: dict[int, str] = {}
@@ -346,28 +356,19 @@ class IncidentBook:
         inc.labels = labels
         inc.affected = affected_sites(self.view, cut | set(by_device), by_device)
         if root is not None:
-            d = describe_root(self.view, root, cut)
-            inc.title, inc.root_cause = d.title, d.root_cause
-            inc.root_site_code, inc.district = d.site, d.district
+            _describe_as(inc, describe_root(self.view, root, cut))
 
     def _notify_or_escalate(self, s: Session, inc: Incident, members: Iterable[Alert],
-                            now: float) -> list[_Decision]:
+                            now: float) -> list[Decision]:
         self._expire_ack(s, inc, now)
-        firing = [m for m in members if m.state == "firing"]
-        if not inc.notified:
-            if not firing:
+        if inc.silenced:
+            return []
+        if not fired(inc):
+            if not any(m.state == "firing" for m in members):
                 return []
-            if self._silenced(s, inc, members, now):
-                if not inc.silenced:
-                    inc.silenced = True
-                    self._event(s, inc.id, now, "silenced", None,
-                                "matched a silence or maintenance window: not notified")
-                return []
-            inc.notified = True
-            inc.labels = {**(inc.labels or {}),
+            inc.labels = {**(inc.labels or {}), "fired": True,
                           "next_escalation_at": now + self.settings.escalate_after_s}
-            self._event(s, inc.id, now, "notified", None, "firing notification queued")
-            return [_Decision(inc.id, "firing", 1)]
+            return [Decision(inc.id, "firing", 1)]
         due = float((inc.labels or {}).get("next_escalation_at", inc.started_at))
         if (inc.status == "open" and inc.escalations < self.settings.max_escalations
                 and now >= due):
@@ -375,7 +376,7 @@ class IncidentBook:
             inc.labels = {**(inc.labels or {}),
                           "next_escalation_at": now + self.settings.escalate_after_s}
             self._event(s, inc.id, now, "escalated", None, f"escalation {inc.escalations}")
-            return [_Decision(inc.id, "escalated", inc.escalations)]
+            return [Decision(inc.id, "escalated", inc.escalations)]
         return []
 
     def _expire_ack(self, s: Session, inc: Incident, now: float) -> None:
@@ -387,21 +388,22 @@ class IncidentBook:
             inc.status = "open"
             self._event(s, inc.id, now, "ack_expired", None, "acknowledgement expired")
 
-    def _silenced(self, s: Session, inc: Incident, members: Iterable[Alert],
-                  now: float) -> bool:
-        from provnet.alerts.model import MaintenanceWindow, Silence
-
+    def _set_silenced(self, s: Session, inc: Incident, members: Iterable[Alert],
+                      silences: list[Matchers], now: float) -> None:
+        """``inc.silenced`` := an active silence or window matches it now (event on change)."""
         ms = list(members)
         target = Target(inc.root_site_code, inc.district,
                         frozenset(m.device for m in ms if m.device), frozenset(m.rule for m in ms))
-        silences = [Matchers(x.site, x.district, x.device, x.rule) for x in s.scalars(
-            select(Silence).where(Silence.starts_at <= now, Silence.ends_at > now))]
-        if any_matches(silences, target):
-            return True
-        windows = [Matchers(w.site, w.district, w.device, w.rule)
-                   for w in s.scalars(select(MaintenanceWindow))
-                   if window_active(w.rrule, w.dtstart, w.duration_s, now)]
-        return any_matches(windows, target)
+        now_silenced = any_matches(silences, target)
+        if now_silenced == bool(inc.silenced):
+            return
+        inc.silenced = now_silenced
+        if now_silenced:
+            self._event(s, inc.id, now, "silenced", None, "matched a silence or maintenance "
+                        "window: no notification while it lasts")
+        else:
+            self._event(s, inc.id, now, "unsilenced", None,
+                        "no silence or maintenance window matches any more")
 
     def _save_engine_state(self, s: Session) -> None:
         for st in self.engine.active():
@@ -410,33 +412,3 @@ class IncidentBook:
                 if row is not None:
                     row.engine_state = _engine_state(st)
                     row.flapping = st.flapping
-
-    # --- hand-over to the outbox ----------------------------------------------------------
-    def _deliver(self, decisions: list[_Decision]) -> list[Notification]:
-        out: list[Notification] = []
-        if not decisions:
-            return out
-        with self.store.session() as s:
-            for d in decisions:
-                inc = s.get(Incident, d.incident_id)
-                if inc is None:
-                    continue
-                ack = s.scalars(select(Acknowledgement).where(
-                    Acknowledgement.incident_id == inc.id)
-                    .order_by(Acknowledgement.id.desc())).first()
-                contacts: tuple[Contact, ...] = ()
-                if d.event == "escalated":
-                    site = self._site_contact(inc.root_site_code)
-                    contacts = contacts_for(inc, self.settings.contacts, site)
-                owner = ack.owner if ack and inc.status == "acknowledged" else None
-                changes = recent_changes(s, inc, self.clock(),
-                                         self.settings.config_change_window_s)
-                out.append(notification(inc, d.event, d.n, owner,
-                                        self.base_url, contacts, changes))
-        return [n for n in out if self.outbox.enqueue(n)]
-
-    def _site_contact(self, site_code: str | None) -> str | None:
-        for d in self.view.devices.values():
-            if d.site_code == site_code:
-                return d.site_contact
-        return None

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from provnet.alerts.causes import incident_texts
 from provnet.alerts.model import Incident
 from provnet.alerts.notify.types import (
     AffectedSite,
@@ -41,9 +42,11 @@ def summary(inc: Incident, acked_by: str | None, base_url: str | None,
     labels = {k: str(v) for k, v in (inc.labels or {}).items() if isinstance(v, str)}
     started = _dt(inc.started_at)
     assert started is not None
+    texts = incident_texts(inc.labels, inc.title, inc.root_cause)
     return IncidentSummary(
-        id=inc.id, title=inc.title, severity=cast(Severity, inc.severity),
-        status=cast(Any, inc.status), root_cause=inc.root_cause,
+        id=inc.id, title=texts.title["vi"], severity=cast(Severity, inc.severity),
+        status=cast(Any, inc.status), root_cause=texts.root_cause["en"],
+        title_en=texts.title["en"], root_cause_vi=texts.root_cause["vi"],
         root_site_code=inc.root_site_code, started_at=started,
         resolved_at=_dt(inc.resolved_at), acked_by=acked_by, affected=affected, labels=labels,
         url=f"{base_url.rstrip('/')}/api/v1/alerts/incidents/{inc.id}" if base_url else None,

@@ -1,7 +1,8 @@
 """Adapter: the poller's fresh results -> :class:`~alerts.engine.Observation` batches.
 
 Per device: ``device.reachable`` (0 on timeout / no route) and ``poll.ok`` (0 when the device
-answers but the poll fails). Per interface: ``if.util_pct``, ``if.errors_ps``,
+answers but the poll fails), told apart by the poller's typed ``PollResult.error_kind``, never
+by the error text. Per interface: ``if.util_pct``, ``if.errors_ps``,
 ``if.discards_ps``. Per link, once per cycle from every end polled in it: ``link.up`` (0 when
 any admin-up end is oper-down). Other collectors (optics, ICMP, BTS) hand in observations
 by metric name through :meth:`CycleCollector.add`. A linkDown trap becomes a one-off
@@ -17,7 +18,8 @@ from provnet.alerts.engine import Observation
 from provnet.pollers.types import IfRates, PollResult
 
 OPER_UP, ADMIN_UP = 1, 1
-UNREACHABLE_PREFIXES = ("timeout", "deadline", "unreachable", "no response", "request timed out")
+#: ``PollResult.error_kind`` values (see ``ERROR_KINDS``) meaning the device gave no answer
+NO_ANSWER_KINDS = frozenset({"timeout", "unreachable"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +30,12 @@ class LinkEnd:
     end: str  # "a" | "z"
 
 
-def is_unreachable(error: str) -> bool:
-    """True for errors meaning "no answer" (as opposed to a device answering badly)."""
-    low = error.lower()
-    return any(low.startswith(p) or p in low for p in UNREACHABLE_PREFIXES)
+def is_unreachable(error_kind: str | None) -> bool:
+    """True for failures meaning "no answer" (timeout, no route), as opposed to a device
+    answering badly (auth, protocol) or a poller fault (internal). An unclassified failure
+    (None) is not taken for a dead device: a wrong "unreachable" would make it a root and
+    suppress the alerts of everything behind it."""
+    return error_kind in NO_ANSWER_KINDS
 
 
 def device_observations(result: PollResult, labels: Mapping[str, str]) -> list[Observation]:
@@ -40,8 +44,7 @@ def device_observations(result: PollResult, labels: Mapping[str, str]) -> list[O
     if result.ok:
         return [Observation(ent, "device.reachable", 1.0, t, labels),
                 Observation(ent, "poll.ok", 1.0, t, labels)]
-    assert result.error is not None
-    if is_unreachable(result.error):
+    if is_unreachable(result.error_kind):
         return [Observation(ent, "device.reachable", 0.0, t, labels)]
     return [Observation(ent, "device.reachable", 1.0, t, labels),
             Observation(ent, "poll.ok", 0.0, t, labels)]

@@ -21,7 +21,7 @@ from provnet.alerts.model import (
     MaintenanceWindow,
     Silence,
 )
-from provnet.alerts.silences import check_rrule
+from provnet.alerts.silences import Matchers, check_rrule, window_active
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,21 @@ def delete_silence(s: Session, silence_id: int) -> None:
     if row is None:
         raise AlertNotFound(f"no silence with id {silence_id}")
     s.delete(row)
+
+
+def active_matchers(s: Session, now: float) -> list[Matchers]:
+    """Matchers of every silence and maintenance window active at ``now`` (a window whose
+    stored RRULE no longer parses is skipped: it was checked when it was added)."""
+    out = [Matchers(x.site, x.district, x.device, x.rule) for x in s.scalars(
+        select(Silence).where(Silence.starts_at <= now, Silence.ends_at > now))]
+    for w in s.scalars(select(MaintenanceWindow)):
+        try:
+            active = window_active(w.rrule, w.dtstart, w.duration_s, now)
+        except InvalidInput:
+            continue
+        if active:
+            out.append(Matchers(w.site, w.district, w.device, w.rule))
+    return out
 
 
 def add_maintenance(s: Session, name: str, site: str | None, district: str | None,

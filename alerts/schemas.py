@@ -45,8 +45,10 @@ class IncidentOut(BaseModel):
     """An incident without its history."""
 
     id: int
-    title: str
-    root_cause: str
+    title: str = Field(description="Vietnamese title")
+    title_en: str = Field(description="English title")
+    root_cause: str = Field(description="English root cause")
+    root_cause_vi: str = Field(description="Vietnamese root cause")
     root: str
     root_site_code: str | None
     district: str | None

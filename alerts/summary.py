@@ -1,23 +1,22 @@
-"""Pure text and lists for incidents: titles (Vietnamese), root cause, affected sites."""
+"""Pure descriptions of incidents: title and root cause (as :class:`Phrase`, both languages),
+root site and district, affected sites."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from provnet.alerts.causes import Phrase
 from provnet.alerts.rootcause import Element
 from provnet.alerts.view import DeviceInfo, InventoryView
-
-KIND_VI = {"commune_office": "trụ sở UBND xã", "pop": "PoP", "department": "sở, ngành",
-           "core": "lõi", "bts": "trạm BTS"}
 
 
 @dataclass(frozen=True, slots=True)
 class Described:
-    """Title, root cause text, root site and district of a group."""
+    """Title, root cause, root site and district of a group."""
 
-    title: str
-    root_cause: str
+    title: Phrase
+    cause: Phrase
     site: str | None
     district: str | None
 
@@ -37,15 +36,15 @@ def affected_sites(view: InventoryView, devices: Collection[int],
     return [rows[k] for k in sorted(rows)]
 
 
-def _cut_suffix(view: InventoryView, cut: Collection[int], exclude: int | None) -> str:
+def cut_counts(view: InventoryView, cut: Collection[int],
+               exclude: int | None) -> list[list[str | int]]:
+    """``[[kind, count], ...]`` of the cut-off devices but ``exclude``, most first."""
     counts: dict[str, int] = {}
     for d in cut:
         info = view.devices.get(d)
         if info is not None and d != exclude:
             counts[info.site_kind] = counts.get(info.site_kind, 0) + 1
-    parts = [f"{n} {KIND_VI.get(k, k)}" for k, n in sorted(counts.items(), key=lambda kv:
-                                                             (-kv[1], kv[0]))]
-    return f": {', '.join(parts)} bị cô lập" if parts else ""
+    return [[k, n] for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 def describe_root(view: InventoryView, root: Element, cut: Collection[int]) -> Described:
@@ -53,34 +52,40 @@ def describe_root(view: InventoryView, root: Element, cut: Collection[int]) -> D
     if root.kind == "link":
         lk = view.links.get(root.id)
         if lk is None:
-            return Described(f"Link {root.id} mất kết nối", f"link {root.id} down", None, None)
+            return Described(Phrase("title.link_unknown", {"link": root.id}),
+                             Phrase("cause.link_unknown", {"link": root.id}), None, None)
         a = view.devices.get(lk.a_device)
-        cause = f"link {root.id} ({lk.a_site} ↔ {lk.z_site}) down"
+        cause = Phrase("cause.link", {"link": root.id, "a": lk.a_site, "z": lk.z_site})
         if a is not None and lk.a_device in cut:
-            return Described(f"{a.site_name} mất kết nối{_cut_suffix(view, cut, a.id)}",
-                             cause, a.site_code, a.district_code)
+            title = Phrase("title.link_cut", {"site": a.site_name,
+                                              "cut": cut_counts(view, cut, a.id)})
+            return Described(title, cause, a.site_code, a.district_code)
         name = a.site_name if a else lk.a_site
-        return Described(f"Đường truyền {name} ↔ {lk.z_site} mất kết nối", cause, lk.a_site,
+        return Described(Phrase("title.link", {"a": name, "z": lk.z_site}), cause, lk.a_site,
                          a.district_code if a else None)
     dev: DeviceInfo | None = view.devices.get(root.id)
     if dev is None:
-        return Described(f"Thiết bị {root.id} không truy cập được",
-                         f"device {root.id} unreachable", None, None)
-    return Described(f"{dev.site_name} không truy cập được{_cut_suffix(view, cut, dev.id)}",
-                     f"device {dev.hostname} ({dev.site_code}) unreachable", dev.site_code,
-                     dev.district_code)
+        return Described(Phrase("title.device_unknown", {"device": root.id}),
+                         Phrase("cause.device_unknown", {"device": root.id}), None, None)
+    return Described(Phrase("title.device", {"site": dev.site_name,
+                                             "cut": cut_counts(view, cut, dev.id)}),
+                     Phrase("cause.device", {"host": dev.hostname, "site": dev.site_code}),
+                     dev.site_code, dev.district_code)
 
 
 def describe_alert(view: InventoryView, rule: str, summary: str, entity: str,
                    labels: Mapping[str, str], value: float | None) -> Described:
-    """Title and cause of a lone alert (utilisation, errors, optics, ...)."""
+    """Title and cause of a lone alert (utilisation, errors, optics, ...); the rule's
+    ``summary`` is "Vietnamese / English"."""
     site = labels.get("site")
     dev_id = labels.get("device_id")
     info = view.devices.get(int(dev_id)) if dev_id and dev_id.isdigit() else None
     where = info.site_name if info else (site or entity)
-    what = summary.split(" / ")[0] if summary else rule
-    port = f" {labels['ifname']}" if "ifname" in labels else ""
-    shown = "" if value is None else f" = {value:g}"
-    return Described(f"{what}: {where}{port}", f"{rule} on {entity}{shown}",
-                     info.site_code if info else site,
+    vi, _, en = summary.partition(" / ")
+    en = en[:1].upper() + en[1:]  # "high utilisation" -> "High utilisation: ..."
+    what = {"vi": vi or rule, "en": en or vi or rule}
+    title = Phrase("title.alert", {"what": what, "where": where,
+                                   "port": labels.get("ifname", "")})
+    cause = Phrase("cause.alert", {"rule": rule, "entity": entity, "value": value})
+    return Described(title, cause, info.site_code if info else site,
                      info.district_code if info else labels.get("district"))

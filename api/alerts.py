@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from provnet.alerts import ops
 from provnet.alerts import schemas as sc
+from provnet.alerts.causes import incident_texts
 from provnet.alerts.changes import DEFAULT_WINDOW_S, recent_changes
 from provnet.alerts.errors import AlertNotFound, AlertsError, InvalidInput
 from provnet.alerts.incidents import Enqueuer
@@ -51,8 +52,10 @@ def _incident(s: Session, inc: Incident) -> sc.IncidentOut:
     ack = ops.latest_ack(s, inc.id) if inc.status == "acknowledged" else None
     started = _ts(inc.started_at)
     assert started is not None
+    texts = incident_texts(inc.labels, inc.title, inc.root_cause)
     return sc.IncidentOut(
         id=inc.id, title=inc.title, root_cause=inc.root_cause, root=inc.group_key,
+        title_en=texts.title["en"], root_cause_vi=texts.root_cause["vi"],
         root_site_code=inc.root_site_code, district=inc.district, severity=inc.severity,
         status=inc.status, started_at=started, resolved_at=_ts(inc.resolved_at),
         notified=inc.notified, silenced=inc.silenced, escalations=inc.escalations,

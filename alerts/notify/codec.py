@@ -39,6 +39,8 @@ def incident_to_dict(inc: IncidentSummary) -> dict[str, Any]:
         "labels": dict(inc.labels),
         "url": inc.url,
         "config_changes": [change_to_dict(c) for c in inc.config_changes],
+        "title_en": inc.title_en,
+        "root_cause_vi": inc.root_cause_vi,
     }
 
 
@@ -103,6 +105,9 @@ def from_dict(data: dict[str, Any]) -> Notification:
             url=inc.get("url"),
             # absent in notifications stored before config changes were attached
             config_changes=tuple(_change(c) for c in inc.get("config_changes", ())),
+            # absent in notifications stored before titles and causes were bilingual
+            title_en=inc.get("title_en"),
+            root_cause_vi=inc.get("root_cause_vi"),
         )
         contacts = tuple(Contact(**c) for c in data.get("contacts", ()))
         return Notification(

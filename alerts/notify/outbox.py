@@ -146,6 +146,20 @@ class Outbox:
             loop.call_soon_threadsafe(wake.set)
 
     # -- queries ---------------------------------------------------------------------------
+    def queued(self, key: str) -> int:
+        """How many channels ``key`` was queued to (deliveries of any status; 0 when it was
+        never enqueued or enqueued while no channel was configured)."""
+        with self.store.session() as s:
+            return int(
+                s.scalar(
+                    select(func.count(OutboxDelivery.id))
+                    .join(OutboxNotification,
+                          OutboxNotification.id == OutboxDelivery.notification_id)
+                    .where(OutboxNotification.key == key)
+                )
+                or 0
+            )
+
     def pending(self) -> int:
         """Deliveries still to be made over the configured channels."""
         with self.store.session() as s:

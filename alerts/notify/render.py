@@ -124,6 +124,8 @@ def _context(n: Notification, language: Language, tz: ZoneInfo) -> dict[str, obj
     return {
         "n": n,
         "inc": inc,
+        "title": inc.title_in(language),
+        "cause": inc.root_cause_in(language),
         "severity": _SEVERITY[language][inc.severity],
         "started": local(inc.started_at),
         "resolved": local(inc.resolved_at),

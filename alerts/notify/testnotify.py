@@ -28,6 +28,7 @@ def make_test_notification(now: datetime | None = None) -> Notification:
         ),
         labels={},
         url=None,
+        title_en="provnet notification channel check",
     )
     return Notification(key=f"test-{now:%Y%m%dT%H%M%S.%f}", event="test", incident=incident)
 

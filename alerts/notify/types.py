@@ -50,10 +50,10 @@ class IncidentSummary:
     """Everything a template needs about one incident; built by the engine."""
 
     id: int
-    title: str  # e.g. "PoP Tri Tôn down" (engine builds it; vi)
+    title: str  # Vietnamese, e.g. "PoP Tri Tôn mất kết nối: 15 trụ sở UBND xã bị cô lập"
     severity: Severity
     status: Literal["open", "acknowledged", "resolved"]
-    root_cause: str  # human text: "link 12 (POP-891 ↔ AG-CORE) down"
+    root_cause: str  # English: "link 12 (POP-891 ↔ AG-CORE) down"
     root_site_code: str | None
     started_at: datetime
     resolved_at: datetime | None
@@ -62,6 +62,16 @@ class IncidentSummary:
     labels: Mapping[str, str]
     url: str | None  # link to the incident in provnet's API
     config_changes: tuple[ConfigChangeNote, ...] = ()  # newest first
+    title_en: str | None = None  # English title; None (older payloads): ``title``
+    root_cause_vi: str | None = None  # Vietnamese cause; None (older payloads): ``root_cause``
+
+    def title_in(self, language: str) -> str:
+        """The title in ``language`` ("vi" or "en")."""
+        return (self.title_en or self.title) if language == "en" else self.title
+
+    def root_cause_in(self, language: str) -> str:
+        """The root cause in ``language`` ("vi" or "en")."""
+        return (self.root_cause_vi or self.root_cause) if language == "vi" else self.root_cause
 
 
 @dataclass(frozen=True)

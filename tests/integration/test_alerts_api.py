@@ -58,6 +58,21 @@ def test_incident_detail_root_first_then_children(api: tuple[TestClient, World])
     assert r.status_code == 404 and "no incident with id 999" in r.json()["detail"]
 
 
+def test_incident_title_and_cause_in_both_languages(api: tuple[TestClient, World]) -> None:
+    client, _ = api
+    d = client.get("/api/v1/alerts/incidents/1").json()
+    assert d["title"] == "Site 2 Tri Tôn mất kết nối: 2 trụ sở UBND xã bị cô lập"
+    assert d["title_en"] == "Site 2 Tri Tôn down: 2 commune offices cut off"
+    assert d["root_cause"] == "link 100 (POP-891 ↔ AG-CORE) down"  # unchanged: English
+    assert d["root_cause_vi"] == "đường truyền 100 (POP-891 ↔ AG-CORE) mất kết nối"
+    (lone,) = [i for i in client.get("/api/v1/alerts/incidents").json()["items"]
+               if i["root"] == "device:13"]
+    assert (lone["title"], lone["title_en"]) == ("Site 13 Tri Tôn không truy cập được",
+                                                 "Site 13 Tri Tôn unreachable")
+    assert (lone["root_cause"], lone["root_cause_vi"]) == (
+        "device r13 (UB-13) unreachable", "thiết bị r13 (UB-13) không truy cập được")
+
+
 def test_acknowledge(api: tuple[TestClient, World]) -> None:
     client, w = api
     r = client.post("/api/v1/alerts/incidents/1/ack",
@@ -85,6 +100,22 @@ def test_silences(api: tuple[TestClient, World]) -> None:
     assert [x["active"] for x in client.get("/api/v1/alerts/silences").json()] == [True]
     assert client.delete(f"/api/v1/alerts/silences/{sid}").status_code == 204
     assert client.delete(f"/api/v1/alerts/silences/{sid}").status_code == 404
+
+
+def test_incident_silenced_while_a_silence_matches(api: tuple[TestClient, World]) -> None:
+    """Incident 1 was notified; a silence of its district makes it silenced until deleted."""
+    client, w = api
+    r = client.post("/api/v1/alerts/silences",
+                    json={"district": "891", "created_by": "an", "duration_s": 3600})
+    assert r.status_code == 201, r.text
+    w.cycle(*POP_DOWN)  # the next evaluation
+    inc = client.get("/api/v1/alerts/incidents/1").json()
+    assert (inc["silenced"], inc["notified"]) == (True, True)
+    assert "silenced" in [e["kind"] for e in inc["history"]]
+    assert client.delete(f"/api/v1/alerts/silences/{r.json()['id']}").status_code == 204
+    w.cycle(*POP_DOWN)
+    inc = client.get("/api/v1/alerts/incidents/1").json()
+    assert (inc["silenced"], inc["notified"]) == (False, True)
 
 
 @pytest.mark.parametrize(("rrule", "dtstart", "reason"), [

@@ -179,6 +179,18 @@ def test_duplicate_enqueue_is_ignored(store: Store, http: HttpReceiver) -> None:
     assert len(http.requests) == 1
 
 
+def test_queued_counts_the_channels_of_a_key(store: Store) -> None:
+    n = case("firing-vi")
+    none = Outbox(store, NotifierSettings(), clock=Clock())
+    assert none.queued(n.key) == 0
+    assert none.enqueue(n) is True
+    assert none.queued(n.key) == 0  # persisted, but no channel to send it over
+    webhook = Outbox(store, settings("http://127.0.0.1:9/hook"), clock=Clock())
+    m = case("resolved-vi")
+    assert webhook.enqueue(m) is True
+    assert webhook.queued(m.key) == 1
+
+
 def test_resolution_never_before_its_firing(store: Store, http: HttpReceiver) -> None:
     failed_once: list[str] = []
 

@@ -67,6 +67,9 @@ class Recorder:
         self.seen[n.key] = n
         return True
 
+    def queued(self, key: str) -> int:
+        return 1 if key in self.seen else 0  # one channel
+
     def events(self) -> list[str]:
         return [n.event for n in self.seen.values()]
 

@@ -2,24 +2,61 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from provnet.alerts.observe import CycleCollector, LinkEnd, is_unreachable
-from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
+from provnet.alerts.observe import CycleCollector, LinkEnd, device_observations
+from provnet.pollers.types import ERROR_KINDS, IfRates, IfSample, PollResult, SnmpTarget
+
+# what ProfilePoller reports for a failed poll: (error text, error_kind)
+KINDS = {"deadline exceeded": "timeout", "timeout": "timeout", "bad response: X": "protocol"}
 
 
-def result(dev: int, error: str | None = None, **ifs: tuple[int, int]) -> PollResult:
+def result(dev: int, error: str | None = None, kind: str | None = None,
+           **ifs: tuple[int, int]) -> PollResult:
     samples = {int(k[2:]): IfSample(int(k[2:]), f"ge{k}", oper_status=o, admin_status=a)
                for k, (o, a) in ifs.items()}
+    if error is not None and kind is None:
+        kind = KINDS[error]
     return PollResult(SnmpTarget(dev, f"r{dev}", "127.0.0.1"), 100.0 + dev, 0.1,
-                      interfaces={} if error else samples, error=error)
+                      interfaces={} if error else samples, error=error, error_kind=kind)
 
 
-@pytest.mark.parametrize(("error", "unreachable"), [
-    ("deadline exceeded", True), ("unreachable: OSError", True), ("timeout", True),
-    ("bad response: ValueError", False), ("bad target: port", False)])
-def test_is_unreachable(error: str, unreachable: bool) -> None:
-    assert is_unreachable(error) is unreachable
+DEAD = {"device.reachable": 0.0}
+ANSWERS_BADLY = {"device.reachable": 1.0, "poll.ok": 0.0}
+# (error text, error_kind, observations): the kind decides, whatever the text says
+DEVICE_CASES = [
+    ("timeout", "timeout", DEAD),
+    ("deadline exceeded", "timeout", DEAD),
+    ("OSError", "unreachable", DEAD),  # no route: ProfilePoller's text is the class name
+    ("ConnectionRefusedError", "unreachable", DEAD),
+    ("auth: Wrong SNMP PDU digest", "auth", ANSWERS_BADLY),
+    ("cannot resolve 'gw-unreachable.example': [Errno -2] Name or service not known",
+     "protocol", ANSWERS_BADLY),
+    ("bad response: walk made no progress", "protocol", ANSWERS_BADLY),
+    ("RuntimeError: request timeout in parser", "internal", ANSWERS_BADLY),
+    ("timeout", None, ANSWERS_BADLY),  # unclassified: never taken as a dead device
+]
+
+
+@pytest.mark.parametrize(("error", "kind", "expected"), DEVICE_CASES,
+                         ids=[f"{k}:{e[:20]}" for e, k, _ in DEVICE_CASES])
+def test_device_observations_follow_error_kind(error: str, kind: str | None,
+                                               expected: dict[str, float]) -> None:
+    failed = replace(result(1), error=error, error_kind=kind)
+    obs = device_observations(failed, {"device": "r1"})
+    assert {o.metric: o.value for o in obs} == expected
+    assert {o.entity for o in obs} == {"device:1"}
+
+
+def test_every_error_kind_has_a_case() -> None:
+    assert {k for _, k, _ in DEVICE_CASES} == {*ERROR_KINDS, None}
+
+
+def test_ok_poll_is_reachable_and_ok() -> None:
+    obs = device_observations(result(1), {})
+    assert {o.metric: o.value for o in obs} == {"device.reachable": 1.0, "poll.ok": 1.0}
 
 
 @pytest.mark.parametrize(("results", "expected"), [

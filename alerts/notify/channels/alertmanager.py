@@ -30,7 +30,8 @@ class AlertmanagerChannel:
     async def send(self, n: Notification, rendered: Rendered) -> None:
         """POST the alert; ChannelError on a transport error or non-2xx answer."""
         s = self.settings
-        alerts = alertmanager_alerts(n, rendered, self.clock(), timedelta(seconds=s.firing_ttl_s))
+        alerts = alertmanager_alerts(n, rendered, self.clock(), timedelta(seconds=s.firing_ttl_s),
+                                     self.language)
         auth = None
         if s.username is not None:
             auth = (s.username, s.password.get_secret_value() if s.password else "")

@@ -59,9 +59,11 @@ def alertmanager_labels(n: Notification) -> dict[str, str]:
 
 
 def alertmanager_alerts(
-    n: Notification, rendered: Rendered, now: datetime, firing_ttl: timedelta
+    n: Notification, rendered: Rendered, now: datetime, firing_ttl: timedelta,
+    language: str = "vi",
 ) -> list[dict[str, Any]]:
-    """One Alertmanager v2 alert for the incident; a resolution sets ``endsAt``."""
+    """One Alertmanager v2 alert for the incident; a resolution sets ``endsAt``. Title and
+    cause are in ``language``, like ``rendered``."""
     inc = n.incident
     if n.event == "resolved":
         ends = inc.resolved_at or now
@@ -70,9 +72,9 @@ def alertmanager_alerts(
     else:  # still firing: Alertmanager would resolve it after resolve_timeout without endsAt
         ends = now + firing_ttl
     annotations = {
-        "summary": inc.title,
+        "summary": inc.title_in(language),
         "description": rendered.text,
-        "root_cause": inc.root_cause,
+        "root_cause": inc.root_cause_in(language),
         "affected_count": str(len(inc.affected)),
         "affected_sites": ", ".join(s.site_code for s in inc.affected[:200]),
         "status": inc.status,
