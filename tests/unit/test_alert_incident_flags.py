@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from provnet.alerts.model import IncidentEvent, MaintenanceWindow, Silence
 from provnet.alerts.notify.outbox import Outbox
-from provnet.alerts.notify.settings import NotifierSettings
+from provnet.config.notify import NotifierSettings
 from provnet.config.settings import AlertSettings
 from tests.unit.test_alert_incidents import POP_DOWN, World
 
