@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections import Counter
 
@@ -123,5 +124,5 @@ def test_poll_shorter_than_interval_is_never_skipped_whatever_its_offset(
     assert not [r for r in caplog.records if "overran" in r.getMessage()]
     for dev, starts in poller.starts.items():
         assert len(starts) >= 6, (dev, len(starts))
-        gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(starts)]
         assert all(g == pytest.approx(interval, abs=0.15) for g in gaps), (dev, gaps)
