@@ -46,7 +46,13 @@ class DeviceState:
 
 @dataclass(frozen=True, slots=True)
 class LinkHealth:
-    """Health of a link derived from both ends; rates seen from the A (downstream) end."""
+    """Health of a link derived from both ends; rates seen from the A (downstream) end.
+
+    A down link carries no traffic: its ``in_bps``/``out_bps`` are 0.0 and its
+    ``utilisation_pct`` 0.0 (what is measured while it is down), not the last interval's
+    rates (which may predate the failure: a linkDown trap changes the oper status between
+    polls). Error rates stay those of the last interval. Unknown links have no numbers.
+    """
 
     status: str  # "up" | "down" | "unknown"
     reason: str
@@ -179,6 +185,8 @@ def link_health(
         assert z is not None
         r, in_bps, out_bps = z.rates, z.rates.out_bps, z.rates.in_bps
         in_err, out_err = r.out_errors_ps, r.in_errors_ps
+    if status == "down":
+        in_bps = out_bps = 0.0  # nothing flows over a down link, whatever the last interval
     last = max(s.time for s, f in ((a, fa), (z, fz)) if s is not None and f)
     return LinkHealth(status, reason, in_bps, out_bps, _util(in_bps, out_bps, capacity_mbps),
                       in_err, out_err, last, a_oper, z_oper, r.reset)

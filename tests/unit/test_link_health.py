@@ -9,7 +9,8 @@ NOW = 1000.0
 STALE = 25.0
 
 
-def end(oper: int, t: float = NOW - 5, in_bps: float = 2e6, out_bps: float = 5e5) -> IfState:
+def end(oper: int, t: float = NOW - 5, in_bps: float | None = 2e6,
+        out_bps: float | None = 5e5) -> IfState:
     return IfState(IfSample(1, oper_status=oper), IfRates(in_bps=in_bps, out_bps=out_bps), t)
 
 
@@ -48,3 +49,38 @@ def test_rates_mirrored_from_z_end_when_a_unknown() -> None:
     h = link_health(None, end(1, in_bps=1e6, out_bps=30e6), dev(False), dev(), 100, NOW, STALE)
     assert (h.in_bps, h.out_bps) == (30e6, 1e6)
     assert h.utilisation_pct == pytest.approx(30.0)
+
+
+def trapped_down(state: IfState, at: float = NOW - 1) -> IfState:
+    """``state`` after a linkDown trap (LiveState.apply_trap): oper down, rates kept."""
+    return IfState(IfSample(1, oper_status=2), state.rates, state.time, at)
+
+
+@pytest.mark.parametrize(
+    ("a", "z", "a_dev", "z_dev", "status", "in_bps", "out_bps", "util"),
+    [
+        # up: the A end's rates (or the Z end's, mirrored)
+        (end(1, in_bps=40e6, out_bps=1e6), end(1), dev(), dev(), "up", 40e6, 1e6, 40.0),
+        (None, end(1, in_bps=1e6, out_bps=30e6), dev(False), dev(), "up", 30e6, 1e6, 30.0),
+        # down at either end: 0 bit/s while down, whatever the last interval carried
+        (end(2, in_bps=40e6, out_bps=1e6), end(1), dev(), dev(), "down", 0.0, 0.0, 0.0),
+        (end(1, in_bps=40e6, out_bps=1e6), end(2), dev(), dev(), "down", 0.0, 0.0, 0.0),
+        (end(7, in_bps=40e6), None, dev(), None, "down", 0.0, 0.0, 0.0),  # lowerLayerDown
+        (None, end(2, in_bps=1e6, out_bps=30e6), dev(False), dev(), "down", 0.0, 0.0, 0.0),
+        # a linkDown trap after the last poll: the poll's rates predate the failure
+        (trapped_down(end(1, in_bps=40e6, out_bps=1e6)), end(1), dev(), dev(), "down",
+         0.0, 0.0, 0.0),
+        # down with no rate yet (first sample): still 0 measured while down
+        (end(2, in_bps=None, out_bps=None), end(1), dev(), dev(), "down", 0.0, 0.0, 0.0),
+        # up but no rate yet: unknown, not 0
+        (end(1, in_bps=None, out_bps=None), end(1), dev(), dev(), "up", None, None, None),
+        # nothing fresh: unknown, no numbers
+        (None, None, dev(False), dev(False), "unknown", None, None, None),
+    ],
+    ids=["up", "up-z-only", "a-down", "z-down", "lower-layer-down", "z-only-down",
+         "trap-after-poll", "down-first-sample", "up-first-sample", "unknown"],
+)
+def test_down_link_carries_no_traffic(a, z, a_dev, z_dev, status, in_bps, out_bps, util) -> None:
+    h = link_health(a, z, a_dev, z_dev, 100, NOW, STALE)
+    assert (h.status, h.in_bps, h.out_bps) == (status, in_bps, out_bps)
+    assert h.utilisation_pct == (None if util is None else pytest.approx(util))
