@@ -3,6 +3,7 @@
 import pytest
 
 from provnet.pollers.live import DeviceState, IfState, link_health
+from provnet.pollers.reasons import LINK_REASONS, reason_text
 from provnet.pollers.types import IfRates, IfSample
 
 NOW = 1000.0
@@ -84,3 +85,48 @@ def test_down_link_carries_no_traffic(a, z, a_dev, z_dev, status, in_bps, out_bp
     h = link_health(a, z, a_dev, z_dev, 100, NOW, STALE)
     assert (h.status, h.in_bps, h.out_bps) == (status, in_bps, out_bps)
     assert h.utilisation_pct == (None if util is None else pytest.approx(util))
+
+
+# --- reasons: stable code, English as before, Vietnamese for pages and notifications -------
+@pytest.mark.parametrize(
+    ("a", "z", "a_dev", "z_dev", "code", "en", "vi"),
+    [
+        (end(1), end(1), dev(), dev(), "up", "oper up", "đang hoạt động (oper up)"),
+        (None, end(1), dev(False), dev(), "up_one_end", "oper up (one end polled)",
+         "đang hoạt động (oper up; mới đọc được một đầu)"),
+        (end(2), end(1), dev(), dev(), "down_a", "oper status not up at end A",
+         "đầu A không hoạt động (oper status không phải up)"),
+        (end(1), end(7), dev(), dev(), "down_z", "oper status not up at end Z",
+         "đầu Z không hoạt động (oper status không phải up)"),
+        (end(2), end(2), dev(), dev(), "down_both", "oper status not up at end A+Z",
+         "cả hai đầu A và Z không hoạt động (oper status không phải up)"),
+        (end(1, t=NOW - 100), None, dev(t=NOW - 100), None, "no_fresh_data",
+         "no fresh data from either end", "không có dữ liệu mới từ đầu nào"),
+        (None, None, dev(False), dev(False), "both_unreachable",
+         "both ends unreachable (timeout; timeout)",
+         "không liên lạc được với cả hai đầu (timeout; timeout)"),
+    ],
+    ids=["up", "up-one-end", "down-a", "down-z", "down-both", "no-fresh-data",
+         "both-unreachable"],
+)
+def test_reason_code_and_texts(a, z, a_dev, z_dev, code, en, vi) -> None:
+    h = link_health(a, z, a_dev, z_dev, 100, NOW, STALE)
+    assert h.reason_code == code
+    assert h.reason == en  # the API's English text, unchanged
+    assert reason_text(h.reason_code, "en", h.reason_detail) == en
+    assert reason_text(h.reason_code, "vi", h.reason_detail) == vi
+
+
+@pytest.mark.parametrize("code", sorted(LINK_REASONS))
+def test_every_reason_has_both_languages(code: str) -> None:
+    vi, en = reason_text(code, "vi", "x"), reason_text(code, "en", "x")
+    assert vi and en and vi != en and "{" not in vi + en
+
+
+@pytest.mark.parametrize(("code", "lang", "message"), [
+    ("exploded", "en", "unknown link reason code"),
+    ("up", "fr", "unknown language"),
+])
+def test_reason_text_rejects_unknown(code: str, lang: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        reason_text(code, lang, None)  # type: ignore[arg-type]
