@@ -242,7 +242,7 @@ def test_admitted_ssh_reading_gets_the_ifindex_snmp_taught() -> None:
     assert obs.entity == f"optic:7:{PORT}" and obs.labels["link"] == "12"
     prec.forget([8])
     (r,) = prec.admit(7, [ssh(-40.0)], 201.0)
-    assert r.ifindex is None  # forgotten with its device
+    assert isinstance(r, SshOpticReading) and r.ifindex is None  # forgotten with its device
 
 
 def test_bad_recent_s_rejected() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from provnet.pollers.readings import (
@@ -18,7 +20,7 @@ TAGS = {"device": "ag-pop-880", "site": "POP-880", "role": "pop", "district": "8
 T = 1_700_000_000.0
 
 
-def series(point_tags: dict[str, str], measurement: str = "optics") -> tuple[str, ...]:
+def series(point_tags: Mapping[str, str], measurement: str = "optics") -> tuple[str, ...]:
     return (measurement, *sorted(f"{k}={v}" for k, v in point_tags.items()))
 
 
@@ -80,3 +82,13 @@ def test_expand_ifname(name: str, full: str) -> None:
 def test_optic_port(args: tuple[str | None, int | None, str | None], port: str) -> None:
     assert optic_port(*args) == port
     assert optic_tags(TAGS, port) == {**TAGS, "ifname": port}
+
+
+def test_ifname_aliases_cover_every_ssh_platform() -> None:
+    """SNMP names are expanded with IFNAME_ALIASES, SSH names with their platform's: the
+    platforms' aliases must all be in IFNAME_ALIASES, or a port splits into two series."""
+    from provnet.pollers.readings import IFNAME_ALIASES
+    from provnet.pollers.ssh.platforms import load_platforms
+
+    for name, platform in load_platforms().items():
+        assert dict(platform.ifname_aliases).items() <= dict(IFNAME_ALIASES).items(), name
