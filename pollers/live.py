@@ -1,7 +1,8 @@
 """The service's memory of "now": latest sample, rates and poll outcome per device/interface.
 
 The API answers "is the link healthy right now" from here, never by reading InfluxDB back.
-``link_health`` is pure: it derives a link's state from its two ends.
+``link_health`` is pure: it derives a link's state from its two ends, with a reason code
+whose Vietnamese and English texts are in :mod:`pollers.reasons`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 
+from provnet.pollers import reasons
 from provnet.pollers.readings import HealthReading, IcmpReading, OpticReading
 from provnet.pollers.types import IfRates, IfSample, PollResult
 
@@ -46,10 +48,16 @@ class DeviceState:
 
 @dataclass(frozen=True, slots=True)
 class LinkHealth:
-    """Health of a link derived from both ends; rates seen from the A (downstream) end."""
+    """Health of a link derived from both ends; rates seen from the A (downstream) end.
+
+    A down link carries no traffic: its ``in_bps``/``out_bps`` are 0.0 and its
+    ``utilisation_pct`` 0.0 (what is measured while it is down), not the last interval's
+    rates (which may predate the failure: a linkDown trap changes the oper status between
+    polls). Error rates stay those of the last interval. Unknown links have no numbers.
+    """
 
     status: str  # "up" | "down" | "unknown"
-    reason: str
+    reason: str  # English text of ``reason_code`` (see :mod:`pollers.reasons`)
     in_bps: float | None = None
     out_bps: float | None = None
     utilisation_pct: float | None = None
@@ -59,6 +67,8 @@ class LinkHealth:
     a_oper_status: int | None = None
     z_oper_status: int | None = None
     counter_reset: bool = False
+    reason_code: str = ""  # stable code: reason_text(reason_code, "vi", reason_detail)
+    reason_detail: str | None = None  # device errors behind ``both_unreachable``
 
 
 class LiveState:
@@ -163,15 +173,17 @@ def link_health(
     a_oper = a.sample.oper_status if a and fa else None
     z_oper = z.sample.oper_status if z and fz else None
     if not fa and not fz:
-        why = "no fresh data from either end"
+        code, detail = reasons.NO_FRESH_DATA, None
         if a_dev and not a_dev.ok and z_dev and not z_dev.ok:
-            why = f"both ends unreachable ({a_dev.error}; {z_dev.error})"
-        return LinkHealth("unknown", why)
+            code, detail = reasons.BOTH_UNREACHABLE, f"{a_dev.error}; {z_dev.error}"
+        return LinkHealth("unknown", reasons.reason_text(code, "en", detail),
+                          reason_code=code, reason_detail=detail)
     down = [n for n, o in (("A", a_oper), ("Z", z_oper)) if o is not None and o != OPER_UP]
     if down:
-        status, reason = "down", f"oper status not up at end {'+'.join(down)}"
+        status, code = "down", reasons.down_code("+".join(down))
     else:
-        status, reason = "up", "oper up" + ("" if fa and fz else " (one end polled)")
+        status, code = "up", reasons.UP if fa and fz else reasons.UP_ONE_END
+    reason = reasons.reason_text(code, "en")
     if fa and a is not None:
         r, in_bps, out_bps = a.rates, a.rates.in_bps, a.rates.out_bps
         in_err, out_err = r.in_errors_ps, r.out_errors_ps
@@ -179,6 +191,8 @@ def link_health(
         assert z is not None
         r, in_bps, out_bps = z.rates, z.rates.out_bps, z.rates.in_bps
         in_err, out_err = r.out_errors_ps, r.in_errors_ps
+    if status == "down":
+        in_bps = out_bps = 0.0  # nothing flows over a down link, whatever the last interval
     last = max(s.time for s, f in ((a, fa), (z, fz)) if s is not None and f)
     return LinkHealth(status, reason, in_bps, out_bps, _util(in_bps, out_bps, capacity_mbps),
-                      in_err, out_err, last, a_oper, z_oper, r.reset)
+                      in_err, out_err, last, a_oper, z_oper, r.reset, code)

@@ -2,6 +2,24 @@
 
 Group parsers (:mod:`pollers.optics`, :mod:`pollers.health`) turn a :class:`GroupData` into
 readings; :func:`reading_points` turns readings into tsdb points (pure).
+
+One optic, one series: SNMP (here) and SSH (:mod:`pollers.ssh.samples`) write the
+measurement ``optics`` with the same tag set, so one port is one series whoever read it:
+
+* tags: the device tags (``device``, ``site``, ``role``, ``district``, ``commune``) and
+  ``ifname``, the port key of :func:`optic_port`: the full interface name
+  (``GigabitEthernet0/0/1``; short prefixes like Cisco's ifName ``Gi0/0/1`` or Huawei's
+  ``GE0/0/1`` are expanded with :data:`IFNAME_ALIASES`), else ``if<ifIndex>``, else
+  ``sensor<row index>``. The alert entity ``optic:<device id>:<port>`` uses the same key.
+* fields: the levels (``rx_dbm``, ``tx_dbm``, thresholds, ``bias_ma``, ``temperature_c``,
+  SSH also ``voltage_v``), ``source`` (``"snmp"`` or ``"ssh"``), and where the reader knows
+  them ``ifindex`` (integer) and ``sensor`` (the SNMP vendor row index, text); ``alarm`` when
+  a level is outside its thresholds (SNMP).
+
+``ifindex`` is a field, not a tag: SSH output names ports but does not number them, so a
+tag known to one reader only would split the port into two series again. (Data written
+before this change has ``sensor``/``ifindex`` tags and the name as a ``name`` field; in
+InfluxQL ask for ``ifindex::field`` or ``ifindex::tag`` when both exist.)
 """
 
 from __future__ import annotations
@@ -135,6 +153,40 @@ def index_text(index: RowIndex) -> str:
     return ".".join(str(part) for part in index)
 
 
+# --- optic ports -------------------------------------------------------------------------------
+#: Short interface-name prefixes -> full names (Cisco IOS ifName ``Gi0/1``, Huawei ``GE0/0/1``),
+#: the union of the SSH platforms' ``ifname_aliases``.
+IFNAME_ALIASES: Mapping[str, str] = {
+    "Gi": "GigabitEthernet", "Te": "TenGigabitEthernet", "Fo": "FortyGigabitEthernet",
+    "Hu": "HundredGigE", "Fa": "FastEthernet", "GE": "GigabitEthernet",
+    "XGE": "XGigabitEthernet",
+}
+
+
+def expand_ifname(name: str, aliases: Mapping[str, str] = IFNAME_ALIASES) -> str:
+    """``Gi0/0/1`` -> ``GigabitEthernet0/0/1`` (longest alias first; full names unchanged)."""
+    for short in sorted(aliases, key=len, reverse=True):
+        full = aliases[short]
+        if name.startswith(short) and not name.startswith(full) and name[len(short):][:1].isdigit():
+            return full + name[len(short):]
+    return name
+
+
+def optic_port(name: str | None, ifindex: int | None = None, sensor: str | None = None) -> str:
+    """The key of an optic port (``ifname`` tag, alert entity suffix): the full interface
+    name, else ``if<ifindex>``, else ``sensor<index>``."""
+    if name and name.strip():
+        return expand_ifname(name.strip())
+    if ifindex is not None:
+        return f"if{ifindex}"
+    return f"sensor{sensor}"
+
+
+def optic_tags(device_tags: Mapping[str, str], port: str) -> dict[str, str]:
+    """The tags of an ``optics`` point (SNMP and SSH alike): the device's and ``ifname``."""
+    return {**device_tags, "ifname": port}
+
+
 # --- points -----------------------------------------------------------------------------------
 def _put(fields: dict[str, FieldValue], name: str, value: float | int | None) -> None:
     if value is None:
@@ -168,15 +220,15 @@ def _optic_point(r: OpticReading, tags: Mapping[str, str], time_ns: int | None) 
         _put(fields, name, None if value is None else float(value))
     if not fields:
         return None
-    if r.name is not None:
-        fields["name"] = r.name
     alarms = optic_alarms(r)
     if alarms:
         fields["alarm"] = ",".join(alarms)
-    point_tags = {**tags, "sensor": r.index}
+    fields["source"] = "snmp"
     if r.ifindex is not None:
-        point_tags["ifindex"] = str(r.ifindex)
-    return Point(OPTICS, fields, point_tags, time_ns)
+        fields["ifindex"] = r.ifindex
+    fields["sensor"] = r.index
+    return Point(OPTICS, fields, optic_tags(tags, optic_port(r.name, r.ifindex, r.index)),
+                 time_ns)
 
 
 def _health_point(r: HealthReading, tags: Mapping[str, str], time_ns: int | None) -> Point | None:
@@ -206,10 +258,9 @@ def reading_points(
 ) -> list[Point]:
     """Points of ``readings``: measurements ``optics``, ``device_health`` and ``icmp``.
 
-    ``tags`` are the device tags; an optic point adds ``sensor`` (vendor row index) and
-    ``ifindex`` when known, carries the port name as the ``name`` field and, when a level is
-    outside its thresholds, ``alarm`` (e.g. ``"rx_low"``). Readings without any value give
-    no point.
+    ``tags`` are the device tags; an optic point adds the ``ifname`` tag and the ``source``,
+    ``ifindex`` and ``sensor`` fields (see the module docstring) and, when a level is outside
+    its thresholds, ``alarm`` (e.g. ``"rx_low"``). Readings without any value give no point.
     """
     points: list[Point] = []
     for r in readings:

@@ -7,9 +7,10 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from provnet.pollers.errors import PollerError
 from provnet.pollers.rates import compute_rates
@@ -118,7 +119,6 @@ class PollLoop:
         #: fraction of the interval over which device start times are spread (0: all at once)
         self.spread = spread
         self._state: dict[int, _DeviceState] = {}
-        self._current: _Window | None = None
         self._carry: list[PollResult] = []
 
     def rates_for(self, result: PollResult) -> dict[int, IfRates]:
@@ -188,25 +188,53 @@ class PollLoop:
             cpu_s=time.process_time() - cpu0,
         )
 
-    async def _one(self, target: SnmpTarget, at: float, sem: asyncio.Semaphore,
-                   window: _Window) -> None:
-        """Poll one device at monotonic time ``at``; account it in its window (or the next)."""
+    def _account(self, result: PollResult, window: _Window, open_windows: deque[_Window]
+                 ) -> None:
+        """Count ``result`` in its window, or (reported already) the oldest open one, or next."""
+        if not window.emitted:
+            window.add(result)
+        elif open_windows:
+            open_windows[0].add_late(result)
+        else:
+            self._carry.append(result)  # counted in the next cycle's statistics
+
+    async def _slot(self, target: SnmpTarget, at: float, sem: asyncio.Semaphore,
+                    window: _Window, open_windows: deque[_Window], polling: set[int]) -> None:
+        """At monotonic time ``at`` (the device's slot): poll, or skip if still polling."""
         delay = at - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        async with sem:
-            result = await self._poller.poll(target)
+        device = target.device_id
+        if device in polling:  # decided at the device's own slot, not at the cycle start
+            window.skip()
+            return
+        polling.add(device)
+        try:
+            async with sem:
+                result = await self._poller.poll(target)
+        finally:
+            polling.discard(device)
         rates = self.rates_for(result)
-        w = window if not window.emitted else self._current
-        if w is None or w.emitted:
-            self._carry.append(result)  # counted in the next cycle's statistics
-        else:
-            w.add(result)
+        self._account(result, window, open_windows)
         if self._on_result is not None:
             try:
                 self._on_result(result, rates)
             except Exception:
                 log.exception("on_result callback failed for %s", target.name)
+
+    async def _report(self, w: _Window, deadline: float, previous: asyncio.Task[None] | None,
+                      open_windows: deque[_Window],
+                      on_cycle: Callable[[CycleStats], None] | None, interval_s: float,
+                      stop: asyncio.Event) -> None:
+        """Report ``w`` when all its devices are done or at ``deadline``, after ``previous``."""
+        if previous is not None:
+            await asyncio.wait([previous])  # cycles are reported in order
+        await _wait_any(stop, w.all_done, deadline - time.monotonic())
+        if stop.is_set():
+            return  # stopping: no more reports (a partial cycle is not reported)
+        with contextlib.suppress(ValueError):
+            open_windows.remove(w)
+        self._emit(w, on_cycle, interval_s)
 
     async def run_forever(
         self,
@@ -217,18 +245,32 @@ class PollLoop:
     ) -> None:
         """Poll every device every ``interval_s`` on its own clock until ``stop``.
 
-        Cycle ``k`` starts at ``T0 + k * interval_s``; each device starts at its stable offset
-        within the first ``spread`` of the interval. A device still being polled when its next
-        slot comes skips that slot (counted in ``skipped``), so one slow device never delays
-        the others. ``on_cycle`` gets each cycle's statistics as soon as all its devices are
-        done, or at the end of the interval with ``overrun=True`` (results that arrive later
-        are counted in the cycle during which they arrive, or the next if that one was
-        already reported).
+        Cycle ``k`` starts at ``T0 + k * interval_s``; each device's slot is its stable offset
+        within the first ``spread`` of the interval, so its slots are ``interval_s`` apart.
+        Whether to poll is decided at the device's own slot: a device whose previous poll is
+        still running then skips that slot (counted in ``skipped``); a poll that ends after
+        the next cycle has begun but before the device's own next slot costs nothing, so a
+        4 s poll on a 5 s interval is polled every 5 s. One slow device never delays the
+        others. ``on_cycle`` gets each cycle's statistics, in order, as soon as all its
+        devices are done, or at the latest at the last device's next slot (a poll still
+        running then has overrun its interval: ``overrun=True``, as has a cycle with a skipped
+        slot). Results that arrive later are counted in the oldest cycle not yet reported (or
+        the next one). The schedule does not wait for the reports.
         """
         if interval_s <= 0:
             raise ValueError("interval_s must be > 0")
         sem = asyncio.Semaphore(self._concurrency)
-        inflight: dict[int, asyncio.Task[None]] = {}
+        polling: set[int] = set()  # devices whose poll runs (or waits for a concurrency slot)
+        tasks: set[asyncio.Task[None]] = set()
+        open_windows: deque[_Window] = deque()
+        last_report: asyncio.Task[None] | None = None
+
+        def spawn(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+            task = asyncio.create_task(coro)
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            return task
+
         next_start = time.monotonic()
         try:
             while not stop.is_set():
@@ -240,44 +282,39 @@ class PollLoop:
                     log.warning("poll schedule %.1f s late: restarting it", now - cycle_start)
                     cycle_start = now
                 next_start = cycle_start + interval_s
-                w = self._current = _Window(time.time(), time.perf_counter(),
-                                            time.process_time())
-                for late in self._carry:
-                    w.add_late(late)
-                self._carry.clear()
                 targets = get_targets()
-                for t in targets:
-                    if t.device_id in inflight:
-                        w.skipped += 1
-                        continue
-                    at = cycle_start + stable_fraction(t.device_id) * self.spread * interval_s
-                    task = asyncio.create_task(self._one(t, at, sem, w))
-                    w.launched += 1
-                    inflight[t.device_id] = task
-                    task.add_done_callback(_discard(inflight, t.device_id))
-                w.close_launch()
-                await _wait_any(stop, w.all_done, next_start - time.monotonic())
-                if stop.is_set() and not w.all_done.is_set():
-                    break  # stopping: a partial cycle is not reported
-                self._emit(w, on_cycle, interval_s, len(targets))
                 keep = {t.device_id for t in targets}
                 self.forget(keep)
                 forget = getattr(self._poller, "forget", None)
                 if forget is not None:
                     forget(keep)
+                w = _Window(time.time(), time.perf_counter(), time.process_time(),
+                            len(targets))
+                for late in self._carry:
+                    w.add_late(late)
+                self._carry.clear()
+                open_windows.append(w)
+                last_slot = cycle_start
+                for t in targets:
+                    at = cycle_start + stable_fraction(t.device_id) * self.spread * interval_s
+                    last_slot = max(last_slot, at)
+                    spawn(self._slot(t, at, sem, w, open_windows, polling))
+                # the last device's next slot: a poll of this cycle still running then overran
+                last_report = spawn(self._report(w, last_slot + interval_s, last_report,
+                                                 open_windows, on_cycle, interval_s, stop))
                 delay = next_start - time.monotonic()
                 if delay > 0:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), delay)
         finally:
-            tasks = list(inflight.values())
-            for task in tasks:
+            pending = list(tasks)
+            for task in pending:
                 task.cancel()
-            if tasks:
-                await asyncio.gather(*tasks, return_exceptions=True)
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
 
     def _emit(self, w: _Window, on_cycle: Callable[[CycleStats], None] | None,
-              interval_s: float, devices: int) -> None:
+              interval_s: float) -> None:
         w.emitted = True
         overrun = not w.all_done.is_set() or w.skipped > 0
         stats = CycleStats(started=w.started, duration_s=time.perf_counter() - w.t0,
@@ -286,7 +323,7 @@ class PollLoop:
                            skipped=w.skipped)
         if overrun:
             log.warning("polling cycle overran its %.2f s interval: %d of %d devices done, "
-                        "%d skipped (still polling)", interval_s, stats.devices, devices,
+                        "%d skipped (still polling)", interval_s, stats.devices, w.expected,
                         w.skipped)
         if on_cycle is not None:
             try:
@@ -298,13 +335,13 @@ class PollLoop:
 class _Window:
     """Results accounted to one cycle of ``run_forever``."""
 
-    def __init__(self, started: float, t0: float, cpu0: float) -> None:
+    def __init__(self, started: float, t0: float, cpu0: float, expected: int) -> None:
         self.started, self.t0, self.cpu0 = started, t0, cpu0
-        self.launched = self.finished = self.ok = self.failed = self.varbinds = 0
-        self.skipped = 0
+        self.expected = expected  # slots of the cycle (+ late results of earlier ones)
+        self.finished = self.ok = self.failed = self.varbinds = self.skipped = 0
         self.emitted = False
-        self._launch_closed = False
         self.all_done = asyncio.Event()
+        self._check()
 
     def add(self, result: PollResult) -> None:
         self.finished += 1
@@ -315,25 +352,19 @@ class _Window:
             self.failed += 1
         self._check()
 
-    def add_late(self, result: PollResult) -> None:
-        """A result of an earlier cycle's device that ended after that cycle was reported."""
-        self.launched += 1  # balances ``finished`` so completion is still detected
-        self.add(result)
-
-    def close_launch(self) -> None:
-        self._launch_closed = True
+    def skip(self) -> None:
+        """A slot skipped: the device's previous poll was still running."""
+        self.skipped += 1
         self._check()
 
+    def add_late(self, result: PollResult) -> None:
+        """A result of an earlier cycle's device that ended after that cycle was reported."""
+        self.expected += 1  # balances ``finished`` so completion is still detected
+        self.add(result)
+
     def _check(self) -> None:
-        if self._launch_closed and self.finished >= self.launched:
+        if self.finished + self.skipped >= self.expected:
             self.all_done.set()
-
-
-def _discard(inflight: dict[int, asyncio.Task[None]], device_id: int
-             ) -> Callable[[asyncio.Task[None]], None]:
-    def done(_task: asyncio.Task[None]) -> None:
-        inflight.pop(device_id, None)
-    return done
 
 
 async def _wait_any(stop: asyncio.Event, done: asyncio.Event, timeout: float) -> None:

@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from provnet.simulator.portstate import PORT_STATES_FILE
+
 
 def stop_child(proc: subprocess.Popen[bytes], timeout_s: float = 5.0) -> None:
     """Stop a child we started, by its PID: SIGTERM, then SIGKILL if it lingers."""
@@ -29,7 +31,9 @@ class SimulatorError(RuntimeError):
 
 
 class SimulatorProcess:
-    """The simulator child: plan written to the state dir, output to ``simulator.log``."""
+    """The simulator child: plan written to the state dir, output to ``simulator.log``, the
+    ports' state published to ``simulator-ports.json`` there (the demo's SSH devices read it,
+    see :mod:`provnet.simulator.portstate`)."""
 
     def __init__(self, state_dir: Path, plan: dict[str, Any], faults: list[str],
                  control_port: int | None = None,
@@ -37,6 +41,7 @@ class SimulatorProcess:
         self.state_dir = state_dir
         self.plan_path = state_dir / "simulator-plan.json"
         self.log_path = state_dir / "simulator.log"
+        self.port_states_path = state_dir / PORT_STATES_FILE
         self.plan = plan
         self.faults = faults
         self.control_port = control_port
@@ -47,7 +52,8 @@ class SimulatorProcess:
         """Spawn the simulator and wait until it says READY."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.plan_path.write_text(json.dumps(self.plan, ensure_ascii=False), encoding="utf-8")
-        cmd = [sys.executable, "-m", "provnet.simulator", "--plan", str(self.plan_path)]
+        cmd = [sys.executable, "-m", "provnet.simulator", "--plan", str(self.plan_path),
+               "--port-states", str(self.port_states_path)]
         for f in self.faults:
             cmd += ["--fault", f]
         if self.control_port:

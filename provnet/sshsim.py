@@ -5,6 +5,12 @@ rendered from recorded text (``sshsim_data/``) for its own interfaces: optics, i
 state and errors, running configuration. The running configuration is read from a file at
 every ``show running-config``/``display current-configuration``, so editing that file is a
 configuration change on the device.
+
+Optics and interface state follow the SNMP simulator when it publishes its ports' state
+(:mod:`provnet.simulator.portstate`; ``provnet demo`` does, to ``<state>/simulator-ports.json``):
+at every command a port the SNMP side models shows its oper status and optical levels (a
+port whose link is down reads no light, -40 dBm, as over SNMP); other ports keep the
+device's seeded healthy levels.
 """
 
 from __future__ import annotations
@@ -20,12 +26,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from provnet.simproc import stop_child
+from provnet.simulator.portstate import PORT_STATES_FILE, PortState, PortStateFile
 
 log = logging.getLogger(__name__)
 DATA = Path(__file__).with_name("sshsim_data")
@@ -67,12 +74,19 @@ def free_ports(hosts: Sequence[str]) -> list[int]:
             s.close()
 
 
-def _optics(dev: SimDevice) -> str:
+def render_optics(dev: SimDevice, ports: Mapping[str, PortState] | None = None) -> str:
+    """The optics command's output; ``ports`` (ifName -> state from the SNMP simulator)
+    override the seeded levels of the ports it gives levels for."""
     rnd = random.Random(f"{dev.name}/{dev.seed}")
     rows = []
     for i, (ifname, _descr) in enumerate(dev.interfaces):
         v = {"rx": rnd.uniform(-14, -6), "tx": rnd.uniform(-6.5, -4.5),
              "temp": rnd.uniform(30, 45), "bias": rnd.uniform(12, 20)}
+        state = (ports or {}).get(ifname)
+        if state is not None and state.rx_dbm is not None:
+            v["rx"] = state.rx_dbm
+        if state is not None and state.tx_dbm is not None:
+            v["tx"] = state.tx_dbm
         if dev.platform == "huawei_vrp":
             block = (DATA / "huawei_vrp_optics.txt").read_text(encoding="utf-8")
             rows.append(block.format(ifname=ifname, serial=f"{i:07d}", **v))
@@ -85,10 +99,37 @@ def _optics(dev: SimDevice) -> str:
     return "".join(rows)
 
 
-def _interfaces(dev: SimDevice) -> str:
+_STATE_WORDS = {  # (link, protocol) as each CLI says it: up, down, administratively down
+    "huawei_vrp": {"up": ("UP", "UP"), "down": ("DOWN", "DOWN"),
+                   "admin": ("Administratively DOWN", "DOWN")},
+    "cisco_ios": {"up": ("up", "up"), "down": ("down", "down"),
+                  "admin": ("administratively down", "down")},
+}
+
+
+def render_interfaces(dev: SimDevice, ports: Mapping[str, PortState] | None = None) -> str:
+    """The interfaces command's output; ``ports`` set the link/protocol state (else up)."""
     block = (DATA / f"{dev.platform}_interface.txt").read_text(encoding="utf-8")
-    return "".join(block.format(ifname=n, descr=d, ifindex=i + 1, crc=(i * 7) % 11)
-                   for i, (n, d) in enumerate(dev.interfaces))
+    words = _STATE_WORDS[dev.platform]
+    out = []
+    for i, (n, d) in enumerate(dev.interfaces):
+        state = (ports or {}).get(n)
+        key = "up" if state is None or state.up else "down" if state.admin_up else "admin"
+        link, proto = words[key]
+        out.append(block.format(ifname=n, descr=d, ifindex=i + 1, crc=(i * 7) % 11,
+                                link=link, protocol=proto))
+    return "".join(out)
+
+
+class _StateOutput:
+    """fakenos command output rendered at every call from the published port states."""
+
+    def __init__(self, render: Callable[[SimDevice, Mapping[str, PortState] | None], str],
+                 dev: SimDevice, states: PortStateFile) -> None:
+        self.render, self.dev, self.states = render, dev, states
+
+    def __call__(self, *_args: Any, **_kw: Any) -> str:
+        return self.render(self.dev, self.states.device(self.dev.name))
 
 
 def render_config(dev: SimDevice) -> str:
@@ -131,13 +172,30 @@ class _ConfigOutput:
         return text.replace("{now}", now).replace("{size}", str(len(text)))
 
 
+def default_port_states(config_dir: Path) -> Path:
+    """Where ``provnet demo``'s SNMP simulator publishes its ports' state, seen from the SSH
+    simulator's directory (``<state>/sshsim`` -> ``<state>/simulator-ports.json``)."""
+    return config_dir.parent / PORT_STATES_FILE
+
+
 @dataclass
 class SshSimulator:
-    """fakenos hosts for ``devices``; configurations live under ``config_dir``."""
+    """fakenos hosts for ``devices``; configurations live under ``config_dir``.
+
+    ``port_states``: the SNMP simulator's port-state file (default
+    :func:`default_port_states`; while it does not exist, every port is up and healthy).
+    """
 
     devices: Sequence[SimDevice]
     config_dir: Path
+    port_states: Path | None = None
     _net: Any = field(default=None, init=False)
+    _states: PortStateFile = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.port_states is None:
+            self.port_states = default_port_states(self.config_dir)
+        self._states = PortStateFile(self.port_states)
 
     def config_path(self, name: str) -> Path:
         """The file holding device ``name``'s running configuration."""
@@ -150,8 +208,10 @@ class SshSimulator:
             path.write_text(render_config(dev), encoding="utf-8")
         prompts = ["{base_prompt}>", "{base_prompt}#", "<{base_prompt}>"]
         commands = {
-            cmds["optics"]: {"output": _optics(dev), "help": "optics", "prompt": prompts},
-            cmds["interfaces"]: {"output": _interfaces(dev), "help": "ifs", "prompt": prompts},
+            cmds["optics"]: {"output": _StateOutput(render_optics, dev, self._states),
+                             "help": "optics", "prompt": prompts},
+            cmds["interfaces"]: {"output": _StateOutput(render_interfaces, dev, self._states),
+                                 "help": "ifs", "prompt": prompts},
             cmds["running_config"]: {"output": _ConfigOutput(path), "help": "config",
                                      "prompt": prompts},
             # VRP logs out with "quit"; without it netmiko waits ~2 s for a prompt at exit
@@ -212,11 +272,14 @@ def _device_from_json(o: dict[str, Any]) -> SimDevice:
 class SshSimulatorProcess:
     """The same devices in a child process (``python -m provnet.sshsim``): fakenos threads
     then take no CPU from the service, and stopping is one SIGTERM instead of a join per
-    host. Output goes to ``<config_dir>/sshsim.log``."""
+    host. Output goes to ``<config_dir>/sshsim.log``. ``port_states`` as for
+    :class:`SshSimulator`."""
 
-    def __init__(self, devices: Sequence[SimDevice], config_dir: Path) -> None:
+    def __init__(self, devices: Sequence[SimDevice], config_dir: Path,
+                 port_states: Path | None = None) -> None:
         self.devices = list(devices)
         self.config_dir = config_dir
+        self.port_states = port_states or default_port_states(config_dir)
         self.log_path = config_dir / "sshsim.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -232,7 +295,8 @@ class SshSimulatorProcess:
                         encoding="utf-8")
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "provnet.sshsim", str(spec), str(self.config_dir)],
+                [sys.executable, "-m", "provnet.sshsim", str(spec), str(self.config_dir),
+                 str(self.port_states)],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True)
         deadline = time.monotonic() + timeout_s
@@ -261,10 +325,11 @@ class SshSimulatorProcess:
 
 
 def main(argv: Sequence[str]) -> None:
-    """``python -m provnet.sshsim DEVICES.json CONFIG_DIR``: serve until SIGTERM."""
+    """``python -m provnet.sshsim DEVICES.json CONFIG_DIR [PORT_STATES.json]``: serve until
+    SIGTERM."""
     os.nice(10)  # the simulated devices yield the CPU to the service and its SNMP simulator
     devices = [_device_from_json(o) for o in json.loads(Path(argv[0]).read_text("utf-8"))]
-    sim = SshSimulator(devices, Path(argv[1])).start()
+    sim = SshSimulator(devices, Path(argv[1]), Path(argv[2]) if len(argv) > 2 else None).start()
     print(f"READY {len(devices)} devices", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -6,10 +6,11 @@ import io
 import math
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import textfsm
 
+from provnet.pollers.readings import expand_ifname
 from provnet.pollers.ssh.errors import PlatformError
 from provnet.pollers.ssh.platforms import ParserSpec, Platform
 from provnet.pollers.ssh.types import IfState, OpticReading
@@ -73,11 +74,7 @@ def to_int(value: str | None) -> int | None:
 
 def full_ifname(name: str, aliases: dict[str, str]) -> str:
     """``Gi0/0/1`` -> ``GigabitEthernet0/0/1`` with the platform's aliases (longest first)."""
-    for short in sorted(aliases, key=len, reverse=True):
-        full = aliases[short]
-        if name.startswith(short) and not name.startswith(full) and name[len(short):][:1].isdigit():
-            return full + name[len(short):]
-    return name
+    return expand_ifname(name, aliases)
 
 
 _OPTIC_FLOATS = ("rx_dbm", "tx_dbm", "rx_low_dbm", "rx_high_dbm", "tx_low_dbm", "tx_high_dbm",
@@ -97,7 +94,7 @@ def parse_optics(platform: Platform, text: str) -> list[OpticReading]:
     """Optical levels per port from the platform's optics command output."""
     out = []
     for row in _platform_rows(platform, "optics", text):
-        values = {k: to_float(row.get(k)) for k in _OPTIC_FLOATS}
+        values: dict[str, Any] = {k: to_float(row.get(k)) for k in _OPTIC_FLOATS}
         out.append(OpticReading(name=full_ifname(row["name"], platform.ifname_aliases),
                                 **values))
     return out

@@ -1,10 +1,12 @@
-"""SSH results -> tsdb points (pure). Same measurement and field names as the SNMP path:
-``optics`` (rx_dbm, tx_dbm, thresholds, bias_ma, temperature_c) and ``ifstate``."""
+"""SSH results -> tsdb points (pure). ``optics`` points have the SNMP path's tag set and
+field names (one series per port whoever read it: see :mod:`pollers.readings`), with
+``source="ssh"``; also ``ifstate``, ``ssh_poll`` and ``config_change``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from provnet.pollers.readings import optic_port, optic_tags
 from provnet.pollers.ssh.types import IfState, OpticReading, SshResult
 from provnet.tsdb.points import FieldValue, Point
 
@@ -20,7 +22,10 @@ def _ns(t: float) -> int:
 
 def optic_points(readings: Sequence[OpticReading], tags: Mapping[str, str], t: float
                  ) -> list[Point]:
-    """One ``optics`` point per port with at least one value (absent modules are skipped)."""
+    """One ``optics`` point per port with at least one value (absent modules are skipped).
+
+    Tags: ``tags`` (the device's) + ``ifname`` (:func:`~pollers.readings.optic_port`).
+    """
     out = []
     for r in readings:
         fields: dict[str, FieldValue] = {
@@ -28,7 +33,11 @@ def optic_points(readings: Sequence[OpticReading], tags: Mapping[str, str], t: f
                            "tx_high_dbm", "bias_ma", "temperature_c", "voltage_v")
             if (v := getattr(r, k)) is not None}
         if fields:
-            out.append(Point(OPTICS, fields, {**tags, "ifname": r.name}, _ns(t)))
+            fields["source"] = "ssh"
+            if r.ifindex is not None:
+                fields["ifindex"] = r.ifindex
+            out.append(Point(OPTICS, fields, optic_tags(tags, optic_port(r.name, r.ifindex)),
+                             _ns(t)))
     return out
 
 

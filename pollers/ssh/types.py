@@ -51,7 +51,8 @@ class SshResult:
 @dataclass(frozen=True)
 class OpticReading:
     """Optical levels of one port read from the CLI. Field names match the SNMP optics
-    reading (measurement ``optics``) so both sources line up in InfluxDB."""
+    reading (measurement ``optics``) so both sources line up in InfluxDB. ``ifindex`` is not
+    in CLI output: set when another source told it (see ``alerts.readings.OpticPrecedence``)."""
 
     name: str
     rx_dbm: float | None = None
@@ -63,6 +64,7 @@ class OpticReading:
     bias_ma: float | None = None
     temperature_c: float | None = None
     voltage_v: float | None = None
+    ifindex: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""``python -m provnet.simulator --plan plan.json [--fault SITE:ACTION@S ...] [--trap-to H:P]``.
+"""``python -m provnet.simulator --plan plan.json [--fault SITE:ACTION@S ...] [--trap-to H:P]
+[--port-states FILE]``.
 
 Prints ``CONTROL <host>:<port>`` (when ``--control-port`` is given) and then one
 ``READY <n> agents`` line on stdout once every endpoint is bound; then one ``FAULT ...`` or
@@ -16,6 +17,7 @@ import os
 import signal
 import stat
 import sys
+from pathlib import Path
 
 from provnet.simulator.faults import Fault, parse_fault
 from provnet.simulator.plan import Plan, PlanError, load_plan
@@ -38,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="log responder statistics (CPU per response) this often")
     p.add_argument("--trap-to", default=None, metavar="HOST:PORT",
                    help="send SNMPv2c traps (linkDown/linkUp/coldStart) to this receiver")
+    p.add_argument("--port-states", default=None, metavar="FILE",
+                   help="publish every port's state (oper status, optical levels) to this "
+                        "JSON file at start and after each change (read by provnet.sshsim)")
     p.add_argument("--log-level", default="INFO", help="logging level on stderr")
     return p
 
@@ -80,7 +85,8 @@ async def _run(plan: Plan, faults: list[Fault], args: argparse.Namespace) -> Non
 
     stats = await serve(plan, faults, control_port=args.control_port, on_ready=ready,
                         stop=stop, on_event=out, stats_interval_s=args.stats_interval,
-                        trap_to=args.trap_to)
+                        trap_to=args.trap_to,
+                        port_states=Path(args.port_states) if args.port_states else None)
     log.info("stopped: %s", stats.as_dict())
 
 

@@ -1,4 +1,5 @@
-"""Running the simulated network in-process: endpoints, fault schedule, control channel.
+"""Running the simulated network in-process: endpoints, fault schedule, control channel,
+and (optionally) the ports' state published for the SSH simulator (:mod:`.portstate`).
 
 ``Simulator`` is the building block (``async with Simulator(plan) as sim: ...``);
 ``serve()`` runs one until a stop event is set or the task is cancelled.
@@ -12,14 +13,17 @@ import resource
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from provnet.simulator.agent import AgentStats, Responder, open_endpoints
 from provnet.simulator.control import ControlServer, apply_command
+from provnet.simulator.device import Device
 from provnet.simulator.faults import LINK_ACTIONS, Fault
 from provnet.simulator.model import Network
 from provnet.simulator.plan import Plan
+from provnet.simulator.portstate import port_states, write_port_states
 from provnet.simulator.traps import TrapSender
 
 log = logging.getLogger(__name__)
@@ -44,13 +48,19 @@ class Simulator:
 
     def __init__(self, plan: Plan, faults: Sequence[Fault] = (), *,
                  control_port: int | None = None, on_event: EventSink | None = None,
-                 trap_to: tuple[str, int] | None = None) -> None:
+                 trap_to: tuple[str, int] | None = None,
+                 port_states: Path | None = None) -> None:
         self.plan = plan
         self.network = Network(plan, time.monotonic(), time.time())
         self.traps: TrapSender | None = None
         if trap_to is not None:
             self.traps = TrapSender(self.network, trap_to, plan.community)
             self.traps.install()
+        #: where the ports' state is published for the SSH simulator (None: not published)
+        self.port_states = port_states
+        self._publish_pending = False
+        if port_states is not None:
+            self._chain_publisher()
         self.responder = Responder(self.network)
         for fault in faults:
             self._check(fault)
@@ -68,6 +78,30 @@ class Simulator:
                 raise ValueError(f"fault {fault}: site {fault.site!r} has no uplinks")
         else:
             self.network.site_devices(fault.site)
+
+    def _chain_publisher(self) -> None:
+        """Publish the ports' state after any oper change (after the traps, if any)."""
+        previous = self.network.on_event
+
+        def on_event(kind: str, dev: Device, ifindex: int | None) -> None:
+            if previous is not None:
+                previous(kind, dev, ifindex)
+            if not self._publish_pending:
+                # the model is mid-change here: write once it is done
+                self._publish_pending = True
+                asyncio.get_running_loop().call_soon(self.publish_port_states)
+
+        self.network.on_event = on_event
+
+    def publish_port_states(self) -> None:
+        """Write every port's state to :attr:`port_states` (no-op when unset)."""
+        self._publish_pending = False
+        if self.port_states is None:
+            return
+        try:
+            write_port_states(self.port_states, port_states(self.network, time.monotonic()))
+        except OSError as exc:
+            log.warning("cannot write the port states to %s: %s", self.port_states, exc)
 
     @property
     def stats(self) -> AgentStats:
@@ -90,6 +124,7 @@ class Simulator:
         except BaseException:
             await self.stop()
             raise
+        self.publish_port_states()
         loop = asyncio.get_running_loop()
         self._timers = [loop.call_later(f.at_s, self.fire, f) for f in self.faults]
 
@@ -138,11 +173,12 @@ async def serve(plan: Plan, faults: Sequence[Fault] = (), *, control_port: int |
                 on_ready: Callable[[Simulator], None] | None = None,
                 stop: asyncio.Event | None = None, on_event: EventSink | None = None,
                 stats_interval_s: float | None = None,
-                trap_to: tuple[str, int] | None = None) -> AgentStats:
+                trap_to: tuple[str, int] | None = None,
+                port_states: Path | None = None) -> AgentStats:
     """Run the simulator until ``stop`` is set (or the task is cancelled)."""
     stop = stop or asyncio.Event()
     async with Simulator(plan, faults, control_port=control_port, on_event=on_event,
-                         trap_to=trap_to) as sim:
+                         trap_to=trap_to, port_states=port_states) as sim:
         if on_ready is not None:
             on_ready(sim)
         while not stop.is_set():

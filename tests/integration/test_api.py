@@ -100,6 +100,9 @@ def test_links_with_live_health(client: TestClient) -> None:
     assert body["total"] == 189
     by_id = {lk["id"]: lk for lk in body["items"]}
     assert by_id[189]["health"]["status"] == "down"
+    # down: 0 bit/s measured while down, not the last interval's traffic
+    assert (by_id[189]["health"]["in_bps"], by_id[189]["health"]["out_bps"],
+            by_id[189]["health"]["utilisation_pct"]) == (0.0, 0.0, 0.0)
     up = [lk for lk in body["items"] if lk["health"]["status"] == "up"]
     assert len(up) == 188
     h = up[0]["health"]

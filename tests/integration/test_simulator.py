@@ -54,8 +54,9 @@ def start_sim(tmp_path: Path) -> Iterator[StartSim]:
     """Start simulators (example plan unless given); every one is stopped by PID afterwards."""
     started: list[SimProcess] = []
 
-    def start(faults: tuple[str, ...] = (), plan: dict[str, Any] | None = None) -> SimProcess:
-        sim = start_simulator(tmp_path, plan or example_plan(), faults)
+    def start(faults: tuple[str, ...] = (), plan: dict[str, Any] | None = None,
+              args: tuple[str, ...] = ()) -> SimProcess:
+        sim = start_simulator(tmp_path, plan or example_plan(), faults, args=args)
         started.append(sim)
         return sim
 
@@ -199,6 +200,30 @@ def test_scheduled_fault_fires(start_sim: StartSim) -> None:
     assert "C4 link-down" in line and "unreachable=[14]" in line
     assert not answers(sim, C4)
     assert answers(sim, C1)
+
+
+def test_port_states_are_published_for_the_ssh_simulator(start_sim: StartSim,
+                                                         tmp_path: Path) -> None:
+    path = tmp_path / "ports.json"
+    sim = start_sim(args=("--port-states", str(path)))
+
+    def c4_uplink() -> dict[str, Any]:
+        port: dict[str, Any] = json.loads(path.read_text())["devices"]["ag-c4"][
+            "GigabitEthernet0/0/1"]
+        return port
+
+    assert c4_uplink()["up"] is True and c4_uplink()["rx_dbm"] > -20  # written at start
+    assert sim.command(link=6, action="link-down")["ok"]
+    deadline = time.monotonic() + 5
+    while c4_uplink()["up"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert c4_uplink() == {"up": False, "admin_up": True, "rx_dbm": -40.0,
+                           "tx_dbm": c4_uplink()["tx_dbm"]}
+    # a SET (not a control command) is published too
+    assert snmpset_int(POP_A, sim.port, f"{IF_ADMIN}.2", 2).returncode == 0
+    while json.loads(path.read_text())["devices"]["ag-pop-a"]["GE0/0/1"]["admin_up"]:
+        assert time.monotonic() < deadline + 5
+        time.sleep(0.05)
 
 
 def test_reboot_resets_uptime_and_counters(start_sim: StartSim) -> None:

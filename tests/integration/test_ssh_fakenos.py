@@ -14,6 +14,7 @@ from provnet.inventory.configs import changes_since, diff_versions, version_text
 from provnet.inventory.store import Store
 from provnet.pollers.ssh.jobs import parse_collection, store_backups
 from provnet.pollers.ssh.parse import parse_interfaces
+from provnet.simulator.portstate import write_port_states
 from provnet.sshsim import SimDevice, SshSimulatorProcess
 from tests.support.helpers import free_port
 from tests.support.ssh_fixtures import collector, silent_listener, sim_devices, target
@@ -66,6 +67,28 @@ def test_optics_and_interfaces_both_platforms(sim: SshSimulatorProcess, tmp_path
     assert len(ifstate) == 8 and all(p.fields["link_up"] is True for p in ifstate)
     # the known-hosts file now pins each device, and the next session is checked against it
     assert len((tmp_path / "known_hosts").read_text().splitlines()) == len(sim.devices)
+
+
+def test_optics_and_state_follow_the_snmp_simulator(sim: SshSimulatorProcess,
+                                                    tmp_path: Path) -> None:
+    """The SNMP simulator publishes its ports' state; the SSH devices read it at every
+    command: the Huawei uplink whose link is down reads no light over SSH too."""
+    dev = sim.devices[0]
+    uplink = dev.interfaces[0][0]
+    write_port_states(sim.port_states, {"devices": {dev.name: {
+        uplink: {"up": False, "admin_up": True, "rx_dbm": -40.0, "tx_dbm": -2.9}}}})
+    col = collector(tmp_path)
+    try:
+        (res,) = col.collect_sync([target(dev, 1)], ("optics", "interfaces"))
+    finally:
+        col.close()
+        sim.port_states.unlink()
+    rep = parse_collection([res], col.platforms, {})
+    optics = {p.tags["ifname"]: p.fields for p in rep.points if p.measurement == "optics"}
+    assert optics[uplink]["rx_dbm"] == -40.0 and optics[uplink]["tx_dbm"] == -2.9
+    assert -15 < float(optics[dev.interfaces[1][0]]["rx_dbm"]) < -5  # not published: healthy
+    state = {p.tags["ifname"]: p.fields for p in rep.points if p.measurement == "ifstate"}
+    assert state[uplink]["link_up"] is False and state[dev.interfaces[1][0]]["link_up"] is True
 
 
 def test_failures_are_per_device_and_bounded(sim: SshSimulatorProcess, tmp_path: Path) -> None:

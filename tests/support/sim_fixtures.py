@@ -74,8 +74,9 @@ class SimProcess:
 
 
 def start_simulator(workdir: Path, plan: dict[str, Any], faults: Sequence[str] = (),
-                    control: bool = True) -> SimProcess:
-    """Write the plan, start the simulator on a free port and wait for READY."""
+                    control: bool = True, args: Sequence[str] = ()) -> SimProcess:
+    """Write the plan, start the simulator on a free port and wait for READY (``args``: more
+    command-line options)."""
     port = free_udp_port()
     plan_path = workdir / f"plan-{port}.json"
     plan_path.write_text(json.dumps({**plan, "port": port}), encoding="utf-8")
@@ -85,6 +86,7 @@ def start_simulator(workdir: Path, plan: dict[str, Any], faults: Sequence[str] =
         cmd += ["--fault", fault]
     if control:
         cmd += ["--control-port", "0"]
+    cmd += args
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             cwd=Path(__file__).resolve().parents[2])
     sim = SimProcess(proc, port)

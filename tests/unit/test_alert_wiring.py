@@ -48,7 +48,7 @@ def test_polled_optics_and_icmp_join_the_cycle_batch() -> None:
     batch, confirm = h._batches.get_nowait()
     assert confirm
     got = {(o.entity, o.metric): o for o in batch}
-    optic = got[("optic:7:GE0/0/3", "optic.rx_dbm")]
+    optic = got[("optic:7:GigabitEthernet0/0/3", "optic.rx_dbm")]  # the full port name
     assert optic.value == -40.0 and optic.labels["link"] == "12" and optic.time == 100.0
     assert got[("icmp:7", "icmp.rtt_ms")].value == 2.0
     assert got[("icmp:7", "icmp.loss_pct")].labels["site"] == "POP-891"

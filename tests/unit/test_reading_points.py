@@ -26,16 +26,22 @@ CASES: list[tuple[str, list[Reading], list[str]]] = [
         [OpticReading("67108873", 6, 'Cổng quang "Mỹ Hòa" 1', rx_dbm=-6.12, tx_dbm=-5.23,
                       rx_low_dbm=-20.0, rx_high_dbm=-3.0, tx_low_dbm=-9.5, tx_high_dbm=-3.0,
                       bias_ma=12.87, temperature_c=38.0)],
-        ["optics,commune=30301,device=ub-30301,ifindex=6,sensor=67108873,site=UB-30301 "
-         "rx_dbm=-6.12,tx_dbm=-5.23,rx_low_dbm=-20.0,rx_high_dbm=-3.0,tx_low_dbm=-9.5,"
-         "tx_high_dbm=-3.0,bias_ma=12.87,temperature_c=38.0,"
-         f"name=\"Cổng quang \\\"Mỹ Hòa\\\" 1\" {T}"],
+        ["optics,commune=30301,device=ub-30301,ifname=Cổng\\ quang\\ \"Mỹ\\ Hòa\"\\ 1,"
+         "site=UB-30301 rx_dbm=-6.12,tx_dbm=-5.23,rx_low_dbm=-20.0,rx_high_dbm=-3.0,"
+         "tx_low_dbm=-9.5,tx_high_dbm=-3.0,bias_ma=12.87,temperature_c=38.0,"
+         f"source=\"snmp\",ifindex=6i,sensor=\"67108873\" {T}"],
     ),
     (
-        "optic without ifindex or name, only rx",
+        "optic without ifindex or name, only rx: keyed by the sensor index",
         [OpticReading("1.2", rx_dbm=-40.0)],
-        ["optics,commune=30301,device=ub-30301,sensor=1.2,site=UB-30301 rx_dbm=-40.0 "
-         f"{T}"],
+        ["optics,commune=30301,device=ub-30301,ifname=sensor1.2,site=UB-30301 rx_dbm=-40.0,"
+         f"source=\"snmp\",sensor=\"1.2\" {T}"],
+    ),
+    (
+        "optic without a name: keyed by ifindex; alarm below the low threshold",
+        [OpticReading("7", 9, rx_dbm=-30.0, rx_low_dbm=-25.0)],
+        ["optics,commune=30301,device=ub-30301,ifname=if9,site=UB-30301 rx_dbm=-30.0,"
+         f"rx_low_dbm=-25.0,alarm=\"rx_low\",source=\"snmp\",ifindex=9i,sensor=\"7\" {T}"],
     ),
     ("optic without any value: no point", [OpticReading("9", 3, "GE0/0/9")], []),
     (
@@ -71,7 +77,8 @@ def test_device_tags_are_not_mutated_and_nan_is_dropped() -> None:
     tags = dict(TAGS)
     (point,) = reading_points([OpticReading("1", rx_dbm=float("nan"), tx_dbm=-2.0)], tags, None)
     assert tags == TAGS
-    assert point == Point("optics", {"tx_dbm": -2.0}, {**TAGS, "sensor": "1"}, None)
+    assert point == Point("optics", {"tx_dbm": -2.0, "source": "snmp", "sensor": "1"},
+                          {**TAGS, "ifname": "sensor1"}, None)
 
 
 @pytest.mark.parametrize(

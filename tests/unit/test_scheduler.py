@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections import Counter
 
@@ -99,3 +100,29 @@ def test_no_burst_of_catch_up_cycles_after_a_stall() -> None:
     run(PollLoop(poller, concurrency=10), targets(2), 0.2, 6)
     gaps = [b - a for a, b in zip(poller.starts[2], poller.starts[2][1:], strict=False)]
     assert all(g > 0.12 for g in gaps[1:]), gaps  # never several cycles back to back
+
+
+def test_poll_shorter_than_interval_is_never_skipped_whatever_its_offset(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 10: 0.4 s polls on a 0.5 s interval, starts spread: every device every 0.5 s.
+
+    The skip is decided at the device's own slot (its previous poll ended 0.1 s before it),
+    not at the cycle start, and a poll that ends after the cycle boundary but before the
+    device's next slot is no overrun.
+    """
+    interval, spread = 0.5, 0.8
+    ts = targets(6)
+    offsets = [stable_fraction(t.device_id) * spread * interval for t in ts]
+    assert max(offsets) > 0.15  # some device ends its poll after the next cycle has begun
+    poller = FakePoller({t.device_id: 0.4 for t in ts})
+    loop = PollLoop(poller, concurrency=10, spread=spread)
+    with caplog.at_level("WARNING", logger="provnet.pollers.scheduler"):
+        cycles = run(loop, ts, interval, 6)
+    assert [c.skipped for c in cycles] == [0] * 6
+    assert not any(c.overrun for c in cycles)
+    assert [c.devices_ok for c in cycles] == [6] * 6
+    assert not [r for r in caplog.records if "overran" in r.getMessage()]
+    for dev, starts in poller.starts.items():
+        assert len(starts) >= 6, (dev, len(starts))
+        gaps = [b - a for a, b in itertools.pairwise(starts)]
+        assert all(g == pytest.approx(interval, abs=0.15) for g in gaps), (dev, gaps)
