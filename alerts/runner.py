@@ -20,7 +20,12 @@ from provnet.alerts.engine import Observation
 from provnet.alerts.incidents import IncidentBook
 from provnet.alerts.notify.outbox import Outbox
 from provnet.alerts.observe import CycleCollector, trap_observations
-from provnet.alerts.readings import OpticLike, icmp_observations, optic_observations
+from provnet.alerts.readings import (
+    OpticLike,
+    OpticPrecedence,
+    icmp_observations,
+    optic_observations,
+)
 from provnet.pollers.readings import IcmpReading, OpticReading
 from provnet.pollers.scheduler import CycleStats
 from provnet.pollers.traps import TrapEvent
@@ -33,9 +38,11 @@ class AlertsHandle:
     """The alerting of one service: a result consumer plus the evaluation loop."""
 
     def __init__(self, book: IncidentBook, collector: CycleCollector, outbox: Outbox,
-                 tick_s: float) -> None:
+                 tick_s: float, optic_recent_s: float | None = None) -> None:
         self.book, self.collector, self.outbox = book, collector, outbox
         self.tick_s = tick_s
+        #: SNMP over SSH for a port's optic level while SNMP is recent (one optic, one truth)
+        self.optics = OpticPrecedence(tick_s * 2.5 if optic_recent_s is None else optic_recent_s)
         # (observations, counts as a poll confirmation): cycles True, trap events False
         self._batches: asyncio.Queue[tuple[list[Observation], bool]] = asyncio.Queue()
 
@@ -52,6 +59,7 @@ class AlertsHandle:
 
     def on_optics(self, device_id: int, readings: Iterable[OpticLike], t: float) -> None:
         """Optic levels (SNMP poll or SSH collection), evaluated with the next cycle."""
+        readings = self.optics.admit(device_id, readings, t)
         self.collector.add(optic_observations(device_id, readings, t, self._labels(device_id),
                                               self.collector.link_ends.get(device_id)))
 

@@ -15,6 +15,7 @@ from provnet.inventory import queries
 from provnet.inventory.queries import DeviceRecord, LinkRecord
 from provnet.pollers.icmp import device_status_of
 from provnet.pollers.live import DeviceState, link_health
+from provnet.pollers.reasons import reason_text
 
 VERSION = "0.1.0"
 Code = Annotated[str | None, Query(max_length=100)]
@@ -44,7 +45,9 @@ def _health(ctx: ApiContext, rec: LinkRecord, now: float) -> schemas.LinkHealthO
                     live.device(rec.a_device_id), live.device(rec.z_device_id),
                     rec.capacity_mbps, now, ctx.stale_after_s)
     return schemas.LinkHealthOut(
-        link_id=rec.id, status=h.status, reason=h.reason, in_bps=h.in_bps, out_bps=h.out_bps,
+        link_id=rec.id, status=h.status, reason=h.reason, reason_code=h.reason_code,
+        reason_vi=reason_text(h.reason_code, "vi", h.reason_detail) if h.reason_code else None,
+        in_bps=h.in_bps, out_bps=h.out_bps,
         utilisation_pct=h.utilisation_pct, in_errors_ps=h.in_errors_ps,
         out_errors_ps=h.out_errors_ps, counter_reset=h.counter_reset,
         last_polled=ts(h.last_polled))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 T = TypeVar("T")
 
@@ -70,7 +70,9 @@ class LinkHealthOut(BaseModel):
 
     link_id: int
     status: str
-    reason: str
+    reason: str = Field(description="why, in English")
+    reason_code: str = Field("", description="stable code of the reason (up, down_a, ...)")
+    reason_vi: str | None = Field(None, description="why, in Vietnamese")
     in_bps: float | None
     out_bps: float | None
     utilisation_pct: float | None

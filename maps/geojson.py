@@ -24,6 +24,7 @@ from provnet.inventory.store import Store
 from provnet.maps import geo_data
 from provnet.maps.geo_data import SiteGeo, UnitGeo
 from provnet.pollers.live import LiveState, link_health
+from provnet.pollers.reasons import reason_text
 
 Generation = Literal["legacy", "2025"]
 SiteKind = Literal["bts", "fibre_point", "router"]
@@ -154,6 +155,9 @@ def link_features(ctx: MapsContext, communes: tuple[str, ...] | None,
             "id": r.id, "kind": r.kind, "capacity_mbps": r.capacity_mbps,
             "provider": r.provider, "circuit_id": r.circuit_id, "status": h.status,
             "state": state, "colour": colour, "reason": h.reason,
+            "reason_code": h.reason_code,
+            "reason_vi": reason_text(h.reason_code, "vi", h.reason_detail) if h.reason_code
+            else h.reason,
             "utilisation_pct": h.utilisation_pct, "in_bps": h.in_bps, "out_bps": h.out_bps,
             "a_site_code": r.a_site_code, "a_site_name": r.a_site_name,
             "z_site_code": r.z_site_code, "z_site_name": r.z_site_name,

@@ -29,11 +29,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from provnet.pollers.ifmib import EndOfMib, Value
+from provnet.tsdb.measurements import DEVICE_HEALTH, ICMP, OPTICS
 from provnet.tsdb.points import FieldValue, Point
-
-OPTICS = "optics"
-DEVICE_HEALTH = "device_health"
-ICMP = "icmp"
 
 RowIndex = tuple[int, ...]
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from provnet.pollers.types import IfRates, IfSample, PollResult
+from provnet.tsdb.measurements import IFSTATS, SNMP_POLL
 from provnet.tsdb.points import FieldValue, Point
 
-IFSTATS = "ifstats"
-SNMP_POLL = "snmp_poll"
 #: InfluxDB integers are signed 64-bit; a larger counter value cannot be written as an int.
 INT64_MAX = 2**63 - 1
 

@@ -32,6 +32,7 @@ from provnet.pollers.oids import (
     Oid,
     dotted,
 )
+from provnet.tsdb.measurements import SNMP_TRAP
 from provnet.tsdb.points import FieldValue, Point
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ TRAP_KINDS: Final[Mapping[str, TrapKind]] = {
     dotted(LINK_DOWN): "link-down",
     dotted(LINK_UP): "link-up",
 }
-TRAP_MEASUREMENT: Final = "snmp_trap"
+TRAP_MEASUREMENT: Final = SNMP_TRAP
 OPER_UP, OPER_DOWN = 1, 2
 
 

@@ -14,6 +14,7 @@ from provnet.config.settings import Settings, load_settings
 from provnet.inventory.errors import InventoryError
 from provnet.inventory.store import open_store
 from provnet.pollers.ssh.errors import SshError
+from provnet.tsdb import measurements
 
 if TYPE_CHECKING:  # netmiko is imported only when an ssh command runs
     from provnet.pollers.ssh.collector import SshCollector
@@ -127,7 +128,7 @@ def backup(device: Annotated[str | None, typer.Argument(help="hostname or id; de
     finally:
         collector.close()
         store.close()
-    _write_points(settings, [p for p in rep.points if p.measurement == "config_change"])
+    _write_points(settings, [p for p in rep.points if p.measurement == measurements.CONFIG_CHANGE])
     for o in rep.outcomes:
         if not o.ok:
             typer.echo(f"{o.device:<20} FAILED ({o.error_kind}): {o.error}")

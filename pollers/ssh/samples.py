@@ -8,12 +8,8 @@ from collections.abc import Mapping, Sequence
 
 from provnet.pollers.readings import optic_port, optic_tags
 from provnet.pollers.ssh.types import IfState, OpticReading, SshResult
+from provnet.tsdb.measurements import CONFIG_CHANGE, IFSTATE, OPTICS, SSH_POLL
 from provnet.tsdb.points import FieldValue, Point
-
-OPTICS = "optics"
-IFSTATE = "ifstate"
-SSH_POLL = "ssh_poll"
-CONFIG_CHANGE = "config_change"
 
 
 def _ns(t: float) -> int:

@@ -53,7 +53,9 @@ def attach(service: Service) -> AlertsHandle | None:
         cfg = cfg.model_copy(update={"public_url": base})
     book = IncidentBook(service.store, Engine(rules, time.time), view, outbox, cfg, time.time)
     restored = book.restore()
-    handle = AlertsHandle(book, collector, outbox, service.settings.poller.interval_s)
+    poller = service.settings.poller
+    handle = AlertsHandle(book, collector, outbox, poller.interval_s,
+                          optic_recent_s=poller.interval_s * poller.stale_after_intervals)
     service.consumers.append(handle)
     service.background.append(("alerts", handle.run))
     service.background.append(("outbox", outbox.run))

@@ -130,13 +130,16 @@ def attach(service: Service, on_optics: OpticsListener | None = None) -> None:
     collect_s, backup_s = settings.ssh.optics_interval_s, settings.ssh.backup_interval_s
     first_after_s = 0.0
     if service.demo:
+        from provnet.simulator.portstate import PORT_STATES_FILE
         from provnet.sshsim import SshSimulatorProcess
 
         settings = with_demo_credential(settings)
         sim_dir = settings.state_dir / "sshsim"
         # demo devices get fresh ports every run: forget the previous run's pins
         (sim_dir / "known_hosts").unlink(missing_ok=True)
-        sim = SshSimulatorProcess(demo_devices(service.store), sim_dir).start()
+        # the SNMP simulator's port states: the SSH devices follow the same faults
+        sim = SshSimulatorProcess(demo_devices(service.store), sim_dir,
+                                  port_states=settings.state_dir / PORT_STATES_FILE).start()
         service.closers.append(sim.stop)
         log.info("SSH simulator: %d fakenos devices in a child process (configs: %s)",
                  len(sim.devices), sim_dir)

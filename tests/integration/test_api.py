@@ -117,6 +117,10 @@ def test_links_with_live_health(client: TestClient) -> None:
 def test_link_health_one(client: TestClient) -> None:
     r = client.get("/api/v1/links/189/health")
     assert r.status_code == 200 and r.json()["status"] == "down"
+    down = r.json()  # a down link carries no traffic, and says why in both languages
+    assert (down["in_bps"], down["out_bps"], down["utilisation_pct"]) == (0.0, 0.0, 0.0)
+    assert down["reason_code"] == "down_both" and down["reason"] != down["reason_vi"]
+    assert down["reason_vi"] and any(ch in down["reason_vi"] for ch in "ạảãàáâậầấẩẫăắằặẳẵđơớờợởỡ")
     ok = client.get("/api/v1/links/1/health").json()
     assert ok["status"] == "up" and ok["utilisation_pct"] == pytest.approx(2.0)  # 20 Mb/s of 1 G
 

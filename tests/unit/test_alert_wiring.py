@@ -69,3 +69,21 @@ def test_attach_icmp_calls_listeners_and_survives_a_failing_one() -> None:
     assert {d for d, _, _ in seen} == {1, 2}
     assert any(r.received == 1 for d, r, _ in seen if d == 1)
     assert service.points  # points still queued despite the failing listener
+
+
+def test_on_optics_keeps_snmp_over_a_recent_ssh_reading_of_the_same_port() -> None:
+    """One optic, one truth: a dark port read -40 dBm by SNMP is not cleared by an SSH
+    reading of the same port taken moments later (the demo used to alternate the two)."""
+    from provnet.pollers.ssh.types import OpticReading as SshOptic
+
+    h = _handle()
+    snmp = PollResult(SnmpTarget(7, "ag-pop-891", "127.10.1.2"), 100.0, 0.2,
+                      interfaces={3: IfSample(3, "GE0/0/3", oper_status=2, admin_status=1)},
+                      readings=(OpticReading("1", ifindex=3, name="GE0/0/3", rx_dbm=-40.0),))
+    h.on_result(snmp, {})
+    h.on_optics(7, [SshOptic("GE0/0/3", rx_dbm=-13.6)], 105.0)   # SNMP is recent: dropped
+    h.on_optics(7, [SshOptic("GE0/0/3", rx_dbm=-12.0)], 200.0)   # SNMP went quiet: used
+    h.on_cycle(None)  # type: ignore[arg-type]
+    batch, _ = h._batches.get_nowait()
+    rx = [(o.time, o.value, o.labels.get("link")) for o in batch if o.metric == "optic.rx_dbm"]
+    assert rx == [(100.0, -40.0, "12"), (200.0, -12.0, "12")]

@@ -68,7 +68,7 @@
     return '<div class="popup"><h3>' + esc(p.a_site_name) + " ⟷ " + esc(p.z_site_name) + "</h3>" +
       '<div class="code">' + esc(p.circuit_id || "") + " · " + esc(p.kind) + "</div><table>" +
       "<tr><th>" + esc(T.status) + '</th><td><b style="color:' + esc(p.colour) + '">' +
-      esc(T["state_" + p.state]) + "</b> (" + esc(p.reason) + ")</td></tr>" +
+      esc(T["state_" + p.state]) + "</b> (" + esc(page.lang === "vi" && p.reason_vi ? p.reason_vi : p.reason) + ")</td></tr>" +
       "<tr><th>" + esc(T.capacity) + "</th><td>" + num(p.capacity_mbps) + " Mbit/s</td></tr>" +
       "<tr><th>" + esc(T.utilisation) + "</th><td>" + pct(p.utilisation_pct) + "</td></tr>" +
       "</table></div>";
