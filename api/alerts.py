@@ -11,7 +11,6 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response
 from sqlalchemy.orm import Session
 
 from provnet.alerts import ops
-from provnet.alerts import schemas as sc
 from provnet.alerts.causes import incident_texts
 from provnet.alerts.changes import DEFAULT_WINDOW_S, recent_changes
 from provnet.alerts.errors import AlertNotFound, AlertsError, InvalidInput
@@ -21,6 +20,7 @@ from provnet.alerts.notes import notification
 from provnet.alerts.notify.codec import change_to_dict
 from provnet.alerts.notify.types import ConfigChangeNote
 from provnet.alerts.silences import window_active
+from provnet.api import alert_schemas as sc
 from provnet.api.params import Limit, Offset
 from provnet.api.schemas import Page
 from provnet.inventory.store import Store
