@@ -11,7 +11,6 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from provnet.api import schemas
 from provnet.api.context import ApiContext
 from provnet.api.params import Limit, Offset, page
-from provnet.inventory import queries
 from provnet.inventory.queries import DeviceRecord, LinkRecord
 from provnet.pollers.icmp import device_status_of
 from provnet.pollers.live import DeviceState, link_health
@@ -107,7 +106,7 @@ def health_router(ctx: ApiContext) -> APIRouter:
                                       error=getattr(st, "error", None) if st else "not configured")
         return schemas.Health(status="ok" if influx.ok else "degraded", version=VERSION,
                               uptime_s=round(time.time() - ctx.started, 1), influxdb=influx,
-                              poller=ctx.poller_stats())
+                              poller={**ctx.poller_stats(), **ctx.cache_figures()})
 
     @r.get("/api/v1/links", response_model=schemas.Page[schemas.Link])
     def links(
@@ -150,8 +149,7 @@ def health_router(ctx: ApiContext) -> APIRouter:
         site: Annotated[str | None, Query(max_length=100, description="site code")] = None,
         limit: Limit = 200, offset: Offset = 0,
     ) -> schemas.Page[schemas.Device]:
-        with ctx.store.session() as s:
-            recs = queries.devices(s)
+        recs = ctx.devices()
         states = ctx.live.devices()
         out = []
         for d in recs:
