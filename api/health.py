@@ -6,11 +6,13 @@ import datetime as dt
 import time
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import Response
 
 from provnet.api import schemas
 from provnet.api.context import ApiContext
-from provnet.api.params import Limit, Offset, page
+from provnet.api.paging import Cursor, Fields, cursor_page, respond
+from provnet.api.params import Limit, Offset
 from provnet.inventory.queries import DeviceRecord, LinkRecord
 from provnet.pollers.icmp import device_status_of
 from provnet.pollers.live import DeviceState, link_health
@@ -110,6 +112,7 @@ def health_router(ctx: ApiContext) -> APIRouter:
 
     @r.get("/api/v1/links", response_model=schemas.Page[schemas.Link])
     def links(
+        request: Request,
         status: Literal["up", "down", "unknown"] | None = None,
         commune: Annotated[str | None, Query(max_length=10,
                                              description="commune code (downstream end)")] = None,
@@ -119,7 +122,8 @@ def health_router(ctx: ApiContext) -> APIRouter:
         site: Annotated[str | None, Query(max_length=100,
                                           description="site code of either end")] = None,
         kind: Code = None, limit: Limit = 200, offset: Offset = 0,
-    ) -> schemas.Page[schemas.Link]:
+        cursor: Cursor = None, fields: Fields = None,
+    ) -> schemas.Page[schemas.Link] | Response:
         now = time.time()
         out = []
         for rec in ctx.links():
@@ -130,7 +134,8 @@ def health_router(ctx: ApiContext) -> APIRouter:
             if status and h.status != status:
                 continue
             out.append(_link(rec, h, ctx))
-        return page(out, limit, offset)
+        return respond(cursor_page(request, out, lambda x: x.id, limit, offset, cursor),
+                       fields, schemas.Link)
 
     @r.get("/api/v1/links/{link_id}/health", response_model=schemas.LinkHealthOut,
            responses={404: {"description": "no such link"}})
@@ -143,12 +148,14 @@ def health_router(ctx: ApiContext) -> APIRouter:
 
     @r.get("/api/v1/devices", response_model=schemas.Page[schemas.Device])
     def devices(
+        request: Request,
         role: Code = None, poll_ok: bool | None = None,
         district: Annotated[str | None, Query(max_length=10, description="district code")] = None,
         commune: Annotated[str | None, Query(max_length=10, description="commune code")] = None,
         site: Annotated[str | None, Query(max_length=100, description="site code")] = None,
         limit: Limit = 200, offset: Offset = 0,
-    ) -> schemas.Page[schemas.Device]:
+        cursor: Cursor = None, fields: Fields = None,
+    ) -> schemas.Page[schemas.Device] | Response:
         recs = ctx.devices()
         states = ctx.live.devices()
         out = []
@@ -160,6 +167,7 @@ def health_router(ctx: ApiContext) -> APIRouter:
                     or (poll_ok is not None and (polled is None or polled.ok != poll_ok))):
                 continue
             out.append(_device_out(d, seen, ctx.degraded_loss_pct))
-        return page(out, limit, offset)
+        return respond(cursor_page(request, out, lambda x: x.id, limit, offset, cursor),
+                       fields, schemas.Device)
 
     return r

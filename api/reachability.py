@@ -12,10 +12,12 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Annotated, Literal, cast, get_args
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi.responses import Response
 from pydantic import BaseModel
 
-from provnet.api.params import Limit, Offset, page
+from provnet.api.paging import Cursor, Fields, cursor_page, respond
+from provnet.api.params import Limit, Offset
 from provnet.api.schemas import Page
 from provnet.pollers.icmp import (
     DEGRADED,
@@ -78,13 +80,17 @@ def reachability_router(targets: Callable[[], Sequence[SnmpTarget]], live: LiveS
 
     @router.get("", response_model=Page[Reachability])
     def list_reachability(
+        request: Request,
         status: Status | None = None,
         limit: Limit = 200, offset: Offset = 0,
-    ) -> Page[Reachability]:
-        items = [reachability(t, live, degraded_loss_pct) for t in targets()]
+        cursor: Cursor = None, fields: Fields = None,
+    ) -> Page[Reachability] | Response:
+        items = sorted((reachability(t, live, degraded_loss_pct) for t in targets()),
+                       key=lambda i: i.device_id)
         if status is not None:
             items = [i for i in items if i.status == status]
-        return page(items, limit, offset)
+        return respond(cursor_page(request, items, lambda i: i.device_id, limit, offset, cursor),
+                       fields, Reachability)
 
     @router.get("/{device_id}", response_model=Reachability,
                 responses={404: {"description": "no polled device with this id"}})
