@@ -72,10 +72,18 @@ async def _open_loop(host: str, port: int, paths: Sequence[str], rate: float,
         async with slots:
             conn = idle.pop() if idle else None
             try:
+                if conn is not None:
+                    try:
+                        status, n = await asyncio.wait_for(conn.get(host, path), TIMEOUT_S)
+                    except (ConnectionError, asyncio.IncompleteReadError):
+                        # the server closed an idle keep-alive connection (uvicorn: after
+                        # 5 s); like any HTTP client, retry a GET once on a new connection
+                        conn.close()
+                        conn = None
                 if conn is None:
                     conn = await asyncio.wait_for(Conn.open(host, port), TIMEOUT_S)
                     opened += 1
-                status, n = await asyncio.wait_for(conn.get(host, path), TIMEOUT_S)
+                    status, n = await asyncio.wait_for(conn.get(host, path), TIMEOUT_S)
             except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                     TimeoutError, ValueError, IndexError) as exc:
                 res.error(type(exc).__name__)
