@@ -233,7 +233,8 @@ def main() -> None:
                 print(f"{name}: achieved {len(lat) / res.elapsed_s:.0f}/s over "
                       f"{res.elapsed_s:.1f} s, p50 {pct(lat, 50) * 1000:.1f} ms, "
                       f"p99 {pct(lat, 99) * 1000:.1f} ms, max {max(lat, default=0) * 1000:.0f} ms,"
-                      f" errors {errors} {res.errors or ''}, "
+                      f" errors {errors} {res.errors or ''}, client send lag p99 "
+                      f"{pct(res.send_lag, 99) * 1000:.1f} ms, "
                       f"{res.bytes / max(1, len(lat)) / 1024:.1f} KiB/answer, server CPU "
                       f"{(cpu_of(pid) - c0) / (t1 - t0) * 100:.0f} %")
                 report_cycles(name, watch.within(t0, t1), idle)

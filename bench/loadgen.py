@@ -22,6 +22,8 @@ class Result:
     """Latencies (seconds) of answered requests, errors by kind, wall time of the run."""
 
     latencies: list[float] = field(default_factory=list)
+    #: how late the client itself sent each request (its own process starved): not the server's
+    send_lag: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     bytes: int = 0
     elapsed_s: float = 0.0
@@ -70,6 +72,7 @@ async def _open_loop(host: str, port: int, paths: Sequence[str], rate: float,
     async def one(path: str, due: float) -> None:
         nonlocal opened
         async with slots:
+            res.send_lag.append(time.perf_counter() - due)
             conn = idle.pop() if idle else None
             try:
                 if conn is not None:
