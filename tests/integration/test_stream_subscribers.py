@@ -38,7 +38,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoProcess]:
     state = tmp_path_factory.mktemp("stream")
     d = DemoProcess(state, state / "demo.out", ["--duration", "200", "--interval", str(INTERVAL)])
     try:
-        d.wait_for("three poll cycles", lambda: d.get("/api/v1/health")["poller"]["cycles"] >= 3,
+        # past the first cycles (discovery, coverage): the baseline is steady polling
+        d.wait_for("five poll cycles", lambda: d.get("/api/v1/health")["poller"]["cycles"] >= 5,
                    120)
         yield d
     finally:
