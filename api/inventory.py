@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from provnet.api import schemas
 from provnet.api.context import ApiContext
-from provnet.api.paging import Cursor, Fields, cursor_page, encode_cursor, respond
+from provnet.api.paging import CodeCursor, Trimmed, cursor_page, fields_query, next_link, respond
 from provnet.api.params import Limit, Offset
 from provnet.inventory import queries
 
@@ -19,7 +19,7 @@ def inventory_router(ctx: ApiContext) -> APIRouter:
     """``/api/v1/communes``."""
     r = APIRouter(tags=["inventory"])
 
-    @r.get("/api/v1/communes", response_model=schemas.Page[schemas.Commune])
+    @r.get("/api/v1/communes", response_model=schemas.Page[schemas.Commune] | Trimmed)
     def communes(
         request: Request,
         district: Annotated[str | None, Query(max_length=10,
@@ -28,7 +28,8 @@ def inventory_router(ctx: ApiContext) -> APIRouter:
                                        description="name, with or without diacritics")] = None,
         generation: Literal["legacy", "2025"] = "legacy",
         limit: Limit = 50, offset: Offset = 0,
-        cursor: Cursor = None, fields: Fields = None,
+        cursor: CodeCursor = None,
+        fields: Annotated[str | None, fields_query(schemas.Commune)] = None,
     ) -> schemas.Page[schemas.Commune] | Response:
         if cursor is None and fields is None:  # the SQL pages
             with ctx.store.session() as s:
@@ -40,7 +41,7 @@ def inventory_router(ctx: ApiContext) -> APIRouter:
             _, rows = queries.communes(s, generation, district, q, 10**6, 0)
         every = [schemas.Commune(**asdict(r)) for r in rows]
         return respond(cursor_page(request, every, lambda c: c.code, limit, offset, cursor),
-                       fields, schemas.Commune)
+                       fields)
 
     return r
 
@@ -50,6 +51,4 @@ def _next(request: Request, items: list[schemas.Commune], total: int, offset: in
     """The cursor link after an SQL page (units are ordered by code)."""
     if not items or offset + limit >= total:
         return None
-    url = request.url.remove_query_params("offset").include_query_params(
-        cursor=encode_cursor(items[-1].code))
-    return f"{url.path}?{url.query}"
+    return next_link(request, items[-1].code)
