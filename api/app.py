@@ -45,5 +45,6 @@ def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = ()) -> FastAPI:
     for router in routers:
         app.include_router(router)
     if ctx.cycles is not None:  # a polling service: answers materialised once per cycle
-        app.add_middleware(ResponseCache, token=ctx.token, register=ctx)
+        app.add_middleware(ResponseCache, token=ctx.token, register=ctx,
+                           inventory_token=ctx.inventory_token)
     return app

@@ -67,6 +67,10 @@ class CachePolicy:
     #: longest prefix wins; 0 means never cache
     max_age_s: dict[str, float] = field(default_factory=lambda: {
         "/api/v1/health": 1.0, "/api/v1/stream": 0.0})
+    #: answers from the inventory alone (units, coverage): kept across cycles, up to
+    #: ``inventory_max_age_s``, while the inventory version holds
+    inventory_prefixes: tuple[str, ...] = ("/api/v1/communes", "/api/v1/coverage")
+    inventory_max_age_s: float = 60.0
     max_entries: int = 512
     max_bytes: int = 64 * 2**20
     max_entry_bytes: int = 8 * 2**20
@@ -142,8 +146,10 @@ class ResponseCache:
 
     def __init__(self, app: App, token: Callable[[], Hashable],
                  policy: CachePolicy | None = None,
-                 clock: Callable[[], float] = time.monotonic, register: Any = None) -> None:
+                 clock: Callable[[], float] = time.monotonic, register: Any = None,
+                 inventory_token: Callable[[], Hashable] | None = None) -> None:
         self.app, self.token, self.clock = app, token, clock
+        self.inventory_token = inventory_token
         if register is not None:  # the ApiContext: /api/v1/health shows our figures
             register.cache_figures = self.figures
         self.policy = policy or CachePolicy()
@@ -174,7 +180,12 @@ class ResponseCache:
         headers = dict(scope.get("headers", ()))
         key = (method, scope["path"], scope.get("query_string", b""),
                *(headers.get(h) for h in VARY_HEADERS))
-        token = (self.token(), self.writes)
+        if self.inventory_token is not None and scope["path"].startswith(
+                self.policy.inventory_prefixes):
+            token: Hashable = ("inventory", self.inventory_token(), self.writes)
+            max_age = self.policy.inventory_max_age_s
+        else:
+            token = (self.token(), self.writes)
         entry = self._fresh(key, token, max_age)
         if entry is not None:
             self.stats.hits += 1

@@ -71,6 +71,10 @@ class ApiContext:
             self._devices = None
             self.inventory_version += 1
 
+    def inventory_token(self) -> Hashable:
+        """What an answer from the inventory alone depends on."""
+        return self.inventory_version
+
     def token(self) -> Hashable:
         """What a materialised answer depends on: the cycle, the inventory, traps."""
         cycle = self.cycles() if self.cycles else None

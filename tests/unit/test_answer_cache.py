@@ -191,3 +191,27 @@ def test_paths_outside_the_api_and_zero_max_age_bypass() -> None:
     assert policy.max_age("/api/v1/stream") == 0.0
     assert policy.max_age("/api/v1/health") == 1.0
     assert policy.max_age("/api/v1/links") == policy.default_max_age_s
+
+
+@pytest.mark.anyio
+async def test_inventory_answers_outlive_the_cycle() -> None:
+    world, now = World(), [0.0]
+    app = FastAPI()
+
+    @app.get("/api/v1/communes")
+    def communes() -> dict[str, int]:
+        world.builds += 1
+        return {"n": world.builds}
+
+    inventory = [1]
+    cache = ResponseCache(app, lambda: world.generation, CachePolicy(), clock=lambda: now[0],
+                          inventory_token=lambda: inventory[0])
+    async with client(cache) as c:
+        await c.get("/api/v1/communes")
+        world.generation += 5  # cycles go by
+        now[0] += 30
+        assert (await c.get("/api/v1/communes")).json() == {"n": 1}
+        inventory[0] += 1  # the inventory changed
+        assert (await c.get("/api/v1/communes")).json() == {"n": 2}
+        now[0] += 61  # and at most a minute in any case
+        assert (await c.get("/api/v1/communes")).json() == {"n": 3}
