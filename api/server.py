@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import sys
 from collections.abc import Iterator
 
 import uvicorn
 from fastapi import FastAPI
+
+SWITCH_INTERVAL_S = 0.0005
 
 
 class _Server(uvicorn.Server):
@@ -41,6 +44,11 @@ def bind(host: str, port: int) -> socket.socket:
 
 async def serve(app: FastAPI, sock: socket.socket, stop: asyncio.Event) -> None:
     """Serve on an already bound socket until ``stop`` is set."""
+    # threads of the service (the InfluxDB flusher encoding a cycle's points, answers built in
+    # the thread pool) hold the GIL for up to the switch interval each time the event loop
+    # wants it; at 5 ms (the default) a busy thread made the loop, and every answer, wait
+    # hundreds of ms (convoy). 0.5 ms keeps the loop's turns short.
+    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
     server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     stopper = asyncio.create_task(stop.wait())
