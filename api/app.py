@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
+from provnet.api.cache import ResponseCache
 from provnet.api.context import ApiContext
 from provnet.api.health import VERSION, health_router
 from provnet.api.inventory import inventory_router
@@ -43,4 +44,7 @@ def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = ()) -> FastAPI:
     app.include_router(reachability_router(ctx.targets, ctx.live, ctx.degraded_loss_pct))
     for router in routers:
         app.include_router(router)
+    if ctx.cycles is not None:  # a polling service: answers materialised once per cycle
+        app.add_middleware(ResponseCache, token=ctx.token, register=ctx,
+                           inventory_token=ctx.inventory_token)
     return app

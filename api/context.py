@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from provnet.inventory import queries
-from provnet.inventory.queries import LinkRecord
+from provnet.inventory.queries import DeviceRecord, LinkRecord
 from provnet.inventory.store import Store
 from provnet.pollers.live import LiveState
 from provnet.pollers.types import SnmpTarget
@@ -38,7 +38,14 @@ class ApiContext:
     #: ICMP loss at or above this makes a device "degraded" (settings ``icmp.degraded_loss_pct``)
     degraded_loss_pct: float = 25.0
     started: float = field(default_factory=time.time)
+    #: polling cycles ended so far: with it, live answers are materialised once per cycle
+    #: (``api/cache.py``); without it (tests driving the live state by hand) nothing is cached
+    cycles: Callable[[], int] | None = None
+    #: figures of the answer cache, filled in when the app is built
+    cache_figures: Callable[[], dict[str, int]] = dict
+    inventory_version: int = 0
     _links: list[LinkRecord] | None = None
+    _devices: list[DeviceRecord] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def links(self) -> list[LinkRecord]:
@@ -49,7 +56,26 @@ class ApiContext:
                     self._links = queries.links(s)
             return self._links
 
+    def devices(self) -> list[DeviceRecord]:
+        """Devices from the inventory, cached like :meth:`links`."""
+        with self._lock:
+            if self._devices is None:
+                with self.store.session() as s:
+                    self._devices = queries.devices(s)
+            return self._devices
+
     def invalidate(self) -> None:
         """Forget cached inventory reads after an inventory change."""
         with self._lock:
             self._links = None
+            self._devices = None
+            self.inventory_version += 1
+
+    def inventory_token(self) -> Hashable:
+        """What an answer from the inventory alone depends on."""
+        return self.inventory_version
+
+    def token(self) -> Hashable:
+        """What a materialised answer depends on: the cycle, the inventory, traps."""
+        cycle = self.cycles() if self.cycles else None
+        return (cycle, self.inventory_version, self.live.trap_changes)

@@ -6,12 +6,13 @@ import datetime as dt
 import time
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import Response
 
 from provnet.api import schemas
 from provnet.api.context import ApiContext
-from provnet.api.params import Limit, Offset, page
-from provnet.inventory import queries
+from provnet.api.paging import IdCursor, Trimmed, cursor_page, fields_query, respond
+from provnet.api.params import Limit, Offset
 from provnet.inventory.queries import DeviceRecord, LinkRecord
 from provnet.pollers.icmp import device_status_of
 from provnet.pollers.live import DeviceState, link_health
@@ -107,10 +108,11 @@ def health_router(ctx: ApiContext) -> APIRouter:
                                       error=getattr(st, "error", None) if st else "not configured")
         return schemas.Health(status="ok" if influx.ok else "degraded", version=VERSION,
                               uptime_s=round(time.time() - ctx.started, 1), influxdb=influx,
-                              poller=ctx.poller_stats())
+                              poller={**ctx.poller_stats(), **ctx.cache_figures()})
 
-    @r.get("/api/v1/links", response_model=schemas.Page[schemas.Link])
+    @r.get("/api/v1/links", response_model=schemas.Page[schemas.Link] | Trimmed)
     def links(
+        request: Request,
         status: Literal["up", "down", "unknown"] | None = None,
         commune: Annotated[str | None, Query(max_length=10,
                                              description="commune code (downstream end)")] = None,
@@ -120,7 +122,9 @@ def health_router(ctx: ApiContext) -> APIRouter:
         site: Annotated[str | None, Query(max_length=100,
                                           description="site code of either end")] = None,
         kind: Code = None, limit: Limit = 200, offset: Offset = 0,
-    ) -> schemas.Page[schemas.Link]:
+        cursor: IdCursor = None,
+        fields: Annotated[str | None, fields_query(schemas.Link)] = None,
+    ) -> schemas.Page[schemas.Link] | Response:
         now = time.time()
         out = []
         for rec in ctx.links():
@@ -131,7 +135,7 @@ def health_router(ctx: ApiContext) -> APIRouter:
             if status and h.status != status:
                 continue
             out.append(_link(rec, h, ctx))
-        return page(out, limit, offset)
+        return respond(cursor_page(request, out, lambda x: x.id, limit, offset, cursor), fields)
 
     @r.get("/api/v1/links/{link_id}/health", response_model=schemas.LinkHealthOut,
            responses={404: {"description": "no such link"}})
@@ -142,16 +146,18 @@ def health_router(ctx: ApiContext) -> APIRouter:
             raise HTTPException(404, f"no link with id {link_id}")
         return _health(ctx, rec, time.time())
 
-    @r.get("/api/v1/devices", response_model=schemas.Page[schemas.Device])
+    @r.get("/api/v1/devices", response_model=schemas.Page[schemas.Device] | Trimmed)
     def devices(
+        request: Request,
         role: Code = None, poll_ok: bool | None = None,
         district: Annotated[str | None, Query(max_length=10, description="district code")] = None,
         commune: Annotated[str | None, Query(max_length=10, description="commune code")] = None,
         site: Annotated[str | None, Query(max_length=100, description="site code")] = None,
         limit: Limit = 200, offset: Offset = 0,
-    ) -> schemas.Page[schemas.Device]:
-        with ctx.store.session() as s:
-            recs = queries.devices(s)
+        cursor: IdCursor = None,
+        fields: Annotated[str | None, fields_query(schemas.Device)] = None,
+    ) -> schemas.Page[schemas.Device] | Response:
+        recs = ctx.devices()
         states = ctx.live.devices()
         out = []
         for d in recs:
@@ -162,6 +168,6 @@ def health_router(ctx: ApiContext) -> APIRouter:
                     or (poll_ok is not None and (polled is None or polled.ok != poll_ok))):
                 continue
             out.append(_device_out(d, seen, ctx.degraded_loss_pct))
-        return page(out, limit, offset)
+        return respond(cursor_page(request, out, lambda x: x.id, limit, offset, cursor), fields)
 
     return r

@@ -12,10 +12,12 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Annotated, Literal, cast, get_args
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi.responses import Response
 from pydantic import BaseModel
 
-from provnet.api.params import Limit, Offset, page
+from provnet.api.paging import IdCursor, Trimmed, cursor_page, fields_query, respond
+from provnet.api.params import Limit, Offset
 from provnet.api.schemas import Page
 from provnet.pollers.icmp import (
     DEGRADED,
@@ -50,6 +52,8 @@ class Reachability(BaseModel):
     icmp_time: dt.datetime | None = None
 
 
+
+
 def _ts(t: float | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(t, dt.UTC) if t is not None else None
 
@@ -76,15 +80,20 @@ def reachability_router(targets: Callable[[], Sequence[SnmpTarget]], live: LiveS
     """The router; ``targets()`` gives the polled devices (the poll plan's targets)."""
     router = APIRouter(prefix="/api/v1/reachability", tags=["health"])
 
-    @router.get("", response_model=Page[Reachability])
+    @router.get("", response_model=Page[Reachability] | Trimmed)
     def list_reachability(
+        request: Request,
         status: Status | None = None,
         limit: Limit = 200, offset: Offset = 0,
-    ) -> Page[Reachability]:
-        items = [reachability(t, live, degraded_loss_pct) for t in targets()]
+        cursor: IdCursor = None,
+        fields: Annotated[str | None, fields_query(Reachability)] = None,
+    ) -> Page[Reachability] | Response:
+        items = sorted((reachability(t, live, degraded_loss_pct) for t in targets()),
+                       key=lambda i: i.device_id)
         if status is not None:
             items = [i for i in items if i.status == status]
-        return page(items, limit, offset)
+        return respond(cursor_page(request, items, lambda i: i.device_id, limit, offset, cursor),
+                       fields)
 
     @router.get("/{device_id}", response_model=Reachability,
                 responses={404: {"description": "no polled device with this id"}})

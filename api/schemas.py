@@ -17,6 +17,8 @@ class Page(BaseModel, Generic[T]):
     limit: int
     offset: int
     items: list[T]
+    #: path and query of the next page (by cursor), null on the last page (``api/paging.py``)
+    next: str | None = None
 
 
 class InfluxHealth(BaseModel):

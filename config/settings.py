@@ -184,7 +184,11 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: top level must be a mapping")
         data.update(loaded)
-    data.update({k: v for k, v in overrides.items() if v is not None})
+    for key, value in overrides.items():  # a section overridden in part keeps the file's rest
+        if value is None:
+            continue
+        both = isinstance(value, dict) and isinstance(data.get(key), dict)
+        data[key] = {**data[key], **value} if both else value
     try:
         return Settings(**data)
     except ValidationError as exc:

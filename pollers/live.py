@@ -78,6 +78,7 @@ class LiveState:
         self._lock = threading.Lock()
         self._ifs: dict[tuple[int, int], IfState] = {}
         self._devices: dict[int, DeviceState] = {}
+        self.trap_changes = 0  # interfaces changed by traps since start
 
     def update(self, result: PollResult, rates: dict[int, IfRates]) -> None:
         """Record one poll result (and its rates, when the device answered).
@@ -118,6 +119,7 @@ class LiveState:
                 return False
             sample = replace(state.sample, oper_status=OPER_UP if up else OPER_DOWN)
             self._ifs[(device_id, ifindex)] = IfState(sample, state.rates, state.time, at)
+            self.trap_changes += 1  # read by the API's answer cache: a trap shows at once
             return True
 
     def update_icmp(self, device_id: int, reading: IcmpReading, at: float) -> None:

@@ -218,7 +218,8 @@ class Service:
                          stale_after_s=cfg.poller.interval_s * cfg.poller.stale_after_intervals,
                          poller_stats=self.poller_stats,
                          targets=lambda: self.plan.targets,
-                         degraded_loss_pct=cfg.icmp.degraded_loss_pct)
+                         degraded_loss_pct=cfg.icmp.degraded_loss_pct,
+                         cycles=lambda: self.stats.cycles)
         host, port = sock.getsockname()[:2]
         log.info("API on http://%s:%d  (OpenAPI: /docs)", host, port)
         pc = cfg.poller
