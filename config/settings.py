@@ -67,6 +67,11 @@ class ApiSettings(Strict):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, lt=65536)
+    #: Host names answered (DNS rebinding); empty: the bound address and the local names
+    #: (a wildcard bind also accepts the machine's name and any IP literal)
+    allowed_hosts: list[str] = Field(default_factory=list)
+    #: larger request bodies get 413 and are not read
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024**3)
 
 
 class CoverageSettings(Strict):

@@ -233,8 +233,8 @@ class Service:
         else:
             loop = PollLoop(poller, self.on_result, pc.concurrency, pc.spread)
         tasks = [
-            asyncio.create_task(serve(create_app(ctx, self.routers), sock, self.stop_event),
-                                name="api"),
+            asyncio.create_task(serve(create_app(ctx, self.routers, self.settings.api, host),
+                                      sock, self.stop_event), name="api"),
             asyncio.create_task(loop.run_forever(lambda: self.plan.targets, cfg.poller.interval_s,
                                                  self.on_cycle, self.stop_event), name="poller"),
             asyncio.create_task(self._flush_loop(), name="flusher"),
