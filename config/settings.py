@@ -158,7 +158,7 @@ class Settings(BaseSettings):
     )
 
     state_dir: Path = Path(".provnet")
-    database_url: str | None = None
+    database_url: SecretStr | None = None  # may carry a password: printed as ***
     influx: InfluxSettings = InfluxSettings()
     poller: PollerSettings = PollerSettings()
     api: ApiSettings = ApiSettings()
@@ -174,7 +174,7 @@ class Settings(BaseSettings):
     def sql_url(self) -> str:
         """SQLAlchemy URL: the configured one, else a SQLite file under the state dir."""
         if self.database_url:
-            return self.database_url
+            return self.database_url.get_secret_value()
         return f"sqlite:///{(self.state_dir / 'inventory.sqlite').resolve()}"
 
 
