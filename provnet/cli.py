@@ -63,6 +63,10 @@ def _logging(verbose: bool) -> None:
                         datefmt="%H:%M:%S")
     for noisy in ("httpx", "httpcore", "uvicorn.error"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # netmiko logs every byte of a CLI session at DEBUG (running configurations, secrets
+    # included, before they are scrubbed): never below INFO, even with --verbose
+    for raw in ("netmiko", "paramiko"):
+        logging.getLogger(raw).setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def _settings(config: Path | None, **overrides: object) -> Settings:

@@ -180,13 +180,12 @@ def _crawl(base: str) -> dict[str, httpx.Response]:
                      if p["in"] == "query" and p.get("required")}
             names = re.findall(r"{(\w+)}", path)
             urls = [path]
+            if "version_id" in names:  # versions of the device they belong to
+                urls = [path.replace("{device_id}", str(dev)).replace("{version_id}", str(v))
+                        for dev, vs in config_devices for v in vs]
             for name in names:
-                if name == "version_id":
-                    urls = [u.replace("{device_id}", str(dev)).replace("{version_id}", str(v))
-                            for u in urls for dev, vs in config_devices for v in vs]
-                else:
-                    urls = [u.replace(f"{{{name}}}", v) for u in urls
-                            for v in values.get(name, ["1"])]
+                urls = [u.replace(f"{{{name}}}", v) for u in urls
+                        for v in values.get(name, ["1"])]
             for url in urls:
                 answers[url] = client.get(url, params=query)
         for page in ("/maps/province", "/maps/province?lang=en", "/maps/communes/30448",
@@ -205,7 +204,8 @@ def test_no_marker_anywhere(served: tuple[str, Path, str], tmp_path: Path) -> No
     leaks = [u for u, r in answers.items() if MARK.encode() in r.content]
     assert not leaks, leaks
     texts = [r.text for u, r in answers.items() if re.search(r"/config/\d+$", u)]
-    assert texts and all("<removed>" in t for t in texts)  # the configurations were served
+    # the configurations were served, their secrets replaced
+    assert len(texts) >= 2 and all("<removed>" in t for t in texts)
     assert any("sysname" in t or "hostname" in t for t in texts)
 
     export = tmp_path / "gaps.kml"
