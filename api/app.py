@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
 from provnet.api.context import ApiContext
-from provnet.api.guard import WILDCARDS, SurfaceGuard, default_allowed_hosts
+from provnet.api.guard import WILDCARDS, SurfaceGuard, declare_no_nul, default_allowed_hosts
 from provnet.api.health import VERSION, health_router
 from provnet.api.inventory import inventory_router
 from provnet.api.params import reject_unknown_query
@@ -51,6 +51,8 @@ def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = (),
     app.include_router(reachability_router(ctx.targets, ctx.live, ctx.degraded_loss_pct))
     for router in routers:
         app.include_router(router)
+    plain_openapi = app.openapi
+    app.openapi = lambda: declare_no_nul(plain_openapi())  # type: ignore[method-assign]
     guard = api or ApiSettings()
     bound = guard.host if bound_host is None else bound_host
     app.add_middleware(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from provnet.api.params import MAX_ID, DbId, Limit, Offset, parse_time
+from provnet.api.params import MAX_ID, YEAR_PATTERN, DbId, Limit, Offset, parse_time
 from provnet.api.schemas import Page
 from provnet.inventory import configs
 from provnet.inventory.model import Device
@@ -116,7 +116,7 @@ def config_router(store: Store) -> APIRouter:
     @router.get("/config-changes", response_model=Page[ConfigChange])
     def config_changes(
         since: Annotated[str | None, Query(
-            max_length=40, json_schema_extra={"format": "date-time"},
+            max_length=40, json_schema_extra={"format": "date-time", "pattern": YEAR_PATTERN},
             description="RFC 3339 time, e.g. 2026-11-21T08:00:00+07:00; default 24 h ago")
         ] = None,
         device_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,

@@ -206,3 +206,22 @@ async def _answer(send: Send, status: int, detail: Any) -> None:
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(payload)).encode())]})
     await send({"type": "http.response.body", "body": payload})
+
+
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
+
+def declare_no_nul(node: Any) -> Any:
+    """Say in the OpenAPI document what the guard enforces: a plain string (no pattern,
+    enum, const or format of its own) gets ``pattern: ^[^\\u0000]*$``. In place; returns
+    ``node``."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and not {"pattern", "enum", "const", "format"} & set(
+                node):
+            node["pattern"] = NO_NUL_PATTERN
+        for value in node.values():
+            declare_no_nul(value)
+    elif isinstance(node, list):
+        for value in node:
+            declare_no_nul(value)
+    return node

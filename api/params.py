@@ -3,7 +3,7 @@ the rule that an unknown query parameter is a 422, not silently ignored.
 
 Input that no store accepts is a 422 here, before it reaches SQL: ``DbId``/``DbIdQ`` (a row
 id fits a 32-bit signed integer, PostgreSQL's ``integer``), :func:`parse_time` (an RFC 3339
-time that stays within years 1900..2200 in UTC). NUL bytes are refused for every route by
+time within the years 1000..9899). NUL bytes are refused for every route by
 :mod:`provnet.api.guard`.
 """
 
@@ -26,8 +26,10 @@ Offset = Annotated[int, Query(ge=0, le=10**9, description="items to skip")]
 MAX_ID = 2**31 - 1
 DbId = Annotated[int, Path(ge=1, le=MAX_ID, description="row id")]
 DbIdQ = Annotated[int | None, Query(ge=1, le=MAX_ID, description="row id")]
-#: years a time parameter may name (after conversion to UTC)
-YEARS = (1900, 2200)
+#: years a time parameter may name: any UTC offset keeps them representable
+YEARS = (1000, 9899)
+#: the same rule for the OpenAPI document (with ``format: date-time``)
+YEAR_PATTERN = r"^(1\d{3}|[2-8]\d{3}|9[0-8]\d{2})-"
 _KNOWN: dict[int, frozenset[str]] = {}
 _RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 

@@ -200,3 +200,14 @@ def test_body_within_the_limit_is_served(server: tuple[str, int]) -> None:
                    json={**SILENCE, "comment": "bảo trì " * 200})
     assert r.status_code == 201, r.text
     assert r.json()["comment"].startswith("bảo trì")
+
+
+def test_openapi_declares_what_the_guard_refuses(store: tuple[Store, Path]) -> None:
+    with TestClient(_app(store, None)) as c:
+        doc = c.get("/openapi.json").json()
+    params = {p["name"]: p["schema"] for p in doc["paths"]["/api/v1/communes"]["get"]
+              ["parameters"]}
+    q = next(s for s in params["q"]["anyOf"] if s.get("type") == "string")
+    assert q["pattern"] == "^[^\\u0000]*$"
+    silence = doc["components"]["schemas"]["SilenceIn"]["properties"]["created_by"]
+    assert silence["pattern"] == "^[^\\u0000]*$"
