@@ -95,3 +95,26 @@ def test_everything_under_the_state_dir_is_private(tmp_path: Path) -> None:
                  "spool", "influxdb/data/provnet"):
         assert (state / name).exists(), name
     assert _loose(state) == []
+
+
+def test_private_files_even_without_the_umask(tmp_path: Path) -> None:
+    # programmatic use (no CLI, a permissive umask): the files that hold secrets or samples
+    # are still created private
+    old = os.umask(0o022)
+    try:
+        state = tmp_path / "state"
+        open_store(f"sqlite:///{state / 'inventory.sqlite'}").close()
+        KnownHosts(state / "ssh" / "known_hosts").pin("ag-pop-880",
+                                                       paramiko.RSAKey.generate(1024))
+        down = V1Writer(f"http://127.0.0.1:{free_port()}", "provnet", timeout_s=0.5)
+        with SpoolingWriter(down, state / "spool", 10**6) as spool:
+            spool.write([Point("ifstats", {"in_bps": 1.0}, {"device": "ag-pop-880"}, 1)])
+    finally:
+        os.umask(old)
+    modes = {p.relative_to(state).as_posix(): stat.S_IMODE(p.stat().st_mode)
+             for p in state.rglob("*") if p.name != ".lock"}
+    assert modes["inventory.sqlite"] == 0o600
+    assert modes["ssh/known_hosts"] == 0o600 and modes["ssh"] == 0o700
+    assert modes["spool"] == 0o700
+    batches = [m for k, m in modes.items() if k.startswith("spool/") and k.endswith(".lp")]
+    assert batches and all(m == 0o600 for m in batches)
