@@ -138,7 +138,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
                     pass
                 assert proc.poll() is None and time.time() < deadline, out.read_text()[-3000:]
                 time.sleep(0.3)
-            time.sleep(8)  # a few poll cycles, device-down alerts, notification attempts
+            # poll cycles, device-down alerts and a delivery attempt on every channel (the
+            # errors of which are logged: a URL or a token must not be in them)
+            deadline = time.time() + 60
+            while not all(f"over {ch}:" in out.read_text(errors="replace")
+                          for ch in ("webhook", "email", "telegram", "alertmanager")):
+                assert proc.poll() is None and time.time() < deadline, \
+                    out.read_text(errors="replace")[-3000:]
+                time.sleep(0.5)
             yield base, state, out.read_text(errors="replace")
         finally:
             stop_process(proc)
