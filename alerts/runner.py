@@ -3,8 +3,9 @@
 The poller's ``on_result`` feeds a :class:`CycleCollector` (cheap, on the event loop); at the
 end of each cycle the batch is queued and evaluated in a worker thread by the
 :class:`IncidentBook`; notifications go through the persisted outbox, delivered by its own
-background task (wiring: ``provnet.features.alerts``). A linkDown trap
-(:meth:`AlertsHandle.on_trap`) is queued at once as an event batch of its own: evaluated
+background task (wiring: ``provnet.features.alerts``). A linkDown trap, once a targeted poll
+of its device confirmed it (``provnet.features.traps``), reaches
+(:meth:`AlertsHandle.on_trap`) and is queued at once as an event batch of its own: evaluated
 without waiting for the cycle, it does not count as a poll confirmation, and polls that
 started before it cannot undo it (the engine drops older values).
 """

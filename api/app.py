@@ -16,18 +16,26 @@ from fastapi_offline import FastAPIOffline
 
 from provnet.api.cache import ResponseCache
 from provnet.api.context import ApiContext
+from provnet.api.guard import WILDCARDS, SurfaceGuard, declare_no_nul, default_allowed_hosts
 from provnet.api.health import VERSION, health_router
 from provnet.api.inventory import inventory_router
 from provnet.api.params import reject_unknown_query
 from provnet.api.reachability import reachability_router
+from provnet.config.settings import ApiSettings
 
 log = logging.getLogger(__name__)
 Router = APIRouter  # what features hand to the composition root
 __all__ = ["VERSION", "Router", "create_app"]
 
 
-def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = ()) -> FastAPI:
-    """Build the app around one context; ``routers`` come from the attached features."""
+def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = (),
+               api: ApiSettings | None = None, bound_host: str | None = None) -> FastAPI:
+    """Build the app around one context; ``routers`` come from the attached features.
+
+    Every answer passes :class:`~provnet.api.guard.SurfaceGuard`. ``api`` (settings) gives
+    the body limit and the allowed Host names; without it (in-process test clients) the
+    Host is not checked. ``bound_host`` is the address actually listened on.
+    """
     # FastAPIOffline serves the /docs assets itself: the provincial network has no CDN
     app: FastAPI = FastAPIOffline(
         title="provnet", version=VERSION,
@@ -47,4 +55,13 @@ def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = ()) -> FastAPI:
     if ctx.cycles is not None:  # a polling service: answers materialised once per cycle
         app.add_middleware(ResponseCache, token=ctx.token, register=ctx,
                            inventory_token=ctx.inventory_token)
+    # added last, so outermost: a bad Host or an oversized body never reaches the cache
+    plain_openapi = app.openapi
+    app.openapi = lambda: declare_no_nul(plain_openapi())  # type: ignore[method-assign]
+    guard = api or ApiSettings()
+    bound = guard.host if bound_host is None else bound_host
+    app.add_middleware(
+        SurfaceGuard, max_body_bytes=guard.max_body_bytes,
+        allowed_hosts=None if api is None else default_allowed_hosts(bound, api.allowed_hosts),
+        any_ip=bound in WILDCARDS and not guard.allowed_hosts)
     return app

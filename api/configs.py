@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -11,13 +10,13 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from provnet.api.params import Limit, Offset
+from provnet.api.params import MAX_ID, YEAR_PATTERN, DbId, Limit, Offset, parse_time
 from provnet.api.schemas import Page
 from provnet.inventory import configs
 from provnet.inventory.model import Device
 from provnet.inventory.store import Store
 
-VersionId = Annotated[int | None, Query(ge=1, le=2**62)]
+VersionId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such device or version"}}
 
 
@@ -45,26 +44,10 @@ class ConfigChange(BaseModel):
     lines_removed: int
 
 
-def _utc(t: dt.datetime) -> dt.datetime:
-    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
-
-
-_RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
-
-
 def _since(value: str | None) -> dt.datetime:
     if value is None:
         return dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
-    text = value.strip().upper()
-    try:
-        if not _RFC3339.match(text):
-            raise ValueError(value)
-        # RFC 3339 allows a leap second; Python's datetime does not
-        return _utc(dt.datetime.fromisoformat(re.sub(r"(T\d\d:\d\d):60", r"\1:59", text)))
-    except ValueError as exc:
-        # the same shape as FastAPI's own validation errors, so the documented 422 holds
-        raise HTTPException(422, [{"loc": ["query", "since"], "type": "value_error",
-                                    "msg": f"not an ISO 8601 time: {value!r}"}]) from exc
+    return parse_time(value, "since")
 
 
 def config_router(store: Store) -> APIRouter:
@@ -79,11 +62,9 @@ def config_router(store: Store) -> APIRouter:
 
     @router.get("/devices/{device_id}/config", response_model=Page[ConfigVersionOut],
                 responses=NOT_FOUND)
-    def config_versions(device_id: int, limit: Limit = 50, offset: Offset = 0,
+    def config_versions(device_id: DbId, limit: Limit = 50, offset: Offset = 0,
                         ) -> Page[ConfigVersionOut]:
         """Stored configuration versions of a device, newest first (text not included)."""
-        if not 0 < device_id < 2**62:
-            raise HTTPException(404, f"no device with id {device_id}")
         with store.session() as s:
             _device(s, device_id)
             vers = configs.versions(s, device_id)
@@ -94,14 +75,12 @@ def config_router(store: Store) -> APIRouter:
     @router.get("/devices/{device_id}/config/diff", response_class=PlainTextResponse,
                 responses={**NOT_FOUND, 200: {"content": {"text/plain": {}},
                                               "description": "unified diff"}})
-    def config_diff(device_id: int,
+    def config_diff(device_id: DbId,
                     from_: Annotated[VersionId, Query(alias="from",
                                                       description="older version id")] = None,
                     to: Annotated[VersionId, Query(description="newer version id")] = None,
                     ) -> PlainTextResponse:
         """Unified diff between two versions; by default the newest and the one before it."""
-        if not 0 < device_id < 2**62:
-            raise HTTPException(404, f"no device with id {device_id}")
         with store.session() as s:
             _device(s, device_id)
             ids = [v.id for v in configs.versions(s, device_id)]
@@ -125,10 +104,8 @@ def config_router(store: Store) -> APIRouter:
     @router.get("/devices/{device_id}/config/{version_id}", response_class=PlainTextResponse,
                 responses={**NOT_FOUND, 200: {"content": {"text/plain": {}},
                                               "description": "scrubbed configuration"}})
-    def config_text(device_id: int, version_id: int) -> PlainTextResponse:
+    def config_text(device_id: DbId, version_id: DbId) -> PlainTextResponse:
         """The scrubbed text of one version (secrets were removed before storing)."""
-        if not (0 < device_id < 2**62 and 0 < version_id < 2**62):
-            raise HTTPException(404, "no such device or version")
         with store.session() as s:
             _device(s, device_id)
             try:
@@ -139,10 +116,10 @@ def config_router(store: Store) -> APIRouter:
     @router.get("/config-changes", response_model=Page[ConfigChange])
     def config_changes(
         since: Annotated[str | None, Query(
-            max_length=40, json_schema_extra={"format": "date-time"},
+            max_length=40, json_schema_extra={"format": "date-time", "pattern": YEAR_PATTERN},
             description="RFC 3339 time, e.g. 2026-11-21T08:00:00+07:00; default 24 h ago")
         ] = None,
-        device_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+        device_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
         limit: Limit = 200, offset: Offset = 0,
     ) -> Page[ConfigChange]:
         """Configuration changes since a time, newest first: what changed before an incident."""

@@ -1,12 +1,20 @@
 """Query parameters every list route shares (one ``Limit``/``Offset``), the page builder, and
-the rule that an unknown query parameter is a 422, not silently ignored."""
+the rule that an unknown query parameter is a 422, not silently ignored.
+
+Input that no store accepts is a 422 here, before it reaches SQL: ``DbId``/``DbIdQ`` (a row
+id fits a 32-bit signed integer, PostgreSQL's ``integer``), :func:`parse_time` (an RFC 3339
+time within the years 1000..9899). NUL bytes are refused for every route by
+:mod:`provnet.api.guard`.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Query, Request
+from fastapi import HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 
 from provnet.api.schemas import Page
@@ -14,7 +22,38 @@ from provnet.api.schemas import Page
 T = TypeVar("T")
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
 Offset = Annotated[int, Query(ge=0, le=10**9, description="items to skip")]
+#: the largest row id: PostgreSQL ``integer`` (SQLite accepts more, but ids never get there)
+MAX_ID = 2**31 - 1
+DbId = Annotated[int, Path(ge=1, le=MAX_ID, description="row id")]
+DbIdQ = Annotated[int | None, Query(ge=1, le=MAX_ID, description="row id")]
+#: years a time parameter may name: any UTC offset keeps them representable
+YEARS = (1000, 9899)
+#: the same rule for the OpenAPI document (with ``format: date-time``)
+YEAR_PATTERN = r"^(1\d{3}|[2-8]\d{3}|9[0-8]\d{2})-"
 _KNOWN: dict[int, frozenset[str]] = {}
+_RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+
+def parse_time(value: str, name: str) -> dt.datetime:
+    """An RFC 3339 time (offset required) as aware UTC; 422 with a reason otherwise, also for
+    a time outside :data:`YEARS` (``0001-01-01T00:00:00+14:00`` has no UTC datetime)."""
+    text = value.strip().upper()
+
+    def bad(why: str) -> HTTPException:
+        # the same shape as FastAPI's own validation errors, so the documented 422 holds
+        return HTTPException(422, [{"loc": ["query", name], "type": "value_error",
+                                    "msg": f"{why}: {value!r}"}])
+    if not _RFC3339.match(text):
+        raise bad("not an RFC 3339 time such as 2026-11-21T08:00:00+07:00")
+    try:
+        # RFC 3339 allows a leap second; Python's datetime does not
+        t = dt.datetime.fromisoformat(re.sub(r"(T\d\d:\d\d):60", r"\1:59", text))
+    except ValueError as exc:
+        raise bad("not a valid calendar time") from exc
+    lo, hi = YEARS
+    if not lo <= t.year <= hi:  # checked before converting: year 1 at +14:00 overflows
+        raise bad(f"not a time between the years {lo} and {hi}")
+    return t.astimezone(dt.UTC)
 
 
 def page(items: Sequence[T], limit: int, offset: int) -> Page[T]:

@@ -30,12 +30,15 @@ class _Channel(Strict):
 
 
 class WebhookSettings(_Channel):
-    """POST a JSON document to ``url``; signed with HMAC-SHA256 when ``secret`` is set."""
+    """POST a JSON document to ``url``; signed with HMAC-SHA256 when ``secret`` is set.
 
-    url: str | None = None
+    ``url`` is a secret: chat webhooks (Slack, Teams, Google Chat) carry their key in it."""
+
+    url: SecretStr | None = None
     secret: SecretStr | None = None
     signature_header: str = "X-Provnet-Signature"
-    headers: dict[str, str] = Field(default_factory=dict)
+    #: extra request headers (often ``Authorization: Bearer ...``): secrets, printed as ***
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _needs_url(self) -> WebhookSettings:
@@ -55,6 +58,9 @@ class EmailSettings(_Channel):
     password: SecretStr | None = None
     sender: str = "provnet@localhost"
     recipients: list[str] = Field(default_factory=list)
+    #: send the password with SMTP AUTH although the session is not encrypted (``starttls``
+    #: off): refused unless set, because anyone on the path reads the password
+    allow_plaintext_auth: bool = False
 
     @model_validator(mode="after")
     def _needs_recipients(self) -> EmailSettings:
@@ -64,7 +70,15 @@ class EmailSettings(_Channel):
         if not (self.username or "").isascii() or not secret.isascii():
             # smtplib's AUTH encodes ASCII only; fail at load rather than at the first alert
             raise ValueError("email.username and email.password must be ASCII")
+        if self.username and not self.starttls and not self.allow_plaintext_auth:
+            raise ValueError("email.username is set but email.starttls is false: SMTP AUTH "
+                             "would send the password in plain text; set starttls: true "
+                             "(or allow_plaintext_auth: true to accept the risk)")
         return self
+
+    def plaintext_auth_refused(self) -> bool:
+        """True when a login would cross the network unencrypted without being allowed."""
+        return bool(self.username) and not self.starttls and not self.allow_plaintext_auth
 
 
 class TelegramSettings(_Channel):

@@ -67,6 +67,11 @@ class ApiSettings(Strict):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, lt=65536)
+    #: Host names answered (DNS rebinding); empty: the bound address and the local names
+    #: (a wildcard bind also accepts the machine's name and any IP literal)
+    allowed_hosts: list[str] = Field(default_factory=list)
+    #: larger request bodies get 413 and are not read
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024**3)
 
 
 class CoverageSettings(Strict):
@@ -153,7 +158,7 @@ class Settings(BaseSettings):
     )
 
     state_dir: Path = Path(".provnet")
-    database_url: str | None = None
+    database_url: SecretStr | None = None  # may carry a password: printed as ***
     influx: InfluxSettings = InfluxSettings()
     poller: PollerSettings = PollerSettings()
     api: ApiSettings = ApiSettings()
@@ -169,7 +174,7 @@ class Settings(BaseSettings):
     def sql_url(self) -> str:
         """SQLAlchemy URL: the configured one, else a SQLite file under the state dir."""
         if self.database_url:
-            return self.database_url
+            return self.database_url.get_secret_value()
         return f"sqlite:///{(self.state_dir / 'inventory.sqlite').resolve()}"
 
 

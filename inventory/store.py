@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,13 +34,23 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+def _private_sqlite_file(name: str) -> None:
+    """Create the SQLite file 0600 before SQLite does (its journals copy its mode)."""
+    if not name or name == ":memory:":
+        return
+    path = Path(name)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 class Store:
     """Engine + session factory for one inventory database."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(url.removeprefix("sqlite:///").split("?")[0])
         try:
             self.engine: Engine = create_engine(url)
         except (SQLAlchemyError, ImportError) as exc:

@@ -104,8 +104,10 @@ def parse_trap(source: str, varbinds: Sequence[VarBind], received: float) -> Tra
     return TrapEvent(source, kind, received, ifindex, _int(values.get(SYS_UPTIME_0)), oper, admin)
 
 
-def trap_point(event: TrapEvent, tags: Mapping[str, str]) -> Point:
-    """The ``snmp_trap`` point of one event (``tags``: the device's tags)."""
+def trap_point(event: TrapEvent, tags: Mapping[str, str],
+               extra: Mapping[str, FieldValue] | None = None) -> Point:
+    """The ``snmp_trap`` point of one event (``tags``: the device's tags; ``extra``: more
+    fields, e.g. the verdict of the confirming poll)."""
     point_tags = {**tags, "kind": event.kind}
     if event.ifindex is not None:
         point_tags["ifindex"] = str(event.ifindex)
@@ -114,6 +116,7 @@ def trap_point(event: TrapEvent, tags: Mapping[str, str]) -> Point:
         fields["uptime_ticks"] = event.uptime_ticks
     if event.oper_status is not None:
         fields["oper_status"] = event.oper_status
+    fields.update(extra or {})
     return Point(TRAP_MEASUREMENT, fields, point_tags, round(event.time * 1_000_000) * 1000)
 
 

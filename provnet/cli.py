@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from provnet.maps.errors import MapsError
 from provnet.pollers.errors import PollerError
 from provnet.service import Service
 from provnet.simproc import SimulatorError, SimulatorProcess
+from provnet.statedir import PRIVATE_UMASK, private_state_dir
 from provnet.tsdb.errors import TsdbError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -43,6 +45,13 @@ DEMO_COMMUNITY = "provnet-demo"
 RUN_ERRORS: tuple[type[Exception], ...] = (
     InventoryError, TsdbError, PollerError, AlertsError, MapsError, SimulatorError, OSError)
 
+
+@app.callback()
+def _private_files() -> None:
+    # every command: files it creates (SQLite, spool, known_hosts, exports) are 0600
+    os.umask(PRIVATE_UMASK)
+
+
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", exists=True, dir_okay=False,
                                                  help="YAML settings file")]
 StateOpt = Annotated[Path | None, typer.Option("--state-dir", help="where data and logs live")]
@@ -54,6 +63,10 @@ def _logging(verbose: bool) -> None:
                         datefmt="%H:%M:%S")
     for noisy in ("httpx", "httpcore", "uvicorn.error"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # netmiko logs every byte of a CLI session at DEBUG (running configurations, secrets
+    # included, before they are scrubbed): never below INFO, even with --verbose
+    for raw in ("netmiko", "paramiko"):
+        logging.getLogger(raw).setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def _settings(config: Path | None, **overrides: object) -> Settings:
@@ -136,7 +149,7 @@ def demo(
     _logging(verbose)
     base = _settings(config, state_dir=state_dir or Path(".provnet/demo"),
                      api={"host": host, "port": port}, poller={"interval_s": interval})
-    base.state_dir.mkdir(parents=True, exist_ok=True)
+    private_state_dir(base.state_dir)
     try:
         store = _open_seeded(base)
         faults = list(fault or [])
@@ -174,7 +187,7 @@ def serve(config: ConfigOpt = None, state_dir: StateOpt = None,
     """Run provnet on a real inventory (no simulator, no demo seed)."""
     _logging(verbose)
     settings = _settings(config, state_dir=state_dir)
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    private_state_dir(settings.state_dir)
     try:
         store = open_store(settings.sql_url())
         _run(Service(settings, store, duration), store)

@@ -16,6 +16,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pydantic import SecretStr
+
 from provnet.api.app import Router, create_app
 from provnet.api.context import ApiContext
 from provnet.api.server import bind, serve
@@ -105,9 +107,12 @@ class Service:
         if cfg.url:
             self.influx_url = cfg.url.rstrip("/")
         else:
-            self.influxd = ManagedInfluxd(self.settings.state_dir, cfg.influxd_binary)
+            self.influxd = ManagedInfluxd(self.settings.state_dir, cfg.influxd_binary, auth=True)
             self.influxd.start()
             self.influx_url = self.influxd.url
+            user, password = self.influxd.credentials or (None, None)
+            cfg = cfg.model_copy(update={  # our own server: its generated admin account
+                "username": user, "password": SecretStr(password) if password else None})
         pw = cfg.password.get_secret_value() if cfg.password else None
         self.reader = InfluxQLReader(self.influx_url, cfg.database, cfg.username, pw)
         status = self.reader.ping()
@@ -234,8 +239,8 @@ class Service:
         else:
             loop = PollLoop(poller, self.on_result, pc.concurrency, pc.spread)
         tasks = [
-            asyncio.create_task(serve(create_app(ctx, self.routers), sock, self.stop_event),
-                                name="api"),
+            asyncio.create_task(serve(create_app(ctx, self.routers, self.settings.api, host),
+                                      sock, self.stop_event), name="api"),
             asyncio.create_task(loop.run_forever(lambda: self.plan.targets, cfg.poller.interval_s,
                                                  self.on_cycle, self.stop_event), name="poller"),
             asyncio.create_task(self._flush_loop(), name="flusher"),

@@ -7,6 +7,7 @@ against. Layout under ``state_dir``::
     influxd.log         influxd's stdout/stderr (appended)
     influxd.pid         PID of the running server (removed by stop())
     influxd.ports.json  last HTTP port, reused at the next start when free (stable URL)
+    influxd.admin       generated admin password, mode 0600 (only with ``auth=True``)
     influxdb/{meta,data,wal}
 """
 
@@ -29,6 +30,7 @@ from typing import IO, Self
 
 from provnet.tsdb.client import InfluxQLReader
 from provnet.tsdb.errors import TsdbError
+from provnet.tsdb.influxd_auth import ADMIN_USER, admin_password, ensure_admin
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ bind-address = "127.0.0.1:{rpc_port}"
 [http]
   enabled = true
   bind-address = "127.0.0.1:{http_port}"
-  auth-enabled = false
+  auth-enabled = {auth}
   log-enabled = false
   pprof-enabled = false
 
@@ -126,6 +128,7 @@ class ManagedInfluxd:
         start_timeout_s: float = 20.0,
         stop_timeout_s: float = 10.0,
         die_with_parent: bool = True,
+        auth: bool = False,
     ) -> None:
         resolved = shutil.which(binary)
         if resolved is None:
@@ -143,6 +146,8 @@ class ManagedInfluxd:
         self.start_timeout_s = start_timeout_s
         self.stop_timeout_s = stop_timeout_s
         self.die_with_parent = die_with_parent
+        #: auth enabled, with a generated admin password stored 0600 (``tsdb.influxd_auth``)
+        self.auth = auth
         self._fixed_port = http_port
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_fh: IO[bytes] | None = None
@@ -167,6 +172,13 @@ class ManagedInfluxd:
         if self._http_port is None or self._proc is None:
             raise TsdbError("managed influxd is not started")
         return self._http_port
+
+    @property
+    def credentials(self) -> tuple[str, str] | None:
+        """(user, password) of the admin account when auth is on, else None."""
+        if not self.auth:
+            return None
+        return ADMIN_USER, admin_password(self.state_dir)
 
     @property
     def url(self) -> str:
@@ -268,6 +280,7 @@ class ManagedInfluxd:
                 meta_dir=_toml_string(self.data_root / "meta"),
                 data_dir=_toml_string(self.data_root / "data"),
                 wal_dir=_toml_string(self.data_root / "wal"),
+                auth="true" if self.auth else "false",
             ),
             encoding="utf-8",
         )
@@ -326,6 +339,12 @@ class ManagedInfluxd:
         self.version = status.version
         self.start_seconds = time.monotonic() - started
         self.ports_path.write_text(json.dumps({"http": http_port, "rpc": rpc_port}) + "\n")
+        if self.auth:
+            try:
+                ensure_admin(url, admin_password(self.state_dir))
+            except TsdbError:
+                self.stop()
+                raise
         log.info(
             "influxd %s (pid %d) ready on %s in %.2f s",
             self.version, proc.pid, url, self.start_seconds,

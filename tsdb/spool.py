@@ -60,7 +60,7 @@ class _BatchDir:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)  # samples of the network: private
         found: list[tuple[int, _Batch]] = []
         for entry in path.iterdir():
             if entry.name.startswith(".tmp-"):
@@ -83,7 +83,8 @@ class _BatchDir:
         tmp = self.path / f".tmp-{self.next_seq:016d}"
         self.next_seq += 1
         try:
-            with tmp.open("wb") as fh:
+            with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                           "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -144,7 +145,7 @@ class SpoolingWriter:
         self.batch_size = batch_size
         self.retry_interval_s = retry_interval_s
         self.rejected_max_bytes = max_bytes if rejected_max_bytes is None else rejected_max_bytes
-        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        self.spool_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._lock_fh: IO[bytes] | None = self._take_dir_lock()
         self._pending = _BatchDir(self.spool_dir)
         self._rejected = _BatchDir(self.spool_dir / "rejected")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -47,8 +48,9 @@ class KnownHosts:
                     raise paramiko.BadHostKeyException(hostname, key, known[key.get_name()])
                 return
             keys.add(hostname, key.get_name(), key)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             keys.save(str(self.path))
+            os.chmod(self.path, 0o600)  # who may connect where: private
         log.warning("SSH host key of %s pinned on first use: %s %s (file %s)",
                     hostname, key.get_name(), fingerprint(key), self.path)
 

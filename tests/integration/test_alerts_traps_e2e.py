@@ -27,6 +27,8 @@ pytestmark = pytest.mark.integration
 INTERVAL = 30.0
 POP_DOWN_AT, COMMUNE_DOWN_AT = 12, 16
 TARGET_S = 10.0
+#: a trap pages only after a targeted poll confirmed it (issue 13): still within 2 s
+CONFIRMED_TARGET_S = 2.0
 
 
 def _config(tmp_path: Path, capture: Capture, traps: bool) -> Path:
@@ -81,6 +83,8 @@ def _scenario(tmp_path: Path, traps: bool) -> dict[str, Any]:
         "commune_detection_to_webhook_s": round(
             commune_hook["_received"] - _fault_time(state, commune, "link-down"), 2),
         "poll_interval_s": INTERVAL, "trap_batches": text.count(" trap observations in "),
+        "traps_confirmed": text.count("confirmed by a poll in"),
+        "traps_unconfirmed": text.count("NOT confirmed by a poll"),
         "pop_affected": {a["site_code"] for a in pop_hook["affected"]}, "cut": cut,
         "pop_status": api["status"],
     }
@@ -101,6 +105,10 @@ def test_trap_detection_to_notification_under_10_s(tmp_path: Path) -> None:
     assert figures["pop_status"] == "open"
     assert figures["pop_detection_to_webhook_s"] < TARGET_S, figures
     assert figures["commune_detection_to_webhook_s"] < TARGET_S, figures
+    # each trap was confirmed by a targeted poll of its device before anyone was paged
+    assert figures["traps_confirmed"] >= 2, figures
+    assert figures["pop_detection_to_webhook_s"] < CONFIRMED_TARGET_S, figures
+    assert figures["commune_detection_to_webhook_s"] < CONFIRMED_TARGET_S, figures
 
 
 @pytest.mark.skipif(os.environ.get("PROVNET_E2E_BASELINE") != "1",

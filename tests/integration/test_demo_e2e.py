@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 
 from provnet.tsdb.client import InfluxQLReader
+from provnet.tsdb.errors import TsdbError
+from provnet.tsdb.influxd_auth import ADMIN_USER, admin_password
 from tests.support.demo_proc import DemoProcess
 
 pytestmark = pytest.mark.integration
@@ -67,7 +69,10 @@ def test_every_link_has_live_rates(demo: DemoProcess) -> None:
 
 def test_influxdb_holds_the_points(demo: DemoProcess) -> None:
     url = demo.get("/api/v1/health")["influxdb"]["url"]
-    reader = InfluxQLReader(url, "provnet")
+    with InfluxQLReader(url, "provnet") as anonymous, pytest.raises(TsdbError):
+        anonymous.query("SHOW MEASUREMENTS")  # the managed influxd runs with auth
+    assert (demo.state / "influxd.admin").stat().st_mode & 0o777 == 0o600
+    reader = InfluxQLReader(url, "provnet", ADMIN_USER, admin_password(demo.state))
 
     def every_linked_port_has_rates() -> bool:
         rows = reader.query("SELECT count(in_bps) FROM ifstats WHERE time > now() - 10m "

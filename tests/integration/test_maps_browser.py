@@ -23,7 +23,7 @@ from provnet.api.app import create_app
 from provnet.api.context import ApiContext
 from provnet.api.coverage import coverage_router
 from provnet.api.pages import maps_routers
-from provnet.config.settings import load_settings
+from provnet.config.settings import ApiSettings, load_settings
 from provnet.demo.seed import seed_demo
 from provnet.inventory import queries
 from provnet.inventory.store import Store, open_store
@@ -88,7 +88,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     svc.refresh()
     ctx = MapsContext(store, live, stale_after_s=600, coverage=svc)
     app = create_app(ApiContext(store=store, live=live, stale_after_s=600),
-                     [coverage_router(svc), *maps_routers(ctx)])
+                     [coverage_router(svc), *maps_routers(ctx)],
+                     ApiSettings(host="127.0.0.1"))  # the served headers: CSP, Host check
     port = free_port("127.0.0.1")
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -131,6 +132,10 @@ def _load(driver: webdriver.Chrome, url: str) -> None:
         pytest.fail(f"page never got ready: {driver.get_log('browser')}")
     body = driver.find_element(By.TAG_NAME, "body")
     assert body.get_attribute("data-ready") == "1", body.get_attribute("data-error")
+    # the Content-Security-Policy (no inline script) blocked nothing the page needs
+    blocked = [e["message"] for e in driver.get_log("browser")
+               if "Content Security Policy" in e["message"]]
+    assert not blocked, blocked
     kb = driver.execute_script("return Math.round(performance.getEntriesByType('resource')"
                                ".reduce((a, e) => a + e.transferSize, 0) / 1024)")
     print(f"{url}: drawn {body.get_attribute('data-ready-ms')} ms after navigation, {kb} KiB")

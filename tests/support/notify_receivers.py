@@ -119,6 +119,8 @@ class SmtpReceiver:
             extra.update(
                 authenticator=authenticate, auth_required=True, auth_exclude_mechanism=["LOGIN"]
             )
+            if tls is None:  # a server that takes passwords in the clear (a legacy relay)
+                extra.update(auth_require_tls=False)
         self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **extra)
 
     def start(self) -> SmtpReceiver:

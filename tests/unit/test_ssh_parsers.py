@@ -20,7 +20,7 @@ PLATFORMS = load_platforms()
 
 def test_cases_exist_for_both_platforms() -> None:
     platforms = {c.parent.name for c in CASES}
-    assert {"cisco_ios", "huawei_vrp"} <= platforms
+    assert {"cisco_ios", "huawei_vrp", "zte_zxros"} <= platforms
     purposes = {json.loads((c / "expected.json").read_text())["purpose"] for c in CASES}
     assert purposes == {"optics", "interfaces", "running_config"}
 

@@ -72,6 +72,9 @@ class EmailChannel:
 
     async def send(self, n: Notification, rendered: Rendered) -> None:
         """Deliver over one SMTP session in a worker thread; errors become ChannelError."""
+        if self.settings.plaintext_auth_refused():  # settings built without validation
+            raise ChannelError(self.name, "SMTP AUTH without TLS refused: set email.starttls "
+                               "(or email.allow_plaintext_auth)", retryable=False)
         messages = self.messages(n, rendered)
         try:
             await asyncio.to_thread(self._send_sync, messages)

@@ -32,11 +32,12 @@ class WebhookChannel:
         body = json.dumps(webhook_payload(n, rendered, self.language), ensure_ascii=False)
         raw = body.encode("utf-8")
         headers = {
-            **s.headers,
+            **{k: v.get_secret_value() for k, v in s.headers.items()},
             "Content-Type": "application/json; charset=utf-8",
             "X-Provnet-Event": n.event,
             "Idempotency-Key": n.key,
         }
         if s.secret is not None:
             headers[s.signature_header] = sign(s.secret.get_secret_value().encode(), raw)
-        await post(self.name, s.url or "", content=raw, headers=headers, timeout_s=s.timeout_s)
+        url = s.url.get_secret_value() if s.url else ""
+        await post(self.name, url, content=raw, headers=headers, timeout_s=s.timeout_s)
