@@ -73,7 +73,7 @@ class _Ids:
                 m.AdminUnit.id, m.AdminUnit.generation, m.AdminUnit.code))}
         if kind == "unit_code":  # any generation, legacy first (sites keep legacy units)
             out: dict[Key, int] = {}
-            for (g, c), i in sorted(self("units").items(), key=lambda kv: kv[0][0] == "legacy"):
+            for (_g, c), i in sorted(self("units").items(), key=lambda kv: kv[0][0] == "legacy"):
                 out[(c,)] = i
             return out
         if kind == "unit_mappings":
@@ -228,7 +228,7 @@ def _upsert(s: Session, kind: str, d: KindDiff, ids: _Ids) -> None:
     if d.changed:
         table_ids = ids(kind) if kind != "unit_mappings" else {}
         ups = []
-        for k, (old, new) in d.changed.items():
+        for k, (_old, new) in d.changed.items():
             pk = table_ids[k] if table_ids else _key_ids(kind, [k], ids)[0]
             ups.append({"id": pk, **params(new, ids)})
         if kind == "interfaces":  # free the ifIndexes first (a renumbering swaps them)

@@ -11,9 +11,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from provnet.inventory.io_spec import KINDS, ORDER, SECTOR_REQUIRED, Issue, Key, Row, Values
+from provnet.inventory.io_spec import (
+    KINDS,
+    ORDER,
+    SECTOR_REQUIRED,
+    Issue,
+    Key,
+    Row,
+    Values,
+    tag_form,
+)
 from provnet.inventory.io_spec import canonical as canon_value
-from provnet.inventory.io_spec import tag_form
 from provnet.inventory.snapshot import Snapshot, key_of
 
 PRUNE_SOURCE = "--prune"
@@ -50,6 +58,7 @@ def canonical_rows(rows: Iterable[Row], issues: list[Issue]) -> dict[str, dict[K
         Values, Row]]]:
     """Rows -> canonical records per kind and key; bad values and duplicate keys -> issues."""
     out: dict[str, dict[Key, tuple[Values, Row]]] = defaultdict(dict)
+    seen: dict[tuple[str, Key], Row] = {}
     for row in rows:
         spec = KINDS[row.kind]
         rec: Values = {}
@@ -74,16 +83,15 @@ def canonical_rows(rows: Iterable[Row], issues: list[Issue]) -> dict[str, dict[K
                     issues.append(Issue(row.source, *row.where(name),
                                         f"{name}: required for a sector"))
                     ok = False
-        if not ok:
-            continue
-        key = key_of(row.kind, rec)
-        first = out[row.kind].get(key)
-        if first is not None:
+        key = tuple(rec.get(k) or row.values.get(k, "") for k in spec.key)
+        first = seen.setdefault((row.kind, key), row)
+        if first is not row:
             issues.append(Issue(row.source, *row.where(spec.key[0]),
                                 f"duplicate {row.kind} key {'/'.join(key)!r} "
-                                f"(first at {first[1].source}:{first[1].line})"))
+                                f"(first at {first.source}:{first.line})"))
             continue
-        out[row.kind][key] = (rec, row)
+        if ok:
+            out[row.kind][key_of(row.kind, rec)] = (rec, row)
     return out
 
 

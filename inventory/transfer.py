@@ -62,13 +62,20 @@ def import_files(store: Store, paths: Sequence[Path], prune: bool = False,
     """Check ``paths`` and, when nothing is wrong and not ``dry_run``, apply them in one
     transaction. The plan tells what was (or would be) added, changed and removed."""
     rows, issues = read_inputs(paths)
+    return import_rows(store, rows, issues, prune, dry_run, actor,
+                       ", ".join(map(str, paths)))
+
+
+def import_rows(store: Store, rows: list[Row], issues: list[Issue], prune: bool = False,
+                dry_run: bool = False, actor: str = "import", label: str = "") -> ImportPlan:
+    """:func:`import_files` for rows already read (the units source, discovery, NetBox)."""
     try:
         with store.session() as s:
             plan = plan_rows(s, rows, issues, prune)
             if plan.ok and not dry_run and any(plan.diff.values()):
                 apply_diff(s, plan.diff)
                 version.bump(s)
-                version.record(s, actor, "import", ", ".join(map(str, paths)), "import", None,
+                version.record(s, actor, "import", label, "import", None,
                                {k: dict(zip(("added", "changed", "removed"), v, strict=True))
                                 for k, v in plan.counts().items()})
     except SQLAlchemyError as exc:

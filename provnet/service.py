@@ -97,6 +97,8 @@ class Service:
         self.background: list[tuple[str, BackgroundTask]] = []
         self.routers: list[Router] = []
         self.closers: list[Callable[[], None]] = []
+        #: re-reads the settings file on SIGHUP (set by the CLI; None: SIGHUP does nothing)
+        self.settings_loader: Callable[[], Settings] | None = None
 
     # --- set-up ---------------------------------------------------------------------------
     def start_influx(self) -> None:
@@ -222,7 +224,8 @@ class Service:
         host, port = sock.getsockname()[:2]
         log.info("API on http://%s:%d  (OpenAPI: /docs)", host, port)
         pc = cfg.poller
-        poller = ProfilePoller(self.plan.profile_for, method=pc.method,
+        # through self.plan at each call: the plan is rebuilt when the inventory changes
+        poller = ProfilePoller(lambda dev: self.plan.profile_for(dev), method=pc.method,
                                max_get_varbinds=pc.max_get_varbinds)
         loop: PollLoop | ShardedPollLoop
         if resolve_workers(pc.workers) > 1:

@@ -16,8 +16,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        # the batch copy drops and renames ``interface`` (links refer to it); pysqlite runs
+        # DDL outside a transaction, where this pragma takes effect
+        op.execute("PRAGMA foreign_keys = OFF")
     with op.batch_alter_table("interface", schema=None) as batch_op:
         batch_op.alter_column("ifindex", existing_type=sa.Integer(), nullable=True)
+    if sqlite:
+        op.execute("PRAGMA foreign_keys = ON")
     op.create_table(
         "inventory_state",
         sa.Column("id", sa.Integer(), primary_key=True),

@@ -1,0 +1,119 @@
+"""``provnet inventory ...``: import and export the network (CSV per kind or one YAML
+document), load administrative units from ``vietnamadminunits``.
+
+Exit codes: 0 done (or nothing to do), 1 the input has errors (all listed, nothing written),
+2 bad settings or an unusable store.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from provnet.config.errors import ConfigError
+from provnet.config.settings import load_settings
+from provnet.inventory.errors import InventoryError
+from provnet.inventory.importer import ImportPlan
+from provnet.inventory.store import Store, open_store
+from provnet.inventory.transfer import describe, export, import_files, import_rows
+
+inventory_app = typer.Typer(no_args_is_help=True,
+                            help="Your own network: import, export, administrative units")
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", exists=True, dir_okay=False,
+                                                 help="YAML settings file")]
+StateOpt = Annotated[Path | None, typer.Option("--state-dir", help="where data and logs live")]
+DryOpt = Annotated[bool, typer.Option("--dry-run", help="show the changes, write nothing")]
+PruneOpt = Annotated[bool, typer.Option(
+    "--prune", help="remove objects of the given kinds that the files do not list")]
+ActorOpt = Annotated[str, typer.Option("--actor", help="who imports (kept in the audit trail)")]
+
+
+def _open(config: Path | None, state_dir: Path | None) -> Store:
+    try:
+        settings = load_settings(config, state_dir=state_dir)
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        return open_store(settings.sql_url())
+    except (ConfigError, InventoryError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _report(plan: ImportPlan, dry_run: bool, verbose: bool) -> None:
+    if not plan.ok:
+        for issue in plan.issues:
+            typer.echo(str(issue), err=True)
+        typer.echo(f"{len(plan.issues)} error(s): nothing was written", err=True)
+        raise typer.Exit(1)
+    for line in describe(plan, verbose=verbose or dry_run):
+        typer.echo(line)
+    changed = any(plan.diff.values())
+    if dry_run:
+        typer.echo("dry run: nothing was written")
+    elif changed:
+        typer.echo("imported in one transaction")
+    else:
+        typer.echo("no change: the store already holds this")
+
+
+@inventory_app.command("import")
+def import_cmd(paths: Annotated[list[Path], typer.Argument(
+        help="CSV files (sites.csv, devices.csv, ...), YAML documents or directories")],
+        dry_run: DryOpt = False, prune: PruneOpt = False, actor: ActorOpt = "cli",
+        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="list every change")
+                           ] = False,
+        config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
+    """Upsert the inventory from files by natural key, in one transaction; every error of
+    every file is listed as file:line:column: reason and then nothing is written."""
+    store = _open(config, state_dir)
+    try:
+        plan = import_files(store, paths, prune=prune, dry_run=dry_run, actor=actor)
+    except InventoryError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        store.close()
+    _report(plan, dry_run, verbose)
+
+
+@inventory_app.command("export")
+def export_cmd(directory: Annotated[Path, typer.Argument(help="directory to write into")],
+               fmt: Annotated[str, typer.Option("--format", help="csv or yaml")] = "csv",
+               config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
+    """Write the whole inventory: one CSV file per kind, or inventory.yaml."""
+    if fmt not in ("csv", "yaml"):
+        raise typer.BadParameter("format must be csv or yaml", param_hint="--format")
+    store = _open(config, state_dir)
+    try:
+        for path in export(store, directory, fmt):
+            typer.echo(str(path))
+    finally:
+        store.close()
+
+
+@inventory_app.command("units")
+def units_cmd(province: Annotated[str, typer.Option("--province", help="province code, e.g. 89")],
+              generation: Annotated[str, typer.Option(help="legacy or 2025")] = "legacy",
+              dry_run: DryOpt = False, config: ConfigOpt = None,
+              state_dir: StateOpt = None) -> None:
+    """Load a province's administrative units from vietnamadminunits (offline data)."""
+    from provnet.units_source import unit_rows
+
+    if generation not in ("legacy", "2025"):
+        raise typer.BadParameter("generation must be legacy or 2025", param_hint="--generation")
+    try:
+        rows = unit_rows(province, generation)
+    except LookupError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--province") from exc
+    store = _open(config, state_dir)
+    try:
+        plan = import_rows(store, rows, [], dry_run=dry_run, actor="units",
+                           label=f"vietnamadminunits {province} {generation}")
+    except InventoryError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        store.close()
+    _report(plan, dry_run, False)
