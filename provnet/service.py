@@ -99,6 +99,7 @@ class Service:
         self.closers: list[Callable[[], None]] = []
         #: re-reads the settings file on SIGHUP (set by the CLI; None: SIGHUP does nothing)
         self.settings_loader: Callable[[], Settings] | None = None
+        self.api_context: ApiContext | None = None  # set by run(); caches inventory reads
 
     # --- set-up ---------------------------------------------------------------------------
     def start_influx(self) -> None:
@@ -221,6 +222,7 @@ class Service:
                          poller_stats=self.poller_stats,
                          targets=lambda: self.plan.targets,
                          degraded_loss_pct=cfg.icmp.degraded_loss_pct)
+        self.api_context = ctx
         host, port = sock.getsockname()[:2]
         log.info("API on http://%s:%d  (OpenAPI: /docs)", host, port)
         pc = cfg.poller

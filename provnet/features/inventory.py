@@ -92,6 +92,8 @@ class InventoryWatch:
             return
         self.reloads += 1
         svc.load_plan()
+        if svc.api_context is not None:
+            svc.api_context.invalidate()
         if self.alerting is not None:
             from provnet.features.alerts import reload as reload_alerts
 
