@@ -214,5 +214,6 @@ def test_yaml_round_trip_keeps_positions(tmp_path: Path) -> None:
     plan = plan_import(rows, store, issues=issues)
     (bad,) = plan.issues
     assert bad.reason.startswith("latitude: latitude 91.0 out of range")
-    assert bad.line == text.splitlines().index(bad_site) + 1 and bad.column == bad_site.index("91") + 1
+    assert bad.line == text.splitlines().index(bad_site) + 1
+    assert bad.column == bad_site.index("91") + 1
     assert key_of("sites", store["sites"][("CORE",)]) == ("CORE",)
