@@ -70,7 +70,7 @@ def canonical_rows(rows: Iterable[Row], issues: list[Issue]) -> dict[str, dict[K
                     issues.append(Issue(row.source, *row.where(col.name),
                                         f"{col.name}: a value is required"))
                     ok = False
-                rec[col.name] = ""
+                rec[col.name] = col.blank()
                 continue
             try:
                 rec[col.name] = canon_value(col, text)

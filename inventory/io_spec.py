@@ -32,6 +32,10 @@ class Column:
     choices: tuple[str, ...] = ()
     low: float | None = None
     high: float | None = None
+    default: str = ""  # canonical value of a blank cell
+
+    def blank(self) -> str:
+        return self.default or ("false" if self.type == "bool" else "")
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,9 @@ KINDS: dict[str, KindSpec] = {k.name: k for k in (
         _c("longitude", "lon"), _c("area_km2", "float", low=0), _c("boundary_synthetic", "bool"),
         _c("boundary_wkt")), ("generation", "code")),
     KindSpec("unit_mappings", (
-        _c("old_code", required=True), _c("new_code", required=True), _c("whole", "bool"),
-        _c("is_default", "bool")), ("old_code", "new_code")),
+        _c("old_code", required=True), _c("new_code", required=True),
+        _c("whole", "bool", default="true"), _c("is_default", "bool", default="true")),
+        ("old_code", "new_code")),
     KindSpec("sites", (
         _c("code", required=True), _c("name", required=True),
         _c("kind", "enum", True, choices=SITE_KINDS), _c("latitude", "lat", True),

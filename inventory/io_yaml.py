@@ -16,6 +16,22 @@ import yaml
 from provnet.inventory.io_spec import KINDS, Issue, Row, Values
 
 FORMAT = "provnet-inventory/1"
+#: libyaml's parser and emitter when PyYAML was built with it (10x faster on a province)
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+
+
+class _Loader(_BASE_LOADER):  # type: ignore[valid-type,misc]
+    """Composes nodes only: a plain scalar is null or text (values are typed by the spec)."""
+
+    def resolve(self, kind: type, value: object, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            return _NULL if implicit[0] and value in _NULLS else "tag:yaml.org,2002:str"
+        return "tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map"
+
+
+_LOADER = _Loader
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _NULL = "tag:yaml.org,2002:null"
 
 
@@ -31,7 +47,7 @@ def read_yaml(path: Path, issues: list[Issue]) -> list[Row]:
         issues.append(Issue(src, 1, 1, f"not UTF-8 text (offset {exc.start})"))
         return []
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         issues.append(Issue(src, mark.line + 1 if mark else 1, mark.column + 1 if mark else 1,
@@ -109,7 +125,7 @@ def dump_yaml(data: Mapping[str, list[Values]]) -> str:
     for kind, spec in KINDS.items():
         doc[kind] = [{c.name: _typed(c.type, rec[c.name]) for c in spec.columns
                       if rec.get(c.name, "") != ""} for rec in data.get(kind, [])]
-    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
+    return yaml.dump(doc, Dumper=_DUMPER, allow_unicode=True, sort_keys=False, width=100)
 
 
 def write_yaml(path: Path, data: Mapping[str, list[Values]]) -> Path:
