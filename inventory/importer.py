@@ -63,6 +63,7 @@ def canonical_rows(rows: Iterable[Row], issues: list[Issue]) -> dict[str, dict[K
         spec = KINDS[row.kind]
         rec: Values = {}
         ok = True
+        bad: set[str] = set()  # columns whose value is wrong (the rest is still checked)
         for col in spec.columns:
             text = row.values.get(col.name, "")
             if text == "":
@@ -76,7 +77,8 @@ def canonical_rows(rows: Iterable[Row], issues: list[Issue]) -> dict[str, dict[K
                 rec[col.name] = canon_value(col, text)
             except ValueError as exc:
                 issues.append(Issue(row.source, *row.where(col.name), f"{col.name}: {exc}"))
-                ok = False
+                rec[col.name] = "" if col.type != "str" else text
+                bad.add(col.name)
         if row.kind == "bts" and rec.get("sector"):
             for name in SECTOR_REQUIRED:
                 if not rec.get(name) and not row.values.get(name):
@@ -90,7 +92,9 @@ def canonical_rows(rows: Iterable[Row], issues: list[Issue]) -> dict[str, dict[K
                                 f"duplicate {row.kind} key {'/'.join(key)!r} "
                                 f"(first at {first.source}:{first.line})"))
             continue
-        if ok:
+        if ok and not bad.intersection(spec.key):
+            # a row with a wrong value is still checked for its references (never written:
+            # its issue stops the import)
             out[row.kind][key_of(row.kind, rec)] = (rec, row)
     return out
 

@@ -1,4 +1,5 @@
-"""Inventory changes applied live, and ifIndexes kept by interface name.
+"""Inventory changes applied live, ifIndexes kept by interface name, and the inventory
+object routes (``/api/v1/inventory/{kind}``, :mod:`provnet.api.inventory_routes`).
 
 * Every ``CHECK_S`` (at most half a poll interval) the inventory version is read (one row);
   when an import, an API change, a sync or an ifIndex correction moved it, the poll plan is
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from provnet.alerts.runner import AlertsHandle
+from provnet.api.inventory_routes import inventory_objects_router
 from provnet.inventory import ifindex, version
 from provnet.maps.coverage import CoverageService
 from provnet.maps.errors import MapsError
@@ -160,6 +162,7 @@ def attach(service: Service, alerting: AlertsHandle | None,
            coverage: CoverageService | None) -> InventoryWatch:
     """Register the watch (result consumer and background check)."""
     watch = InventoryWatch(service, alerting, coverage)
+    service.routers.append(inventory_objects_router(service.store))
     service.consumers.append(watch)
     service.background.append(("inventory", watch.run))
     return watch
