@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Body, Header, HTTPException, Path, Query
+from pydantic import BaseModel, RootModel
 from sqlalchemy.exc import SQLAlchemyError
 
 from provnet.api import schemas
@@ -30,6 +31,23 @@ Actor = Annotated[str, Header(max_length=360, description="who makes the change 
 Obj = Annotated[dict[str, Any], Body(description="fields as in the import files")]
 
 
+class InventoryObject(RootModel[dict[str, Any]]):
+    """One inventory object: the import file's fields of its kind."""
+
+
+class InventoryChange(BaseModel):
+    """One audited change: who, when, what, before and after."""
+
+    id: int
+    at: str
+    actor: str
+    kind: str
+    key: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
 def _fail(exc: records.EditError) -> HTTPException:
     return HTTPException(exc.status, exc.reasons if len(exc.reasons) > 1 else exc.reasons[0])
 
@@ -44,13 +62,13 @@ def inventory_objects_router(store: Store) -> APIRouter:
     r = APIRouter(tags=["inventory"])
     base = "/api/v1/inventory/{kind}"
 
-    @r.get(base, response_model=schemas.Page[dict[str, Any]])
+    @r.get(base, response_model=schemas.Page[InventoryObject])
     def list_objects(kind: Kind, district: Text = None, commune: Text = None, q: Text = None,
                      role: Text = None, type_: Annotated[str | None, Query(
                          alias="kind", max_length=40, description="site/link/fibre kind or "
                                                                  "unit level")] = None,
                      generation: Text = None, device: Text = None, site: Text = None,
-                     limit: Limit = 200, offset: Offset = 0) -> schemas.Page[dict[str, Any]]:
+                     limit: Limit = 200, offset: Offset = 0) -> Any:
         f = records.Filters(district, commune, type_, role, q, generation, device, site)
         return page(records.list_records(store, kind.value, f), limit, offset)
 
@@ -61,7 +79,8 @@ def inventory_objects_router(store: Store) -> APIRouter:
         except records.EditError as exc:
             raise _fail(exc) from exc
 
-    @r.post(base, status_code=201, responses={409: {"description": "exists"},
+    @r.post(base, status_code=201, responses={400: {"description": "body is not JSON"},
+                                              409: {"description": "exists"},
                                               422: {"description": "invalid"}})
     def create_object(kind: Kind, body: Obj, x_actor: Actor = "api") -> dict[str, Any]:
         try:
@@ -71,7 +90,9 @@ def inventory_objects_router(store: Store) -> APIRouter:
         except SQLAlchemyError as exc:
             raise _db(exc) from exc
 
-    @r.put(base + "/{key:path}", responses={404: {"description": "no such object"},
+    @r.put(base + "/{key:path}", responses={400: {"description": "body is not JSON"},
+                                            404: {"description": "no such object"},
+                                            409: {"description": "conflict"},
                                             422: {"description": "invalid"}})
     def update_object(kind: Kind, key: KeyPath, body: Obj,
                       x_actor: Actor = "api") -> dict[str, Any]:
@@ -95,9 +116,8 @@ def inventory_objects_router(store: Store) -> APIRouter:
         except SQLAlchemyError as exc:
             raise _db(exc) from exc
 
-    @r.get("/api/v1/inventory-changes", response_model=schemas.Page[dict[str, Any]])
-    def changes(kind: Text = None, limit: Limit = 100,
-                offset: Offset = 0) -> schemas.Page[dict[str, Any]]:
+    @r.get("/api/v1/inventory-changes", response_model=schemas.Page[InventoryChange])
+    def changes(kind: Text = None, limit: Limit = 100, offset: Offset = 0) -> Any:
         """The audit trail, newest first."""
         return page(records.changes(store, kind), limit, offset)
 
