@@ -73,6 +73,9 @@ def canonical_rows(rows: Iterable[Row], issues: list[Issue]) -> dict[str, dict[K
                     ok = False
                 rec[col.name] = col.blank()
                 continue
+            if col.type == "str":  # the common case, without a call
+                rec[col.name] = text
+                continue
             try:
                 rec[col.name] = canon_value(col, text)
             except ValueError as exc:

@@ -74,6 +74,7 @@ def parse_csv(kind: str, src: str, text: str, issues: list[Issue]) -> list[Row]:
     if bad:
         return []
     rows: list[Row] = []
+    cols = {h: i + 1 for i, h in enumerate(header)}
     start = 2
     try:
         for rec in reader:
@@ -85,9 +86,10 @@ def parse_csv(kind: str, src: str, text: str, issues: list[Issue]) -> list[Row]:
                 issues.append(Issue(src, line, len(header) + 1,
                                     f"{len(rec)} values for {len(header)} columns"))
                 continue
-            values = {h: rec[i].strip() if i < len(rec) else "" for i, h in enumerate(header)}
-            rows.append(Row(kind, src, line, values,
-                            {h: (line, i + 1) for i, h in enumerate(header)}))
+            values = dict(zip(header, (v.strip() for v in rec), strict=False))
+            if len(rec) < len(header):
+                values.update(dict.fromkeys(header[len(rec):], ""))
+            rows.append(Row(kind, src, line, values, cols=cols))
     except csv.Error as exc:
         issues.append(Issue(src, reader.line_num, 1, f"malformed CSV: {exc}"))
     return rows

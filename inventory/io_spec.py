@@ -89,7 +89,7 @@ KINDS: dict[str, KindSpec] = {k.name: k for k in (
         ("side_a_device", "side_a_name")),
     KindSpec("bts", (
         _c("site", required=True), _c("operator", required=True),
-        _c("sector", "int", low=0, high=99), _c("technology"), _c("band_mhz", "int", low=1),
+        _c("sector", "int", low=1, high=99), _c("technology"), _c("band_mhz", "int", low=1),
         _c("azimuth_deg", "float", low=0, high=360), _c("beamwidth_deg", "float", low=0,
                                                            high=360),
         _c("height_m", "float", low=0), _c("power_dbm", "float"), _c("range_m", "float", low=0)),
@@ -112,11 +112,18 @@ class Row:
     source: str
     line: int
     values: Values
-    #: column -> (line, column number) in the source
+    #: column -> (line, column number) in the source (YAML: each value's own place)
     pos: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: column -> column number on the row's line (CSV: one mapping shared by a file's rows)
+    cols: dict[str, int] | None = None
 
     def where(self, column: str | None = None) -> tuple[int, int]:
-        return self.pos.get(column or "", (self.line, 1))
+        name = column or ""
+        if name in self.pos:
+            return self.pos[name]
+        if self.cols is not None and name in self.cols:
+            return self.line, self.cols[name]
+        return self.line, 1
 
 
 @dataclass(frozen=True, order=True)

@@ -90,7 +90,7 @@ def _row(kind: str, body: Mapping[str, object]) -> Row:
         raise EditError(422, [f"unknown field(s) {', '.join(unknown)} for {kind} "
                               f"(fields: {', '.join(spec.names)})"])
     values = {c.name: _text(body.get(c.name)) for c in spec.columns}
-    return Row(kind, SOURCE, 1, values, {c.name: (1, i) for i, c in enumerate(spec.columns, 1)})
+    return Row(kind, SOURCE, 1, values, cols={c.name: i for i, c in enumerate(spec.columns, 1)})
 
 
 def _site_of(snap: Snapshot, kind: str, rec: Values) -> Values | None:

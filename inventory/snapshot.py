@@ -39,84 +39,92 @@ def key_of(kind: str, rec: Values) -> Key:
 
 def _units(s: Session) -> list[Values]:
     u, p = model.AdminUnit, aliased(model.AdminUnit)
-    return [{"generation": a.generation, "level": a.level, "code": a.code, "name": a.name,
-             "parent": _s(pc), "valid_from": _s(a.valid_from), "valid_to": _s(a.valid_to),
-             "latitude": _s(a.lat), "longitude": _s(a.lon), "area_km2": _s(a.area_km2),
-             "boundary_synthetic": _s(bool(a.boundary_synthetic)),
-             "boundary_wkt": _s(a.boundary_wkt)}
-            for a, pc in s.execute(select(u, p.code).outerjoin(p, u.parent_id == p.id))]
+    rows = s.execute(select(u.generation, u.level, u.code, u.name, p.code, u.valid_from,
+                            u.valid_to, u.lat, u.lon, u.area_km2, u.boundary_synthetic,
+                            u.boundary_wkt).outerjoin(p, u.parent_id == p.id))
+    return [{"generation": g, "level": lv, "code": c, "name": n, "parent": _s(pc),
+             "valid_from": _s(vf), "valid_to": _s(vt), "latitude": _s(la), "longitude": _s(lo),
+             "area_km2": _s(ar), "boundary_synthetic": _s(bool(bs)), "boundary_wkt": _s(wkt)}
+            for g, lv, c, n, pc, vf, vt, la, lo, ar, bs, wkt in rows]
 
 
 def _mappings(s: Session) -> list[Values]:
     o, n = aliased(model.AdminUnit), aliased(model.AdminUnit)
     m = model.AdminUnitMapping
-    rows = s.execute(select(m, o.code, n.code).join(o, m.old_unit_id == o.id)
-                     .join(n, m.new_unit_id == n.id))
-    return [{"old_code": oc, "new_code": nc, "whole": _s(bool(r.whole)),
-             "is_default": _s(bool(r.is_default))} for r, oc, nc in rows]
+    rows = s.execute(select(o.code, n.code, m.whole, m.is_default)
+                     .join(o, m.old_unit_id == o.id).join(n, m.new_unit_id == n.id))
+    return [{"old_code": oc, "new_code": nc, "whole": _s(bool(w)), "is_default": _s(bool(d))}
+            for oc, nc, w, d in rows]
 
 
 def _sites(s: Session) -> list[Values]:
     c, d = aliased(model.AdminUnit), aliased(model.AdminUnit)
     st = model.Site
-    rows = s.execute(select(st, d.code, c.code).outerjoin(c, st.commune_id == c.id)
-                     .outerjoin(d, st.district_id == d.id))
-    return [{"code": x.code, "name": x.name, "kind": x.kind, "latitude": _s(x.lat),
-             "longitude": _s(x.lon), "region": _s(dc), "commune": _s(cc),
-             "location_synthetic": _s(bool(x.location_synthetic)), "contact": _s(x.contact)}
-            for x, dc, cc in rows]
+    rows = s.execute(select(st.code, st.name, st.kind, st.lat, st.lon, d.code, c.code,
+                            st.location_synthetic, st.contact)
+                     .outerjoin(c, st.commune_id == c.id).outerjoin(d, st.district_id == d.id))
+    return [{"code": code, "name": name, "kind": kind, "latitude": _s(la), "longitude": _s(lo),
+             "region": _s(dc), "commune": _s(cc), "location_synthetic": _s(bool(syn)),
+             "contact": _s(contact)}
+            for code, name, kind, la, lo, dc, cc, syn, contact in rows]
 
 
 def _devices(s: Session) -> list[Values]:
-    rows = s.execute(select(model.Device, model.Site.code).join(model.Site))
-    return [{"name": d.hostname, "site": sc, "role": d.role, "manufacturer": d.vendor,
-             "platform": d.platform, "primary_ip4": d.mgmt_address,
-             "snmp_profile": _s(d.snmp_profile), "ssh_profile": _s(d.ssh_profile)}
-            for d, sc in rows]
+    d = model.Device
+    rows = s.execute(select(d.hostname, model.Site.code, d.role, d.vendor, d.platform,
+                            d.mgmt_address, d.snmp_profile, d.ssh_profile).join(model.Site))
+    return [{"name": h, "site": sc, "role": r, "manufacturer": v, "platform": p,
+             "primary_ip4": ip, "snmp_profile": _s(sp), "ssh_profile": _s(ss)}
+            for h, sc, r, v, p, ip, sp, ss in rows]
 
 
 def _interfaces(s: Session) -> list[Values]:
-    rows = s.execute(select(model.Interface, model.Device.hostname).join(model.Device))
-    return [{"device": h, "name": i.name, "speed": _kbps(i.speed_mbps),
-             "description": _s(i.description), "ifindex": _s(i.ifindex)} for i, h in rows]
+    i = model.Interface
+    rows = s.execute(select(model.Device.hostname, i.name, i.speed_mbps, i.description,
+                            i.ifindex).join(model.Device))
+    return [{"device": h, "name": n, "speed": _kbps(sp), "description": _s(de),
+             "ifindex": _s(ix)} for h, n, sp, de, ix in rows]
 
 
 def _links(s: Session) -> list[Values]:
     ai, zi = aliased(model.Interface), aliased(model.Interface)
     ad, zd = aliased(model.Device), aliased(model.Device)
     lk = model.Link
-    rows = s.execute(select(lk, ad.hostname, ai.name, zd.hostname, zi.name)
+    rows = s.execute(select(ad.hostname, ai.name, zd.hostname, zi.name, lk.kind,
+                            lk.capacity_mbps, lk.provider, lk.circuit_id)
                      .join(ai, lk.a_interface_id == ai.id).join(ad, ai.device_id == ad.id)
                      .join(zi, lk.z_interface_id == zi.id).join(zd, zi.device_id == zd.id))
     return [{"side_a_device": a_h, "side_a_name": a_n, "side_b_device": z_h,
-             "side_b_name": z_n, "kind": r.kind, "commit_rate": _kbps(r.capacity_mbps),
-             "provider": _s(r.provider), "cid": _s(r.circuit_id)}
-            for r, a_h, a_n, z_h, z_n in rows]
+             "side_b_name": z_n, "kind": k, "commit_rate": _kbps(cap),
+             "provider": _s(prov), "cid": _s(cid)}
+            for a_h, a_n, z_h, z_n, k, cap, prov, cid in rows]
 
 
 def _bts(s: Session) -> list[Values]:
-    sectors: dict[int, list[model.Sector]] = defaultdict(list)
-    for sec in s.scalars(select(model.Sector).order_by(model.Sector.id)):
-        sectors[sec.bts_id].append(sec)
+    x = model.Sector
+    sectors: dict[int, list[tuple[object, ...]]] = defaultdict(list)
+    for row in s.execute(select(x.bts_id, x.technology, x.band_mhz, x.azimuth_deg,
+                                x.beamwidth_deg, x.height_m, x.power_dbm, x.range_m)
+                         .order_by(x.id)):
+        sectors[row[0]].append(tuple(row[1:]))
     out: list[Values] = []
     blank = dict.fromkeys(("sector", "technology", "band_mhz", "azimuth_deg", "beamwidth_deg",
                            "height_m", "power_dbm", "range_m"), "")
-    for b, sc in s.execute(select(model.Bts, model.Site.code).join(model.Site)):
-        if not sectors[b.id]:
-            out.append({"site": sc, "operator": b.operator, **blank})
-        for n, x in enumerate(sectors[b.id], 1):
-            out.append({"site": sc, "operator": b.operator, "sector": str(n),
-                        "technology": x.technology, "band_mhz": _s(x.band_mhz),
-                        "azimuth_deg": _s(x.azimuth_deg), "beamwidth_deg": _s(x.beamwidth_deg),
-                        "height_m": _s(x.height_m), "power_dbm": _s(x.power_dbm),
-                        "range_m": _s(x.range_m)})
+    for bid, op, sc in s.execute(select(model.Bts.id, model.Bts.operator, model.Site.code)
+                                 .join(model.Site)):
+        if not sectors[bid]:
+            out.append({"site": sc, "operator": op, **blank})
+        for n, (tech, band, az, bw, h, pw, rg) in enumerate(sectors[bid], 1):
+            out.append({"site": sc, "operator": op, "sector": str(n), "technology": str(tech),
+                        "band_mhz": _s(band), "azimuth_deg": _s(az), "beamwidth_deg": _s(bw),
+                        "height_m": _s(h), "power_dbm": _s(pw), "range_m": _s(rg)})
     return out
 
 
 def _fibre(s: Session) -> list[Values]:
-    rows = s.execute(select(model.FibrePoint, model.Site.code).join(model.Site))
-    return [{"site": sc, "operator": f.operator, "kind": f.kind, "ports": _s(f.ports)}
-            for f, sc in rows]
+    f = model.FibrePoint
+    rows = s.execute(select(model.Site.code, f.operator, f.kind, f.ports).join(model.Site))
+    return [{"site": sc, "operator": op, "kind": k, "ports": _s(p)} for sc, op, k, p in rows]
 
 
 READERS: dict[str, Callable[[Session], list[Values]]] = {
