@@ -8,7 +8,7 @@ after) and, only with ``prune``, removed. A kind with no input rows is never pru
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from provnet.inventory.io_spec import (
@@ -202,8 +202,11 @@ def _check(c: _Checker) -> None:
 
 
 def plan_import(rows: Iterable[Row], store: Snapshot, prune: bool = False,
-                issues: list[Issue] | None = None) -> ImportPlan:
-    """Check ``rows`` against the store's snapshot and compute the diff (see module doc)."""
+                issues: list[Issue] | None = None,
+                remove: Mapping[str, set[Key]] | None = None) -> ImportPlan:
+    """Check ``rows`` against the store's snapshot and compute the diff (see module doc).
+
+    ``remove``: keys to remove explicitly (a sync's deletions), checked like a prune."""
     issues = list(issues or [])
     given = canonical_rows(rows, issues)
     eff: dict[str, dict[Key, Values]] = {k: dict(store.get(k, {})) for k in ORDER}
@@ -238,6 +241,16 @@ def plan_import(rows: Iterable[Row], store: Snapshot, prune: bool = False,
         else:
             eff[kind].update({k: r for k, (r, _) in recs.items()})
         diff[kind] = d
+    for kind, keys in (remove or {}).items():
+        before = store.get(kind, {})
+        gone = {k: before[k] for k in keys if k in before and k not in given.get(kind, {})}
+        if not gone:
+            continue
+        d = diff.setdefault(kind, KindDiff())
+        d.removed.update(gone)
+        removed.setdefault(kind, set()).update(gone)
+        for k in gone:
+            eff[kind].pop(k, None)
     _check(_Checker(eff, given, removed, issues))
     issues.sort()
     return ImportPlan(diff, issues)

@@ -117,3 +117,45 @@ def units_cmd(province: Annotated[str, typer.Option("--province", help="province
     finally:
         store.close()
     _report(plan, dry_run, False)
+
+
+@inventory_app.command("sync-netbox")
+def sync_netbox_cmd(
+        url: Annotated[str, typer.Option("--url", help="NetBox base URL, e.g. https://netbox")],
+        token_env: Annotated[str, typer.Option(
+            "--token-env", help="environment variable holding the API token")] = "NETBOX_TOKEN",
+        filters: Annotated[list[str] | None, typer.Option(
+            "--filter", help="NetBox filter for sites, devices, circuits, e.g. tag=provnet")
+                           ] = None,
+        full: Annotated[bool, typer.Option("--full", help="read everything, not only changes")
+                        ] = False,
+        dry_run: DryOpt = False, verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+        config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
+    """Bring sites, active devices, interfaces, cables and circuits from NetBox (incremental
+    after the first run; deletions from NetBox's change log)."""
+    import os
+
+    from provnet.config.settings import load_settings as _load
+    from provnet.inventory.netbox_sync import PynetboxSource, sync
+
+    token = os.environ.get(token_env)
+    if not token:
+        raise typer.BadParameter(f"environment variable {token_env} is not set",
+                                 param_hint="--token-env")
+    flt: dict[str, str] = {}
+    for item in filters or []:
+        k, sep, v = item.partition("=")
+        if not sep or not k.strip():
+            raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--filter")
+        flt[k.strip()] = v.strip()
+    store = _open(config, state_dir)
+    try:
+        settings = _load(config, state_dir=state_dir)
+        plan = sync(store, PynetboxSource(url, token), settings.state_dir, url, flt,
+                    dry_run=dry_run, full=full)
+    except InventoryError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        store.close()
+    _report(plan, dry_run, verbose)
