@@ -159,3 +159,70 @@ def sync_netbox_cmd(
     finally:
         store.close()
     _report(plan, dry_run, verbose)
+
+
+@inventory_app.command("discover")
+def discover_cmd(
+        seeds: Annotated[list[str], typer.Argument(help="management addresses, core first")],
+        community: Annotated[str | None, typer.Option(
+            help="SNMPv2c community (default: the --snmp-profile's)")] = None,
+        snmp_profile: Annotated[str, typer.Option(
+            help="settings SNMP profile for access, and given to new devices")] = "default",
+        port: Annotated[int | None, typer.Option(help="SNMP port")] = None,
+        site: Annotated[str | None, typer.Option(
+            help="site code for devices not yet in the inventory (else only links)")] = None,
+        dry_run: DryOpt = False,
+        yes: Annotated[bool, typer.Option("--yes", "-y", help="apply without asking")] = False,
+        config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
+    """Walk the seeds' system group, ifTable and LLDP-MIB neighbours; propose the devices,
+    interfaces and links between them as an import diff, applied on confirmation."""
+    import asyncio
+
+    from provnet.config.settings import load_settings as _load
+    from provnet.pollers.fastv2c import FastV2cTransport
+    from provnet.pollers.lldp import DeviceFacts, discover_device, discovery_rows
+    from provnet.pollers.types import SnmpTarget
+
+    settings = _load(config, state_dir=state_dir)
+    prof = settings.snmp_profiles.get(snmp_profile)
+    secret = community or (prof.community.get_secret_value() if prof else None)
+    if secret is None:
+        raise typer.BadParameter(f"no SNMP profile {snmp_profile!r}: give --community")
+    udp = port or (prof.port if prof else 161)
+    timeout = prof.timeout_s if prof else 2.0
+
+    async def walk_all() -> list[DeviceFacts]:
+        transport = FastV2cTransport()
+        try:
+            return list(await asyncio.gather(*(
+                discover_device(transport, SnmpTarget(i, s, s, udp, secret, timeout, 1))
+                for i, s in enumerate(seeds))))
+        finally:
+            transport.close()
+
+    facts = asyncio.run(walk_all())
+    for f in facts:
+        if f.error:
+            typer.echo(f"{f.address}: no answer ({f.error})")
+            continue
+        typer.echo(f"{f.address}: {f.sys_name} ({f.sys_descr[:60]}), {len(f.ifnames)} "
+                   f"interfaces, {len(f.neighbours)} LLDP neighbours")
+        for nb in f.neighbours:
+            typer.echo(f"    {nb.local_port} -> {nb.remote_name} {nb.remote_port}")
+    rows = discovery_rows(facts, site, snmp_profile=snmp_profile if prof else "")
+    store = _open(config, state_dir)
+    try:
+        plan = import_rows(store, rows, [], dry_run=True, actor="discovery", label="lldp")
+        if plan.ok and not dry_run and any(plan.diff.values()):
+            for line in describe(plan):
+                typer.echo(line)
+            if not yes and not typer.confirm("apply these changes?"):
+                typer.echo("nothing was written")
+                return
+            plan = import_rows(store, rows, [], actor="discovery", label="lldp")
+    except InventoryError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        store.close()
+    _report(plan, dry_run, True)
