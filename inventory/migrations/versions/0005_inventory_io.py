@@ -51,5 +51,15 @@ def downgrade() -> None:
     op.drop_index("ix_inventory_change_at", table_name="inventory_change")
     op.drop_table("inventory_change")
     op.drop_table("inventory_state")
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        op.execute("PRAGMA foreign_keys = OFF")  # see upgrade()
+    # interfaces SNMP never numbered cannot go back to a mandatory ifIndex
+    op.execute("DELETE FROM link WHERE a_interface_id IN (SELECT id FROM interface WHERE "
+               "ifindex IS NULL) OR z_interface_id IN (SELECT id FROM interface WHERE "
+               "ifindex IS NULL)")
+    op.execute("DELETE FROM interface WHERE ifindex IS NULL")
     with op.batch_alter_table("interface", schema=None) as batch_op:
         batch_op.alter_column("ifindex", existing_type=sa.Integer(), nullable=False)
+    if sqlite:
+        op.execute("PRAGMA foreign_keys = ON")
