@@ -85,10 +85,16 @@ class IncidentBook:
                  settings: AlertSettings, clock: Callable[[], float]) -> None:
         self.store, self.engine, self.view, self.outbox = store, engine, view, outbox
         self.settings, self.clock = settings, clock
-        self._deliver = Handover(store, outbox, view, settings, clock).deliver
+        self._handover = Handover(store, outbox, view, settings, clock)
+        self._deliver = self._handover.deliver
         self._rows: dict[str, int] = {}  # alert key -> open alert row id
         self._fresh = False  # the batch being processed holds observations
         self._answered: dict[int, float] = {}  # device -> last time it answered a poll
+
+    def set_view(self, view: InventoryView) -> None:
+        """Reason on a new inventory view from the next batch on (an inventory change)."""
+        self.view = view
+        self._handover.view = view
 
     # --- start-up -------------------------------------------------------------------------
     def restore(self) -> int:

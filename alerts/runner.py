@@ -27,6 +27,7 @@ from provnet.alerts.readings import (
     icmp_observations,
     optic_observations,
 )
+from provnet.alerts.view import InventoryView
 from provnet.pollers.readings import IcmpReading, OpticReading
 from provnet.pollers.scheduler import CycleStats
 from provnet.pollers.traps import TrapEvent
@@ -46,6 +47,13 @@ class AlertsHandle:
         self.optics = OpticPrecedence(tick_s * 2.5 if optic_recent_s is None else optic_recent_s)
         # (observations, counts as a poll confirmation): cycles True, trap events False
         self._batches: asyncio.Queue[tuple[list[Observation], bool]] = asyncio.Queue()
+
+    def reload(self, collector: CycleCollector, view: InventoryView) -> None:
+        """Use a new inventory view (topology, link ends, labels) from the next cycle on;
+        the observations collected so far are kept."""
+        collector.add(self.collector.flush())
+        self.collector = collector
+        self.book.set_view(view)
 
     # ResultConsumer
     def on_result(self, result: PollResult, rates: dict[int, IfRates]) -> None:

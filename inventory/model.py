@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 SITE_KINDS = ("core", "pop", "commune_office", "department", "bts", "fibre_point")
@@ -102,14 +112,18 @@ class Device(Base):
 
 
 class Interface(Base):
-    """A device port, identified by ifIndex."""
+    """A device port, named as the device names it (ifName, else ifDescr).
+
+    ``ifindex`` is None until SNMP resolved the name (an interface imported by name only);
+    the running service keeps it right when the device renumbers its interfaces.
+    """
 
     __tablename__ = "interface"
     __table_args__ = (UniqueConstraint("device_id", "ifindex"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     device_id: Mapped[int] = mapped_column(ForeignKey("device.id"), index=True)
-    ifindex: Mapped[int] = mapped_column(Integer)
+    ifindex: Mapped[int | None] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(80))
     speed_mbps: Mapped[int | None] = mapped_column(Integer)
     description: Mapped[str | None] = mapped_column(String(200))
@@ -174,3 +188,29 @@ class FibrePoint(Base):
     operator: Mapped[str] = mapped_column(String(30), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     ports: Mapped[int | None] = mapped_column(Integer)
+
+
+class InventoryState(Base):
+    """One row: a counter bumped by every inventory change (import, API, ifIndex resolution),
+    so a running service notices the change without a restart."""
+
+    __tablename__ = "inventory_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class InventoryChange(Base):
+    """Audit trail: who changed what, when, with the record before and after (JSON)."""
+
+    __tablename__ = "inventory_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    key: Mapped[str] = mapped_column(String(300))
+    action: Mapped[str] = mapped_column(String(10))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)

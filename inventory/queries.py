@@ -28,9 +28,15 @@ class CommuneRecord:
     boundary_synthetic: bool
 
 
+#: ifIndex of a link end whose interface SNMP has not resolved yet (never a real ifIndex:
+#: IF-MIB numbers from 1); such an end has no live state until the poller names it.
+UNRESOLVED_IFINDEX = 0
+
+
 @dataclass(frozen=True, slots=True)
 class LinkRecord:
-    """A link with both ends resolved to device, interface and site."""
+    """A link with both ends resolved to device, interface and site (an end's ifindex is
+    :data:`UNRESOLVED_IFINDEX` until SNMP resolved its interface name)."""
 
     id: int
     kind: str
@@ -111,8 +117,9 @@ def links(s: Session) -> list[LinkRecord]:
     )
     return [
         LinkRecord(lk.id, lk.kind, lk.capacity_mbps, lk.provider, lk.circuit_id,
-                   a_d.id, a_d.hostname, a_i.ifindex, a_i.name, a_s.code, a_s.name,
-                   z_d.id, z_d.hostname, z_i.ifindex, z_i.name, z_s.code, z_s.name, cc, dc)
+                   a_d.id, a_d.hostname, a_i.ifindex or UNRESOLVED_IFINDEX, a_i.name, a_s.code,
+                   a_s.name, z_d.id, z_d.hostname, z_i.ifindex or UNRESOLVED_IFINDEX, z_i.name,
+                   z_s.code, z_s.name, cc, dc)
         for lk, a_i, z_i, a_d, z_d, a_s, z_s, cc, dc in s.execute(stmt).all()
     ]
 

@@ -29,6 +29,8 @@ class Boundary:
     feature: int
     code: str
     geom: Geometry  # WGS84
+    #: why the file's polygon was invalid when it had to be repaired (None: used as given)
+    repaired: str | None = None
 
 
 def _feature(source: str, i: int, f: Any, code_property: str) -> Boundary:
@@ -51,13 +53,15 @@ def _feature(source: str, i: int, f: Any, code_property: str) -> Boundary:
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
         raise ImportFormatError(source, where, "coordinates are not WGS84 lon/lat (RFC 7946); "
                                                "reproject to EPSG:4326 first")
+    repaired = None
     if not geom.is_valid:
+        repaired = shapely.is_valid_reason(geom)
         geom = shapely.make_valid(geom)
         polys = [g for g in shapely.get_parts(geom) if isinstance(g, shapely.Polygon)]
         if not polys:
             raise ImportFormatError(source, where, "invalid polygon that cannot be repaired")
         geom = shapely.union_all(polys)
-    return Boundary(i, str(code).strip(), geom)
+    return Boundary(i, str(code).strip(), geom, repaired)
 
 
 def parse_boundaries(text: str, source: str = "boundaries.geojson",

@@ -56,10 +56,12 @@ class Cell:
 
 @dataclass(frozen=True)
 class Parsed:
-    """Cells of Vietnam and how many rows of other countries were skipped."""
+    """Cells of Vietnam, how many rows of other countries were skipped, and how many rows
+    repeated a cell already read (radio, MNC, area, cell id): the last one is kept."""
 
     cells: list[Cell]
     skipped_other_mcc: int
+    duplicates: int = 0
 
 
 def _int(source: str, line: int, name: str, text: str) -> int:
@@ -107,17 +109,27 @@ def parse_row(source: str, line: int, row: list[str],
 def parse_opencellid(lines: Iterable[str], source: str = "opencellid.csv",
                      operators: Mapping[int, str] = OPERATORS) -> Parsed:
     """Parse a whole file; any malformed row aborts with its line number."""
-    cells: list[Cell] = []
-    skipped = 0
-    for n, row in enumerate(csv.reader(lines), start=1):
-        if not row or (n == 1 and row[0].strip().lower() == "radio"):
-            continue
-        cell = parse_row(source, n, row, operators)
-        if cell is None:
-            skipped += 1
-        else:
-            cells.append(cell)
-    return Parsed(cells, skipped)
+    cells: dict[tuple[str, int, int, int], Cell] = {}
+    skipped = duplicates = 0
+    reader = csv.reader(lines)
+    n = 0
+    try:
+        for n, row in enumerate(reader, start=1):
+            if n == 1 and row:
+                row[0] = row[0].lstrip("\ufeff")  # Excel's "CSV UTF-8" starts with a BOM
+            if not row or (n == 1 and row[0].strip().lower() == "radio"):
+                continue
+            cell = parse_row(source, n, row, operators)
+            if cell is None:
+                skipped += 1
+                continue
+            key = (cell.radio, cell.net, cell.area, cell.cell)
+            duplicates += key in cells
+            cells.pop(key, None)
+            cells[key] = cell
+    except csv.Error as exc:  # NUL bytes and the like: not a CSV file
+        raise ImportFormatError(source, f"line {n + 1}", f"not a CSV file: {exc}") from exc
+    return Parsed(list(cells.values()), skipped, duplicates)
 
 
 def _commune_ids(s: Session, lon: np.ndarray, lat: np.ndarray) -> list[int | None]:
@@ -135,7 +147,11 @@ def _commune_ids(s: Session, lon: np.ndarray, lat: np.ndarray) -> list[int | Non
 
 
 def write_cells(s: Session, cells: list[Cell]) -> dict[str, int]:
-    """Replace previously imported OpenCelliD sites by these cells (caller commits)."""
+    """Replace previously imported OpenCelliD sites by these cells (caller commits).
+
+    No cells: nothing is replaced (an empty or header-only file never deletes)."""
+    if not cells:
+        return {"sites": 0, "bts": 0, "sectors": 0}
     old_sites = select(Site.id).where(Site.code.startswith(SITE_PREFIX))
     old_bts = select(Bts.id).where(Bts.site_id.in_(old_sites))
     s.execute(delete(Sector).where(Sector.bts_id.in_(old_bts)))

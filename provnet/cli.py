@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from provnet.alerts.errors import AlertsError
 from provnet.cli_alerts import alerts_app
 from provnet.cli_coverage import coverage_app
+from provnet.cli_inventory import inventory_app
 from provnet.cli_ssh import ssh_app
 from provnet.config.errors import ConfigError
 from provnet.config.settings import Settings, SnmpProfile, load_settings
@@ -38,6 +39,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 app.add_typer(coverage_app, name="coverage")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(ssh_app, name="ssh")
+app.add_typer(inventory_app, name="inventory")
 log = logging.getLogger("provnet")
 DEMO_COMMUNITY = "provnet-demo"
 #: package errors that stop ``serve``/``demo`` with exit code 1 and the reason in the log
@@ -190,7 +192,9 @@ def serve(config: ConfigOpt = None, state_dir: StateOpt = None,
     private_state_dir(settings.state_dir)
     try:
         store = open_store(settings.sql_url())
-        _run(Service(settings, store, duration), store)
+        service = Service(settings, store, duration)
+        service.settings_loader = lambda: load_settings(config, state_dir=state_dir)
+        _run(service, store)
     except RUN_ERRORS as exc:
         log.error("%s", exc)
         raise typer.Exit(1) from exc

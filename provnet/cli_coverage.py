@@ -13,7 +13,7 @@ from provnet.config.settings import Settings, load_settings
 from provnet.inventory.errors import InventoryError
 from provnet.inventory.store import Store, open_store
 from provnet.maps.coverage import CoverageService
-from provnet.maps.errors import MapsError
+from provnet.maps.errors import ImportFormatError, MapsError
 from provnet.maps.io_export import to_kml
 from provnet.maps.io_geojson import parse_boundaries, write_boundaries
 from provnet.maps.io_opencellid import OPERATORS, parse_opencellid, write_cells
@@ -108,10 +108,17 @@ def import_opencellid(path: Annotated[Path, typer.Argument(exists=True, dir_okay
             raise typer.BadParameter(f"--mnc wants NN=NAME, got {item!r}")
         operators[int(code)] = name.strip()
     try:
-        with path.open(encoding="utf-8", newline="") as fh:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
             parsed = parse_opencellid(fh, path.name, operators)
-    except (MapsError, OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise _fail(ImportFormatError(path.name, f"byte {exc.start}",
+                                      "not UTF-8 text (a binary file?)")) from exc
+    except (MapsError, OSError) as exc:
         raise _fail(exc) from exc
+    if not parsed.cells:
+        typer.echo(f"{path.name}: no cell of MCC 452 (empty or header-only file, "
+                   f"{parsed.skipped_other_mcc} rows of other countries): nothing changed")
+        return
     _, store = _open(config, state_dir)
     try:
         with store.session() as s:
@@ -119,7 +126,8 @@ def import_opencellid(path: Annotated[Path, typer.Argument(exists=True, dir_okay
     finally:
         store.close()
     typer.echo(f"{counts['sectors']} cells -> {counts['sites']} sites, {counts['bts']} BTS; "
-               f"{parsed.skipped_other_mcc} rows of other countries skipped")
+               f"{parsed.skipped_other_mcc} rows of other countries skipped"
+               + (f"; {parsed.duplicates} repeated cells read once" if parsed.duplicates else ""))
 
 
 @coverage_app.command("import-boundaries")
@@ -131,9 +139,17 @@ def import_boundaries(path: Annotated[Path, typer.Argument(exists=True, dir_okay
     """Import commune boundaries from GeoJSON (all or nothing)."""
     gen = _generation(generation)
     try:
-        boundaries = parse_boundaries(path.read_text(encoding="utf-8"), path.name, code_property)
-    except (MapsError, OSError, UnicodeDecodeError) as exc:
+        boundaries = parse_boundaries(path.read_text(encoding="utf-8-sig"), path.name,
+                                      code_property)
+    except UnicodeDecodeError as exc:
+        raise _fail(ImportFormatError(path.name, f"byte {exc.start}",
+                                      "not UTF-8 text (a binary file?)")) from exc
+    except (MapsError, OSError) as exc:
         raise _fail(exc) from exc
+    for b in boundaries:
+        if b.repaired:
+            typer.echo(f"{path.name}: feature {b.feature} (code {b.code}): invalid polygon "
+                       f"repaired ({b.repaired})")
     _, store = _open(config, state_dir)
     try:
         with store.session() as s:

@@ -99,6 +99,9 @@ class Service:
         self.background: list[tuple[str, BackgroundTask]] = []
         self.routers: list[Router] = []
         self.closers: list[Callable[[], None]] = []
+        #: re-reads the settings file on SIGHUP (set by the CLI; None: SIGHUP does nothing)
+        self.settings_loader: Callable[[], Settings] | None = None
+        self.api_context: ApiContext | None = None  # set by run(); caches inventory reads
 
     # --- set-up ---------------------------------------------------------------------------
     def start_influx(self) -> None:
@@ -225,10 +228,12 @@ class Service:
                          targets=lambda: self.plan.targets,
                          degraded_loss_pct=cfg.icmp.degraded_loss_pct,
                          cycles=lambda: self.stats.cycles)
+        self.api_context = ctx
         host, port = sock.getsockname()[:2]
         log.info("API on http://%s:%d  (OpenAPI: /docs)", host, port)
         pc = cfg.poller
-        poller = ProfilePoller(self.plan.profile_for, method=pc.method,
+        # through self.plan at each call: the plan is rebuilt when the inventory changes
+        poller = ProfilePoller(lambda dev: self.plan.profile_for(dev), method=pc.method,
                                max_get_varbinds=pc.max_get_varbinds)
         loop: PollLoop | ShardedPollLoop
         if resolve_workers(pc.workers) > 1:

@@ -56,13 +56,14 @@ def build_plan(s: Session, port: int, community: str) -> dict[str, Any]:
     for dev in s.scalars(select(model.Device).where(model.Device.snmp_profile.is_not(None))
                          .order_by(model.Device.id)):
         ifaces = []
-        for i in sorted(dev.interfaces, key=lambda i: i.ifindex):
+        numbered = [(i.ifindex, i) for i in dev.interfaces if i.ifindex is not None]
+        for idx, i in sorted(numbered, key=lambda p: p[0]):
             speed = i.speed_mbps or 1000
             idle = (0.02 * speed * 1e6, 0.01 * speed * 1e6)
-            in_bps, out_bps = rates.get((dev.id, i.ifindex), idle)
-            ifaces.append({"ifindex": i.ifindex, "name": i.name, "speed_mbps": speed,
+            in_bps, out_bps = rates.get((dev.id, idx), idle)
+            ifaces.append({"ifindex": idx, "name": i.name, "speed_mbps": speed,
                            "in_bps": round(in_bps, 1), "out_bps": round(out_bps, 1),
-                           "link": link_of.get((dev.id, i.ifindex)),
+                           "link": link_of.get((dev.id, idx)),
                            "alias": i.description or ""})
         devices.append({"id": dev.id, "site": dev.site.code, "address": dev.mgmt_address,
                         "sys_name": dev.hostname,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from provnet.features import alerts, coverage, icmp, maps, ssh, stream, traps
+from provnet.features import alerts, coverage, icmp, inventory, maps, ssh, stream, traps
 
 if TYPE_CHECKING:
     from provnet.service import Service
@@ -25,6 +25,8 @@ def attach_all(service: Service) -> None:
     alerting = alerts.attach(service)
     traps.attach(service, listeners=[alerting.on_trap] if alerting else [])
     icmp.attach(service, listeners=[alerting.on_icmp] if alerting else [])
-    maps.attach(service, coverage.attach(service))
+    cov = coverage.attach(service)
+    maps.attach(service, cov)
     ssh.attach(service, on_optics=alerting.on_optics if alerting else None)
     stream.attach(service)  # live updates of each cycle: /api/v1/stream
+    inventory.attach(service, alerting, cov)

@@ -15,7 +15,7 @@ from provnet.alerts.notify.outbox import Outbox
 from provnet.alerts.observe import CycleCollector
 from provnet.alerts.rules import load_rules
 from provnet.alerts.runner import AlertsHandle
-from provnet.alerts.view import load_view
+from provnet.alerts.view import InventoryView, load_view
 from provnet.api.alerts import alerts_router
 
 if TYPE_CHECKING:
@@ -28,6 +28,26 @@ def public_url(service: Service) -> str:
     """The base URL of the API in notification links."""
     api = service.settings.api
     return service.settings.alerts.public_url or f"http://{api.host}:{api.port}"
+
+
+def collector_for(view: InventoryView) -> CycleCollector:
+    """The cycle collector of one inventory view (labels and link ends)."""
+    link_labels: Mapping[int, Mapping[str, str]] = {k: view.link_labels(k) for k in view.links}
+    return CycleCollector({d: i.labels() for d, i in view.devices.items()},
+                          view.link_ends(), link_labels)
+
+
+def reload(service: Service, handle: AlertsHandle) -> None:
+    """The inventory changed: reason on the new topology from the next cycle on."""
+    try:
+        with service.store.session() as s:
+            view = load_view(s)
+    except LookupError as exc:
+        log.error("alerts keep the previous topology: %s", exc)
+        return
+    handle.reload(collector_for(view), view)
+    log.info("alerts: topology reloaded (%d devices, %d links)", len(view.devices),
+             len(view.links))
 
 
 def attach(service: Service) -> AlertsHandle | None:
@@ -44,9 +64,7 @@ def attach(service: Service) -> AlertsHandle | None:
     except LookupError as exc:  # no core site: no topology to reason on
         log.error("alerts disabled: %s", exc)
         return None
-    link_labels: Mapping[int, Mapping[str, str]] = {k: view.link_labels(k) for k in view.links}
-    collector = CycleCollector({d: i.labels() for d, i in view.devices.items()},
-                               view.link_ends(), link_labels)
+    collector = collector_for(view)
     outbox = Outbox(service.store, cfg.notify)
     base = public_url(service)
     if cfg.public_url is None:
