@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from provnet.alerts.errors import AlertsError
 from provnet.cli_alerts import alerts_app
 from provnet.cli_coverage import coverage_app
+from provnet.cli_history import history_app
 from provnet.cli_ssh import ssh_app
 from provnet.config.errors import ConfigError
 from provnet.config.settings import Settings, SnmpProfile, load_settings
@@ -36,6 +37,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 app.add_typer(coverage_app, name="coverage")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(ssh_app, name="ssh")
+app.add_typer(history_app, name="history")
 log = logging.getLogger("provnet")
 DEMO_COMMUNITY = "provnet-demo"
 #: package errors that stop ``serve``/``demo`` with exit code 1 and the reason in the log

@@ -97,6 +97,8 @@ class Service:
         self.background: list[tuple[str, BackgroundTask]] = []
         self.routers: list[Router] = []
         self.closers: list[Callable[[], None]] = []
+        #: see every batch of points before it is written (history rollups), on the loop
+        self.point_taps: list[Callable[[list[Point]], None]] = []
 
     # --- set-up ---------------------------------------------------------------------------
     def start_influx(self) -> None:
@@ -166,6 +168,11 @@ class Service:
         points, self._buffer = self._buffer, []
         if not points or self.writer is None:
             return
+        for tap in self.point_taps:
+            try:
+                tap(points)
+            except Exception:  # a failing tap must not lose the samples
+                log.exception("point tap failed")
         try:
             await asyncio.to_thread(self.writer.write, points)
         except TsdbError as exc:
