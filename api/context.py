@@ -38,6 +38,8 @@ class ApiContext:
     #: ICMP loss at or above this makes a device "degraded" (settings ``icmp.degraded_loss_pct``)
     degraded_loss_pct: float = 25.0
     started: float = field(default_factory=time.time)
+    #: told (route template, method, seconds) of every request (self-metrics)
+    request_observers: Sequence[Callable[[str, str, float], None]] = ()
     _links: list[LinkRecord] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

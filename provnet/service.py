@@ -99,6 +99,8 @@ class Service:
         self.closers: list[Callable[[], None]] = []
         #: see every batch of points before it is written (history rollups), on the loop
         self.point_taps: list[Callable[[list[Point]], None]] = []
+        #: told (route template, method, seconds) of every API request (self-metrics)
+        self.request_observers: list[Callable[[str, str, float], None]] = []
 
     # --- set-up ---------------------------------------------------------------------------
     def start_influx(self) -> None:
@@ -225,7 +227,8 @@ class Service:
                          stale_after_s=cfg.poller.interval_s * cfg.poller.stale_after_intervals,
                          poller_stats=self.poller_stats,
                          targets=lambda: self.plan.targets,
-                         degraded_loss_pct=cfg.icmp.degraded_loss_pct)
+                         degraded_loss_pct=cfg.icmp.degraded_loss_pct,
+                         request_observers=self.request_observers)
         host, port = sock.getsockname()[:2]
         log.info("API on http://%s:%d  (OpenAPI: /docs)", host, port)
         pc = cfg.poller

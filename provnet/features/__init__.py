@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from provnet.features import alerts, coverage, history, icmp, maps, ssh, traps
+from provnet.features import alerts, coverage, history, icmp, maps, metrics, ssh, traps
 
 if TYPE_CHECKING:
     from provnet.service import Service
@@ -27,4 +27,4 @@ def attach_all(service: Service) -> None:
     icmp.attach(service, listeners=[alerting.on_icmp] if alerting else [])
     maps.attach(service, coverage.attach(service))
     ssh.attach(service, on_optics=alerting.on_optics if alerting else None)
-    history.attach(service)
+    metrics.attach(service, history.attach(service))
