@@ -26,6 +26,7 @@ from provnet.features import attach_all
 from provnet.inventory import queries
 from provnet.inventory.errors import InventoryError
 from provnet.inventory.store import Store, open_store
+from provnet.logjson import use_json_logs
 from provnet.maps.errors import MapsError
 from provnet.pollers.errors import PollerError
 from provnet.service import Service
@@ -48,12 +49,18 @@ RUN_ERRORS: tuple[type[Exception], ...] = (
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", exists=True, dir_okay=False,
                                                  help="YAML settings file")]
 StateOpt = Annotated[Path | None, typer.Option("--state-dir", help="where data and logs live")]
+LogFormatOpt = Annotated[str, typer.Option("--log-format", help="text, or json (one JSON "
+                                                                "object per line)")]
 
 
-def _logging(verbose: bool) -> None:
+def _logging(verbose: bool, log_format: str = "text") -> None:
+    if log_format not in ("text", "json"):
+        raise typer.BadParameter("text or json", param_hint="--log-format")
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
+    if log_format == "json":
+        use_json_logs()
     for noisy in ("httpx", "httpcore", "uvicorn.error"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
@@ -133,9 +140,10 @@ def demo(
     interval: Annotated[float, typer.Option(help="poll interval, seconds")] = 10.0,
     config: ConfigOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    log_format: LogFormatOpt = "text",
 ) -> None:
     """Run the simulated An Giang province, polled live, with the API on --port."""
-    _logging(verbose)
+    _logging(verbose, log_format)
     base = _settings(config, state_dir=state_dir or Path(".provnet/demo"),
                      api={"host": host, "port": port}, poller={"interval_s": interval})
     base.state_dir.mkdir(parents=True, exist_ok=True)
@@ -172,9 +180,10 @@ def demo(
 def serve(config: ConfigOpt = None, state_dir: StateOpt = None,
           duration: Annotated[float | None, typer.Option(help="stop after this many seconds")
                               ] = None,
-          verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+          verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+          log_format: LogFormatOpt = "text") -> None:
     """Run provnet on a real inventory (no simulator, no demo seed)."""
-    _logging(verbose)
+    _logging(verbose, log_format)
     settings = _settings(config, state_dir=state_dir)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     try:
