@@ -51,6 +51,15 @@ class HistoryHandle:
     written: int = 0
     write_failures: int = 0
     last_bucket_end: float | None = None  # end of the newest 5-minute bucket written
+    status_changes: list[Point] = field(default_factory=list)  # queued on the loop
+
+    def closed(self, now: float, grace_s: float) -> dict[int, list[Point]]:
+        """On the loop: closed buckets plus the queued status changes (kept with 1 h)."""
+        out = self.aggregator.flush(now, grace_s)
+        changes, self.status_changes = self.status_changes, []
+        if changes:
+            out.setdefault(3600, []).extend(changes)
+        return out
 
     def tap(self, points: list[Point]) -> None:
         """Feed the aggregator (samples older than the start were seeded from raw)."""
@@ -114,8 +123,7 @@ class _Consumer:
         samples, changes = self.tracker.observe(_link_statuses(self.service, self.links, now),
                                                 self.tags, round(now * 1e6) * 1000)
         self.service.queue_points(samples)
-        if changes:
-            self.handle.pending.setdefault(3600, []).extend(changes)  # kept with 1 h rollups
+        self.handle.status_changes.extend(changes)
 
 
 def attach(service: Service) -> HistoryHandle | None:
@@ -165,9 +173,9 @@ def attach(service: Service) -> HistoryHandle | None:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), cfg.flush_every_s)
-            closed = handle.aggregator.flush(time.time(), cfg.flush_grace_s)
+            closed = handle.closed(time.time(), cfg.flush_grace_s)
             await asyncio.to_thread(handle.write, closed)
-        await asyncio.to_thread(handle.write, handle.aggregator.flush_all())
+        await asyncio.to_thread(handle.write, handle.closed(float("inf"), 0.0))
 
     service.background.append(("history", run))
     return handle
