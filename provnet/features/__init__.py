@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from provnet.features import alerts, coverage, history, icmp, maps, metrics, ssh, traps
+from provnet.features import alerts, coverage, history, icmp, influxd, maps, metrics, ssh, traps
 
 if TYPE_CHECKING:
     from provnet.service import Service
@@ -28,3 +28,4 @@ def attach_all(service: Service) -> None:
     maps.attach(service, coverage.attach(service))
     ssh.attach(service, on_optics=alerting.on_optics if alerting else None)
     metrics.attach(service, history.attach(service))
+    influxd.attach(service)
