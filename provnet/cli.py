@@ -17,6 +17,7 @@ from provnet.alerts.errors import AlertsError
 from provnet.cli_alerts import alerts_app
 from provnet.cli_coverage import coverage_app
 from provnet.cli_history import history_app
+from provnet.cli_report import report_app
 from provnet.cli_ssh import ssh_app
 from provnet.config.errors import ConfigError
 from provnet.config.settings import Settings, SnmpProfile, load_settings
@@ -39,6 +40,7 @@ app.add_typer(coverage_app, name="coverage")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(ssh_app, name="ssh")
 app.add_typer(history_app, name="history")
+app.add_typer(report_app, name="report")
 log = logging.getLogger("provnet")
 DEMO_COMMUNITY = "provnet-demo"
 #: package errors that stop ``serve``/``demo`` with exit code 1 and the reason in the log

@@ -39,7 +39,7 @@ def _running_managed(state_dir: Path) -> str | None:
 
 
 @contextlib.contextmanager
-def _influx_url(settings: Settings) -> Iterator[str]:
+def influx_url(settings: Settings) -> Iterator[str]:
     """The configured URL, the running managed influxd's, or one started for this command."""
     if settings.influx.url:
         yield settings.influx.url.rstrip("/")
@@ -69,7 +69,7 @@ def rebuild_cmd(
         raise typer.BadParameter("--to must be after --from")
     cfg = settings.influx
     try:
-        with _influx_url(settings) as url:
+        with influx_url(settings) as url:
             pw = cfg.password.get_secret_value() if cfg.password else None
             with InfluxQLReader(url, cfg.database, cfg.username, pw) as reader:
                 version = reader.ping().version
