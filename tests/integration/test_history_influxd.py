@@ -6,6 +6,8 @@ commune) against hand-computed figures, a status timeline and a rebuild after da
 from __future__ import annotations
 
 import math
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -351,3 +353,40 @@ def test_rebuild_repairs_damaged_rollups_idempotently(world: World, tmp_path: Pa
     report = rebuild(world.reader, world.writers, t, t + H)
     assert report.raw_rows > 0 and report.points and report.points[300] > 0
     assert world.reader.query(q) == before  # same points, same values: overwritten
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_monthly_report_pdf_keeps_vietnamese_and_is_frozen(world: World, tmp_path: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    from provnet.alerts.monthly import render
+    from provnet.alerts.reports import availability
+    from provnet.reports import issue_monthly
+
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    with world.store.session() as s:
+        levels = {lv: availability(s, world.reader, world.src.sources[300], lv, *PERIOD)
+                  for lv in ("province", "district", "commune")}
+    calls: list[int] = []
+
+    def build(at: float, version: int, lang: str = "vi") -> str:
+        calls.append(version)
+        return render("2026-11", lang, levels, tz, at, version)
+
+    first = issue_monthly(tmp_path, "2026-11", "vi", False, build)
+    text = subprocess.run(["pdftotext", "-layout", str(first.pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    for phrase in ("Báo cáo khả dụng mạng truyền số liệu chuyên dùng tháng 2026-11",
+                   "Xã Núi Tô", "Xã Ô Lâm", "Khả dụng thực tế", "Không có số liệu"):
+        assert phrase in " ".join(text.split()), phrase
+    assert "99.931 %" in text  # commune 30001: (30 d - 30 min) / 30 d
+    again = issue_monthly(tmp_path, "2026-11", "vi", False, build)
+    assert again.frozen and again.version == 1 and again.sha256_pdf == first.sha256_pdf
+    assert calls == [1]  # asking again did not recompute
+    second = issue_monthly(tmp_path, "2026-11", "vi", True, build)
+    assert second.version == 2 and first.pdf.exists() and second.pdf.exists()
+    en = issue_monthly(tmp_path, "2026-11", "en", False,
+                       lambda at, v: build(at, v, "en"))
+    en_text = subprocess.run(["pdftotext", str(en.pdf), "-"], check=True, capture_output=True,
+                             text=True).stdout
+    assert "availability report" in en_text and "Xã Núi Tô" in en_text
