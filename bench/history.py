@@ -3,8 +3,10 @@
 Builds a store with a fast backfill (rollup points written directly, no polling), on a
 managed influxd in a temporary directory, over the demo province's inventory (189 links):
 
-* 5-minute and 1-hour rollups of every link (rates and link state) for ``--days`` (35),
-* a year of 5-minute and 1-hour rollups for the ``--year-links`` links of one commune,
+* 5-minute and 1-hour rollups of every link's state for ``--days`` (35) (rates too with
+  ``--rates-for all``),
+* a year (``--year-days``) of 5-minute and 1-hour rollups (rates and state) for the links of
+  the commune with the most links,
 * 7 days of raw ``ifstats`` samples (60 s) of one link for the baseline,
 
 then times (p50/p99 over ``--reps``): one link's 24 h, 30 d and 1 y chart
@@ -43,7 +45,8 @@ DAY = 86400
 METRICS = ("in_bps", "out_bps", "in_util_pct", "out_util_pct")
 
 
-def rollup(width: int, t: int, link: int, commune: str | None, v: float) -> list[Point]:
+def rollup(width: int, t: int, link: int, commune: str | None, v: float,
+           rates: bool = True) -> list[Point]:
     tags = {"link": str(link), "end": "a", "district": "x"} | (
         {"commune": commune} if commune else {})
     f: dict[str, float | int] = {"samples": width // 60, "resets": 0}
@@ -55,18 +58,22 @@ def rollup(width: int, t: int, link: int, commune: str | None, v: float) -> list
     state = {"samples": width // 60, "resets": 0, "up_min": up, "up_mean": up, "up_max": up,
              "up_n": width // 60}
     m = ROLLUP_5M if width == 300 else ROLLUP_1H
-    return [Point(m, f, {"src": IFSTATS, **tags}, t * 10**9),
-            Point(m, state, {"src": LINK_STATE, **tags}, t * 10**9)]
+    out = [Point(m, state, {"src": LINK_STATE, **tags}, t * 10**9)]
+    if rates:
+        out.append(Point(m, f, {"src": IFSTATS, **tags}, t * 10**9))
+    return out
 
 
 def backfill(writers: dict[int, V1Writer], links: list[tuple[int, str | None]], start: int,
-             end: int) -> int:
+             end: int, rates: set[int]) -> int:
+    """Rollup points of ``links`` over [start, end): link state for all, rates for ``rates``."""
     n = 0
     for width, w in writers.items():
         buf: list[Point] = []
         for t in range(start - start % width, end, width):
             for link, commune in links:
-                buf.extend(rollup(width, t, link, commune, 1e6 + (t // width + link) % 5000))
+                buf.extend(rollup(width, t, link, commune, 1e6 + (t // width + link) % 5000,
+                                  link in rates))
             if len(buf) >= 50_000:
                 w.write(buf)
                 n += len(buf)
@@ -92,6 +99,8 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=35)
     ap.add_argument("--year-days", type=int, default=365)
     ap.add_argument("--reps", type=int, default=30)
+    ap.add_argument("--rates-for", choices=("commune", "all"), default="commune",
+                    help="rate rollups for the charted commune's links only, or every link")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="provnet-bench-history-") as tmp:
         root = Path(tmp)
@@ -114,10 +123,11 @@ def main() -> None:
             writers = rollup_writers(influx, cfg, db.url, db.version)
             now = int(time.time()) // 3600 * 3600
             t0 = time.perf_counter()
+            charted = {r.id for r in commune_links}
             n = backfill(writers, [(r.id, r.commune_code) for r in links], now - args.days * DAY,
-                         now)
+                         now, charted if args.rates_for == "commune" else {r.id for r in links})
             n += backfill(writers, [(r.id, r.commune_code) for r in commune_links],
-                          now - args.year_days * DAY, now - args.days * DAY)
+                          now - args.year_days * DAY, now - args.days * DAY, charted)
             raw = V1Writer(db.url, "bench")
             pts, octets = [], 0
             for t in range(now - 7 * DAY, now, 60):

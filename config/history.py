@@ -27,7 +27,7 @@ class HistorySettings(Strict):
     bucket_1h: str = "provnet_1h"
     #: a bucket is written this long after it closes (late samples of the cycle still count)
     flush_grace_s: float = Field(default=90.0, ge=0)
-    flush_every_s: float = Field(default=30.0, gt=0)
+    flush_every_s: float = Field(default=10.0, gt=0)
     #: at most this many points per series in one history answer (picks the resolution)
     max_points: int = Field(default=1000, gt=10, le=100_000)
     timezone: str = "Asia/Ho_Chi_Minh"
