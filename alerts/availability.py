@@ -126,10 +126,10 @@ def _span(s: int, width: int, start: int, end: int) -> float:
 
 
 def link_slots(fractions: LinkFractions, in_maintenance: Callable[[int], bool], start: int,
-               end: int, width: int) -> list[Slot]:
-    """One link's slots over [start, end)."""
+               end: int, width: int, only: Sequence[int] | None = None) -> list[Slot]:
+    """One link's slots over [start, end) (only the sorted slot starts ``only`` if given)."""
     out: list[Slot] = []
-    for s in slot_starts(start, end, width):
+    for s in slot_starts(start, end, width) if only is None else only:
         span = _span(s, width, start, end)
         f = fractions.get(s)
         if f is None:
@@ -161,14 +161,14 @@ def _down_share(topo: Topology, devices: Collection[int], down: Mapping[int, flo
 def commune_slots(topo: Topology, devices: Collection[int], links: Sequence[int],
                   fractions: Mapping[int, LinkFractions],
                   in_maintenance: Callable[[int], bool], start: int, end: int,
-                  width: int) -> list[Slot]:
+                  width: int, only: Sequence[int] | None = None) -> list[Slot]:
     """A commune's slots: up while one of ``devices`` reaches the core over up links.
 
     ``links`` are the links on its paths to the core; a link without data in a slot counts as
     down for "no data" and as up for "down" (so missing data is never counted as up nor down).
     """
     out: list[Slot] = []
-    for s in slot_starts(start, end, width):
+    for s in slot_starts(start, end, width) if only is None else only:
         span = _span(s, width, start, end)
         down: dict[int, float] = {}
         missing: list[int] = []
@@ -187,13 +187,42 @@ def commune_slots(topo: Topology, devices: Collection[int], links: Sequence[int]
     return out
 
 
-def tally(slots: Sequence[Slot]) -> Tally:
-    """Figures of one entity from its slots (in time order)."""
+def tally(slots: Sequence[Slot], frame: tuple[int, int, int] | None = None) -> Tally:
+    """Figures of one entity from its slots (in time order). With ``frame`` = (start, end,
+    width), ``slots`` may hold only the slots that are not simply up: every other slot of the
+    frame is counted as up (the sparse form the reports use: most slots are up)."""
     t = Tally()
     prev = False
+    prev_start: int | None = None
     for slot in slots:
+        if frame is not None and prev_start is not None and slot.start - prev_start > frame[2]:
+            prev = False  # an up slot lay in between: a new run of downtime
         prev = t.add(slot, prev)
+        prev_start = slot.start
+    if frame is not None:
+        rest = (frame[1] - frame[0]) - t.period_s
+        t.period_s += rest
+        t.up_s += rest
     return t
+
+
+class SparseFractions(dict[int, float]):
+    """Slot -> share up, where a slot not stored is fully up and ``missing`` slots have no
+    data (``get`` gives None): what the reports read from InfluxDB."""
+
+    def __init__(self, special: Mapping[int, float], missing: Collection[int]) -> None:
+        super().__init__(special)
+        self.missing = set(missing)
+
+    def get(self, key: int, default: float | None = 1.0) -> float | None:  # type: ignore[override]
+        """None for a slot without data, the stored share, else 1.0 (up)."""
+        if key in self.missing:
+            return None
+        return super().get(key, default)
+
+    def special(self) -> set[int]:
+        """Slots that are not simply up."""
+        return set(self) | self.missing
 
 
 def total(tallies: Sequence[Tally]) -> Tally:

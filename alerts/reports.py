@@ -13,18 +13,27 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from provnet.alerts.availability import Tally, commune_slots, link_slots, slot_starts, tally, total
+from provnet.alerts.availability import (
+    SparseFractions,
+    Tally,
+    commune_slots,
+    link_slots,
+    slot_starts,
+    tally,
+    total,
+)
 from provnet.alerts.errors import InvalidInput
 from provnet.alerts.model import MaintenanceWindow
 from provnet.alerts.silences import window_active
 from provnet.inventory import queries
 from provnet.inventory.queries import DeviceRecord, LinkRecord
-from provnet.tsdb.history import Querier, read_series
+from provnet.tsdb.history import Querier
 from provnet.tsdb.measurements import LINK_STATE
 
 Level = Literal["link", "commune", "district", "province"]
 LEVELS: tuple[str, ...] = ("link", "commune", "district", "province")
 COMMUNE_SITE_KINDS = ("commune_office",)
+DAY_S = 86400
 
 
 @dataclass(frozen=True)
@@ -56,16 +65,48 @@ def windows(s: Session) -> list[Window]:
             for w in s.scalars(select(MaintenanceWindow))]
 
 
-def link_fractions(q: Querier, source: str, start: int, end: int
-                   ) -> dict[int, dict[int, float]]:
-    """Per link and slot start: the share of polls that saw it up (``up_mean``)."""
-    rows = read_series(q, source, ("up_mean",), {"src": LINK_STATE}, start * 10**9,
-                       end * 10**9, group_by=("link",))
-    out: dict[int, dict[int, float]] = {}
-    for r in rows:
-        v = r.get("up_mean")
-        if r.get("link") and isinstance(v, (int, float)):
-            out.setdefault(int(str(r["link"])), {})[int(r["time"]) // 10**9] = float(v)
+def link_fractions(q: Querier, source: str, links: Sequence[int], start: int, end: int,
+                   width: int = 300) -> dict[int, SparseFractions]:
+    """Per link: the slots not fully up (``up_mean`` < 1) and the slots without data.
+
+    Three small questions instead of every slot of every link: the slots with downtime; the
+    number of slots with data per link and day; and, only for the link-days with fewer slots
+    than the period holds, which slots those are.
+    """
+    params = {"src": LINK_STATE}
+    slots = slot_starts(start, end, width)
+    first = slots[0] if slots else start  # a bucket is stamped with its start
+    where = f'"src" = $src AND time >= {first * 10**9} AND time < {end * 10**9}'
+    special: dict[int, dict[int, float]] = {lk: {} for lk in links}
+    for r in q.query(f'SELECT "up_mean" FROM {source} WHERE {where} AND "up_mean" < 1 '
+                     'GROUP BY "link"', params=params):
+        if r.get("link") and isinstance(r.get("up_mean"), (int, float)):
+            special.setdefault(int(str(r["link"])), {})[int(r["time"]) // 10**9] = \
+                float(r["up_mean"])
+    counts: dict[tuple[int, int], int] = {}
+    for r in q.query(f'SELECT count("up_mean") FROM {source} WHERE {where} '
+                     'GROUP BY time(1d), "link" fill(0)', params=params):
+        if r.get("link"):
+            counts[(int(str(r["link"])), int(r["time"]) // 10**9)] = int(r["count"])
+    by_day: dict[int, list[int]] = {}  # GROUP BY time(1d) buckets start at UTC midnight
+    for sl in slots:
+        by_day.setdefault(sl - sl % DAY_S, []).append(sl)
+    out: dict[int, SparseFractions] = {}
+    for lk in links:
+        missing: list[int] = []
+        for day, expected in by_day.items():
+            have = counts.get((lk, day), 0)
+            if have >= len(expected):
+                continue
+            if have == 0:
+                missing.extend(expected)
+                continue
+            rows = q.query(f'SELECT "up_mean" FROM {source} WHERE {where} AND "link" = $link '
+                           f"AND time >= {day * 10**9} AND time < {(day + DAY_S) * 10**9}",
+                           params={**params, "link": str(lk)})
+            present = {int(r["time"]) // 10**9 for r in rows}
+            missing.extend(sl for sl in expected if sl not in present)
+        out[lk] = SparseFractions(special.get(lk, {}), missing)
     return out
 
 
@@ -92,13 +133,15 @@ def availability(s: Session, q: Querier, source: str, level: str, start: int, en
         raise InvalidInput("'to' must be after 'from'")
     links = queries.links(s)
     ws = windows(s)
-    fractions = link_fractions(q, source, start, end)
+    fractions = link_fractions(q, source, [r.id for r in links], start, end, width)
     slots = slot_starts(start, end, width)
     maint = {r.id: _maintenance(ws, r, slots, width) for r in links}
+    frame = (start, end, width)
     if level == "link":
         return [_entry("link", str(r.id), r.circuit_id or f"{r.a_device} - {r.z_device}",
-                       tally(link_slots(fractions.get(r.id, {}), maint[r.id].__contains__,
-                                        start, end, width)), "link-seconds")
+                       tally(link_slots(fractions[r.id], maint[r.id].__contains__, start, end,
+                                        width, sorted(fractions[r.id].special() | maint[r.id])),
+                             frame), "link-seconds")
                 for r in links]
     communes = commune_tallies(s, links, fractions, maint, start, end, width)
     if level == "commune":
@@ -111,7 +154,8 @@ def availability(s: Session, q: Querier, source: str, level: str, start: int, en
     return [_entry(level, k, k, total(v), "commune-seconds") for k, v in sorted(groups.items())]
 
 
-def commune_tallies(s: Session, links: Sequence[LinkRecord], fractions: dict[int, dict[int, float]],
+def commune_tallies(s: Session, links: Sequence[LinkRecord],
+                    fractions: dict[int, SparseFractions],
                     maint: dict[int, set[int]], start: int, end: int, width: int
                     ) -> dict[str, tuple[str, str | None, Tally]]:
     """Per commune with an office device: (name, district, figures)."""
@@ -126,8 +170,13 @@ def commune_tallies(s: Session, links: Sequence[LinkRecord], fractions: dict[int
         ids = [d.id for d in ds]
         on_paths = sorted({lk for d in ids for p in topo.paths_to_core(d) for lk in p.links})
         in_maint = _any_in_maintenance(maint, on_paths)
-        slots = commune_slots(topo, ids, on_paths, fractions, in_maint, start, end, width)
-        out[code] = (names.get(code, code), ds[0].district_code, tally(slots))
+        only: set[int] = set()
+        for lk in on_paths:
+            only |= fractions[lk].special() | maint.get(lk, set())
+        slots = commune_slots(topo, ids, on_paths, fractions, in_maint, start, end, width,
+                              sorted(only))
+        out[code] = (names.get(code, code), ds[0].district_code,
+                     tally(slots, (start, end, width)))
     return out
 
 

@@ -76,3 +76,19 @@ def test_totals_are_entity_seconds() -> None:
     b = tally([Slot(0, 0, 300, 0)])
     t = total([a, b])
     assert t.entities == 2 and t.period_s == 600 and t.experienced == 0.5 and t.incidents == 1
+
+
+@pytest.mark.parametrize("special", [
+    {}, {0: 0.0}, {3 * W: 0.5, 4 * W: 0.0, 9 * W: 0.0}, {11 * W: 0.0}])
+@pytest.mark.parametrize("missing", [set(), {5 * W}, {4 * W, 5 * W}])
+def test_sparse_reading_gives_the_dense_figures(special: dict[int, float],
+                                                missing: set[int]) -> None:
+    from provnet.alerts.availability import SparseFractions
+
+    dense = {s: special.get(s, 1.0) for s in range(0, 12 * W, W) if s not in missing}
+    maint = {9 * W}
+    full = tally(link_slots(dense, maint.__contains__, 0, 12 * W, W))
+    sparse = SparseFractions(special, missing)
+    only = sorted(sparse.special() | maint)
+    part = tally(link_slots(sparse, maint.__contains__, 0, 12 * W, W, only), (0, 12 * W, W))
+    assert part == full
