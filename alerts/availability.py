@@ -13,7 +13,8 @@ store or both ends were away). Each slot of an entity lands in exactly one bucke
 up / (period - no data - maintenance). An incident is a run of slots with downtime outside
 maintenance; MTTR = downtime / incidents, MTBF = uptime / incidents.
 
-A commune is up while at least one path from one of its devices to the core is up. Inside a
+A commune is up while at least one path from one of its devices to the core is up (the
+paths of ``Topology.paths_to_core``, at most 64 per device). Inside a
 slot, each link's downtime is taken as one block from the slot start (outages of the two
 uplinks of a dual-homed commune are assumed to overlap: the commune's downtime is never
 under-stated); whole-slot outages, the common case, are exact.
@@ -140,19 +141,20 @@ def link_slots(fractions: LinkFractions, in_maintenance: Callable[[int], bool], 
     return out
 
 
-def _cut_off(topo: Topology, devices: Collection[int], failed: Collection[int]) -> bool:
+def _cut_off(paths: Sequence[frozenset[int]], failed: Collection[int]) -> bool:
+    """True when every path to the core has a failed link."""
     if not failed:
         return False
-    alive = topo.reachable(failed_links=failed)
-    return not any(d in alive for d in devices)
+    dead = set(failed)
+    return all(not p.isdisjoint(dead) for p in paths)
 
 
-def _down_share(topo: Topology, devices: Collection[int], down: Mapping[int, float]) -> float:
+def _down_share(paths: Sequence[frozenset[int]], down: Mapping[int, float]) -> float:
     """Share of the slot the devices are cut off, each link down on [0, down[l])."""
     share, lo = 0.0, 0.0
     # on [lo, hi) between two thresholds the failed set is {l: down[l] > lo}
     for hi in sorted({d for d in down.values() if d > 0}):
-        if _cut_off(topo, devices, [lk for lk, d in down.items() if d > lo]):
+        if _cut_off(paths, [lk for lk, d in down.items() if d > lo]):
             share += hi - lo
         lo = hi
     return min(1.0, share)
@@ -167,6 +169,7 @@ def commune_slots(topo: Topology, devices: Collection[int], links: Sequence[int]
     ``links`` are the links on its paths to the core; a link without data in a slot counts as
     down for "no data" and as up for "down" (so missing data is never counted as up nor down).
     """
+    paths = [frozenset(p.links) for d in devices for p in topo.paths_to_core(d)]
     out: list[Slot] = []
     for s in slot_starts(start, end, width) if only is None else only:
         span = _span(s, width, start, end)
@@ -178,8 +181,8 @@ def commune_slots(topo: Topology, devices: Collection[int], links: Sequence[int]
                 missing.append(lk)
             elif f < 1.0:
                 down[lk] = 1.0 - max(0.0, f)
-        d_known = _down_share(topo, devices, down)  # missing links taken as up
-        d_worst = _down_share(topo, devices, {**down, **dict.fromkeys(missing, 1.0)}) \
+        d_known = _down_share(paths, down)  # missing links taken as up
+        d_worst = _down_share(paths, {**down, **dict.fromkeys(missing, 1.0)}) \
             if missing else d_known
         nodata = max(0.0, d_worst - d_known)
         out.append(Slot(s, span * (1 - d_worst), span * d_known, span * nodata,

@@ -99,6 +99,7 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=35)
     ap.add_argument("--year-days", type=int, default=365)
     ap.add_argument("--reps", type=int, default=30)
+    ap.add_argument("--profile", action="store_true", help="profile the province report")
     ap.add_argument("--rates-for", choices=("commune", "all"), default="commune",
                     help="rate rollups for the charted commune's links only, or every link")
     args = ap.parse_args()
@@ -168,6 +169,11 @@ def main() -> None:
                 with store.session() as s:
                     return availability(s, reader, locs[300].source, "province",
                                         now - 30 * DAY, now)
+            if args.profile:
+                import cProfile
+                import pstats
+                cProfile.runctx("province()", globals(), locals(), str(root / "prof"))
+                pstats.Stats(str(root / "prof")).sort_stats("cumulative").print_stats(15)
             p50, p99 = timed(province, max(3, args.reps // 10))
             print(f"  {'province availability, 30 d (5 min)':<42} p50 {p50:8.1f} ms   "
                   f"p99 {p99:8.1f} ms")

@@ -44,10 +44,13 @@ def apply_retention(reader: InfluxQLReader, database: str, cfg: HistorySettings)
     if cfg.apply_retention:
         stmts.append(f"ALTER RETENTION POLICY {quote_ident(default)} ON {db} "
                      f"DURATION {duration(cfg.raw_days)}")
-    for name, days in ((cfg.policy_5m, cfg.rollup_5m_days), (cfg.policy_1h, cfg.rollup_1h_days)):
+    for name, days, shard in ((cfg.policy_5m, cfg.rollup_5m_days, "30d"),
+                              (cfg.policy_1h, cfg.rollup_1h_days, "90d")):
         verb = "ALTER" if name in have else "CREATE"
+        # long shards: a year of rollups spans 13 (5 min) or 5 (1 h) shards, not 52
         stmts.append(f"{verb} RETENTION POLICY {quote_ident(name)} ON {db} "
-                     f"DURATION {duration(days)}" + (" REPLICATION 1" if verb == "CREATE" else ""))
+                     f"DURATION {duration(days)}" + (" REPLICATION 1" if verb == "CREATE" else "")
+                     + f" SHARD DURATION {shard}")
     for s in stmts:
         reader.query(s)
     log.info("retention: raw %s, 5 min %s, 1 h %s", duration(cfg.raw_days),
