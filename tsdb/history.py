@@ -48,6 +48,24 @@ def read_series(q: Querier, source: str, fields: Sequence[str],
     return q.query(text, params=params)
 
 
+def read_steps(q: Querier, source: str, metrics: Sequence[str],
+               tags: Mapping[str, str | Sequence[str]], start_ns: int, end_ns: int, step_s: int,
+               offset_s: int, group_by: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Rollup buckets merged into steps by InfluxDB (``GROUP BY time(step, offset)``): per
+    metric ``min`` of the mins, ``max`` of the maxes, ``mean`` of the bucket means and ``sum``
+    of the counts, under the rollup field names (``m_min``, ``m_mean``, ``m_max``, ``m_n``)."""
+    params: dict[str, Any] = {}
+    cols = ", ".join(
+        f'{fn}({quote_ident(f"{m}_{x}")}) AS {quote_ident(f"{m}_{x}")}'
+        for m in metrics for fn, x in (("min", "min"), ("mean", "mean"), ("max", "max"),
+                                       ("sum", "n")))
+    group = ", ".join([f"time({int(step_s)}s, {int(offset_s)}s)",
+                       *(quote_ident(g) for g in group_by)])
+    text = (f"SELECT {cols} FROM {source} WHERE {_time(start_ns, end_ns)}"
+            f"{_where(tags, params)} GROUP BY {group} fill(none)")
+    return q.query(text, params=params)
+
+
 def read_status_changes(q: Querier, source_rp: str | None, link: str, start_ns: int,
                         end_ns: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """A link's status changes in [start, end), and the last one before (its state at start)."""

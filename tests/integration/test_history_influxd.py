@@ -392,3 +392,22 @@ def test_monthly_report_pdf_keeps_vietnamese_and_is_frozen(world: World, tmp_pat
     en_text = subprocess.run(["pdftotext", str(en.pdf), "-"], check=True, capture_output=True,
                              text=True).stdout
     assert "availability report" in en_text and "Xã Núi Tô" in en_text
+
+
+def test_coarse_steps_are_merged_by_influxdb(world: World) -> None:
+    from zoneinfo import ZoneInfo
+
+    # a +07:00 midnight: 6-hour steps start at 00, 06, 12 and 18 local time
+    a = int(datetime.fromtimestamp(d(6), ZoneInfo("Asia/Ho_Chi_Minh"))
+            .replace(hour=0, minute=0, second=0).timestamp())
+    body = _get(world, "/api/v1/links/10/history", metrics="in_bps", step="6h",
+                **{"from": datetime.fromtimestamp(a, UTC).isoformat(),
+                   "to": datetime.fromtimestamp(a + 10 * DAY, UTC).isoformat()})
+    assert body["resolution"] == "3600s" and body["step"] == "21600s"
+    steps = body["series"]["in_bps"]
+    assert len(steps) == 40 and steps[0]["time"].endswith("T00:00:00+07:00")
+    i0 = (a - START) // POLL
+    hours = [[rate(10, i, "in") for i in range(i0 + 24 * h, i0 + 24 * h + 24)] for h in range(6)]
+    assert steps[0]["samples"] == 144
+    assert steps[0]["min"] == min(map(min, hours)) and steps[0]["max"] == max(map(max, hours))
+    assert steps[0]["mean"] == pytest.approx(sum(sum(h) / 24 for h in hours) / 6)
