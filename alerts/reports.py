@@ -127,8 +127,16 @@ def _maintenance(ws: Sequence[Window], link: LinkRecord, slots: Sequence[int], w
 def availability(s: Session, q: Querier, source: str, level: str, start: int, end: int,
                  width: int = 300) -> list[dict[str, object]]:
     """One entry per entity of ``level``: its figures (see :class:`Tally`)."""
-    if level not in LEVELS:
-        raise InvalidInput(f"level must be one of {', '.join(LEVELS)}")
+    return availability_levels(s, q, source, (level,), start, end, width)[level]
+
+
+def availability_levels(s: Session, q: Querier, source: str, levels: Sequence[str], start: int,
+                        end: int, width: int = 300) -> dict[str, list[dict[str, object]]]:
+    """Entries of several levels from one reading (a report's province, districts and
+    communes share the commune figures)."""
+    for level in levels:
+        if level not in LEVELS:
+            raise InvalidInput(f"level must be one of {', '.join(LEVELS)}")
     if end <= start:
         raise InvalidInput("'to' must be after 'from'")
     links = queries.links(s)
@@ -137,21 +145,30 @@ def availability(s: Session, q: Querier, source: str, level: str, start: int, en
     slots = slot_starts(start, end, width)
     maint = {r.id: _maintenance(ws, r, slots, width) for r in links}
     frame = (start, end, width)
-    if level == "link":
-        return [_entry("link", str(r.id), r.circuit_id or f"{r.a_device} - {r.z_device}",
-                       tally(link_slots(fractions[r.id], maint[r.id].__contains__, start, end,
-                                        width, sorted(fractions[r.id].special() | maint[r.id])),
-                             frame), "link-seconds")
-                for r in links]
+    out: dict[str, list[dict[str, object]]] = {}
+    if "link" in levels:
+        out["link"] = [
+            _entry("link", str(r.id), r.circuit_id or f"{r.a_device} - {r.z_device}",
+                   tally(link_slots(fractions[r.id], maint[r.id].__contains__, start, end,
+                                    width, sorted(fractions[r.id].special() | maint[r.id])),
+                         frame), "link-seconds")
+            for r in links]
+    if not set(levels) - {"link"}:
+        return out
     communes = commune_tallies(s, links, fractions, maint, start, end, width)
-    if level == "commune":
-        return [_entry("commune", code, name, t, "seconds") for code, (name, _, t)
-                in sorted(communes.items())]
-    groups: dict[str, list[Tally]] = {}
-    for _code, (_name, district, t) in communes.items():
-        key = (district or "-") if level == "district" else "province"
-        groups.setdefault(key, []).append(t)
-    return [_entry(level, k, k, total(v), "commune-seconds") for k, v in sorted(groups.items())]
+    if "commune" in levels:
+        out["commune"] = [_entry("commune", code, name, t, "seconds") for code, (name, _, t)
+                          in sorted(communes.items())]
+    for level in ("district", "province"):
+        if level not in levels:
+            continue
+        groups: dict[str, list[Tally]] = {}
+        for _code, (_name, district, t) in communes.items():
+            key = (district or "-") if level == "district" else "province"
+            groups.setdefault(key, []).append(t)
+        out[level] = [_entry(level, k, k, total(v), "commune-seconds")
+                      for k, v in sorted(groups.items())]
+    return out
 
 
 def commune_tallies(s: Session, links: Sequence[LinkRecord],

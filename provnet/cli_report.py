@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from provnet.alerts.monthly import month_bounds, render
-from provnet.alerts.reports import availability
+from provnet.alerts.reports import availability_levels
 from provnet.cli_history import influx_url
 from provnet.config.errors import ConfigError
 from provnet.config.settings import Settings, load_settings
@@ -36,8 +36,8 @@ def compute_levels(settings: Settings, url: str, start: int, end: int
         with InfluxQLReader(url, cfg.database, cfg.username, pw) as reader:
             source = locations(cfg, settings.history, reader.ping().version)[300].source
             with store.session() as s:
-                return {level: availability(s, reader, source, level, start, end)
-                        for level in ("province", "district", "commune")}
+                return availability_levels(s, reader, source, ("province", "district", "commune"),
+                                           start, end)
     finally:
         store.close()
 
