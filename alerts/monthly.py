@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 TEXT: dict[str, dict[str, str]] = {
     "vi": {
         "title": "Báo cáo khả dụng mạng truyền số liệu chuyên dùng tháng {month}",
+        "title_any": "Báo cáo khả dụng mạng truyền số liệu chuyên dùng",
         "period": "Kỳ báo cáo: từ {start} đến {end} (giờ Việt Nam)",
         "province": "Toàn tỉnh", "district": "Huyện", "commune": "Xã, phường, thị trấn",
         "code": "Mã", "name": "Tên", "avail": "Khả dụng thực tế",
@@ -25,6 +26,7 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "en": {
         "title": "Government data network availability report, {month}",
+        "title_any": "Government data network availability report",
         "period": "Period: {start} to {end} (Vietnam time)",
         "province": "Province", "district": "District", "commune": "Commune",
         "code": "Code", "name": "Name", "avail": "Availability (as experienced)",
@@ -76,9 +78,24 @@ def _rows(entries: Sequence[Mapping[str, object]]) -> str:
 
 def render(month: str, lang: str, levels: Mapping[str, Sequence[Mapping[str, object]]],
            tz: ZoneInfo, issued_at: float, version: int) -> str:
-    """The report's HTML (UTF-8; Noto Sans keeps Vietnamese diacritics in the PDF)."""
-    t = TEXT[lang]
+    """The monthly report's HTML (UTF-8; Noto Sans keeps Vietnamese diacritics in the PDF)."""
     start, end = month_bounds(month, tz)
+    return render_period(TEXT[lang]["title"].format(month=month), lang, levels, tz, start, end,
+                         issued_at, version)
+
+
+def html_to_pdf(text: str) -> bytes:
+    """Print HTML to PDF with WeasyPrint (fonts through fontconfig: Debian fonts-noto-core)."""
+    from weasyprint import HTML  # imported on use: it is slow to import
+
+    return bytes(HTML(string=text).write_pdf())
+
+
+def render_period(title: str, lang: str, levels: Mapping[str, Sequence[Mapping[str, object]]],
+                  tz: ZoneInfo, start: float, end: float, issued_at: float,
+                  version: int | None = None) -> str:
+    """Availability tables of any period as HTML."""
+    t = TEXT[lang]
     fmt = "%d/%m/%Y %H:%M" if lang == "vi" else "%Y-%m-%d %H:%M"
     head = "".join(f"<th>{html.escape(t[k])}</th>" for k in (
         "code", "name", "avail", "avail_excl", "down", "maint", "nodata", "incidents", "mttr",
@@ -88,7 +105,8 @@ def render(month: str, lang: str, levels: Mapping[str, Sequence[Mapping[str, obj
         f"<h2>{html.escape(t[level])}</h2>\n<table><thead><tr>{head}</tr></thead>"
         f"<tbody>{_rows(rows)}</tbody></table>"
         for level, rows in levels.items())
-    title = t["title"].format(month=month)
+    issued = t["issued"].format(at=datetime.fromtimestamp(issued_at, tz).strftime(fmt),
+                                version=version if version is not None else "-")
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>
@@ -103,7 +121,6 @@ th {{ background: #e8eef6; }}
                                     end=datetime.fromtimestamp(end, tz).strftime(fmt)))}</p>
 <p>{html.escape(t["denominator"].format(den=den))} {html.escape(t["rule"])}</p>
 {sections}
-<p>{html.escape(t["issued"].format(at=datetime.fromtimestamp(issued_at, tz).strftime(fmt),
-                                    version=version))}</p>
+<p>{html.escape(issued)}</p>
 </body></html>
 """

@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from provnet.alerts.errors import InvalidInput
+from provnet.alerts.monthly import TEXT, html_to_pdf, render_period
 from provnet.alerts.reports import availability, to_csv
 from provnet.inventory import queries
 from provnet.inventory.queries import LinkRecord
@@ -182,9 +183,12 @@ def history_router(src: HistorySource, store: Store, availability_source: str,
     def availability_report(
             level: Literal["link", "commune", "district", "province"] = "commune",
             from_: Annotated[TimeQ, Query(alias="from")] = None, to: TimeQ = None,
-            tz: Tz = "Asia/Ho_Chi_Minh", format: Fmt = "json") -> Any:
+            tz: Tz = "Asia/Ho_Chi_Minh",
+            format: Annotated[Literal["json", "csv", "pdf"], Query()] = "json",
+            lang: Annotated[Literal["vi", "en"], Query(description="PDF language")] = "vi",
+    ) -> Any:
         """Availability per entity: up, down, maintenance, no data; both availabilities,
-        incidents, MTTR and MTBF, with the denominators stated."""
+        incidents, MTTR and MTBF, with the denominators stated (PDF: Vietnamese by default)."""
         zone = _tz(tz)
 
         def run() -> Any:
@@ -194,6 +198,10 @@ def history_router(src: HistorySource, store: Store, availability_source: str,
                                        int(start), int(end))
             if format == "csv":
                 return Response(to_csv(entries), media_type="text/csv; charset=utf-8")
+            if format == "pdf":
+                page = render_period(TEXT[lang]["title_any"], lang, {level: entries}, zone,
+                                     start, end, time.time())
+                return Response(html_to_pdf(page), media_type="application/pdf")
             return {"level": level, "from": iso(start, zone), "to": iso(end, zone),
                     "resolution": "300s", "items": entries}
         return guarded(run)

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from provnet.alerts import monthly
+
 
 class ReportError(Exception):
     """A frozen report is missing or altered, or cannot be rendered."""
@@ -37,12 +39,11 @@ def _sha(path: Path) -> str:
 
 
 def html_to_pdf(html: str, out: Path) -> None:
-    """Print HTML to PDF with WeasyPrint (fonts from fontconfig: Debian fonts-noto-core)."""
+    """Print HTML to a PDF file (``alerts/monthly.py`` ``html_to_pdf``)."""
     try:
-        from weasyprint import HTML
+        out.write_bytes(monthly.html_to_pdf(html))
     except ImportError as exc:  # pragma: no cover - a dependency
         raise ReportError("WeasyPrint is not installed (pip install weasyprint)") from exc
-    HTML(string=html).write_pdf(str(out))
 
 
 def issue_monthly(state_dir: Path, month: str, lang: str, reissue: bool,

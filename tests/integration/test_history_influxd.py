@@ -332,6 +332,14 @@ def test_commune_district_and_province_availability(world: World) -> None:
         "level": "commune", "format": "csv", "from": datetime.fromtimestamp(PERIOD[0], UTC)
         .isoformat(), "to": datetime.fromtimestamp(PERIOD[1], UTC).isoformat()}).text
     assert text.splitlines()[0].startswith("level,id,name,period_s") and "Xã Ô Lâm" in text
+    if shutil.which("pdftotext"):
+        pdf = world.client.get("/api/v1/reports/availability", params={
+            "level": "commune", "format": "pdf", "from": datetime.fromtimestamp(PERIOD[0], UTC)
+            .isoformat(), "to": datetime.fromtimestamp(PERIOD[1], UTC).isoformat()})
+        assert pdf.headers["content-type"] == "application/pdf"
+        shown = subprocess.run(["pdftotext", "-", "-"], input=pdf.content, check=True,
+                               capture_output=True).stdout.decode()
+        assert "Xã Núi Tô" in " ".join(shown.split()) and "99.931 %" in shown
 
 
 def test_bad_questions_are_4xx(world: World) -> None:
