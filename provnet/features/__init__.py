@@ -28,4 +28,4 @@ def attach_all(service: Service) -> None:
     maps.attach(service, coverage.attach(service))
     ssh.attach(service, on_optics=alerting.on_optics if alerting else None)
     metrics.attach(service, history.attach(service))
-    influxd.attach(service)
+    influxd.attach(service, alerting=alerting)

@@ -28,3 +28,28 @@ def test_spool_warning_comes_before_anything_is_dropped() -> None:
     assert w.observe(1, 990, 1000) == []
     assert w.observe(1, 100, 1000) == [] and not w.spool_warned
     assert w.observe(1, 10**9, 0) == []  # no limit: never full
+
+
+def test_an_unwritable_store_fires_the_shipped_rule_after_five_minutes() -> None:
+    from provnet.alerts.engine import Engine
+    from provnet.alerts.rules import load_rules
+    from provnet.features.influxd import store_observation
+
+    class Spool:
+        pending_points = 12
+
+    now = [1000.0]
+    engine = Engine(load_rules(), lambda: now[0])
+    fired = []
+    for step in range(0, 361, 10):  # 6 minutes of spooling, observed every 10 s
+        now[0] = 1000.0 + step
+        fired += [t for t in engine.evaluate([store_observation(Spool(), now[0])])
+                  if t.rule == "store_unwritable" and t.change == "firing"]
+    assert [t.time for t in fired] == [1300.0]
+    Spool.pending_points = 0
+    resolved = []
+    for step in range(370, 431, 10):
+        now[0] = 1000.0 + step
+        resolved += [t for t in engine.evaluate([store_observation(Spool(), now[0])])
+                     if t.rule == "store_unwritable" and t.change == "resolved"]
+    assert len(resolved) == 1
