@@ -34,6 +34,7 @@ Level = Literal["link", "commune", "district", "province"]
 LEVELS: tuple[str, ...] = ("link", "commune", "district", "province")
 COMMUNE_SITE_KINDS = ("commune_office",)
 DAY_S = 86400
+MAX_PERIOD_S = 400 * DAY_S
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,9 @@ def availability_levels(s: Session, q: Querier, source: str, levels: Sequence[st
             raise InvalidInput(f"level must be one of {', '.join(LEVELS)}")
     if end <= start:
         raise InvalidInput("'to' must be after 'from'")
+    if end - start > MAX_PERIOD_S:
+        raise InvalidInput("the period may last at most 400 days (the 5-minute rollups' "
+                           "default retention)")
     links = queries.links(s)
     ws = windows(s)
     fractions = link_fractions(q, source, [r.id for r in links], start, end, width)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 RAW = 0  # the "width" of raw samples
 WIDTHS = (RAW, 300, 3600)
 SUMMED_SUFFIXES = ("_bps", "_ps")  # summed over a commune's links; the others averaged
+MAX_TIME_S = 7_258_118_400  # 2200-01-01: InfluxDB stores nanoseconds in a signed 64-bit int
 
 
 class HistoryError(ValueError):
@@ -188,7 +189,10 @@ def parse_time(text: str, tz: ZoneInfo) -> float:
                            ) from exc
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
-    return dt.timestamp()
+    t = dt.timestamp()
+    if not 0 <= t < MAX_TIME_S:
+        raise HistoryError(f"time {text!r}: outside 1970-2200")
+    return t
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:

@@ -349,6 +349,9 @@ def test_bad_questions_are_4xx(world: World) -> None:
     assert c.get("/api/v1/links/10/history", params={"metrics": "bogus"}).status_code == 400
     assert c.get("/api/v1/links/10/history", params={"tz": "Mars/Base"}).status_code == 400
     assert c.get("/api/v1/reports/availability", params={"level": "x"}).status_code == 422
+    assert c.get("/api/v1/links/10/history", params={"from": "0001-01-01"}).status_code == 400
+    assert c.get("/api/v1/reports/availability", params={
+        "from": "2020-01-01", "to": "2026-01-01"}).status_code == 400
 
 
 def test_rebuild_repairs_damaged_rollups_idempotently(world: World, tmp_path: Path) -> None:
