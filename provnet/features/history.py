@@ -135,11 +135,19 @@ def attach(service: Service) -> HistoryHandle | None:
     influx = service.settings.influx
     version = reader.ping().version
     v1 = (influx.write_api if influx.write_api != "auto" else api_for_version(version)) == "v1"
-    if v1:
+    retention_pending = v1
+
+    def retention() -> bool:
+        """Apply the policies (1.x); False while InfluxDB cannot take them (retried)."""
         try:
             apply_retention(reader, influx.database, cfg)
         except TsdbError as exc:
-            log.warning("retention policies not applied (InfluxDB away?): %s", exc)
+            log.warning("retention policies not applied yet (InfluxDB away?): %s", exc)
+            return False
+        return True
+
+    if v1:
+        retention_pending = not retention()
     locs = locations(influx, cfg, version)
     readers: dict[int, InfluxQLReader] = {0: reader}
     for width, loc in locs.items():
@@ -165,6 +173,7 @@ def attach(service: Service) -> HistoryHandle | None:
                                           lambda: links))
 
     async def run(stop: asyncio.Event) -> None:
+        nonlocal retention_pending
         start = int(since) - int(since) % 3600 - 3600
         try:  # seed the open buckets with what the previous run wrote raw
             await asyncio.to_thread(_seed, handle, start, int(since))
@@ -173,6 +182,8 @@ def attach(service: Service) -> HistoryHandle | None:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), cfg.flush_every_s)
+            if retention_pending:  # the rollup policies must exist before rollups are written
+                retention_pending = not await asyncio.to_thread(retention)
             closed = handle.closed(time.time(), cfg.flush_grace_s)
             await asyncio.to_thread(handle.write, closed)
         await asyncio.to_thread(handle.write, handle.closed(float("inf"), 0.0))
