@@ -5,8 +5,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_PKGS := influxdb snmp snmpd iproute2
-APT_TEST_PKGS := $(APT_PKGS) postgresql chromium chromium-driver prometheus-alertmanager openssl openssh-server prometheus-snmp-exporter lldpd
+APT_PKGS := influxdb snmp snmpd iproute2 fonts-noto-core
+APT_TEST_PKGS := $(APT_PKGS) postgresql chromium chromium-driver prometheus-alertmanager openssl openssh-server prometheus-snmp-exporter lldpd poppler-utils
 DEMO_ARGS ?=
 
 .PHONY: demo test deps deps-test apt apt-test lint bench clean web

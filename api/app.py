@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -47,6 +48,8 @@ def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = (),
         log.exception("unhandled error on %s", request.url.path)
         return JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, status_code=500)
 
+    if ctx.request_observers:
+        _observe_requests(app, ctx)
     app.include_router(health_router(ctx))
     app.include_router(inventory_router(ctx))
     app.include_router(reachability_router(ctx.targets, ctx.live, ctx.degraded_loss_pct))
@@ -65,3 +68,19 @@ def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = (),
         allowed_hosts=None if api is None else default_allowed_hosts(bound, api.allowed_hosts),
         any_ip=bound in WILDCARDS and not guard.allowed_hosts)
     return app
+
+
+def _observe_requests(app: FastAPI, ctx: ApiContext) -> None:
+    """Tell the observers the duration of every request, by route template."""
+    import time
+
+    @app.middleware("http")
+    async def _timed(request: Request, call_next: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return await call_next(request)
+        finally:
+            route = request.scope.get("route")
+            path = getattr(route, "path", None) or "unmatched"
+            for observe in ctx.request_observers:
+                observe(path, request.method, time.perf_counter() - t0)

@@ -44,6 +44,8 @@ class ApiContext:
     #: figures of the answer cache, filled in when the app is built
     cache_figures: Callable[[], dict[str, int]] = dict
     inventory_version: int = 0
+    #: told (route template, method, seconds) of every request (self-metrics)
+    request_observers: Sequence[Callable[[str, str, float], None]] = ()
     _links: list[LinkRecord] | None = None
     _devices: list[DeviceRecord] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from provnet.config.base import Strict
 from provnet.config.errors import ConfigError
+from provnet.config.history import HistorySettings
 from provnet.config.icmp import IcmpSettings
 from provnet.config.notify import NotifierSettings
 from provnet.config.traps import TrapSettings
@@ -167,6 +168,7 @@ class Settings(BaseSettings):
     ssh: SshSettings = SshSettings()
     traps: TrapSettings = TrapSettings()
     icmp: IcmpSettings = IcmpSettings()
+    history: HistorySettings = HistorySettings()
     snmp_profiles: dict[str, SnmpProfile] = Field(
         default_factory=lambda: {"default": SnmpProfile()}
     )

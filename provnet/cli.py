@@ -18,6 +18,8 @@ from provnet.alerts.errors import AlertsError
 from provnet.cli_alerts import alerts_app
 from provnet.cli_coverage import coverage_app
 from provnet.cli_inventory import inventory_app
+from provnet.cli_history import history_app
+from provnet.cli_report import report_app
 from provnet.cli_ssh import ssh_app
 from provnet.config.errors import ConfigError
 from provnet.config.settings import Settings, SnmpProfile, load_settings
@@ -27,6 +29,7 @@ from provnet.features import attach_all
 from provnet.inventory import queries
 from provnet.inventory.errors import InventoryError
 from provnet.inventory.store import Store, open_store
+from provnet.logjson import use_json_logs
 from provnet.maps.errors import MapsError
 from provnet.pollers.errors import PollerError
 from provnet.service import Service
@@ -40,6 +43,8 @@ app.add_typer(coverage_app, name="coverage")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(ssh_app, name="ssh")
 app.add_typer(inventory_app, name="inventory")
+app.add_typer(history_app, name="history")
+app.add_typer(report_app, name="report")
 log = logging.getLogger("provnet")
 DEMO_COMMUNITY = "provnet-demo"
 #: package errors that stop ``serve``/``demo`` with exit code 1 and the reason in the log
@@ -57,12 +62,18 @@ def _private_files() -> None:
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", exists=True, dir_okay=False,
                                                  help="YAML settings file")]
 StateOpt = Annotated[Path | None, typer.Option("--state-dir", help="where data and logs live")]
+LogFormatOpt = Annotated[str, typer.Option("--log-format", help="text, or json (one JSON "
+                                                                "object per line)")]
 
 
-def _logging(verbose: bool) -> None:
+def _logging(verbose: bool, log_format: str = "text") -> None:
+    if log_format not in ("text", "json"):
+        raise typer.BadParameter("text or json", param_hint="--log-format")
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
+    if log_format == "json":
+        use_json_logs()
     for noisy in ("httpx", "httpcore", "uvicorn.error"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     # netmiko logs every byte of a CLI session at DEBUG (running configurations, secrets
@@ -146,9 +157,10 @@ def demo(
     interval: Annotated[float, typer.Option(help="poll interval, seconds")] = 10.0,
     config: ConfigOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    log_format: LogFormatOpt = "text",
 ) -> None:
     """Run the simulated An Giang province, polled live, with the API on --port."""
-    _logging(verbose)
+    _logging(verbose, log_format)
     base = _settings(config, state_dir=state_dir or Path(".provnet/demo"),
                      api={"host": host, "port": port}, poller={"interval_s": interval})
     private_state_dir(base.state_dir)
@@ -185,9 +197,10 @@ def demo(
 def serve(config: ConfigOpt = None, state_dir: StateOpt = None,
           duration: Annotated[float | None, typer.Option(help="stop after this many seconds")
                               ] = None,
-          verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+          verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+          log_format: LogFormatOpt = "text") -> None:
     """Run provnet on a real inventory (no simulator, no demo seed)."""
-    _logging(verbose)
+    _logging(verbose, log_format)
     settings = _settings(config, state_dir=state_dir)
     private_state_dir(settings.state_dir)
     try:

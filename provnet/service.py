@@ -102,6 +102,10 @@ class Service:
         #: re-reads the settings file on SIGHUP (set by the CLI; None: SIGHUP does nothing)
         self.settings_loader: Callable[[], Settings] | None = None
         self.api_context: ApiContext | None = None  # set by run(); caches inventory reads
+        #: see every batch of points before it is written (history rollups), on the loop
+        self.point_taps: list[Callable[[list[Point]], None]] = []
+        #: told (route template, method, seconds) of every API request (self-metrics)
+        self.request_observers: list[Callable[[str, str, float], None]] = []
 
     # --- set-up ---------------------------------------------------------------------------
     def start_influx(self) -> None:
@@ -174,6 +178,11 @@ class Service:
         points, self._buffer = self._buffer, []
         if not points or self.writer is None:
             return
+        for tap in self.point_taps:
+            try:
+                tap(points)
+            except Exception:  # a failing tap must not lose the samples
+                log.exception("point tap failed")
         try:
             await asyncio.to_thread(self.writer.write, points)
         except TsdbError as exc:
@@ -227,7 +236,8 @@ class Service:
                          poller_stats=self.poller_stats,
                          targets=lambda: self.plan.targets,
                          degraded_loss_pct=cfg.icmp.degraded_loss_pct,
-                         cycles=lambda: self.stats.cycles)
+                         cycles=lambda: self.stats.cycles,
+                         request_observers=self.request_observers)
         self.api_context = ctx
         host, port = sock.getsockname()[:2]
         log.info("API on http://%s:%d  (OpenAPI: /docs)", host, port)

@@ -162,6 +162,11 @@ class ManagedInfluxd:
         return self._proc is not None and self._proc.poll() is None
 
     @property
+    def exit_code(self) -> int | None:
+        """Exit code of our influxd once it has ended (None while running or not started)."""
+        return None if self._proc is None else self._proc.poll()
+
+    @property
     def pid(self) -> int | None:
         """PID of our influxd, or None when not started."""
         return self._proc.pid if self._proc is not None else None
@@ -225,6 +230,18 @@ class ManagedInfluxd:
         if self._log_fh is not None:
             self._log_fh.close()
             self._log_fh = None
+
+    def restart_same_port(self) -> None:
+        """Start again after our influxd died, on the same HTTP port (clients keep their
+        URL). Reaps the dead process first; raises ``TsdbError`` if it does not come back."""
+        port = self._http_port
+        self.stop()
+        if port is None:
+            self.start()
+            return
+        for d in ("meta", "data", "wal"):
+            (self.data_root / d).mkdir(parents=True, exist_ok=True)
+        self._start_once(port)
 
     def __enter__(self) -> Self:
         return self.start()

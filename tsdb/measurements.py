@@ -20,3 +20,9 @@ CONFIG_CHANGE: Final = "config_change"  # a configuration backup that differs fr
 
 ALL: Final = (IFSTATS, SNMP_POLL, OPTICS, DEVICE_HEALTH, ICMP, SNMP_TRAP, IFSTATE, SSH_POLL,
               CONFIG_CHANGE)
+
+# History (issue 12): rollups provnet computes from the stream, and link status changes
+ROLLUP_5M: Final = "rollup_5m"  # min/mean/max/count per series per 5 minutes (tag ``src``)
+ROLLUP_1H: Final = "rollup_1h"  # the same per hour
+LINK_STATUS: Final = "link_status"  # one point per change of a link's status (tag ``link``)
+LINK_STATE: Final = "link_state"  # ``src`` of the rolled-up link state (``up`` 1/0 per cycle)

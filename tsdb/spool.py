@@ -174,6 +174,17 @@ class SpoolingWriter:
         return self._pending.bytes
 
     @property
+    def oldest_pending_age_s(self) -> float | None:
+        """Age of the oldest spooled batch (its file's modification time), None when empty."""
+        batches = self._pending.batches
+        if not batches:
+            return None
+        try:
+            return max(0.0, time.time() - batches[0].path.stat().st_mtime)
+        except OSError:
+            return None
+
+    @property
     def pending_batches(self) -> int:
         """Batch files waiting in the spool."""
         return len(self._pending.batches)

@@ -10,7 +10,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from provnet.features import alerts, coverage, icmp, inventory, maps, ssh, stream, traps
+from provnet.features import (
+    alerts,
+    coverage,
+    history,
+    icmp,
+    influxd,
+    inventory,
+    maps,
+    metrics,
+    ssh,
+    stream,
+    traps,
+)
 
 if TYPE_CHECKING:
     from provnet.service import Service
@@ -30,3 +42,5 @@ def attach_all(service: Service) -> None:
     ssh.attach(service, on_optics=alerting.on_optics if alerting else None)
     stream.attach(service)  # live updates of each cycle: /api/v1/stream
     inventory.attach(service, alerting, cov)
+    metrics.attach(service, history.attach(service))
+    influxd.attach(service, alerting=alerting)

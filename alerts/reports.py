@@ -1,0 +1,227 @@
+"""Availability per link, commune, district or the province over a period, from the rolled-up
+link state (``alerts/availability.py`` does the arithmetic), with maintenance windows
+(``alerts/silences.py``) and the topology (a commune is up while one path to the core is)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from provnet.alerts.availability import (
+    SparseFractions,
+    Tally,
+    commune_slots,
+    link_slots,
+    slot_starts,
+    tally,
+    total,
+)
+from provnet.alerts.errors import InvalidInput
+from provnet.alerts.model import MaintenanceWindow
+from provnet.alerts.silences import window_active
+from provnet.inventory import queries
+from provnet.inventory.queries import DeviceRecord, LinkRecord
+from provnet.tsdb.history import Querier
+from provnet.tsdb.measurements import LINK_STATE
+
+Level = Literal["link", "commune", "district", "province"]
+LEVELS: tuple[str, ...] = ("link", "commune", "district", "province")
+COMMUNE_SITE_KINDS = ("commune_office",)
+DAY_S = 86400
+MAX_PERIOD_S = 400 * DAY_S
+
+
+@dataclass(frozen=True)
+class Window:
+    """A maintenance window's scope and recurrence (detached from the session)."""
+
+    site: str | None
+    district: str | None
+    device: str | None
+    rrule: str
+    dtstart: str
+    duration_s: float
+
+    def covers(self, link: LinkRecord) -> bool:
+        """True when the window's matchers cover one end of the link."""
+        if not (self.site or self.district or self.device):
+            return False  # rule-only windows silence alerts, they do not scope an entity
+        for dev, site in ((link.a_device, link.a_site_code), (link.z_device, link.z_site_code)):
+            if ((self.site is None or self.site == site)
+                    and (self.device is None or self.device == dev)
+                    and (self.district is None or self.district == link.district_code)):
+                return True
+        return False
+
+
+def windows(s: Session) -> list[Window]:
+    """Every maintenance window."""
+    return [Window(w.site, w.district, w.device, w.rrule, w.dtstart, w.duration_s)
+            for w in s.scalars(select(MaintenanceWindow))]
+
+
+def link_fractions(q: Querier, source: str, links: Sequence[int], start: int, end: int,
+                   width: int = 300) -> dict[int, SparseFractions]:
+    """Per link: the slots not fully up (``up_mean`` < 1) and the slots without data.
+
+    Three small questions instead of every slot of every link: the slots with downtime; the
+    number of slots with data per link and day; and, only for the link-days with fewer slots
+    than the period holds, which slots those are.
+    """
+    params = {"src": LINK_STATE}
+    slots = slot_starts(start, end, width)
+    first = slots[0] if slots else start  # a bucket is stamped with its start
+    where = f'"src" = $src AND time >= {first * 10**9} AND time < {end * 10**9}'
+    special: dict[int, dict[int, float]] = {lk: {} for lk in links}
+    for r in q.query(f'SELECT "up_mean" FROM {source} WHERE {where} AND "up_mean" < 1 '
+                     'GROUP BY "link"', params=params):
+        if r.get("link") and isinstance(r.get("up_mean"), (int, float)):
+            special.setdefault(int(str(r["link"])), {})[int(r["time"]) // 10**9] = \
+                float(r["up_mean"])
+    counts: dict[tuple[int, int], int] = {}
+    for r in q.query(f'SELECT count("up_mean") FROM {source} WHERE {where} '
+                     'GROUP BY time(1d), "link" fill(0)', params=params):
+        if r.get("link"):
+            counts[(int(str(r["link"])), int(r["time"]) // 10**9)] = int(r["count"])
+    by_day: dict[int, list[int]] = {}  # GROUP BY time(1d) buckets start at UTC midnight
+    for sl in slots:
+        by_day.setdefault(sl - sl % DAY_S, []).append(sl)
+    out: dict[int, SparseFractions] = {}
+    for lk in links:
+        missing: list[int] = []
+        for day, expected in by_day.items():
+            have = counts.get((lk, day), 0)
+            if have >= len(expected):
+                continue
+            if have == 0:
+                missing.extend(expected)
+                continue
+            rows = q.query(f'SELECT "up_mean" FROM {source} WHERE {where} AND "link" = $link '
+                           f"AND time >= {day * 10**9} AND time < {(day + DAY_S) * 10**9}",
+                           params={**params, "link": str(lk)})
+            present = {int(r["time"]) // 10**9 for r in rows}
+            missing.extend(sl for sl in expected if sl not in present)
+        out[lk] = SparseFractions(special.get(lk, {}), missing)
+    return out
+
+
+def _maintenance(ws: Sequence[Window], link: LinkRecord, slots: Sequence[int], width: int
+                 ) -> set[int]:
+    active: set[int] = set()
+    for w in ws:
+        if not w.covers(link):
+            continue
+        try:
+            active.update(s for s in slots
+                          if window_active(w.rrule, w.dtstart, w.duration_s, s + width / 2))
+        except InvalidInput:
+            continue
+    return active
+
+
+def availability(s: Session, q: Querier, source: str, level: str, start: int, end: int,
+                 width: int = 300) -> list[dict[str, object]]:
+    """One entry per entity of ``level``: its figures (see :class:`Tally`)."""
+    return availability_levels(s, q, source, (level,), start, end, width)[level]
+
+
+def availability_levels(s: Session, q: Querier, source: str, levels: Sequence[str], start: int,
+                        end: int, width: int = 300) -> dict[str, list[dict[str, object]]]:
+    """Entries of several levels from one reading (a report's province, districts and
+    communes share the commune figures)."""
+    for level in levels:
+        if level not in LEVELS:
+            raise InvalidInput(f"level must be one of {', '.join(LEVELS)}")
+    if end <= start:
+        raise InvalidInput("'to' must be after 'from'")
+    if end - start > MAX_PERIOD_S:
+        raise InvalidInput("the period may last at most 400 days (the 5-minute rollups' "
+                           "default retention)")
+    links = queries.links(s)
+    ws = windows(s)
+    fractions = link_fractions(q, source, [r.id for r in links], start, end, width)
+    slots = slot_starts(start, end, width)
+    maint = {r.id: _maintenance(ws, r, slots, width) for r in links}
+    frame = (start, end, width)
+    out: dict[str, list[dict[str, object]]] = {}
+    if "link" in levels:
+        out["link"] = [
+            _entry("link", str(r.id), r.circuit_id or f"{r.a_device} - {r.z_device}",
+                   tally(link_slots(fractions[r.id], maint[r.id].__contains__, start, end,
+                                    width, sorted(fractions[r.id].special() | maint[r.id])),
+                         frame), "link-seconds")
+            for r in links]
+    if not set(levels) - {"link"}:
+        return out
+    communes = commune_tallies(s, links, fractions, maint, start, end, width)
+    if "commune" in levels:
+        out["commune"] = [_entry("commune", code, name, t, "seconds") for code, (name, _, t)
+                          in sorted(communes.items())]
+    for level in ("district", "province"):
+        if level not in levels:
+            continue
+        groups: dict[str, list[Tally]] = {}
+        for _code, (_name, district, t) in communes.items():
+            key = (district or "-") if level == "district" else "province"
+            groups.setdefault(key, []).append(t)
+        out[level] = [_entry(level, k, k, total(v), "commune-seconds")
+                      for k, v in sorted(groups.items())]
+    return out
+
+
+def commune_tallies(s: Session, links: Sequence[LinkRecord],
+                    fractions: dict[int, SparseFractions],
+                    maint: dict[int, set[int]], start: int, end: int, width: int
+                    ) -> dict[str, tuple[str, str | None, Tally]]:
+    """Per commune with an office device: (name, district, figures)."""
+    topo = queries.topology(s)
+    names = {c.code: c.name for c in queries.communes(s, limit=100_000)[1]}
+    devs: dict[str, list[DeviceRecord]] = {}
+    for d in queries.devices(s):
+        if d.commune_code and d.site_kind in COMMUNE_SITE_KINDS:
+            devs.setdefault(d.commune_code, []).append(d)
+    out: dict[str, tuple[str, str | None, Tally]] = {}
+    for code, ds in devs.items():
+        ids = [d.id for d in ds]
+        on_paths = sorted({lk for d in ids for p in topo.paths_to_core(d) for lk in p.links})
+        in_maint = _any_in_maintenance(maint, on_paths)
+        only: set[int] = set()
+        for lk in on_paths:
+            only |= fractions[lk].special() | maint.get(lk, set())
+        slots = commune_slots(topo, ids, on_paths, fractions, in_maint, start, end, width,
+                              sorted(only))
+        out[code] = (names.get(code, code), ds[0].district_code,
+                     tally(slots, (start, end, width)))
+    return out
+
+
+def _any_in_maintenance(maint: dict[int, set[int]], links: Sequence[int]
+                        ) -> Callable[[int], bool]:
+    """Slot -> True when one of ``links`` is in maintenance then."""
+    slots = set().union(*(maint.get(lk, set()) for lk in links)) if links else set()
+    return slots.__contains__
+
+
+def _entry(level: str, key: str, name: str, t: Tally, unit: str) -> dict[str, object]:
+    return {"level": level, "id": key, "name": name, **t.as_dict(unit)}
+
+
+CSV_COLUMNS = ("level", "id", "name", "period_s", "up_s", "down_s", "maintenance_s", "no_data_s",
+               "availability_experienced", "availability_excluding_maintenance", "incidents",
+               "mttr_s", "mtbf_s", "denominator_experienced")
+
+
+def to_csv(entries: Sequence[dict[str, object]]) -> str:
+    """Entries as CSV (one row per entity)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for e in entries:
+        w.writerow(["" if e.get(c) is None else e.get(c) for c in CSV_COLUMNS])
+    return buf.getvalue()

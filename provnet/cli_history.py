@@ -1,0 +1,90 @@
+"""``provnet history ...``: recompute rollups from raw samples after an outage."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+
+from provnet.config.errors import ConfigError
+from provnet.config.settings import Settings, load_settings
+from provnet.pollers.history import HistoryError, parse_time
+from provnet.pollers.rebuild import rebuild
+from provnet.tsdb.client import InfluxQLReader, api_for_version
+from provnet.tsdb.errors import TsdbError
+from provnet.tsdb.managed import ManagedInfluxd
+from provnet.tsdb.retention import apply_retention, rollup_writers
+
+history_app = typer.Typer(no_args_is_help=True, help="History: rollups and retention")
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", exists=True, dir_okay=False,
+                                                 help="YAML settings file")]
+StateOpt = Annotated[Path | None, typer.Option("--state-dir", help="where data lives")]
+
+
+def _running_managed(state_dir: Path) -> str | None:
+    """URL of the managed influxd of a running provnet under ``state_dir``, if any."""
+    try:
+        pid = int((state_dir / "influxd.pid").read_text().strip())
+        os.kill(pid, 0)
+        port = int(json.loads((state_dir / "influxd.ports.json").read_text())["http"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def influx_url(settings: Settings) -> Iterator[str]:
+    """The configured URL, the running managed influxd's, or one started for this command."""
+    if settings.influx.url:
+        yield settings.influx.url.rstrip("/")
+        return
+    url = _running_managed(settings.state_dir)
+    if url:
+        yield url
+        return
+    with ManagedInfluxd(settings.state_dir, settings.influx.influxd_binary) as db:
+        yield db.url
+
+
+@history_app.command("rebuild")
+def rebuild_cmd(
+    from_: Annotated[str, typer.Option("--from", help="RFC 3339 or date (local time in tz)")],
+    to: Annotated[str, typer.Option("--to", help="RFC 3339 or date (end, exclusive)")],
+    config: ConfigOpt = None, state_dir: StateOpt = None,
+) -> None:
+    """Recompute the 5-minute and 1-hour rollups of a range from the raw samples."""
+    try:
+        settings = load_settings(config, state_dir=state_dir)
+        tz = ZoneInfo(settings.history.timezone)
+        start, end = int(parse_time(from_, tz)), int(parse_time(to, tz))
+    except (ConfigError, HistoryError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if end <= start:
+        raise typer.BadParameter("--to must be after --from")
+    cfg = settings.influx
+    try:
+        with influx_url(settings) as url:
+            pw = cfg.password.get_secret_value() if cfg.password else None
+            with InfluxQLReader(url, cfg.database, cfg.username, pw) as reader:
+                version = reader.ping().version
+                if api_for_version(version) == "v1" and cfg.write_api != "v2":
+                    apply_retention(reader, cfg.database, settings.history)
+                writers = rollup_writers(cfg, settings.history, url, version)
+                try:
+                    report = rebuild(reader, writers, start, end, progress=lambda done, all_: (
+                        typer.echo(f"  {done / 86400:.1f} / {all_ / 86400:.1f} days", err=True)))
+                finally:
+                    for w in writers.values():
+                        w.close()
+    except TsdbError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    points = report.points or {}
+    typer.echo(f"rebuilt {points.get(300, 0)} 5-minute and {points.get(3600, 0)} 1-hour rollup "
+               f"points from {report.raw_rows} raw samples")

@@ -1,0 +1,198 @@
+"""History attached to the service: rollups computed from the stream, link status changes,
+retention at start, and the history/availability routes.
+
+Every batch of points on its way to InfluxDB passes through the rollup aggregator (a point
+tap); each cycle the links' statuses become ``link_state`` samples (rolled up into the
+availability figures) and, on change, ``link_status`` points (the timeline, kept with the
+1-hour rollups). A background task writes closed buckets; at start it first reads back the
+raw samples of the current and previous hour, so a restart does not leave partial buckets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from provnet.api.history import history_router
+from provnet.inventory import queries
+from provnet.inventory.queries import LinkRecord
+from provnet.pollers.history_query import HistorySource
+from provnet.pollers.linkstatus import LinkStatusTracker
+from provnet.pollers.live import link_health
+from provnet.pollers.rebuild import feed_raw
+from provnet.pollers.rollup import RollupAggregator
+from provnet.pollers.scheduler import CycleStats
+from provnet.pollers.types import IfRates, PollResult
+from provnet.tsdb.client import InfluxQLReader, Writer, api_for_version
+from provnet.tsdb.errors import TsdbError
+from provnet.tsdb.points import Point
+from provnet.tsdb.retention import apply_retention, locations, rollup_writers
+
+if TYPE_CHECKING:
+    from provnet.service import Service
+
+log = logging.getLogger(__name__)
+MAX_PENDING_POINTS = 500_000  # rollup points kept for retry while the store is away
+
+
+@dataclass
+class HistoryHandle:
+    """The running feature: what self-metrics and tests look at."""
+
+    aggregator: RollupAggregator
+    writers: dict[int, Writer]
+    source: HistorySource
+    since_ns: int
+    pending: dict[int, list[Point]] = field(default_factory=dict)
+    written: int = 0
+    write_failures: int = 0
+    last_bucket_end: float | None = None  # end of the newest 5-minute bucket written
+    status_changes: list[Point] = field(default_factory=list)  # queued on the loop
+
+    def closed(self, now: float, grace_s: float) -> dict[int, list[Point]]:
+        """On the loop: closed buckets plus the queued status changes (kept with 1 h)."""
+        out = self.aggregator.flush(now, grace_s)
+        changes, self.status_changes = self.status_changes, []
+        if changes:
+            out.setdefault(3600, []).extend(changes)
+        return out
+
+    def tap(self, points: list[Point]) -> None:
+        """Feed the aggregator (samples older than the start were seeded from raw)."""
+        self.aggregator.add_points(p for p in points
+                                   if p.time_ns is not None and p.time_ns >= self.since_ns)
+
+    def lag_s(self, now: float) -> float | None:
+        """How far the written 5-minute rollups are behind ``now``."""
+        return None if self.last_bucket_end is None else max(0.0, now - self.last_bucket_end)
+
+    def write(self, batches: dict[int, list[Point]]) -> None:
+        """Write closed buckets (and any kept from a failed write); keep them on failure."""
+        for width, pts in batches.items():
+            self.pending.setdefault(width, []).extend(pts)
+        for width, pts in list(self.pending.items()):
+            if not pts:
+                continue
+            try:
+                self.writers[width].write(pts)
+            except TsdbError as exc:
+                self.write_failures += 1
+                log.warning("writing %d rollup points failed (kept for retry): %s", len(pts), exc)
+                self.pending[width] = pts[-MAX_PENDING_POINTS:]
+                continue
+            self.written += len(pts)
+            if width == 300:
+                self.last_bucket_end = max(p.time_ns or 0 for p in pts) / 1e9 + 300
+            self.pending[width] = []
+
+
+def _link_statuses(service: Service, links: list[LinkRecord], now: float
+                   ) -> dict[int, tuple[str, str]]:
+    cfg = service.settings.poller
+    stale = cfg.interval_s * cfg.stale_after_intervals
+    live = service.live
+    out: dict[int, tuple[str, str]] = {}
+    for r in links:
+        h = link_health(live.interface(r.a_device_id, r.a_ifindex),
+                        live.interface(r.z_device_id, r.z_ifindex), live.device(r.a_device_id),
+                        live.device(r.z_device_id), r.capacity_mbps, now, stale)
+        out[r.id] = (h.status, h.reason_code or "")
+    return out
+
+
+class _Consumer:
+    """Turns each cycle's link statuses into points."""
+
+    def __init__(self, service: Service, handle: HistoryHandle, links: list[LinkRecord]) -> None:
+        self.service, self.handle, self.links = service, handle, links
+        self.tracker = LinkStatusTracker()
+        self.tags = {r.id: {k: v for k, v in (("commune", r.commune_code),
+                                              ("district", r.district_code)) if v}
+                     for r in links}
+
+    def on_result(self, result: PollResult, rates: dict[int, IfRates]) -> None:
+        """Nothing per device: rollups come through the point tap."""
+
+    def on_cycle(self, stats: CycleStats) -> None:
+        """Sample every link's status once per cycle."""
+        now = time.time()
+        samples, changes = self.tracker.observe(_link_statuses(self.service, self.links, now),
+                                                self.tags, round(now * 1e6) * 1000)
+        self.service.queue_points(samples)
+        self.handle.status_changes.extend(changes)
+
+
+def attach(service: Service) -> HistoryHandle | None:
+    """Rollups, retention and the history routes (None when disabled or no InfluxDB)."""
+    cfg = service.settings.history
+    reader = service.reader
+    if not cfg.enabled or reader is None:
+        return None
+    influx = service.settings.influx
+    version = reader.ping().version
+    v1 = (influx.write_api if influx.write_api != "auto" else api_for_version(version)) == "v1"
+    retention_pending = v1
+
+    def retention() -> bool:
+        """Apply the policies (1.x); False while InfluxDB cannot take them (retried)."""
+        try:
+            apply_retention(reader, influx.database, cfg)
+        except TsdbError as exc:
+            log.warning("retention policies not applied yet (InfluxDB away?): %s", exc)
+            return False
+        return True
+
+    if v1:
+        retention_pending = not retention()
+    locs = locations(influx, cfg, version)
+    readers: dict[int, InfluxQLReader] = {0: reader}
+    for width, loc in locs.items():
+        if loc.database == influx.database:
+            readers[width] = reader
+        else:
+            token = influx.token.get_secret_value() if influx.token else None
+            readers[width] = InfluxQLReader(service.influx_url, loc.database, token=token)
+            service.closers.append(readers[width].close)
+    source = HistorySource(readers, {w: loc.source for w, loc in locs.items()}, cfg,
+                           service.settings.poller.interval_s,
+                           status_rp=cfg.policy_1h if v1 else None)
+    writers = rollup_writers(influx, cfg, service.influx_url, version)
+    for w in writers.values():
+        service.closers.append(w.close)
+    since = time.time()
+    handle = HistoryHandle(RollupAggregator(), writers, source, int(since * 1e9))
+    with service.store.session() as s:
+        links = queries.links(s)
+    service.point_taps.append(handle.tap)
+    service.consumers.append(_Consumer(service, handle, links))
+    service.routers.append(history_router(source, service.store, locs[300].source,
+                                          lambda: links))
+
+    async def run(stop: asyncio.Event) -> None:
+        nonlocal retention_pending
+        start = int(since) - int(since) % 3600 - 3600
+        try:  # seed the open buckets with what the previous run wrote raw
+            await asyncio.to_thread(_seed, handle, start, int(since))
+        except TsdbError as exc:
+            log.warning("rollups not seeded from raw samples: %s", exc)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), cfg.flush_every_s)
+            if retention_pending:  # the rollup policies must exist before rollups are written
+                retention_pending = not await asyncio.to_thread(retention)
+            closed = handle.closed(time.time(), cfg.flush_grace_s)
+            await asyncio.to_thread(handle.write, closed)
+        await asyncio.to_thread(handle.write, handle.closed(float("inf"), 0.0))
+
+    service.background.append(("history", run))
+    return handle
+
+
+def _seed(handle: HistoryHandle, start: int, end: int) -> None:
+    """Feed the raw samples of [start, end) into the live aggregator (written when closed)."""
+    n = feed_raw(handle.source.readers[0], handle.aggregator, start, end)
+    log.info("rollups seeded from %d raw samples of the last hour(s)", n)
