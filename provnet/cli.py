@@ -17,8 +17,8 @@ from pydantic import SecretStr
 from provnet.alerts.errors import AlertsError
 from provnet.cli_alerts import alerts_app
 from provnet.cli_coverage import coverage_app
-from provnet.cli_inventory import inventory_app
 from provnet.cli_history import history_app
+from provnet.cli_inventory import inventory_app
 from provnet.cli_report import report_app
 from provnet.cli_ssh import ssh_app
 from provnet.config.errors import ConfigError
