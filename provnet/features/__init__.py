@@ -38,9 +38,9 @@ def attach_all(service: Service) -> None:
     traps.attach(service, listeners=[alerting.on_trap] if alerting else [])
     icmp.attach(service, listeners=[alerting.on_icmp] if alerting else [])
     cov = coverage.attach(service)
-    maps.attach(service, cov)
+    pages = maps.attach(service, cov)
     ssh.attach(service, on_optics=alerting.on_optics if alerting else None)
     stream.attach(service)  # live updates of each cycle: /api/v1/stream
-    inventory.attach(service, alerting, cov)
+    inventory.attach(service, alerting, cov, on_reload=[pages.invalidate])
     metrics.attach(service, history.attach(service))
     influxd.attach(service, alerting=alerting)

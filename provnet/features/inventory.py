@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from provnet.alerts.runner import AlertsHandle
@@ -41,8 +41,11 @@ class InventoryWatch:
     """Result consumer + background task that keep the running service on the inventory."""
 
     def __init__(self, service: Service, alerting: AlertsHandle | None,
-                 coverage: CoverageService | None) -> None:
+                 coverage: CoverageService | None,
+                 on_reload: Sequence[Callable[[], None]] = ()) -> None:
         self.service, self.alerting, self.coverage = service, alerting, coverage
+        #: told after each rebuild (e.g. the map pages forget their cached inventory reads)
+        self.on_reload = list(on_reload)
         self.seen_version = -1
         self.names: dict[int, dict[str, int | None]] = {}
         self.pending: dict[int, dict[str, int]] = {}
@@ -96,6 +99,8 @@ class InventoryWatch:
         svc.load_plan()
         if svc.api_context is not None:
             svc.api_context.invalidate()
+        for forget in self.on_reload:
+            forget()
         if self.alerting is not None:
             from provnet.features.alerts import reload as reload_alerts
 
@@ -159,9 +164,10 @@ class InventoryWatch:
 
 
 def attach(service: Service, alerting: AlertsHandle | None,
-           coverage: CoverageService | None) -> InventoryWatch:
+           coverage: CoverageService | None,
+           on_reload: Sequence[Callable[[], None]] = ()) -> InventoryWatch:
     """Register the watch (result consumer and background check)."""
-    watch = InventoryWatch(service, alerting, coverage)
+    watch = InventoryWatch(service, alerting, coverage, on_reload)
     service.routers.append(inventory_objects_router(service.store))
     service.consumers.append(watch)
     service.background.append(("inventory", watch.run))

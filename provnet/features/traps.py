@@ -111,11 +111,20 @@ def attach(service: Service, listeners: Sequence[TrapListener] = (),
     settings = settings or service.settings.traps
     if not settings.enabled:
         return None
-    by_address = {t.address: t.device_id for t in service.plan.targets}
     confirmer = TrapConfirmer(service, listeners)
+    known: dict[str, int] = {}
+    seen_plan: list[object] = [None]
+
+    def by_address(source: str) -> int | None:
+        # the plan is replaced when the inventory changes: a new device's traps count at once
+        if seen_plan[0] is not service.plan:
+            known.clear()
+            known.update({t.address: t.device_id for t in service.plan.targets})
+            seen_plan[0] = service.plan
+        return known.get(source)
 
     def on_event(event: TrapEvent) -> None:
-        device_id = by_address.get(event.source)
+        device_id = by_address(event.source)
         if device_id is None:
             log.warning("trap %s from %s ignored: not the management address of a polled "
                         "device", event.kind, event.source)
