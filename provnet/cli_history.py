@@ -18,6 +18,7 @@ from provnet.pollers.history import HistoryError, parse_time
 from provnet.pollers.rebuild import rebuild
 from provnet.tsdb.client import InfluxQLReader, api_for_version
 from provnet.tsdb.errors import TsdbError
+from provnet.tsdb.influxd_auth import with_managed_credentials
 from provnet.tsdb.managed import ManagedInfluxd
 from provnet.tsdb.retention import apply_retention, rollup_writers
 
@@ -48,7 +49,7 @@ def influx_url(settings: Settings) -> Iterator[str]:
     if url:
         yield url
         return
-    with ManagedInfluxd(settings.state_dir, settings.influx.influxd_binary) as db:
+    with ManagedInfluxd(settings.state_dir, settings.influx.influxd_binary, auth=True) as db:
         yield db.url
 
 
@@ -67,7 +68,7 @@ def rebuild_cmd(
         raise typer.BadParameter(str(exc)) from exc
     if end <= start:
         raise typer.BadParameter("--to must be after --from")
-    cfg = settings.influx
+    cfg = with_managed_credentials(settings.influx, settings.state_dir)
     try:
         with influx_url(settings) as url:
             pw = cfg.password.get_secret_value() if cfg.password else None

@@ -18,6 +18,7 @@ from provnet.inventory.store import open_store
 from provnet.reports import ReportError, issue_monthly
 from provnet.tsdb.client import InfluxQLReader
 from provnet.tsdb.errors import TsdbError
+from provnet.tsdb.influxd_auth import with_managed_credentials
 from provnet.tsdb.retention import locations
 
 report_app = typer.Typer(no_args_is_help=True, help="Reports: monthly availability")
@@ -29,7 +30,7 @@ StateOpt = Annotated[Path | None, typer.Option("--state-dir", help="where data l
 def compute_levels(settings: Settings, url: str, start: int, end: int
                    ) -> dict[str, list[dict[str, object]]]:
     """Province, district and commune figures of [start, end)."""
-    cfg = settings.influx
+    cfg = with_managed_credentials(settings.influx, settings.state_dir)
     pw = cfg.password.get_secret_value() if cfg.password else None
     store = open_store(settings.sql_url())
     try:

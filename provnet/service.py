@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from provnet.api.app import Router, create_app
 from provnet.api.context import ApiContext
 from provnet.api.server import bind, serve
-from provnet.config.settings import Settings
+from provnet.config.settings import InfluxSettings, Settings
 from provnet.inventory import queries
 from provnet.inventory.store import Store
 from provnet.pollers.engine import ProfilePoller
@@ -88,6 +88,8 @@ class Service:
         self.stop_event = asyncio.Event()
         self.influxd: ManagedInfluxd | None = None
         self.influx_url: str = ""
+        #: the InfluxDB settings in force (the managed influxd's generated account filled in)
+        self.influx_settings: InfluxSettings = settings.influx
         self.reader: InfluxQLReader | None = None
         self.writer: Writer | None = None
         self.plan = PollPlan(targets=[])
@@ -125,6 +127,7 @@ class Service:
         status = self.reader.ping()
         if status.ok and (status.version or "").startswith("1."):
             self.reader.create_database(cfg.database)
+        self.influx_settings = cfg  # what features that talk to InfluxDB themselves must use
         self.writer = SpoolingWriter(make_writer(cfg, self.influx_url, status.version),
                                      self.settings.state_dir / "spool", cfg.spool_max_bytes)
         log.info("InfluxDB %s at %s%s", status.version or "(not answering yet)", self.influx_url,

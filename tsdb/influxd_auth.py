@@ -11,6 +11,9 @@ import os
 import secrets
 from pathlib import Path
 
+from pydantic import SecretStr
+
+from provnet.config.settings import InfluxSettings
 from provnet.tsdb.client import InfluxQLReader
 from provnet.tsdb.errors import TsdbError
 from provnet.tsdb.influxql import quote_ident
@@ -51,3 +54,13 @@ def ensure_admin(url: str, password: str, user: str = ADMIN_USER) -> None:
                 f"the managed influxd at {url} refuses the admin password stored in "
                 f"{PASSWORD_FILE} (the file was replaced or the data directory comes from "
                 f"another installation): {exc}") from exc
+
+
+def with_managed_credentials(cfg: InfluxSettings, state_dir: Path) -> InfluxSettings:
+    """``cfg`` as the managed influxd needs it: with no ``url`` configured and no account
+    given, its generated admin account (from ``influxd.admin``, when it exists)."""
+    path = Path(state_dir) / PASSWORD_FILE
+    if cfg.url or cfg.username or not path.exists():
+        return cfg
+    return cfg.model_copy(update={"username": ADMIN_USER,
+                                  "password": SecretStr(admin_password(state_dir))})

@@ -132,7 +132,7 @@ def attach(service: Service) -> HistoryHandle | None:
     reader = service.reader
     if not cfg.enabled or reader is None:
         return None
-    influx = service.settings.influx
+    influx = service.influx_settings  # with the managed influxd's account, when it is ours
     version = reader.ping().version
     v1 = (influx.write_api if influx.write_api != "auto" else api_for_version(version)) == "v1"
     retention_pending = v1
@@ -155,7 +155,9 @@ def attach(service: Service) -> HistoryHandle | None:
             readers[width] = reader
         else:
             token = influx.token.get_secret_value() if influx.token else None
-            readers[width] = InfluxQLReader(service.influx_url, loc.database, token=token)
+            pw = influx.password.get_secret_value() if influx.password else None
+            readers[width] = InfluxQLReader(service.influx_url, loc.database, influx.username,
+                                            pw, token=token)
             service.closers.append(readers[width].close)
     source = HistorySource(readers, {w: loc.source for w, loc in locs.items()}, cfg,
                            service.settings.poller.interval_s,
