@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from provnet.config.base import Strict
 from provnet.config.errors import ConfigError
 from provnet.config.icmp import IcmpSettings
+from provnet.config.netbox import NetboxSettings
 from provnet.config.notify import NotifierSettings
 from provnet.config.traps import TrapSettings
 
@@ -162,6 +163,7 @@ class Settings(BaseSettings):
     ssh: SshSettings = SshSettings()
     traps: TrapSettings = TrapSettings()
     icmp: IcmpSettings = IcmpSettings()
+    netbox: NetboxSettings = NetboxSettings()
     snmp_profiles: dict[str, SnmpProfile] = Field(
         default_factory=lambda: {"default": SnmpProfile()}
     )
