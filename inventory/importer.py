@@ -55,8 +55,9 @@ class ImportPlan:
         return {k: (len(d.added), len(d.changed), len(d.removed)) for k, d in self.diff.items()}
 
 
-def _plan(kind: str) -> list[tuple[str, str, bool, str, Column]]:
-    return [(c.name, c.type, c.required, c.blank(), c) for c in KINDS[kind].columns]
+def _plan(kind: str) -> list[tuple[str, str, bool, str, Column, dict[str, str]]]:
+    """Per column: name, type, required, blank value, the column and a cache of values."""
+    return [(c.name, c.type, c.required, c.blank(), c, {}) for c in KINDS[kind].columns]
 
 
 def canonical_rows(rows: Iterable[Row], issues: list[Issue]) -> dict[str, dict[Key, tuple[
@@ -71,7 +72,7 @@ def canonical_rows(rows: Iterable[Row], issues: list[Issue]) -> dict[str, dict[K
         rec: Values = {}
         ok = True
         bad: set[str] = set()  # columns whose value is wrong (the rest is still checked)
-        for name, type_, required, blank, col in plans[row.kind]:
+        for name, type_, required, blank, col, cache in plans[row.kind]:
             text = values.get(name, "")
             if text == "":
                 if required:
@@ -81,9 +82,11 @@ def canonical_rows(rows: Iterable[Row], issues: list[Issue]) -> dict[str, dict[K
                 rec[name] = blank
             elif type_ == "str":  # the common case, without a call
                 rec[name] = text
+            elif text in cache:
+                rec[name] = cache[text]
             else:
                 try:
-                    rec[name] = canon_value(col, text)
+                    rec[name] = cache[text] = canon_value(col, text)
                 except ValueError as exc:
                     issues.append(Issue(row.source, *row.where(name), f"{name}: {exc}"))
                     rec[name] = ""
@@ -94,7 +97,10 @@ def canonical_rows(rows: Iterable[Row], issues: list[Issue]) -> dict[str, dict[K
                     issues.append(Issue(row.source, *row.where(name),
                                         f"{name}: required for a sector"))
                     ok = False
-        key = tuple(rec.get(k) or values.get(k, "") for k in spec.key)
+        if bad and bad.intersection(spec.key):
+            key = tuple(rec.get(k) or values.get(k, "") for k in spec.key)
+        else:
+            key = tuple([rec[k] for k in spec.key])
         first = seen.setdefault((row.kind, key), row)
         if first is not row:
             issues.append(Issue(row.source, *row.where(spec.key[0]),
