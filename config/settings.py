@@ -13,6 +13,7 @@ from provnet.config.base import Strict
 from provnet.config.errors import ConfigError
 from provnet.config.history import HistorySettings
 from provnet.config.icmp import IcmpSettings
+from provnet.config.netbox import NetboxSettings
 from provnet.config.notify import NotifierSettings
 from provnet.config.traps import TrapSettings
 
@@ -169,6 +170,7 @@ class Settings(BaseSettings):
     traps: TrapSettings = TrapSettings()
     icmp: IcmpSettings = IcmpSettings()
     history: HistorySettings = HistorySettings()
+    netbox: NetboxSettings = NetboxSettings()
     snmp_profiles: dict[str, SnmpProfile] = Field(
         default_factory=lambda: {"default": SnmpProfile()}
     )

@@ -15,6 +15,7 @@ from provnet.inventory.io_spec import (
     KINDS,
     ORDER,
     SECTOR_REQUIRED,
+    Column,
     Issue,
     Key,
     Row,
@@ -22,7 +23,7 @@ from provnet.inventory.io_spec import (
     tag_form,
 )
 from provnet.inventory.io_spec import canonical as canon_value
-from provnet.inventory.snapshot import Snapshot, key_of
+from provnet.inventory.snapshot import Snapshot
 
 PRUNE_SOURCE = "--prune"
 
@@ -54,51 +55,62 @@ class ImportPlan:
         return {k: (len(d.added), len(d.changed), len(d.removed)) for k, d in self.diff.items()}
 
 
+def _plan(kind: str) -> list[tuple[str, str, bool, str, Column, dict[str, str]]]:
+    """Per column: name, type, required, blank value, the column and a cache of values."""
+    return [(c.name, c.type, c.required, c.blank(), c, {}) for c in KINDS[kind].columns]
+
+
 def canonical_rows(rows: Iterable[Row], issues: list[Issue]) -> dict[str, dict[Key, tuple[
         Values, Row]]]:
     """Rows -> canonical records per kind and key; bad values and duplicate keys -> issues."""
     out: dict[str, dict[Key, tuple[Values, Row]]] = defaultdict(dict)
     seen: dict[tuple[str, Key], Row] = {}
+    plans = {k: _plan(k) for k in KINDS}
     for row in rows:
         spec = KINDS[row.kind]
+        values = row.values
         rec: Values = {}
         ok = True
         bad: set[str] = set()  # columns whose value is wrong (the rest is still checked)
-        for col in spec.columns:
-            text = row.values.get(col.name, "")
+        for name, type_, required, blank, col, cache in plans[row.kind]:
+            text = values.get(name, "")
             if text == "":
-                if col.required:
-                    issues.append(Issue(row.source, *row.where(col.name),
-                                        f"{col.name}: a value is required"))
+                if required:
+                    issues.append(Issue(row.source, *row.where(name),
+                                        f"{name}: a value is required"))
                     ok = False
-                rec[col.name] = col.blank()
-                continue
-            if col.type == "str":  # the common case, without a call
-                rec[col.name] = text
-                continue
-            try:
-                rec[col.name] = canon_value(col, text)
-            except ValueError as exc:
-                issues.append(Issue(row.source, *row.where(col.name), f"{col.name}: {exc}"))
-                rec[col.name] = "" if col.type != "str" else text
-                bad.add(col.name)
+                rec[name] = blank
+            elif type_ == "str":  # the common case, without a call
+                rec[name] = text
+            elif text in cache:
+                rec[name] = cache[text]
+            else:
+                try:
+                    rec[name] = cache[text] = canon_value(col, text)
+                except ValueError as exc:
+                    issues.append(Issue(row.source, *row.where(name), f"{name}: {exc}"))
+                    rec[name] = ""
+                    bad.add(name)
         if row.kind == "bts" and rec.get("sector"):
             for name in SECTOR_REQUIRED:
-                if not rec.get(name) and not row.values.get(name):
+                if not rec.get(name) and not values.get(name):
                     issues.append(Issue(row.source, *row.where(name),
                                         f"{name}: required for a sector"))
                     ok = False
-        key = tuple(rec.get(k) or row.values.get(k, "") for k in spec.key)
+        if bad and bad.intersection(spec.key):
+            key = tuple(rec.get(k) or values.get(k, "") for k in spec.key)
+        else:
+            key = tuple([rec[k] for k in spec.key])
         first = seen.setdefault((row.kind, key), row)
         if first is not row:
             issues.append(Issue(row.source, *row.where(spec.key[0]),
                                 f"duplicate {row.kind} key {'/'.join(key)!r} "
                                 f"(first at {first.source}:{first.line})"))
             continue
-        if ok and not bad.intersection(spec.key):
+        if ok and not (bad and bad.intersection(spec.key)):
             # a row with a wrong value is still checked for its references (never written:
-            # its issue stops the import)
-            out[row.kind][key_of(row.kind, rec)] = (rec, row)
+            # its issue stops the import); its key columns are canonical here
+            out[row.kind][key] = (rec, row)
     return out
 
 

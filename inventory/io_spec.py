@@ -12,6 +12,7 @@ compares with the store by plain string equality and export -> import -> export 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import math
 from dataclasses import dataclass, field
@@ -152,8 +153,10 @@ _TRUE = {"true", "yes", "1", "y", "t"}
 _FALSE = {"false", "no", "0", "n", "f"}
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def canonical(col: Column, text: str) -> str:
-    """The canonical form of one value; raises ValueError with the reason."""
+    """The canonical form of one value; raises ValueError with the reason (cached: a
+    country's files repeat the same bands, heights and speeds)."""
     t = col.type
     if t == "str":
         return text

@@ -135,7 +135,15 @@ READERS: dict[str, Callable[[Session], list[Values]]] = {
 
 def snapshot(s: Session, kinds: tuple[str, ...] = tuple(KINDS)) -> Snapshot:
     """Canonical records of ``kinds`` in the store, keyed by natural key."""
-    return {k: {key_of(k, r): r for r in READERS[k](s)} for k in kinds}
+    out: Snapshot = {}
+    for k in kinds:
+        cols = KINDS[k].key
+        if len(cols) == 1:
+            c = cols[0]
+            out[k] = {(r[c],): r for r in READERS[k](s)}
+        else:
+            out[k] = {tuple(r[c] for c in cols): r for r in READERS[k](s)}
+    return out
 
 
 def sorted_records(snap: Snapshot) -> dict[str, list[Values]]:

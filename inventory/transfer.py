@@ -7,7 +7,9 @@ every problem; ``apply_plan`` writes it in the same transaction, bumps the inven
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -61,9 +63,23 @@ def import_files(store: Store, paths: Sequence[Path], prune: bool = False,
                  dry_run: bool = False, actor: str = "import") -> ImportPlan:
     """Check ``paths`` and, when nothing is wrong and not ``dry_run``, apply them in one
     transaction. The plan tells what was (or would be) added, changed and removed."""
-    rows, issues = read_inputs(paths)
-    return import_rows(store, rows, issues, prune, dry_run, actor,
-                       ", ".join(map(str, paths)))
+    with _no_gc():
+        rows, issues = read_inputs(paths)
+        return import_rows(store, rows, issues, prune, dry_run, actor,
+                           ", ".join(map(str, paths)))
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """No cyclic garbage collection while millions of acyclic row dicts are built (the
+    collector would walk them again and again: a third of a country-sized dry run)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def import_rows(store: Store, rows: list[Row], issues: list[Issue], prune: bool = False,

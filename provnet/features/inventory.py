@@ -19,7 +19,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from provnet.alerts.runner import AlertsHandle
 from provnet.api.inventory_routes import inventory_objects_router
@@ -163,12 +163,51 @@ class InventoryWatch:
         self.reload_settings(settings)
 
 
+def netbox_task(service: Service) -> Callable[[asyncio.Event], Any]:
+    """``netbox.url`` set: sync from NetBox at start and every ``netbox.interval_s``; the
+    watch then applies each sync's changes like an import's."""
+    import os
+
+    from provnet.inventory.errors import InventoryError
+    from provnet.inventory.netbox_sync import PynetboxSource, sync
+
+    cfg = service.settings.netbox
+
+    def once() -> None:
+        token = os.environ.get(cfg.token_env)
+        if not token or not cfg.url:
+            log.error("NetBox sync skipped: environment variable %s is not set", cfg.token_env)
+            return
+        plan = sync(service.store, PynetboxSource(cfg.url, token), service.settings.state_dir,
+                    cfg.url, cfg.filters)
+        if not plan.ok:
+            log.error("NetBox sync refused (nothing written): %s",
+                      "; ".join(map(str, plan.issues[:10])))
+        elif any(plan.diff.values()):
+            log.info("NetBox sync: %s", ", ".join(f"{k} +{a} ~{c} -{r}" for k, (a, c, r)
+                                                  in plan.counts().items() if a or c or r))
+
+    async def run(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(once)
+            except InventoryError as exc:
+                log.error("NetBox sync failed: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), cfg.interval_s)
+
+    return run
+
+
 def attach(service: Service, alerting: AlertsHandle | None,
            coverage: CoverageService | None,
            on_reload: Sequence[Callable[[], None]] = ()) -> InventoryWatch:
-    """Register the watch (result consumer and background check)."""
+    """Register the watch (result consumer and background check), the inventory routes and,
+    when configured, the scheduled NetBox sync."""
     watch = InventoryWatch(service, alerting, coverage, on_reload)
     service.routers.append(inventory_objects_router(service.store))
     service.consumers.append(watch)
     service.background.append(("inventory", watch.run))
+    if service.settings.netbox.url:
+        service.background.append(("netbox", netbox_task(service)))
     return watch

@@ -144,3 +144,34 @@ def test_bad_token_is_an_error_naming_netbox(netbox: Recorded, tmp_path: Path) -
         sync(store, PynetboxSource(url, "wrong"), tmp_path, url)
     store.close()
     assert set(KINDS) >= {"sites", "devices"}
+
+
+def test_serve_syncs_on_a_schedule(netbox: Recorded, tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from provnet.config.settings import load_settings
+    from provnet.features.inventory import netbox_task
+    from provnet.service import Service
+
+    store = _store(tmp_path)
+    url = f"http://127.0.0.1:{netbox.server_address[1]}"
+    netbox.case = DATA / "full"
+    monkeypatch.setenv("PROVNET_TEST_NB_TOKEN", TOKEN)
+    settings = load_settings(state_dir=tmp_path, netbox={
+        "url": url, "token_env": "PROVNET_TEST_NB_TOKEN", "filters": {"tag": "provnet"}})
+    service = Service(settings, store)
+
+    async def run_once() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(netbox_task(service)(stop))
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            if (tmp_path / "netbox_sync.json").exists():
+                break
+        stop.set()
+        await task
+
+    asyncio.run(run_once())
+    _same(store, DATA / "full" / "expected", tmp_path)
+    store.close()
