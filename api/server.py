@@ -12,6 +12,8 @@ import uvicorn
 from fastapi import FastAPI
 
 SWITCH_INTERVAL_S = 0.0005
+#: open answers (an event stream never ends by itself) get this long after a stop, then close
+SHUTDOWN_GRACE_S = 2
 
 
 class _Server(uvicorn.Server):
@@ -49,7 +51,8 @@ async def serve(app: FastAPI, sock: socket.socket, stop: asyncio.Event) -> None:
     # wants it; at 5 ms (the default) a busy thread made the loop, and every answer, wait
     # hundreds of ms (convoy). 0.5 ms keeps the loop's turns short.
     sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
-    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                                     timeout_graceful_shutdown=SHUTDOWN_GRACE_S))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
