@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.support.demo_proc import DemoProcess
@@ -123,3 +125,25 @@ def test_a_thousand_subscribers_leave_polling_alone(demo: DemoProcess) -> None:
           f"({grown / SUBSCRIBERS / 1024:.1f} KiB per subscriber), drift "
           f"{(got['rss_end'] - got['rss_start']) / 2**20:.1f} MiB over 4 cycles; "
           f"hub {got['final_status']}")
+
+
+def test_stop_is_prompt_with_a_subscriber_still_reading(demo: DemoProcess) -> None:
+    """A wall screen's open stream must not keep the service from stopping (it used to hang
+    in uvicorn's graceful shutdown until the client went away). Runs last: it stops the demo."""
+    def read() -> None:
+        try:
+            with httpx.stream("GET", demo.base + "/api/v1/stream", timeout=None) as resp:
+                for _ in resp.iter_bytes():
+                    pass
+        except httpx.HTTPError:
+            pass  # the server closed the stream: what we want
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    demo.wait_for("a subscriber", lambda: demo.get("/api/v1/stream/status")["stream_subscribers"] >= 1,
+                  30)
+    t0 = time.monotonic()
+    code = demo.stop()
+    assert code == 0 and time.monotonic() - t0 < 10, (code, time.monotonic() - t0)
+    reader.join(10)
+    assert not reader.is_alive()
