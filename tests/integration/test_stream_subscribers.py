@@ -140,8 +140,8 @@ def test_stop_is_prompt_with_a_subscriber_still_reading(demo: DemoProcess) -> No
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    demo.wait_for("a subscriber", lambda: demo.get("/api/v1/stream/status")["stream_subscribers"] >= 1,
-                  30)
+    demo.wait_for("a subscriber",
+                  lambda: demo.get("/api/v1/stream/status")["stream_subscribers"] >= 1, 30)
     t0 = time.monotonic()
     code = demo.stop()
     assert code == 0 and time.monotonic() - t0 < 10, (code, time.monotonic() - t0)
