@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from provnet.features import (
     alerts,
     coverage,
+    gcpause,
     history,
     icmp,
     influxd,
@@ -47,3 +48,4 @@ def attach_all(service: Service) -> None:
         watch.on_reload.append(hist.reload)
     metrics.attach(service, hist)
     influxd.attach(service, alerting=alerting)
+    gcpause.attach(service)  # full GC passes off the API's tail (issue 14)
