@@ -35,8 +35,9 @@ class IncidentFilter:
 
 
 def list_incidents(s: Session, f: IncidentFilter, limit: int = 50,
-                   offset: int = 0) -> tuple[int, list[Incident]]:
-    """Incidents, newest first, filtered; (total, page)."""
+                   offset: int = 0, before_id: int | None = None) -> tuple[int, list[Incident]]:
+    """Incidents, newest first, filtered; (total, page). ``before_id``: a cursor, the page
+    starts after that incident (``total`` still counts every match)."""
     stmt = select(Incident)
     if f.status:
         stmt = stmt.where(Incident.status == f.status)
@@ -47,6 +48,8 @@ def list_incidents(s: Session, f: IncidentFilter, limit: int = 50,
     if f.severity:
         stmt = stmt.where(Incident.severity == f.severity)
     total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    if before_id is not None:
+        stmt = stmt.where(Incident.id < before_id)
     rows = s.scalars(stmt.order_by(Incident.id.desc()).limit(limit).offset(offset)).all()
     return int(total), list(rows)
 
@@ -98,14 +101,17 @@ def acknowledge(s: Session, incident_id: int, owner: str, comment: str,
 
 def list_alerts(s: Session, state: str | None = None, rule: str | None = None,
                 site: str | None = None, district: str | None = None, limit: int = 50,
-                offset: int = 0) -> tuple[int, list[Alert]]:
-    """Alerts, newest first, filtered; (total, page)."""
+                offset: int = 0, before_id: int | None = None) -> tuple[int, list[Alert]]:
+    """Alerts, newest first, filtered; (total, page); ``before_id`` as in
+    :func:`list_incidents`."""
     stmt = select(Alert)
     for col, val in ((Alert.state, state), (Alert.rule, rule), (Alert.site, site),
                      (Alert.district, district)):
         if val:
             stmt = stmt.where(col == val)
     total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    if before_id is not None:
+        stmt = stmt.where(Alert.id < before_id)
     rows = s.scalars(stmt.order_by(Alert.id.desc()).limit(limit).offset(offset)).all()
     return int(total), list(rows)
 

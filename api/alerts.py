@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from provnet.alerts import ops
@@ -21,6 +21,7 @@ from provnet.alerts.notify.codec import change_to_dict
 from provnet.alerts.notify.types import ConfigChangeNote
 from provnet.alerts.silences import window_active
 from provnet.api import alert_schemas as sc
+from provnet.api.paging import IdCursor, ListLimit, keyset_page, list_slice
 from provnet.api.params import Limit, Offset
 from provnet.api.schemas import Page
 from provnet.inventory.store import Store
@@ -107,16 +108,18 @@ def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | 
             raise HTTPException(409, str(exc)) from exc
 
     @r.get("/incidents", response_model=Page[sc.IncidentOut])
-    def incidents(status: sc.IncidentStatus | None = None, district: Code = None,
+    def incidents(request: Request, status: sc.IncidentStatus | None = None, district: Code = None,
                   site: Code = None,
                   severity: Annotated[str | None, Query(max_length=10)] = None,
-                  limit: Limit = 50, offset: Offset = 0) -> object:
-        """Incidents, newest first; filter by status, district, root site, severity."""
+                  limit: Limit = 50, offset: Offset = 0, cursor: IdCursor = None) -> object:
+        """Incidents, newest first; filter by status, district, root site, severity.
+        ``next``: the following page by cursor (the last incident's id)."""
         def go(s: Session) -> object:
             total, rows = ops.list_incidents(
-                s, ops.IncidentFilter(status, district, site, severity), limit, offset)
-            return Page[sc.IncidentOut](total=total, limit=limit, offset=offset,
-                                        items=[_incident(s, i) for i in rows])
+                s, ops.IncidentFilter(status, district, site, severity), limit + 1, offset,
+                before_id=cursor)
+            return keyset_page(request, total, rows, [_incident(s, i) for i in rows[:limit]],
+                               limit, offset, lambda i: i.id)
         return run(go)
 
     @r.get("/incidents/{incident_id}", response_model=sc.IncidentDetail, responses=NOT_FOUND)
@@ -147,23 +150,28 @@ def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | 
         return out
 
     @r.get("/alerts", response_model=Page[sc.AlertOut])
-    def alerts(state: sc.AlertStateQ | None = None,
+    def alerts(request: Request, state: sc.AlertStateQ | None = None,
                rule: Annotated[str | None, Query(max_length=60)] = None,
                site: Code = None, district: Code = None, limit: Limit = 50,
-               offset: Offset = 0) -> object:
-        """Alerts, newest first; filter by state, rule, site, district."""
+               offset: Offset = 0, cursor: IdCursor = None) -> object:
+        """Alerts, newest first; filter by state, rule, site, district. ``next``: the
+        following page by cursor (the last alert's id)."""
         def go(s: Session) -> object:
-            total, rows = ops.list_alerts(s, state, rule, site, district, limit, offset)
-            return Page[sc.AlertOut](total=total, limit=limit, offset=offset,
-                                     items=[_alert(a) for a in rows])
+            total, rows = ops.list_alerts(s, state, rule, site, district, limit + 1, offset,
+                                          before_id=cursor)
+            return keyset_page(request, total, rows, [_alert(a) for a in rows[:limit]],
+                               limit, offset, lambda a: a.id)
         return run(go)
 
     @r.get("/silences", response_model=list[sc.SilenceOut])
-    def silences(include_expired: bool = False) -> object:
-        """Current and future silences (all with ``include_expired``)."""
+    def silences(request: Request, response: Response, include_expired: bool = False,
+                 limit: ListLimit = None, cursor: IdCursor = None) -> object:
+        """Current and future silences (all with ``include_expired``), by id; with ``limit``
+        the next page is in the ``Link`` header (``rel="next"``, by cursor)."""
         now = clock()
-        return run(lambda s: [_silence(x, now) for x in ops.list_silences(s, include_expired,
+        rows = run(lambda s: [_silence(x, now) for x in ops.list_silences(s, include_expired,
                                                                           now)])
+        return list_slice(request, response, rows, lambda x: x.id, limit, cursor)
 
     @r.post("/silences", response_model=sc.SilenceOut, status_code=201, responses=BAD)
     def add_silence(body: sc.SilenceIn) -> object:
@@ -182,11 +190,14 @@ def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | 
         return Response(status_code=204)
 
     @r.get("/maintenance", response_model=list[sc.MaintenanceOut])
-    def windows() -> object:
-        """Recurring maintenance windows."""
+    def windows(request: Request, response: Response, limit: ListLimit = None,
+                cursor: IdCursor = None) -> object:
+        """Recurring maintenance windows, by id; with ``limit`` the next page is in the
+        ``Link`` header (``rel="next"``, by cursor)."""
         now = clock()
-        return run(lambda s: [_window(w, now) for w in s.query(MaintenanceWindow)
+        rows = run(lambda s: [_window(w, now) for w in s.query(MaintenanceWindow)
                               .order_by(MaintenanceWindow.id)])
+        return list_slice(request, response, rows, lambda x: x.id, limit, cursor)
 
     @r.post("/maintenance", response_model=sc.MaintenanceOut, status_code=201, responses=BAD)
     def add_window(body: sc.MaintenanceIn) -> object:

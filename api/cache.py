@@ -11,11 +11,19 @@ An entry is valid while the generation token (cycle count, inventory version, tr
 API writes) is unchanged and it is younger than its route's ``max_age``. Only 200, 404 and
 422 answers are kept; streams (``text/event-stream``) pass through untouched. Memory is
 bounded by entry count and total bytes (least recently used first out).
+
+Stale while revalidate: when only the poll cycle moved (``stale_ok`` of the context: the
+inventory, trap changes and API writes are unchanged) or the entry outlived its ``max_age``,
+the previous answer (with its own ``ETag``) is served at once while one rebuild per key runs
+in the background; the next request gets the new one. So a cycle's end no longer sends every
+screen's request into a rebuild at once (issue 14). An answer is at most one rebuild late,
+never older than ``stale_max_s``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from collections import OrderedDict
@@ -56,6 +64,7 @@ class CacheStats:
     not_modified: int = 0
     bypassed: int = 0
     evicted: int = 0
+    stale: int = 0  # answered from the previous generation while it was rebuilt
 
 
 @dataclass
@@ -74,6 +83,8 @@ class CachePolicy:
     max_entries: int = 512
     max_bytes: int = 64 * 2**20
     max_entry_bytes: int = 8 * 2**20
+    #: an entry older than this is never served stale (rebuilt in the foreground)
+    stale_max_s: float = 30.0
 
     def max_age(self, path: str) -> float:
         """The route's ``max_age``; 0: not cached."""
@@ -147,9 +158,14 @@ class ResponseCache:
     def __init__(self, app: App, token: Callable[[], Hashable],
                  policy: CachePolicy | None = None,
                  clock: Callable[[], float] = time.monotonic, register: Any = None,
-                 inventory_token: Callable[[], Hashable] | None = None) -> None:
+                 inventory_token: Callable[[], Hashable] | None = None,
+                 stale_ok: Callable[[Hashable, Hashable], bool] | None = None) -> None:
         self.app, self.token, self.clock = app, token, clock
         self.inventory_token = inventory_token
+        #: may an answer of generation ``old`` be served while ``new``'s is built? Defaults to
+        #: the context's ``stale_ok`` (only the cycle moved); without one, only on age
+        self.stale_ok = stale_ok or getattr(register, "stale_ok", None)
+        self._revalidating: set[asyncio.Task[None]] = set()
         if register is not None:  # the ApiContext: /api/v1/health shows our figures
             register.cache_figures = self.figures
         self.policy = policy or CachePolicy()
@@ -189,6 +205,9 @@ class ResponseCache:
         entry = self._fresh(key, token, max_age)
         if entry is not None:
             self.stats.hits += 1
+        elif (entry := self._stale(key, token)) is not None:
+            self.stats.stale += 1
+            self._revalidate(key, token, scope)
         else:
             entry = await self._build(key, token, scope, receive, send)
             if entry is None:
@@ -205,8 +224,50 @@ class ResponseCache:
         self._entries.move_to_end(key)
         return entry
 
+    def _stale(self, key: tuple[Any, ...], token: Hashable) -> Entry | None:
+        """The previous answer, if it may be served while the new one is built."""
+        entry = self._entries.get(key)
+        if entry is None or self.clock() - entry.built >= self.policy.stale_max_s:
+            return None
+        if entry.token == token or self._may_serve(entry.token, token):
+            return entry
+        return None
+
+    def _may_serve(self, old: Hashable, new: Hashable) -> bool:
+        if self.stale_ok is None or not (isinstance(old, tuple) and isinstance(new, tuple)):
+            return False
+        if len(old) != 2 or len(new) != 2 or old[1] != new[1]:  # an API write: never stale
+            return False
+        return bool(self.stale_ok(old[0], new[0]))
+
+    def _revalidate(self, key: tuple[Any, ...], token: Hashable, scope: Scope) -> None:
+        """One background rebuild of ``key`` (joined by any foreground miss meanwhile)."""
+        if key in self._building:
+            return
+        sent = False
+
+        async def receive() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await asyncio.Event().wait()  # no disconnect: the answer is for the cache
+            return {"type": "http.disconnect"}
+
+        async def discard(message: Message) -> None:
+            """An answer that cannot be kept is dropped (no client waits for it)."""
+
+        async def rebuild() -> None:
+            with contextlib.suppress(Exception):  # logged by the app; the old entry stays
+                await self._build(key, token, dict(scope, method="GET"), receive, discard,
+                                  background=True)
+
+        task = asyncio.get_running_loop().create_task(rebuild())
+        self._revalidating.add(task)
+        task.add_done_callback(self._revalidating.discard)
+
     async def _build(self, key: tuple[Any, ...], token: Hashable, scope: Scope,
-                     receive: Receive, send: Send) -> Entry | None:
+                     receive: Receive, send: Send, background: bool = False) -> Entry | None:
         pending = self._building.get(key)
         if pending is not None:
             self.stats.coalesced += 1
@@ -216,7 +277,8 @@ class ResponseCache:
             # the build was not cacheable: this request runs on its own
             await self.app(scope, receive, send)
             return None
-        self.stats.misses += 1
+        if not background:
+            self.stats.misses += 1
         fut: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
         self._building[key] = fut
         entry: Entry | None = None
@@ -281,7 +343,8 @@ class ResponseCache:
         """Counters and sizes, for ``/api/v1/health``."""
         s = self.stats
         return {"cache_hits": s.hits, "cache_misses": s.misses, "cache_coalesced": s.coalesced,
-                "cache_not_modified": s.not_modified, "cache_entries": len(self._entries),
+                "cache_not_modified": s.not_modified, "cache_stale": s.stale,
+                "cache_entries": len(self._entries),
                 "cache_bytes": self._bytes}
 
     def clear(self) -> None:

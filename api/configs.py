@@ -6,10 +6,11 @@ import datetime as dt
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
+from provnet.api.paging import IdCursor, cursor_page
 from provnet.api.params import MAX_ID, YEAR_PATTERN, DbId, Limit, Offset, parse_time
 from provnet.api.schemas import Page
 from provnet.inventory import configs
@@ -44,6 +45,9 @@ class ConfigChange(BaseModel):
     lines_removed: int
 
 
+#: configuration changes read for one page (newest first; a cursor finds its place in them)
+MAX_CHANGES = 10_000
+
 def _since(value: str | None) -> dt.datetime:
     if value is None:
         return dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
@@ -62,15 +66,17 @@ def config_router(store: Store) -> APIRouter:
 
     @router.get("/devices/{device_id}/config", response_model=Page[ConfigVersionOut],
                 responses=NOT_FOUND)
-    def config_versions(device_id: DbId, limit: Limit = 50, offset: Offset = 0,
+    def config_versions(request: Request, device_id: DbId, limit: Limit = 50,
+                        offset: Offset = 0, cursor: IdCursor = None,
                         ) -> Page[ConfigVersionOut]:
-        """Stored configuration versions of a device, newest first (text not included)."""
+        """Stored configuration versions of a device, newest first (text not included);
+        ``next``: the following page by cursor (the last version's id)."""
         with store.session() as s:
             _device(s, device_id)
             vers = configs.versions(s, device_id)
         items = [ConfigVersionOut(**{k: v for k, v in asdict(r).items() if k != "device_id"})
-                 for r in vers[offset: offset + limit]]
-        return Page(total=len(vers), limit=limit, offset=offset, items=items)
+                 for r in vers]
+        return cursor_page(request, items, lambda v: v.id, limit, offset, cursor, "desc")
 
     @router.get("/devices/{device_id}/config/diff", response_class=PlainTextResponse,
                 responses={**NOT_FOUND, 200: {"content": {"text/plain": {}},
@@ -115,18 +121,21 @@ def config_router(store: Store) -> APIRouter:
 
     @router.get("/config-changes", response_model=Page[ConfigChange])
     def config_changes(
+        request: Request,
         since: Annotated[str | None, Query(
             max_length=40, json_schema_extra={"format": "date-time", "pattern": YEAR_PATTERN},
             description="RFC 3339 time, e.g. 2026-11-21T08:00:00+07:00; default 24 h ago")
         ] = None,
         device_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-        limit: Limit = 200, offset: Offset = 0,
+        limit: Limit = 200, offset: Offset = 0, cursor: IdCursor = None,
     ) -> Page[ConfigChange]:
-        """Configuration changes since a time, newest first: what changed before an incident."""
+        """Configuration changes since a time, newest first: what changed before an incident.
+        ``next``: the following page by cursor (the last change's id; the page starts after
+        that change, so changes recorded meanwhile do not shift it)."""
         start = _since(since)
         with store.session() as s:
-            rows = configs.changes_since(s, start, device_id, limit=offset + limit)
-        items = [ConfigChange(**asdict(r)) for r in rows[offset:]]
-        return Page(total=len(rows), limit=limit, offset=offset, items=items)
+            rows = configs.changes_since(s, start, device_id, limit=MAX_CHANGES)
+        items = [ConfigChange(**asdict(r)) for r in rows]
+        return cursor_page(request, items, lambda c: c.id, limit, offset, cursor, "any")
 
     return router

@@ -81,3 +81,13 @@ class ApiContext:
         """What a materialised answer depends on: the cycle, the inventory, traps."""
         cycle = self.cycles() if self.cycles else None
         return (cycle, self.inventory_version, self.live.trap_changes)
+
+    def stale_ok(self, old: Hashable, new: Hashable) -> bool:
+        """May an answer of generation ``old`` be served while ``new``'s is built?
+
+        Only when the poll cycle alone moved: an inventory change or a trap's interface change
+        must show at once (``api/cache.py``, stale while revalidate).
+        """
+        if not (isinstance(old, tuple) and isinstance(new, tuple)) or len(old) != len(new):
+            return False
+        return old[1:] == new[1:]

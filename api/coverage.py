@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from provnet.api.paging import CodeCursor, ListLimit, list_slice
 from provnet.maps.coverage import CoverageService
 from provnet.maps.errors import MapsError
 from provnet.maps.io_export import to_kml
@@ -92,9 +93,13 @@ def coverage_router(svc: CoverageService) -> APIRouter:
         return out
 
     @r.get("/api/v1/coverage/communes", response_model=list[CommuneCoverageOut])
-    def all_communes(generation: Generation = "legacy") -> list[dict[str, Any]]:
+    def all_communes(request: Request, response: Response, generation: Generation = "legacy",
+                     limit: ListLimit = None, cursor: CodeCursor = None) -> list[dict[str, Any]]:
+        """Every commune's coverage; with ``limit`` the next page is in the ``Link`` header
+        (``rel="next"``, by cursor: the last commune's code)."""
         _ready(svc)
-        return svc.communes(generation)
+        return list_slice(request, response, svc.communes(generation), lambda c: c["code"],
+                          limit, cursor, "any")
 
     @r.get("/api/v1/coverage/layers", response_model=GeoJson,
            responses={404: {"description": "no such commune or technology"}})

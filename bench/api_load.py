@@ -54,18 +54,39 @@ def pct(xs: list[float], p: float) -> float:
 class Demo:
     """A ``provnet demo`` child process (its own process group), stopped by PID."""
 
-    def __init__(self, cwd: Path, python: str, interval: float, workers: int) -> None:
+    def __init__(self, cwd: Path, python: str, interval: float, workers: int,
+                 loop_watch: bool = False) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.tmp = Path(tempfile.mkdtemp(prefix="api-load-"))
         cfg = self.tmp / "provnet.yaml"
         cfg.write_text(f"poller: {{workers: {workers}}}\n", encoding="utf-8")
         self.log = (self.tmp / "demo.log").open("wb")
+        self.loop_out = self.tmp / "loopwatch.txt" if loop_watch else None
+        env = dict(os.environ)
+        launcher = ["-m", "provnet.cli"]
+        if self.loop_out is not None:  # the loop instrumented (bench/loopwatch.py)
+            launcher = [str(ROOT / "bench" / "loopwatch.py")]
+            env["LOOPWATCH_OUT"] = str(self.loop_out)
         self.proc = subprocess.Popen(
-            [python, "-m", "provnet.cli", "demo", "--port", str(self.port), "--state-dir",
+            [python, *launcher, "demo", "--port", str(self.port), "--state-dir",
              str(self.tmp / "state"), "--interval", str(interval), "--config", str(cfg)],
             cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
+            start_new_session=True, env=env)
+
+    def loop_report(self) -> str:
+        """The event loop's figures since the last call (``--loop-watch``), else ''."""
+        if self.loop_out is None or self.proc.poll() is not None:
+            return ""
+        self.loop_out.unlink(missing_ok=True)
+        self.proc.send_signal(signal.SIGUSR1)
+        for _ in range(50):
+            time.sleep(0.1)
+            if self.loop_out.exists() and "callbacks over" in self.loop_out.read_text("utf-8"):
+                time.sleep(0.2)
+                break
+        text = self.loop_out.read_text("utf-8") if self.loop_out.exists() else "(no report)"
+        return "".join("  | " + line + "\n" for line in text.splitlines())
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -193,6 +214,9 @@ def main() -> None:
     ap.add_argument("--phase-s", type=float, default=21.0)
     ap.add_argument("--closed-s", type=float, default=3.0)
     ap.add_argument("--conns", type=int, default=10)
+    ap.add_argument("--loop-watch", action="store_true",
+                    help="run the demo under bench/loopwatch.py: its event loop's lag and slow "
+                         "callbacks after each phase")
     args = ap.parse_args()
 
     demo = None
@@ -200,7 +224,7 @@ def main() -> None:
     if args.attach:
         base = args.attach.rstrip("/")
     else:
-        demo = Demo(args.server_cwd, args.python, args.interval, args.workers)
+        demo = Demo(args.server_cwd, args.python, args.interval, args.workers, args.loop_watch)
         base, pid = demo.base, demo.proc.pid
         print(f"demo from {args.server_cwd} on {base} (poller.workers={args.workers}, "
               f"interval {args.interval:g} s)")
@@ -212,12 +236,16 @@ def main() -> None:
         wait_ready(base, 300, demo.proc if demo else None)
         mix, per_route = route_mix(base)
         watch.start()
+        if demo is not None:
+            demo.loop_report()  # start counting from here
         print(f"mix: {len(mix)} paths, half lists, half single objects")
         t0, c0 = time.time(), cpu_of(pid)
         time.sleep(args.phase_s)
         print(f"idle {args.phase_s:g} s: server process CPU "
               f"{(cpu_of(pid) - c0) / args.phase_s * 100:.0f} %")
         idle = report_cycles("idle", watch.within(t0, time.time()), None)
+        if demo is not None:
+            print(demo.loop_report(), end="")
         phases: list[tuple[str, list[str], float]] = [
             (f"mixed {float(r):g}/s", mix, float(r)) for r in args.rates.split(",") if r]
         if args.links_rate:
@@ -238,6 +266,8 @@ def main() -> None:
                       f"{res.bytes / max(1, len(lat)) / 1024:.1f} KiB/answer, server CPU "
                       f"{(cpu_of(pid) - c0) / (t1 - t0) * 100:.0f} %")
                 report_cycles(name, watch.within(t0, t1), idle)
+                if demo is not None:
+                    print(demo.loop_report(), end="")
             print(f"closed loop, {args.conns} connections, {args.closed_s:g} s per route:")
             for label, path in per_route.items():
                 res = pool.apply(_run_closed, ((host, port, path, args.conns, args.closed_s),))

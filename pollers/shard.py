@@ -12,6 +12,7 @@ one :class:`CycleStats` (CPU = the workers' CPU). Workers start with the ``spawn
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import hashlib
 import logging
@@ -31,6 +32,8 @@ from provnet.pollers.types import SnmpTarget
 
 log = logging.getLogger(__name__)
 RESULT_BATCH_S = 0.05
+#: the longest the service's loop spends on the workers' results in one go (then it answers)
+SLICE_S = 0.005
 
 
 def shard_of(device_id: int, shards: int) -> int:
@@ -168,14 +171,38 @@ class ShardedPollLoop:
         cycles = [0] * self.workers
         done = asyncio.Event()
 
+        # the workers' messages, handled in order a slice at a time: a batch of results
+        # handled in one callback held the loop (and every API answer) up to 0.3 s
+        inbox: collections.deque[tuple[str, int, Any, Any]] = collections.deque()
+        results: collections.deque[tuple[Any, Any]] = collections.deque()
+        draining = [False]
+
         def dispatch(item: tuple[str, int, Any, Any]) -> None:
-            kind, shard, a, _ = item
-            if kind == "results" and self._on_result is not None:
-                for result, rates in a:
+            inbox.append(item)
+            if not draining[0]:
+                draining[0] = True
+                loop.call_soon(drain)
+
+        def drain() -> None:
+            deadline = time.perf_counter() + SLICE_S
+            while inbox or results:
+                if time.perf_counter() > deadline:
+                    loop.call_soon(drain)  # let the loop answer, then go on
+                    return
+                if results:
+                    result, rates = results.popleft()
                     try:
-                        self._on_result(result, rates)
+                        self._on_result(result, rates)  # type: ignore[misc]
                     except Exception:
                         log.exception("on_result failed for %s", result.target.name)
+                    continue
+                handle(inbox.popleft())
+            draining[0] = False
+
+        def handle(item: tuple[str, int, Any, Any]) -> None:
+            kind, shard, a, _ = item
+            if kind == "results" and self._on_result is not None:
+                results.extend(a)
             elif kind == "cycle":
                 n = cycles[shard]
                 cycles[shard] += 1

@@ -98,9 +98,12 @@ def parse_collection(results: Sequence[SshResult], platforms: Mapping[str, Platf
 
 async def collect(collector: SshCollector, targets: Sequence[SshTarget],
                   tags: Mapping[int, Mapping[str, str]]) -> JobReport:
-    """Run the optics and interfaces commands on every target and parse them."""
+    """Run the optics and interfaces commands on every target and parse them (the parsing in a
+    worker thread: TextFSM over every device's output held the event loop up to 0.3 s)."""
+    import asyncio
+
     results = await collector.collect(targets, COLLECT_PURPOSES)
-    return parse_collection(results, collector.platforms, tags)
+    return await asyncio.to_thread(parse_collection, results, collector.platforms, tags)
 
 
 def store_backups(results: Sequence[SshResult], platforms: Mapping[str, Platform],

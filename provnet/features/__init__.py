@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from provnet.features import (
     alerts,
     coverage,
+    gcpause,
     history,
     icmp,
     influxd,
@@ -41,6 +42,10 @@ def attach_all(service: Service) -> None:
     pages = maps.attach(service, cov)
     ssh.attach(service, on_optics=alerting.on_optics if alerting else None)
     stream.attach(service)  # live updates of each cycle: /api/v1/stream
-    inventory.attach(service, alerting, cov, on_reload=[pages.invalidate])
-    metrics.attach(service, history.attach(service))
+    watch = inventory.attach(service, alerting, cov, on_reload=[pages.invalidate])
+    hist = history.attach(service)
+    if hist is not None:  # the sampled links and the history routes follow the inventory
+        watch.on_reload.append(hist.reload)
+    metrics.attach(service, hist)
     influxd.attach(service, alerting=alerting)
+    gcpause.attach(service)  # full GC passes off the API's tail (issue 14)

@@ -147,6 +147,64 @@ def test_maintenance_window_silences_new_incident(api: tuple[TestClient, World])
     assert newest["root"] == "link:101" and newest["silenced"] and not newest["notified"]
 
 
+
+def _walk(client: TestClient, path: str, **params: object) -> list[dict[str, object]]:
+    """Every item of a list route by following ``next`` (a page) or ``Link`` (a bare list)."""
+    out: list[dict[str, object]] = []
+    r = client.get(path, params=params)
+    for _ in range(100):
+        assert r.status_code == 200, r.text
+        body = r.json()
+        if isinstance(body, dict):
+            out += body["items"]
+            nxt = body["next"]
+        else:
+            out += body
+            link = r.headers.get("link")
+            nxt = link[1:link.index(">")] if link else None
+            assert link is None or link.endswith('>; rel="next"')
+        if nxt is None:
+            return out
+        assert "cursor=" in nxt and "offset" not in nxt
+        r = client.get(nxt)
+    raise AssertionError("the walk did not end")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/alerts/incidents", "/api/v1/alerts/alerts"])
+def test_cursor_walk_of_incidents_and_alerts(api: tuple[TestClient, World], path: str) -> None:
+    """Newest first, one at a time by cursor: every item once, in the order of the whole list;
+    an incident opened meanwhile does not shift the pages already handed out."""
+    client, w = api
+    whole = client.get(path, params={"limit": 1000}).json()
+    assert whole["next"] is None and len(whole["items"]) == whole["total"] >= 2
+    first = client.get(path, params={"limit": 1}).json()
+    assert first["total"] == whole["total"] and first["next"].endswith(
+        f"cursor={whole['items'][0]['id']}")
+    w.cycle({101}, {3, 13})  # new incidents and alerts: newer ids, before the cursor
+    w.cycle({101}, {3, 13})
+    rest = _walk(client, first["next"].split("?")[0],
+                 **dict(q.split("=") for q in first["next"].split("?")[1].split("&")))
+    assert [i["id"] for i in rest] == [i["id"] for i in whole["items"][1:]]
+    assert client.get(path, params={"cursor": "x"}).status_code == 422
+
+
+def test_cursor_walk_of_silences_and_windows_keeps_a_bare_list(
+        api: tuple[TestClient, World]) -> None:
+    client, _ = api
+    for d in ("891", "892", "893"):
+        assert client.post("/api/v1/alerts/silences", json={
+            "district": d, "created_by": "an", "duration_s": 3600}).status_code == 201
+        assert client.post("/api/v1/alerts/maintenance", json={
+            "name": f"Bảo trì {d}", "district": d, "rrule": "FREQ=DAILY",
+            "dtstart": "1970-01-01T00:00:00+00:00", "duration_s": 600,
+            "created_by": "an"}).status_code == 201
+    for path in ("/api/v1/alerts/silences", "/api/v1/alerts/maintenance"):
+        whole = client.get(path)
+        assert "link" not in whole.headers and len(whole.json()) == 3
+        assert [x["id"] for x in _walk(client, path, limit=2)] == [x["id"] for x in whole.json()]
+        assert [x["id"] for x in _walk(client, path, limit=1)] == [x["id"] for x in whole.json()]
+
+
 def _fuzz_app() -> FastAPI:
     w = _world(Path(tempfile.mkdtemp(prefix="provnet-alerts-fuzz-")) / "f.sqlite")
     app = FastAPI()

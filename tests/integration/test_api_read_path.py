@@ -4,6 +4,7 @@ cursor pagination (stable, ``next`` links) on the lists, ``fields=`` trimming.""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,11 +62,12 @@ def world(store: Store) -> World:
 
 
 @pytest.fixture(scope="module")
-def client(store: Store, world: World) -> TestClient:
+def client(store: Store, world: World) -> Iterator[TestClient]:
     ctx = ApiContext(store=store, live=world.live, stale_after_s=600,
                      cycles=lambda: world.cycle, targets=lambda: [
                          SnmpTarget(d.id, d.hostname, d.mgmt_address) for d in world.devices])
-    return TestClient(create_app(ctx))
+    with TestClient(create_app(ctx)) as c:  # one event loop: background rebuilds run
+        yield c
 
 
 def walk(client: TestClient, path: str, **params: Any) -> list[dict[str, Any]]:
@@ -147,10 +149,18 @@ def test_answers_are_kept_per_cycle_with_etag(client: TestClient, world: World) 
     again = client.get("/api/v1/links", params={"limit": 1000, "status": "up"},
                        headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.headers["etag"] == etag
-    # the cycle ends: the new state is served, with a new tag
+    # the cycle ends: the previous answer is served (stale while revalidate: 304 on its own
+    # tag) while one rebuild runs; then the new state, with a new tag
     world.cycle += 1
-    after = client.get("/api/v1/links", params={"limit": 1000, "status": "up"},
+    stale = client.get("/api/v1/links", params={"limit": 1000, "status": "up"},
                        headers={"If-None-Match": etag})
+    assert stale.status_code == 304 and stale.headers["etag"] == etag
+    for _ in range(100):
+        after = client.get("/api/v1/links", params={"limit": 1000, "status": "up"},
+                           headers={"If-None-Match": etag})
+        if after.status_code != 304:
+            break
+        time.sleep(0.02)
     assert after.status_code == 200 and after.json()["items"] == []
     assert after.headers["etag"] != etag
     # a trap shows at once, in the middle of a cycle
@@ -159,6 +169,10 @@ def test_answers_are_kept_per_cycle_with_etag(client: TestClient, world: World) 
     assert before["status"] == "down"
     world.poll(oper=1)
     world.cycle += 1
+    for _ in range(100):  # after the background rebuild
+        if client.get(f"/api/v1/links/{rec.id}/health").json()["status"] == "up":
+            break
+        time.sleep(0.02)
     assert client.get(f"/api/v1/links/{rec.id}/health").json()["status"] == "up"
     assert world.live.apply_trap(rec.a_device_id, rec.a_ifindex, False, time.time() + 1)
     assert client.get(f"/api/v1/links/{rec.id}/health").json()["status"] == "down"

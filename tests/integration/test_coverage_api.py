@@ -142,3 +142,20 @@ def test_unreadable_boundary_is_a_503_with_the_reason(tmp_path: Path) -> None:
         r = c.get("/api/v1/communes/1/coverage")
     assert r.status_code == 503 and "unreadable commune boundary" in r.json()["detail"]
     store.close()
+
+
+def test_communes_coverage_walks_by_cursor_in_link_headers(client: TestClient) -> None:
+    """A bare list kept for compatibility; with ``limit`` the next page is a ``Link``."""
+    whole = client.get("/api/v1/coverage/communes", params={"generation": "2025"})
+    assert "link" not in whole.headers
+    codes, r = [], client.get("/api/v1/coverage/communes",
+                              params={"generation": "2025", "limit": 17})
+    while True:
+        assert r.status_code == 200 and 0 < len(r.json()) <= 17
+        codes += [c["code"] for c in r.json()]
+        link = r.headers.get("link")
+        if link is None:
+            break
+        assert link.endswith('>; rel="next"') and f"cursor={codes[-1]}" in link
+        r = client.get(link[1:link.index(">")])
+    assert codes == [c["code"] for c in whole.json()]

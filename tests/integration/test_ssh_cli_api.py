@@ -82,6 +82,11 @@ def test_backup_then_api(env: tuple[Path, Store, SshSimulatorProcess]) -> None:
     page = client.get(f"/api/v1/devices/{dev_id}/config").json()
     assert page["total"] == 2 and [v["changed"] for v in page["items"]] == [True, False]
     newest, oldest = page["items"][0]["id"], page["items"][1]["id"]
+    one = client.get(f"/api/v1/devices/{dev_id}/config", params={"limit": 1}).json()
+    assert [v["id"] for v in one["items"]] == [newest] and one["next"].endswith(
+        f"cursor={newest}")
+    two = client.get(one["next"]).json()  # newest first: the cursor counts down
+    assert [v["id"] for v in two["items"]] == [oldest] and two["next"] is None
     diff = client.get(f"/api/v1/devices/{dev_id}/config/diff")
     assert diff.status_code == 200 and "+logging host 10.0.0.7" in diff.text
     explicit = client.get(f"/api/v1/devices/{dev_id}/config/diff",
@@ -91,6 +96,10 @@ def test_backup_then_api(env: tuple[Path, Store, SshSimulatorProcess]) -> None:
     assert "hostname ag-dept-01" in text and "Sc0mmV1et" not in text and "<removed>" in text
     changes = client.get("/api/v1/config-changes").json()
     assert [c["hostname"] for c in changes["items"]] == ["ag-dept-01"]
+    assert changes["next"] is None
+    after = client.get("/api/v1/config-changes",
+                       params={"cursor": changes["items"][0]["id"]}).json()
+    assert after["items"] == [] and after["total"] == 1
     assert client.get("/api/v1/devices/999/config").status_code == 404
     r = client.get(f"/api/v1/devices/{dev_id}/config/diff", params={"from": 999999})
     assert r.status_code == 404 and "no configuration version 999999" in r.json()["detail"]

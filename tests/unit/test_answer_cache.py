@@ -75,6 +75,12 @@ def make(world: World, policy: CachePolicy | None = None,
     return app, cache
 
 
+async def settled(cache: ResponseCache) -> None:
+    """Wait for the background rebuilds (stale while revalidate)."""
+    while cache._revalidating:
+        await asyncio.gather(*cache._revalidating)
+
+
 def client(cache: ResponseCache) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=cache), base_url="http://t")
 
@@ -120,8 +126,9 @@ async def test_max_age_and_errors_kept_per_route() -> None:
         await c.get("/api/v1/things")
         assert world.builds == 1
         now[0] += 0.2  # older than max_age: rebuilt even in the same generation
-        await c.get("/api/v1/things")
-        assert world.builds == 2
+        await c.get("/api/v1/things")  # served the kept answer while it is rebuilt
+        await settled(cache)
+        assert world.builds == 2 and cache.stats.stale == 1
         missing = [await c.get("/api/v1/things/12") for _ in range(3)]
         assert [r.status_code for r in missing] == [404] * 3
         assert missing[2].json() == {"detail": "no such thing"} and world.builds == 3
@@ -215,3 +222,37 @@ async def test_inventory_answers_outlive_the_cycle() -> None:
         assert (await c.get("/api/v1/communes")).json() == {"n": 2}
         now[0] += 61  # and at most a minute in any case
         assert (await c.get("/api/v1/communes")).json() == {"n": 3}
+
+
+@pytest.mark.anyio
+async def test_stale_while_revalidate_when_only_the_cycle_moved() -> None:
+    """Generation (cycle, inventory): the next cycle's first requests get the previous answer
+    (its own ETag) while one background build makes the new one; an inventory change or an
+    API write is never served stale."""
+    world = World()
+    gen = {"cycle": 0, "inventory": 0}
+    app = make(world)[0]
+    cache = ResponseCache(app, lambda: (gen["cycle"], gen["inventory"]), CachePolicy(),
+                          stale_ok=lambda old, new: old[1] == new[1])  # type: ignore[index]
+    async with client(cache) as c:
+        first = await c.get("/api/v1/things")
+        world.value, world.slow_s = "b", 0.2
+        gen["cycle"] += 1
+        during = await asyncio.gather(*(c.get("/api/v1/things") for _ in range(10)))
+        assert {r.json()["value"] for r in during} == {"a"}
+        assert {r.headers["etag"] for r in during} == {first.headers["etag"]}
+        nm = await c.get("/api/v1/things", headers={"if-none-match": first.headers["etag"]})
+        assert nm.status_code == 304  # the tag matches the body it was served with
+        await settled(cache)
+        assert world.builds == 2 and cache.stats.stale == 11
+        after = await c.get("/api/v1/things")
+        assert after.json()["value"] == "b" and after.headers["etag"] != first.headers["etag"]
+        # the inventory changed: rebuilt before answering
+        world.value, world.slow_s = "c", 0.0
+        gen["inventory"] += 1
+        assert (await c.get("/api/v1/things")).json()["value"] == "c"
+        # an API write: the next read shows it at once, even with only the cycle moved after
+        await c.post("/api/v1/things")
+        gen["cycle"] += 1
+        assert (await c.get("/api/v1/things")).json()["value"] == "posted"
+        assert world.builds == 4
