@@ -21,6 +21,7 @@ from provnet.cli_history import history_app
 from provnet.cli_inventory import inventory_app
 from provnet.cli_report import report_app
 from provnet.cli_ssh import ssh_app
+from provnet.cli_users import token_app, user_app
 from provnet.config.errors import ConfigError
 from provnet.config.settings import Settings, SnmpProfile, load_settings
 from provnet.demo.plan import build_plan
@@ -45,6 +46,8 @@ app.add_typer(ssh_app, name="ssh")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(history_app, name="history")
 app.add_typer(report_app, name="report")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 log = logging.getLogger("provnet")
 DEMO_COMMUNITY = "provnet-demo"
 #: package errors that stop ``serve``/``demo`` with exit code 1 and the reason in the log
