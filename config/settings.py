@@ -73,6 +73,11 @@ class ApiSettings(Strict):
     allowed_hosts: list[str] = Field(default_factory=list)
     #: larger request bodies get 413 and are not read
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024**3)
+    #: answer anonymous ``GET /api/v1/health`` with a minimal ``{"status": "ok"}`` (load
+    #: balancers); otherwise it needs a token like every route
+    public_health: bool = False
+    #: serve ``GET /metrics`` without a token (a Prometheus on a trusted network)
+    public_metrics: bool = False
 
 
 class CoverageSettings(Strict):

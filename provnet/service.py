@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from pydantic import SecretStr
 
 from provnet.api.app import Router, create_app
+from provnet.api.auth import ApiAuth
 from provnet.api.context import ApiContext
 from provnet.api.server import bind, serve
 from provnet.config.settings import Settings
@@ -106,6 +107,8 @@ class Service:
         self.point_taps: list[Callable[[list[Point]], None]] = []
         #: told (route template, method, seconds) of every API request (self-metrics)
         self.request_observers: list[Callable[[str, str, float], None]] = []
+        #: who may do what (set by ``features/identity.py``); the API enforces it
+        self.api_auth: ApiAuth | None = None
 
     # --- set-up ---------------------------------------------------------------------------
     def start_influx(self) -> None:
@@ -237,7 +240,7 @@ class Service:
                          targets=lambda: self.plan.targets,
                          degraded_loss_pct=cfg.icmp.degraded_loss_pct,
                          cycles=lambda: self.stats.cycles,
-                         request_observers=self.request_observers)
+                         request_observers=self.request_observers, auth=self.api_auth)
         self.api_context = ctx
         host, port = sock.getsockname()[:2]
         log.info("API on http://%s:%d  (OpenAPI: /docs)", host, port)

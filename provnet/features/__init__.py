@@ -15,6 +15,7 @@ from provnet.features import (
     coverage,
     history,
     icmp,
+    identity,
     influxd,
     inventory,
     maps,
@@ -44,3 +45,4 @@ def attach_all(service: Service) -> None:
     inventory.attach(service, alerting, cov, on_reload=[pages.invalidate])
     metrics.attach(service, history.attach(service))
     influxd.attach(service, alerting=alerting)
+    identity.attach(service)  # every route's role enforced; the demo's first users
