@@ -21,9 +21,10 @@ from provnet.alerts.notify.codec import change_to_dict
 from provnet.alerts.notify.types import ConfigChangeNote
 from provnet.alerts.silences import window_active
 from provnet.api import alert_schemas as sc
-from provnet.api.auth import identity, require_district
+from provnet.api.auth import author, identity, require_district
 from provnet.api.params import Limit, Offset
 from provnet.api.schemas import Page
+from provnet.inventory import audit
 from provnet.inventory.store import Store
 
 Code = Annotated[str | None, Query(max_length=100)]
@@ -142,9 +143,14 @@ def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | 
         owner = who.name if who else body.owner  # the authenticated user, not free text
 
         def go(s: Session) -> tuple[sc.IncidentOut, Incident, int, tuple[ConfigChangeNote, ...]]:
-            require_district(request, ops.get_incident(s, incident_id).district)
+            before = ops.get_incident(s, incident_id)
+            require_district(request, before.district)
+            status = before.status
             inc, n = ops.acknowledge(s, incident_id, owner, body.comment,
                                      body.expires_in_s, clock())
+            audit.record(s, author(request), "incident.ack", f"incident {incident_id}",
+                         {"status": status}, {"status": inc.status, "comment": body.comment,
+                                              "expires_in_s": body.expires_in_s})
             return _incident(s, inc), inc, n, recent_changes(s, inc, clock(), config_window_s)
         out, inc, n, changes = run(go)
         if outbox is not None:
@@ -178,9 +184,15 @@ def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | 
         who = identity(request)
         now = clock()
         start = sc.utc_seconds(body.starts_at) if body.starts_at else now
-        return run(lambda s: _silence(ops.add_silence(
-            s, body.site, body.district, body.device, body.rule, start,
-            start + body.duration_s, who.name if who else body.created_by, body.comment), now))
+        def go(s: Session) -> sc.SilenceOut:
+            out = _silence(ops.add_silence(
+                s, body.site, body.district, body.device, body.rule, start,
+                start + body.duration_s, who.name if who else body.created_by, body.comment),
+                now)
+            audit.record(s, author(request, body.created_by), "silence.add",
+                         f"silence {out.id}", None, out.model_dump(mode="json"))
+            return out
+        return run(go)
 
     @r.delete("/silences/{silence_id}", status_code=204, response_class=Response,
               responses=NOT_FOUND)
@@ -190,7 +202,9 @@ def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | 
             row = s.get(Silence, silence_id)
             if row is not None:
                 require_district(request, row.district)
+                before = _silence(row, clock()).model_dump(mode="json")
             ops.delete_silence(s, silence_id)
+            audit.record(s, author(request), "silence.delete", f"silence {silence_id}", before)
         run(go)
         return Response(status_code=204)
 
@@ -207,10 +221,15 @@ def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | 
         require_district(request, body.district)
         who = identity(request)
         now = clock()
-        return run(lambda s: _window(ops.add_maintenance(
-            s, body.name, body.site, body.district, body.device, body.rule, body.rrule,
-            body.dtstart, body.duration_s, who.name if who else body.created_by,
-            body.comment), now))
+        def go(s: Session) -> sc.MaintenanceOut:
+            out = _window(ops.add_maintenance(
+                s, body.name, body.site, body.district, body.device, body.rule, body.rrule,
+                body.dtstart, body.duration_s, who.name if who else body.created_by,
+                body.comment), now)
+            audit.record(s, author(request, body.created_by), "maintenance.add",
+                         f"maintenance {out.id}", None, out.model_dump(mode="json"))
+            return out
+        return run(go)
 
     @r.delete("/maintenance/{window_id}", status_code=204, response_class=Response,
               responses=NOT_FOUND)
@@ -220,7 +239,10 @@ def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | 
             row = s.get(MaintenanceWindow, window_id)
             if row is not None:
                 require_district(request, row.district)
+                before = _window(row, clock()).model_dump(mode="json")
             ops.delete_maintenance(s, window_id)
+            audit.record(s, author(request), "maintenance.delete", f"maintenance {window_id}",
+                         before)
         run(go)
         return Response(status_code=204)
 

@@ -63,8 +63,11 @@ def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = (),
         app.add_middleware(AuthGuard, auth=ctx.auth)
     # added last, so outermost: a bad Host or an oversized body never reaches the cache
     plain_openapi = app.openapi
-    app.openapi = lambda: secure_openapi(  # type: ignore[method-assign]
-        declare_no_nul(plain_openapi()))
+    if ctx.auth is None:  # in-process test apps: no security declared, none enforced
+        app.openapi = lambda: declare_no_nul(plain_openapi())  # type: ignore[method-assign]
+    else:
+        app.openapi = lambda: secure_openapi(  # type: ignore[method-assign]
+            declare_no_nul(plain_openapi()))
     guard = api or ApiSettings()
     bound = guard.host if bound_host is None else bound_host
     app.add_middleware(

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 from fastapi import HTTPException, Request
 
 from provnet.api.roles import DISTRICT_FILTERED, RoleTable
+from provnet.inventory.audit import Who
 from provnet.inventory.auth import Identity
 
 Scope = dict[str, Any]
@@ -54,6 +55,13 @@ class ApiAuth:
 def identity(request: Request) -> Identity | None:
     """The authenticated caller of this request (None when auth is off: in-process tests)."""
     return request.scope.get(IDENTITY_KEY)
+
+
+def author(request: Request, fallback: str = "api") -> Who:
+    """Who made a change: the authenticated user (or ``fallback``) and the client address."""
+    who = identity(request)
+    client = request.client
+    return Who(who.name if who else fallback, client.host if client else None)
 
 
 def require_district(request: Request, district: str | None) -> None:

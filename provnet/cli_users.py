@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +12,7 @@ import typer
 
 from provnet.config.errors import ConfigError
 from provnet.config.settings import Settings, load_settings
-from provnet.inventory import auth
+from provnet.inventory import audit, auth
 from provnet.inventory.errors import InventoryError
 from provnet.inventory.store import Store, open_store
 
@@ -29,6 +31,16 @@ def _open(config: Path | None, state_dir: Path | None) -> tuple[Settings, Store]
     except (ConfigError, InventoryError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+
+
+def _audit(store: Store, action: str, target: str, after: object = None) -> None:
+    """Record a change made from the command line (actor ``cli:<login>``)."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = str(os.getuid())
+    with store.session() as s:
+        audit.record(s, audit.Who(f"cli:{login}"), action, target, None, after)
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -50,6 +62,8 @@ def user_add(name: str,
     _, store = _open(config, state_dir)
     try:
         row = auth.add_user(store, name, role, district or (), password)
+        _audit(store, "user.add", f"user {name}", {"role": row.role,
+                                                   "districts": list(row.districts)})
     except InventoryError as exc:
         raise _fail(exc) from exc
     finally:
@@ -77,6 +91,7 @@ def user_disable(name: str, config: ConfigOpt = None, state_dir: StateOpt = None
     _, store = _open(config, state_dir)
     try:
         auth.set_disabled(store, name, True)
+        _audit(store, "user.disable", f"user {name}", {"disabled": True})
     except InventoryError as exc:
         raise _fail(exc) from exc
     finally:
@@ -97,6 +112,9 @@ def token_create(user: str,
         life = auth.parse_duration(expires) if expires else None
         secret = auth.server_secret(settings.state_dir)
         token_id, token = auth.create_token(store, secret, user, life, network or ())
+        _audit(store, "token.create", f"token {token_id}", {
+            "user": user, "prefix": token.split("_")[1], "expires": expires,
+            "networks": network or []})
     except InventoryError as exc:
         raise _fail(exc) from exc
     finally:
@@ -127,6 +145,7 @@ def token_revoke(token_id: int, config: ConfigOpt = None, state_dir: StateOpt = 
     _, store = _open(config, state_dir)
     try:
         auth.revoke_token(store, token_id)
+        _audit(store, "token.revoke", f"token {token_id}", {"revoked": True})
     except InventoryError as exc:
         raise _fail(exc) from exc
     finally:

@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from provnet.api.audit import audit_router
 from provnet.api.auth import ApiAuth
 from provnet.inventory import auth
 
@@ -27,6 +28,7 @@ def attach(service: Service) -> ApiAuth:
     api = service.settings.api
     service.api_auth = ApiAuth(authenticator, public_health=api.public_health,
                                public_metrics=api.public_metrics)
+    service.routers.append(audit_router(service.store))
     if service.demo:
         demo_users(service, secret)
     elif not auth.list_users(service.store):

@@ -69,6 +69,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/devices/{device_id}/config/diff"): O,
     ("GET", "/api/v1/devices/{device_id}/config/{version_id}"): O,
     ("GET", "/api/v1/config-changes"): O,
+    ("GET", "/api/v1/audit"): A,
 }
 #: pages and documents outside the OpenAPI paths
 EXTRA = {("GET", "/openapi.json"): V, ("GET", "/docs"): V, ("GET", "/redoc"): V}
@@ -253,3 +254,31 @@ def test_bad_revoked_and_expired_tokens_are_anonymous(world: World, tmp_path: Pa
     assert c.get("/api/v1/devices", headers={"Authorization": "Basic eDp5"}).status_code == 401
     r = c.get("/api/v1/health")
     assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_audit_log_says_who_what_where(world: World) -> None:
+    c = world.client
+    admin = _h(world.tokens["admin"])
+    site = c.get("/api/v1/inventory/sites", headers=admin, params={"limit": 1}).json()
+    code = site["items"][0]["code"]
+    made = c.post("/api/v1/inventory/devices", headers={**admin, "X-Actor": "somebody-else"},
+                  json={"name": "audit-r1", "site": code, "role": "router",
+                        "primary_ip4": "10.250.0.1/24"})
+    assert made.status_code == 201, made.text
+    changes = c.get("/api/v1/inventory-changes", headers=admin).json()["items"]
+    assert changes[0]["actor"] == "admin"  # the identity, not the free-text header
+    assert c.delete("/api/v1/inventory/devices/audit-r1", headers=admin).status_code == 204
+    events = c.get("/api/v1/audit", headers=admin, params={"limit": 1000}).json()["items"]
+    by_action = {e["action"]: e for e in reversed(events)}  # the newest of each
+    ack = by_action["incident.ack"]
+    assert ack["actor"] == "op1" and ack["address"] == "testclient"
+    assert ack["before"] == {"status": "open"} and ack["after"]["status"] == "acknowledged"
+    assert by_action["silence.add"]["actor"] == "op1"
+    assert by_action["silence.add"]["after"]["district"] == world.districts[0]
+    created = by_action["inventory.devices.create"]
+    assert created["actor"] == "admin" and created["after"]["name"] == "audit-r1"
+    deleted = by_action["inventory.devices.delete"]
+    assert deleted["before"]["name"] == "audit-r1" and deleted["after"] is None
+    assert c.get("/api/v1/audit", headers=_h(world.tokens["operator"])).status_code == 403
+    only = c.get("/api/v1/audit", headers=admin, params={"actor": "op1"}).json()
+    assert only["total"] >= 2 and {e["actor"] for e in only["items"]} == {"op1"}

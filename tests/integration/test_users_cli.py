@@ -15,7 +15,7 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from provnet.cli import app
-from provnet.inventory import auth
+from provnet.inventory import audit, auth
 from provnet.inventory.auth_model import ApiToken
 from provnet.inventory.store import open_store
 
@@ -94,5 +94,11 @@ def test_users_and_tokens_from_the_cli(tmp_path: Path) -> None:
         assert a.token(third, "127.0.0.1") is not None
         assert cli(state, "user", "disable", "an").returncode == 0
         assert a.token(third, "127.0.0.1") is None
+        with store.session() as s:  # every change from the CLI is in the audit log
+            total, rows = audit.page(s, limit=100)
+        actions = [e["action"] for e in reversed(rows)]
+        assert actions[:2] == ["user.add", "token.create"] and "token.revoke" in actions
+        assert actions[-1] == "user.disable" and rows[0]["actor"].startswith("cli:")
+        assert not any(token in str(e) for e in rows)  # the prefix only
     finally:
         store.close()

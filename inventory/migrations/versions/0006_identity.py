@@ -1,4 +1,5 @@
-"""identity: users (role, district scopes, argon2id hash), API tokens (keyed hash), sessions
+"""identity: users (role, district scopes, argon2id hash), API tokens (keyed hash), sessions,
+audit events
 
 Revision ID: 0006_identity
 Revises: 0005_inventory_io
@@ -51,9 +52,25 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_auth_session_user_id", "auth_session", ["user_id"])
+    op.create_table(
+        "audit_event",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=120), nullable=False),
+        sa.Column("address", sa.String(length=60), nullable=True),
+        sa.Column("action", sa.String(length=40), nullable=False),
+        sa.Column("target", sa.String(length=300), nullable=False),
+        sa.Column("before", sa.Text(), nullable=True),
+        sa.Column("after", sa.Text(), nullable=True),
+    )
+    for col in ("at", "actor", "action"):
+        op.create_index(f"ix_audit_event_{col}", "audit_event", [col])
 
 
 def downgrade() -> None:
+    for col in ("at", "actor", "action"):
+        op.drop_index(f"ix_audit_event_{col}", table_name="audit_event")
+    op.drop_table("audit_event")
     op.drop_index("ix_auth_session_user_id", table_name="auth_session")
     op.drop_table("auth_session")
     op.drop_index("ix_auth_token_user_id", table_name="auth_token")
