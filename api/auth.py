@@ -10,6 +10,7 @@ to its district; naming another district is a 403.
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ Send = Callable[[Message], Any]
 App = Callable[[Scope, Receive, Send], Any]
 IDENTITY_KEY = "provnet.identity"
 SESSION_COOKIE = "provnet_session"
+CSRF_COOKIE = "provnet_csrf"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ANONYMOUS_HEALTH = b'{"status":"ok"}'
 
 
@@ -126,6 +129,11 @@ class AuthGuard:
             await _answer(send, 403, _detail(f"{method} {template or path} needs role {role}; "
                                              f"user {who.name} is {who.role}"))
             return
+        if who.via == "session" and method in UNSAFE:
+            refused = _csrf(scope)
+            if refused:
+                await _answer(send, 403, _detail(refused))
+                return
         if who.districts and template in DISTRICT_FILTERED:
             refused = _scope_query(scope, who)
             if refused:
@@ -147,6 +155,17 @@ class AuthGuard:
             if value:
                 return self.settings.session(value)
         return None
+
+
+def _csrf(scope: Scope) -> str | None:
+    """A write authenticated by the session cookie must echo the CSRF cookie in a header."""
+    headers = _headers(scope)
+    cookie = _cookie(headers.get(b"cookie", b""), CSRF_COOKIE) or ""
+    sent = headers.get(b"x-csrf-token", b"").decode("latin-1")
+    if cookie and hmac.compare_digest(cookie, sent):
+        return None
+    return "a change made with the session cookie needs the header X-CSRF-Token (the value " \
+           "of the provnet_csrf cookie)"
 
 
 def _scope_query(scope: Scope, who: Identity) -> str | None:

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 
 from provnet.api.audit import audit_router
 from provnet.api.auth import ApiAuth
+from provnet.api.login import login_router
 from provnet.inventory import auth
+from provnet.inventory.auth_session import Sessions
 
 if TYPE_CHECKING:
     from provnet.service import Service
@@ -26,9 +28,11 @@ def attach(service: Service) -> ApiAuth:
     secret = auth.server_secret(state)
     authenticator = auth.Authenticator(service.store, secret)
     api = service.settings.api
+    sessions = Sessions(authenticator)
     service.api_auth = ApiAuth(authenticator, public_health=api.public_health,
-                               public_metrics=api.public_metrics)
-    service.routers.append(audit_router(service.store))
+                               public_metrics=api.public_metrics, session=sessions,
+                               login_page=True)
+    service.routers += [audit_router(service.store), login_router(authenticator, sessions)]
     if service.demo:
         demo_users(service, secret)
     elif not auth.list_users(service.store):

@@ -33,7 +33,7 @@ from provnet.tsdb.client import InfluxQLReader
 from tests.support.helpers import free_port
 
 pytestmark = pytest.mark.integration
-V, O, A = "viewer", "operator", "admin"  # noqa: E741
+V, O, A, P = "viewer", "operator", "admin", "public"  # noqa: E741
 #: the test's own statement of every route's role (independent of api/roles.py)
 EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/health"): V, ("GET", "/metrics"): V,
@@ -70,10 +70,11 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/devices/{device_id}/config/{version_id}"): O,
     ("GET", "/api/v1/config-changes"): O,
     ("GET", "/api/v1/audit"): A,
+    ("GET", "/login"): P, ("POST", "/login"): P, ("POST", "/logout"): P,
 }
 #: pages and documents outside the OpenAPI paths
 EXTRA = {("GET", "/openapi.json"): V, ("GET", "/docs"): V, ("GET", "/redoc"): V}
-RANK = {None: 0, V: 1, O: 2, A: 3}
+RANK = {None: 0, P: 0, V: 1, O: 2, A: 3}
 
 
 @dataclass
@@ -119,6 +120,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         auth.add_user(store, name, role, scope)
         tokens[name] = auth.create_token(store, secret, name)[1]
     app = create_app(ApiContext(store=store, live=svc.live, auth=svc.api_auth), svc.routers)
+    _STORE[:] = [store]
     with TestClient(app) as client:
         yield World(client, tokens, (communes[0], communes[1]), (d1, d2), inc_ids)
     for close in svc.closers:
@@ -132,6 +134,7 @@ def _operations(client: TestClient) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 _ADMIN: dict[str, str] = {}
+_STORE: list[Any] = []
 
 
 def _h(token: str | None) -> dict[str, str]:
@@ -166,8 +169,11 @@ def test_openapi_declares_security(world: World) -> None:
     doc = world.client.get("/openapi.json", headers=_h(None)).json()
     assert set(doc["components"]["securitySchemes"]) == {"bearer", "session"}
     for (method, path), op in _operations(world.client).items():
-        assert op["security"] == [{"bearer": []}, {"session": []}], (method, path)
         assert op["x-provnet-role"] == EXPECTED[(method, path)]
+        if EXPECTED[(method, path)] == P:
+            assert op["security"] == [], (method, path)
+            continue
+        assert op["security"] == [{"bearer": []}, {"session": []}], (method, path)
         assert {"401", "403"} <= set(op["responses"])
 
 
@@ -188,8 +194,10 @@ def test_crawl_every_route(world: World, who: str | None) -> None:
         r = world.client.request(method, path, headers=headers, json=body,
                                  follow_redirects=False)
         seen.append((method, path, r.status_code))
-        if who is None:
-            want = (401,)
+        if role == P:  # login pages: answered to all (a form POST without CSRF is refused)
+            assert r.status_code < 500 and r.status_code != 401, (method, path, r.status_code)
+        elif who is None:
+            want = (303,) if path.startswith("/maps/") else (401,)
             assert r.status_code in want, (method, path, r.status_code, r.text[:200])
         elif RANK[who] < RANK[role]:
             assert r.status_code == 403, (method, path, r.status_code, r.text[:200])
@@ -205,7 +213,8 @@ def test_crawl_every_route(world: World, who: str | None) -> None:
 def test_viewer_cannot_change_anything(world: World) -> None:
     _ADMIN["t"] = world.tokens["admin"]
     h = {"Authorization": f"Bearer {world.tokens['viewer']}"}
-    writes = [(m, p) for (m, p) in _operations(world.client) if m != "GET"]
+    writes = [(m, p) for (m, p) in _operations(world.client)
+              if m != "GET" and EXPECTED[(m, p)] != P]
     assert len(writes) == 8
     for method, template in writes:
         path = template.replace("{kind}", "devices").replace("{key}", "x")
@@ -282,3 +291,52 @@ def test_audit_log_says_who_what_where(world: World) -> None:
     assert c.get("/api/v1/audit", headers=_h(world.tokens["operator"])).status_code == 403
     only = c.get("/api/v1/audit", headers=admin, params={"actor": "op1"}).json()
     assert only["total"] >= 2 and {e["actor"] for e in only["items"]} == {"op1"}
+
+
+def _csrf(c: TestClient, lang: str = "vi") -> str:
+    r = c.get(f"/login?lang={lang}")
+    assert r.status_code == 200 and "script" not in r.text.lower()
+    token = c.cookies["provnet_csrf"]
+    assert f'name="csrf" value="{token}"' in r.text
+    return token
+
+
+def test_login_session_csrf_and_lockout(world: World) -> None:
+    c = TestClient(world.client.app, follow_redirects=False)
+    r = c.get("/maps/province")
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/maps/province"
+    assert "Đăng nhập" in c.get("/login").text and "Log in" in c.get("/login?lang=en").text
+    token = _csrf(c)
+    form = {"username": "lan", "password": "mật khẩu dài", "csrf": token,
+            "next": "/maps/province"}
+    assert c.post("/login", data={**form, "csrf": "forged"}).status_code == 403
+    assert c.post("/login", data=form).status_code == 401  # no such user yet
+    auth.add_user(_STORE[0], "lan", O, (), "mật khẩu dài")
+    r = c.post("/login", data=form)
+    assert r.status_code == 303 and r.headers["location"] == "/maps/province"
+    cookie = r.headers["set-cookie"].lower()
+    assert "provnet_session=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+    assert "secure" not in cookie  # plain HTTP here; HTTPS: test_tls_serve.py
+    assert c.get("/maps/province").status_code == 200
+    assert c.get("/api/v1/devices").status_code == 200  # the session works for the API too
+    # a write with the session cookie needs the CSRF header (another site cannot send it)
+    body = {"created_by": "x", "rule": "link_down", "duration_s": 60}
+    assert c.post("/api/v1/alerts/silences", json=body).status_code == 403
+    r = c.post("/api/v1/alerts/silences", json=body, headers={"X-CSRF-Token": token})
+    assert r.status_code == 201 and r.json()["created_by"] == "lan"
+    assert c.post("/logout", data={"csrf": "forged"}).status_code == 403
+    assert c.post("/logout", data={"csrf": token}).status_code == 303
+    assert c.get("/maps/province").status_code == 303
+
+
+def test_login_lockout(world: World) -> None:
+    auth.add_user(_STORE[0], "minh", V, (), "đúng rồi")
+    c = TestClient(world.client.app, follow_redirects=False)
+    token = _csrf(c)
+    for _ in range(5):
+        r = c.post("/login?lang=en", data={"username": "minh", "password": "sai",
+                                           "csrf": token})
+        assert r.status_code == 401 and "Wrong user name" in r.text
+    r = c.post("/login?lang=en", data={"username": "minh", "password": "đúng rồi",
+                                       "csrf": token})
+    assert r.status_code == 429 and "Locked" in r.text  # even the right password, for now

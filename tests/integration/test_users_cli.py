@@ -95,7 +95,7 @@ def test_users_and_tokens_from_the_cli(tmp_path: Path) -> None:
         assert cli(state, "user", "disable", "an").returncode == 0
         assert a.token(third, "127.0.0.1") is None
         with store.session() as s:  # every change from the CLI is in the audit log
-            total, rows = audit.page(s, limit=100)
+            _, rows = audit.page(s, limit=100)
         actions = [e["action"] for e in reversed(rows)]
         assert actions[:2] == ["user.add", "token.create"] and "token.revoke" in actions
         assert actions[-1] == "user.disable" and rows[0]["actor"].startswith("cli:")

@@ -111,3 +111,23 @@ def test_identity_levels() -> None:
     assert op.may("viewer") and op.may("operator") and not op.may("admin")
     assert op.sees("886") and not op.sees("887") and not op.sees(None)
     assert Identity("b", "viewer").sees(None)
+
+
+def test_login_limiter_locks_names_and_addresses() -> None:
+    from provnet.inventory.auth_session import LoginLimiter
+
+    lim = LoginLimiter(max_failures=3, max_address_failures=5, window_s=60, lockout_s=100)
+    keys = ["user:an", "addr:10.0.0.1"]
+    for t in (0, 1):
+        lim.failed(keys, now=t)
+    assert lim.locked(keys, now=2) == 0
+    lim.failed(keys, now=2)
+    assert lim.locked(["user:an"], now=3) == 99 and lim.locked(["addr:10.0.0.1"], now=3) == 0
+    assert lim.locked(["user:an"], now=103) == 0  # the lock-out ends
+    lim.failed(["user:bo", "addr:10.0.0.1"], now=3)
+    lim.failed(["user:bo", "addr:10.0.0.1"], now=4)
+    assert lim.locked(["addr:10.0.0.1"], now=5) == 99  # five failures from one address
+    old = LoginLimiter(max_failures=2, window_s=10)
+    old.failed(["user:x"], now=0)
+    old.failed(["user:x"], now=20)  # the first is out of the window
+    assert old.locked(["user:x"], now=21) == 0
