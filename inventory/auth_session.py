@@ -87,8 +87,7 @@ class LoginLimiter:
     def locked(self, keys: list[str], now: float | None = None) -> float:
         """Seconds left of the longest lock-out among ``keys`` (0: may try)."""
         now = time.monotonic() if now is None else now
-        return max((self._locked.get(k, 0.0) - now for k in keys), default=0.0) if keys \
-            else 0.0
+        return max([0.0, *(self._locked.get(k, now) - now for k in keys)])
 
     def failed(self, keys: list[str], now: float | None = None) -> None:
         """Count a failure against every key; lock the ones over the limit."""
