@@ -78,6 +78,9 @@ class ApiSettings(Strict):
     public_health: bool = False
     #: serve ``GET /metrics`` without a token (a Prometheus on a trusted network)
     public_metrics: bool = False
+    #: serve HTTPS with this certificate and key (PEM); session cookies are then ``Secure``
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
 
 class CoverageSettings(Strict):

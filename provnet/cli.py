@@ -201,10 +201,21 @@ def serve(config: ConfigOpt = None, state_dir: StateOpt = None,
           duration: Annotated[float | None, typer.Option(help="stop after this many seconds")
                               ] = None,
           verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
-          log_format: LogFormatOpt = "text") -> None:
+          log_format: LogFormatOpt = "text",
+          tls_cert: Annotated[Path | None, typer.Option(
+              "--tls-cert", exists=True, dir_okay=False, help="serve HTTPS: certificate (PEM)")
+          ] = None,
+          tls_key: Annotated[Path | None, typer.Option(
+              "--tls-key", exists=True, dir_okay=False, help="serve HTTPS: private key (PEM)")
+          ] = None) -> None:
     """Run provnet on a real inventory (no simulator, no demo seed)."""
     _logging(verbose, log_format)
+    if (tls_cert is None) != (tls_key is None):
+        raise typer.BadParameter("give both --tls-cert and --tls-key", param_hint="--tls-cert")
     settings = _settings(config, state_dir=state_dir)
+    if tls_cert is not None:
+        settings = settings.model_copy(update={"api": settings.api.model_copy(update={
+            "tls_cert": tls_cert, "tls_key": tls_key})})
     private_state_dir(settings.state_dir)
     try:
         store = open_store(settings.sql_url())
