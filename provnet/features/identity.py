@@ -20,6 +20,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 DEMO_TOKENS = "demo-tokens.json"
+DEMO_TOKEN = "demo-token"  # the admin token alone, for TOKEN=$(cat ...) in a shell
+
+
+def _private_write(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
 
 
 def attach(service: Service) -> ApiAuth:
@@ -53,9 +60,8 @@ def demo_users(service: Service, secret: bytes) -> Path:
             auth.add_user(service.store, name, role, (), password)
             _, token = auth.create_token(service.store, secret, name)
             made[name] = {"role": role, "password": password, "token": token}
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(made, fh, indent=2)
+        _private_write(path, json.dumps(made, indent=2))
+        _private_write(path.with_name(DEMO_TOKEN), made["admin"]["token"] + "\n")
     try:
         made = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -68,4 +74,5 @@ def demo_users(service: Service, secret: bytes) -> Path:
              port, a["password"], o["password"])
     log.info("  API: curl -H 'Authorization: Bearer %s' http://127.0.0.1:%d/api/v1/health",
              a["token"], port)
+    log.info("  or: TOKEN=$(cat %s)", path.with_name(DEMO_TOKEN))
     return path
