@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from html import escape
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from provnet.api.auth import CSRF_COOKIE, SESSION_COOKIE, author, identity
 from provnet.inventory import audit
-from provnet.inventory.auth import Authenticator
+from provnet.inventory.auth import Authenticator, Identity
 from provnet.inventory.auth_session import LoginLimiter, Sessions
 
 TEXT = {
@@ -44,9 +46,9 @@ def _safe_next(target: str | None) -> str:
         and "\\" not in target else "/maps/province"
 
 
-def login_router(auth: Authenticator, sessions: Sessions,
-                 limiter: LoginLimiter | None = None) -> APIRouter:
-    """The login and logout routes."""
+def login_router(auth: Authenticator, sessions: Sessions, limiter: LoginLimiter | None = None,
+                 ldap: Callable[[str, str], Identity | None] | None = None) -> APIRouter:
+    """The login and logout routes; ``ldap`` checks the passwords the store does not know."""
     r = APIRouter(tags=["login"])
     limits = limiter or LoginLimiter()
 
@@ -108,7 +110,10 @@ def login_router(auth: Authenticator, sessions: Sessions,
         left = limits.locked(keys)
         if left > 0:
             return page(request, lang, TEXT[lang]["locked"].format(s=int(left) + 1), 429)
-        who = auth.password(name, fields.get("password", ""))
+        password = fields.get("password", "")
+        who = auth.password(name, password)
+        if who is None and ldap is not None:
+            who = await run_in_threadpool(ldap, name, password)
         if who is None:
             limits.failed(keys)
             return page(request, lang, TEXT[lang]["bad"], 401)

@@ -13,6 +13,7 @@ from provnet.config.base import Strict
 from provnet.config.errors import ConfigError
 from provnet.config.history import HistorySettings
 from provnet.config.icmp import IcmpSettings
+from provnet.config.ldap import LdapSettings
 from provnet.config.notify import NotifierSettings
 from provnet.config.traps import TrapSettings
 
@@ -171,6 +172,7 @@ class Settings(BaseSettings):
     influx: InfluxSettings = InfluxSettings()
     poller: PollerSettings = PollerSettings()
     api: ApiSettings = ApiSettings()
+    ldap: LdapSettings = LdapSettings()  # optional login path (issue 13)
     coverage: CoverageSettings = CoverageSettings()
     alerts: AlertSettings = AlertSettings()
     ssh: SshSettings = SshSettings()

@@ -13,6 +13,7 @@ from provnet.api.audit import audit_router
 from provnet.api.auth import ApiAuth
 from provnet.api.login import login_router
 from provnet.inventory import auth
+from provnet.inventory.auth_ldap import LdapLogin
 from provnet.inventory.auth_session import Sessions
 
 if TYPE_CHECKING:
@@ -39,7 +40,10 @@ def attach(service: Service) -> ApiAuth:
     service.api_auth = ApiAuth(authenticator, public_health=api.public_health,
                                public_metrics=api.public_metrics, session=sessions,
                                login_page=True)
-    service.routers += [audit_router(service.store), login_router(authenticator, sessions)]
+    ldap = LdapLogin(service.settings.ldap, service.store) if service.settings.ldap.enabled \
+        else None
+    service.routers += [audit_router(service.store),
+                        login_router(authenticator, sessions, ldap=ldap)]
     if service.demo:
         demo_users(service, secret)
     elif not auth.list_users(service.store):
