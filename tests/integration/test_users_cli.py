@@ -102,3 +102,29 @@ def test_users_and_tokens_from_the_cli(tmp_path: Path) -> None:
         assert not any(token in str(e) for e in rows)  # the prefix only
     finally:
         store.close()
+
+
+def test_settings_reload_is_audited(tmp_path: Path) -> None:
+    from pydantic import SecretStr
+
+    from provnet.config.settings import SnmpProfile, load_settings
+    from provnet.demo.seed import seed_demo
+    from provnet.features import inventory
+    from provnet.service import Service
+
+    settings = load_settings(state_dir=tmp_path)
+    store = open_store(settings.sql_url())
+    seed_demo(store)
+    svc = Service(settings, store)
+    svc.load_plan()
+    watch = inventory.attach(svc, None, None)
+    new = settings.model_copy(update={"snmp_profiles": {
+        **settings.snmp_profiles, "north": SnmpProfile(community=SecretStr("s3cr3t-comm"))}})
+    watch.reload_settings(new)
+    with store.session() as s:
+        _, rows = audit.page(s, action="settings.reload")
+    store.close()
+    assert rows[0]["actor"] == "signal:SIGHUP"
+    assert "north" in rows[0]["after"]["snmp_profiles"]
+    assert "north" not in rows[0]["before"]["snmp_profiles"]
+    assert "s3cr3t" not in str(rows[0])
