@@ -120,7 +120,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         auth.add_user(store, name, role, scope)
         tokens[name] = auth.create_token(store, secret, name)[1]
     app = create_app(ApiContext(store=store, live=svc.live, auth=svc.api_auth), svc.routers)
-    _STORE[:] = [store]
+    _STORE[:] = [store, svc]
     with TestClient(app) as client:
         yield World(client, tokens, (communes[0], communes[1]), (d1, d2), inc_ids)
     for close in svc.closers:
@@ -340,3 +340,21 @@ def test_login_lockout(world: World) -> None:
     r = c.post("/login?lang=en", data={"username": "minh", "password": "đúng rồi",
                                        "csrf": token})
     assert r.status_code == 429 and "Locked" in r.text  # even the right password, for now
+
+
+def test_health_and_metrics_open_only_by_setting(world: World) -> None:
+    from dataclasses import replace
+
+    store, svc = _STORE
+    guard = replace(svc.api_auth, public_health=True, public_metrics=True)
+    app = create_app(ApiContext(store=store, live=svc.live, auth=guard), svc.routers)
+    c = TestClient(app)
+    r = c.get("/api/v1/health")
+    assert r.status_code == 200 and r.json() == {"status": "ok"}  # minimal: no figures
+    assert "poller" in c.get("/api/v1/health", headers=_h(world.tokens["viewer"])).json()
+    assert c.get("/metrics").status_code == 200
+    assert c.get("/api/v1/links").status_code == 401  # nothing else opens
+    assert c.get("/openapi.json").status_code == 401
+    closed = world.client  # the settings' defaults: both need a token
+    assert closed.get("/api/v1/health").status_code == 401
+    assert closed.get("/metrics").status_code == 401
