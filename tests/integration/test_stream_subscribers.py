@@ -63,7 +63,7 @@ def cycles_after(demo: DemoProcess, after: int, count: int, timeout: float) -> l
 async def subscribe(port: int, read: bool, frames: list[int], idx: int,
                     token: str = "") -> asyncio.StreamWriter:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"GET /api/v1/stream HTTP/1.1\r\nHost: t\r\n"
+    writer.write(b"GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                  + f"Authorization: {token}\r\n\r\n".encode())
     await writer.drain()
     if read:
