@@ -68,6 +68,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        # before any DML opens a transaction: 0005's downgrade rebuilds ``interface`` and
+        # needs foreign keys off, which SQLite ignores inside a transaction (0005 turns them
+        # back on at its end)
+        op.execute("PRAGMA foreign_keys = OFF")
     for col in ("at", "actor", "action"):
         op.drop_index(f"ix_audit_event_{col}", table_name="audit_event")
     op.drop_table("audit_event")
