@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PKGS := influxdb snmp snmpd iproute2 fonts-noto-core
-APT_TEST_PKGS := $(APT_PKGS) postgresql chromium chromium-driver prometheus-alertmanager openssl openssh-server prometheus-snmp-exporter lldpd poppler-utils
+APT_TEST_PKGS := $(APT_PKGS) postgresql chromium chromium-driver prometheus-alertmanager openssl openssh-server prometheus-snmp-exporter lldpd poppler-utils slapd ldap-utils
 DEMO_ARGS ?=
 
 .PHONY: demo test deps deps-test apt apt-test lint bench clean web

@@ -21,9 +21,11 @@ from provnet.alerts.notify.codec import change_to_dict
 from provnet.alerts.notify.types import ConfigChangeNote
 from provnet.alerts.silences import window_active
 from provnet.api import alert_schemas as sc
+from provnet.api.auth import author, identity, require_district
 from provnet.api.paging import IdCursor, ListLimit, keyset_page, list_slice
 from provnet.api.params import Limit, Offset
 from provnet.api.schemas import Page
+from provnet.inventory import audit
 from provnet.inventory.store import Store
 
 Code = Annotated[str | None, Query(max_length=100)]
@@ -123,10 +125,11 @@ def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | 
         return run(go)
 
     @r.get("/incidents/{incident_id}", response_model=sc.IncidentDetail, responses=NOT_FOUND)
-    def incident(incident_id: Id) -> object:
+    def incident(incident_id: Id, request: Request) -> object:
         """One incident: root alert, suppressed children and full history."""
         def go(s: Session) -> object:
             inc = ops.get_incident(s, incident_id)
+            require_district(request, inc.district)
             base = _incident(s, inc).model_dump()
             changes = recent_changes(s, inc, clock(), config_window_s)
             return sc.IncidentDetail(
@@ -137,15 +140,24 @@ def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | 
 
     @r.post("/incidents/{incident_id}/ack", response_model=sc.IncidentOut,
             responses={**BAD, **NOT_FOUND, **CONFLICT})
-    def ack(incident_id: Id, body: sc.AckIn) -> object:
+    def ack(incident_id: Id, body: sc.AckIn, request: Request) -> object:
         """Acknowledge an open incident (409 if resolved, 404 if unknown)."""
+        who = identity(request)
+        owner = who.name if who else body.owner  # the authenticated user, not free text
+
         def go(s: Session) -> tuple[sc.IncidentOut, Incident, int, tuple[ConfigChangeNote, ...]]:
-            inc, n = ops.acknowledge(s, incident_id, body.owner, body.comment,
+            before = ops.get_incident(s, incident_id)
+            require_district(request, before.district)
+            status = before.status
+            inc, n = ops.acknowledge(s, incident_id, owner, body.comment,
                                      body.expires_in_s, clock())
+            audit.record(s, author(request), "incident.ack", f"incident {incident_id}",
+                         {"status": status}, {"status": inc.status, "comment": body.comment,
+                                              "expires_in_s": body.expires_in_s})
             return _incident(s, inc), inc, n, recent_changes(s, inc, clock(), config_window_s)
         out, inc, n, changes = run(go)
         if outbox is not None:
-            outbox.enqueue(notification(inc, "acknowledged", n, body.owner, base_url,
+            outbox.enqueue(notification(inc, "acknowledged", n, owner, base_url,
                                         changes=changes))
         return out
 
@@ -174,19 +186,34 @@ def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | 
         return list_slice(request, response, rows, lambda x: x.id, limit, cursor)
 
     @r.post("/silences", response_model=sc.SilenceOut, status_code=201, responses=BAD)
-    def add_silence(body: sc.SilenceIn) -> object:
+    def add_silence(body: sc.SilenceIn, request: Request) -> object:
         """Silence matching incidents (site, district, device, rule) for a while."""
+        require_district(request, body.district)
+        who = identity(request)
         now = clock()
         start = sc.utc_seconds(body.starts_at) if body.starts_at else now
-        return run(lambda s: _silence(ops.add_silence(
-            s, body.site, body.district, body.device, body.rule, start,
-            start + body.duration_s, body.created_by, body.comment), now))
+        def go(s: Session) -> sc.SilenceOut:
+            out = _silence(ops.add_silence(
+                s, body.site, body.district, body.device, body.rule, start,
+                start + body.duration_s, who.name if who else body.created_by, body.comment),
+                now)
+            audit.record(s, author(request, body.created_by), "silence.add",
+                         f"silence {out.id}", None, out.model_dump(mode="json"))
+            return out
+        return run(go)
 
     @r.delete("/silences/{silence_id}", status_code=204, response_class=Response,
               responses=NOT_FOUND)
-    def delete_silence(silence_id: Id) -> Response:
+    def delete_silence(silence_id: Id, request: Request) -> Response:
         """Remove a silence."""
-        run(lambda s: ops.delete_silence(s, silence_id))
+        def go(s: Session) -> None:
+            row = s.get(Silence, silence_id)
+            if row is not None:
+                require_district(request, row.district)
+                before = _silence(row, clock()).model_dump(mode="json")
+            ops.delete_silence(s, silence_id)
+            audit.record(s, author(request), "silence.delete", f"silence {silence_id}", before)
+        run(go)
         return Response(status_code=204)
 
     @r.get("/maintenance", response_model=list[sc.MaintenanceOut])
@@ -200,18 +227,34 @@ def alerts_router(store: Store, outbox: Enqueuer | None = None, base_url: str | 
         return list_slice(request, response, rows, lambda x: x.id, limit, cursor)
 
     @r.post("/maintenance", response_model=sc.MaintenanceOut, status_code=201, responses=BAD)
-    def add_window(body: sc.MaintenanceIn) -> object:
+    def add_window(body: sc.MaintenanceIn, request: Request) -> object:
         """Add a recurring window (RRULE with FREQ=HOURLY..YEARLY; 400 with the reason)."""
+        require_district(request, body.district)
+        who = identity(request)
         now = clock()
-        return run(lambda s: _window(ops.add_maintenance(
-            s, body.name, body.site, body.district, body.device, body.rule, body.rrule,
-            body.dtstart, body.duration_s, body.created_by, body.comment), now))
+        def go(s: Session) -> sc.MaintenanceOut:
+            out = _window(ops.add_maintenance(
+                s, body.name, body.site, body.district, body.device, body.rule, body.rrule,
+                body.dtstart, body.duration_s, who.name if who else body.created_by,
+                body.comment), now)
+            audit.record(s, author(request, body.created_by), "maintenance.add",
+                         f"maintenance {out.id}", None, out.model_dump(mode="json"))
+            return out
+        return run(go)
 
     @r.delete("/maintenance/{window_id}", status_code=204, response_class=Response,
               responses=NOT_FOUND)
-    def delete_window(window_id: Id) -> Response:
+    def delete_window(window_id: Id, request: Request) -> Response:
         """Remove a maintenance window."""
-        run(lambda s: ops.delete_maintenance(s, window_id))
+        def go(s: Session) -> None:
+            row = s.get(MaintenanceWindow, window_id)
+            if row is not None:
+                require_district(request, row.district)
+                before = _window(row, clock()).model_dump(mode="json")
+            ops.delete_maintenance(s, window_id)
+            audit.record(s, author(request), "maintenance.delete", f"maintenance {window_id}",
+                         before)
+        run(go)
         return Response(status_code=204)
 
     return r

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
+from provnet.api.auth import AuthGuard, secure_openapi
 from provnet.api.cache import ResponseCache
 from provnet.api.context import ApiContext
 from provnet.api.guard import WILDCARDS, SurfaceGuard, declare_no_nul, default_allowed_hosts
@@ -58,9 +59,15 @@ def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = (),
     if ctx.cycles is not None:  # a polling service: answers materialised once per cycle
         app.add_middleware(ResponseCache, token=ctx.token, register=ctx,
                            inventory_token=ctx.inventory_token)
+    if ctx.auth is not None:  # outside the cache: a cached answer only after the role check
+        app.add_middleware(AuthGuard, auth=ctx.auth)
     # added last, so outermost: a bad Host or an oversized body never reaches the cache
     plain_openapi = app.openapi
-    app.openapi = lambda: declare_no_nul(plain_openapi())  # type: ignore[method-assign]
+    if ctx.auth is None:  # in-process test apps: no security declared, none enforced
+        app.openapi = lambda: declare_no_nul(plain_openapi())  # type: ignore[method-assign]
+    else:
+        app.openapi = lambda: secure_openapi(  # type: ignore[method-assign]
+            declare_no_nul(plain_openapi()))
     guard = api or ApiSettings()
     bound = guard.host if bound_host is None else bound_host
     app.add_middleware(

@@ -8,6 +8,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from provnet.api.auth import ApiAuth
 from provnet.inventory import queries
 from provnet.inventory.queries import DeviceRecord, LinkRecord
 from provnet.inventory.store import Store
@@ -46,6 +47,9 @@ class ApiContext:
     inventory_version: int = 0
     #: told (route template, method, seconds) of every request (self-metrics)
     request_observers: Sequence[Callable[[str, str, float], None]] = ()
+    #: who may do what (``api/auth.py``); None only for in-process test apps: the service
+    #: always sets it
+    auth: ApiAuth | None = None
     _links: list[LinkRecord] | None = None
     _devices: list[DeviceRecord] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)

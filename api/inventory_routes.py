@@ -13,13 +13,14 @@ from enum import Enum
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Body, Header, HTTPException, Path, Query
+from fastapi import APIRouter, Body, Header, HTTPException, Path, Query, Request
 from pydantic import BaseModel, RootModel
 from sqlalchemy.exc import SQLAlchemyError
 
 from provnet.api import schemas
+from provnet.api.auth import author
 from provnet.api.params import Limit, Offset, page
-from provnet.inventory import records
+from provnet.inventory import audit, records
 from provnet.inventory.io_spec import KINDS
 from provnet.inventory.store import Store
 
@@ -60,6 +61,10 @@ def _db(exc: SQLAlchemyError) -> HTTPException:
 def inventory_objects_router(store: Store) -> APIRouter:
     """The routes, around one store."""
     r = APIRouter(tags=["inventory"])
+
+    def _audit(who: audit.Who, action: str, target: str, before: Any, after: Any) -> None:
+        with store.session() as s:  # the change itself is also in inventory_change
+            audit.record(s, who, action, target, before, after)
     base = "/api/v1/inventory/{kind}"
 
     @r.get(base, response_model=schemas.Page[InventoryObject])
@@ -82,9 +87,13 @@ def inventory_objects_router(store: Store) -> APIRouter:
     @r.post(base, status_code=201, responses={400: {"description": "body is not JSON"},
                                               409: {"description": "exists"},
                                               422: {"description": "invalid"}})
-    def create_object(kind: Kind, body: Obj, x_actor: Actor = "api") -> dict[str, Any]:
+    def create_object(kind: Kind, body: Obj, request: Request,
+                      x_actor: Actor = "api") -> dict[str, Any]:
+        who = author(request, unquote(x_actor))  # the authenticated user, when there is one
         try:
-            return records.create(store, kind.value, body, unquote(x_actor))
+            after = records.create(store, kind.value, body, who.actor)
+            _audit(who, f"inventory.{kind.value}.create", kind.value, None, after)
+            return after
         except records.EditError as exc:
             raise _fail(exc) from exc
         except SQLAlchemyError as exc:
@@ -95,10 +104,14 @@ def inventory_objects_router(store: Store) -> APIRouter:
                                             409: {"description": "conflict"},
                                             422: {"description": "invalid"}})
     def update_object(kind: Kind, key: KeyPath, body: Obj,
-                      x_actor: Actor = "api") -> dict[str, Any]:
+                      request: Request, x_actor: Actor = "api") -> dict[str, Any]:
+        who = author(request, unquote(x_actor))
         try:
-            return records.update(store, kind.value, records.parse_key(kind.value, key), body,
-                                  unquote(x_actor))
+            parsed = records.parse_key(kind.value, key)
+            before = records.get_record(store, kind.value, parsed)
+            after = records.update(store, kind.value, parsed, body, who.actor)
+            _audit(who, f"inventory.{kind.value}.update", f"{kind.value}/{key}", before, after)
+            return after
         except records.EditError as exc:
             raise _fail(exc) from exc
         except SQLAlchemyError as exc:
@@ -107,10 +120,14 @@ def inventory_objects_router(store: Store) -> APIRouter:
     @r.delete(base + "/{key:path}", status_code=204,
               responses={404: {"description": "no such object"},
                          409: {"description": "still referred to"}})
-    def delete_object(kind: Kind, key: KeyPath, x_actor: Actor = "api") -> None:
+    def delete_object(kind: Kind, key: KeyPath, request: Request,
+                      x_actor: Actor = "api") -> None:
+        who = author(request, unquote(x_actor))
         try:
-            records.delete(store, kind.value, records.parse_key(kind.value, key),
-                           unquote(x_actor))
+            parsed = records.parse_key(kind.value, key)
+            before = records.get_record(store, kind.value, parsed)
+            records.delete(store, kind.value, parsed, who.actor)
+            _audit(who, f"inventory.{kind.value}.delete", f"{kind.value}/{key}", before, None)
         except records.EditError as exc:
             raise _fail(exc) from exc
         except SQLAlchemyError as exc:

@@ -44,15 +44,19 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def serve(app: FastAPI, sock: socket.socket, stop: asyncio.Event) -> None:
-    """Serve on an already bound socket until ``stop`` is set."""
+async def serve(app: FastAPI, sock: socket.socket, stop: asyncio.Event,
+                tls: tuple[str, str] | None = None) -> None:
+    """Serve on an already bound socket until ``stop`` is set; HTTPS with ``tls`` (cert, key
+    PEM files)."""
     # threads of the service (the InfluxDB flusher encoding a cycle's points, answers built in
     # the thread pool) hold the GIL for up to the switch interval each time the event loop
     # wants it; at 5 ms (the default) a busy thread made the loop, and every answer, wait
     # hundreds of ms (convoy). 0.5 ms keeps the loop's turns short.
     sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
     server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                                     timeout_graceful_shutdown=SHUTDOWN_GRACE_S))
+                                     timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+                                     ssl_certfile=tls[0] if tls else None,
+                                     ssl_keyfile=tls[1] if tls else None))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)

@@ -110,7 +110,7 @@ class CycleWatch(threading.Thread):
         self.halt = threading.Event()
 
     def run(self) -> None:
-        with httpx.Client(timeout=5) as c:
+        with httpx.Client(timeout=5, headers=auth()) as c:
             while not self.halt.is_set():
                 try:
                     p = c.get(self.base + "/api/v1/health").json()["poller"]
@@ -127,13 +127,29 @@ class CycleWatch(threading.Thread):
                 and p["last_cycle_started"] + p["last_cycle_s"] <= t1]
 
 
-def wait_ready(base: str, timeout_s: float, proc: subprocess.Popen[bytes] | None) -> None:
+def auth() -> dict[str, str]:
+    """The demo's admin token, once ``use_demo_token`` found it (servers before issue 13
+    have none and need none)."""
+    token = os.environ.get("PROVNET_TOKEN")
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def use_demo_token(state: Path | None) -> None:
+    """Every request of this process and its load workers (environment) sends the token."""
+    path = state / "demo-token" if state else None
+    if path and path.is_file():
+        os.environ["PROVNET_TOKEN"] = path.read_text().strip()
+
+
+def wait_ready(base: str, timeout_s: float, proc: subprocess.Popen[bytes] | None,
+               state: Path | None = None) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise SystemExit("the demo exited early")
+        use_demo_token(state)
         try:
-            p = httpx.get(base + "/api/v1/health", timeout=5).json()["poller"]
+            p = httpx.get(base + "/api/v1/health", headers=auth(), timeout=5).json()["poller"]
             if (p.get("cycles") or 0) >= 2:
                 return
         except (httpx.HTTPError, ValueError, KeyError):
@@ -144,7 +160,7 @@ def wait_ready(base: str, timeout_s: float, proc: subprocess.Popen[bytes] | None
 
 def route_mix(base: str) -> tuple[list[str], dict[str, str]]:
     """Paths of the mixed load (lists and single objects), one representative per route."""
-    with httpx.Client(base_url=base, timeout=120) as c:
+    with httpx.Client(base_url=base, timeout=120, headers=auth()) as c:
         links = c.get("/api/v1/links", params={"limit": 1000}).json()["items"]
         devices = c.get("/api/v1/devices", params={"limit": 1000}).json()["items"]
         communes = c.get("/api/v1/communes", params={"limit": 200}).json()["items"]
@@ -233,7 +249,7 @@ def main() -> None:
     watch = CycleWatch(base)
     ctx = mp.get_context("spawn")
     try:
-        wait_ready(base, 300, demo.proc if demo else None)
+        wait_ready(base, 300, demo.proc if demo else None, demo.tmp / "state" if demo else None)
         mix, per_route = route_mix(base)
         watch.start()
         if demo is not None:
@@ -275,7 +291,7 @@ def main() -> None:
                 print(f"  {label:28s} {len(lat) / res.elapsed_s:7.0f}/s  p50 "
                       f"{pct(lat, 50) * 1000:6.1f} ms  p99 {pct(lat, 99) * 1000:7.1f} ms  "
                       f"errors {sum(res.errors.values())}")
-        h = httpx.get(base + "/api/v1/health", timeout=10).json()["poller"]
+        h = httpx.get(base + "/api/v1/health", headers=auth(), timeout=10).json()["poller"]
         figures = {k: v for k, v in h.items() if k.startswith("cache_")}
         if figures:
             print("answer cache:", ", ".join(f"{k[6:]} {v}" for k, v in figures.items()))

@@ -10,6 +10,7 @@ Closed loop: ``conns`` connections each send the next request as soon as the ans
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -46,7 +47,9 @@ class Conn:
 
     async def get(self, host: str, path: str) -> tuple[int, int]:
         """Status and body length of one GET."""
-        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        token = os.environ.get("PROVNET_TOKEN")  # the demo's token (issue 13), if it has one
+        auth = f"Authorization: Bearer {token}\r\n" if token else ""
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}\r\n".encode())
         head = await self.reader.readuntil(b"\r\n\r\n")
         lines = head.split(b"\r\n")
         status = int(lines[0].split()[1])

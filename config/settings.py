@@ -13,6 +13,7 @@ from provnet.config.base import Strict
 from provnet.config.errors import ConfigError
 from provnet.config.history import HistorySettings
 from provnet.config.icmp import IcmpSettings
+from provnet.config.ldap import LdapSettings
 from provnet.config.netbox import NetboxSettings
 from provnet.config.notify import NotifierSettings
 from provnet.config.traps import TrapSettings
@@ -74,6 +75,14 @@ class ApiSettings(Strict):
     allowed_hosts: list[str] = Field(default_factory=list)
     #: larger request bodies get 413 and are not read
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024**3)
+    #: answer anonymous ``GET /api/v1/health`` with a minimal ``{"status": "ok"}`` (load
+    #: balancers); otherwise it needs a token like every route
+    public_health: bool = False
+    #: serve ``GET /metrics`` without a token (a Prometheus on a trusted network)
+    public_metrics: bool = False
+    #: serve HTTPS with this certificate and key (PEM); session cookies are then ``Secure``
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
 
 class CoverageSettings(Strict):
@@ -164,6 +173,7 @@ class Settings(BaseSettings):
     influx: InfluxSettings = InfluxSettings()
     poller: PollerSettings = PollerSettings()
     api: ApiSettings = ApiSettings()
+    ldap: LdapSettings = LdapSettings()  # optional login path (issue 13)
     coverage: CoverageSettings = CoverageSettings()
     alerts: AlertSettings = AlertSettings()
     ssh: SshSettings = SshSettings()

@@ -21,6 +21,7 @@ from provnet.cli_history import history_app
 from provnet.cli_inventory import inventory_app
 from provnet.cli_report import report_app
 from provnet.cli_ssh import ssh_app
+from provnet.cli_users import token_app, user_app
 from provnet.config.errors import ConfigError
 from provnet.config.settings import Settings, SnmpProfile, load_settings
 from provnet.demo.plan import build_plan
@@ -45,6 +46,8 @@ app.add_typer(ssh_app, name="ssh")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(history_app, name="history")
 app.add_typer(report_app, name="report")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 log = logging.getLogger("provnet")
 DEMO_COMMUNITY = "provnet-demo"
 #: package errors that stop ``serve``/``demo`` with exit code 1 and the reason in the log
@@ -198,10 +201,21 @@ def serve(config: ConfigOpt = None, state_dir: StateOpt = None,
           duration: Annotated[float | None, typer.Option(help="stop after this many seconds")
                               ] = None,
           verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
-          log_format: LogFormatOpt = "text") -> None:
+          log_format: LogFormatOpt = "text",
+          tls_cert: Annotated[Path | None, typer.Option(
+              "--tls-cert", exists=True, dir_okay=False, help="serve HTTPS: certificate (PEM)")
+          ] = None,
+          tls_key: Annotated[Path | None, typer.Option(
+              "--tls-key", exists=True, dir_okay=False, help="serve HTTPS: private key (PEM)")
+          ] = None) -> None:
     """Run provnet on a real inventory (no simulator, no demo seed)."""
     _logging(verbose, log_format)
+    if (tls_cert is None) != (tls_key is None):
+        raise typer.BadParameter("give both --tls-cert and --tls-key", param_hint="--tls-cert")
     settings = _settings(config, state_dir=state_dir)
+    if tls_cert is not None:
+        settings = settings.model_copy(update={"api": settings.api.model_copy(update={
+            "tls_cert": tls_cert, "tls_key": tls_key})})
     private_state_dir(settings.state_dir)
     try:
         store = open_store(settings.sql_url())

@@ -19,9 +19,10 @@ from typing import Any, Protocol
 from pydantic import SecretStr
 
 from provnet.api.app import Router, create_app
+from provnet.api.auth import ApiAuth
 from provnet.api.context import ApiContext
 from provnet.api.server import bind, serve
-from provnet.config.settings import InfluxSettings, Settings
+from provnet.config.settings import ApiSettings, InfluxSettings, Settings
 from provnet.inventory import queries
 from provnet.inventory.store import Store
 from provnet.pollers.engine import ProfilePoller
@@ -108,6 +109,8 @@ class Service:
         self.point_taps: list[Callable[[list[Point]], None]] = []
         #: told (route template, method, seconds) of every API request (self-metrics)
         self.request_observers: list[Callable[[str, str, float], None]] = []
+        #: who may do what (set by ``features/identity.py``); the API enforces it
+        self.api_auth: ApiAuth | None = None
 
     # --- set-up ---------------------------------------------------------------------------
     def start_influx(self) -> None:
@@ -240,10 +243,11 @@ class Service:
                          targets=lambda: self.plan.targets,
                          degraded_loss_pct=cfg.icmp.degraded_loss_pct,
                          cycles=lambda: self.stats.cycles,
-                         request_observers=self.request_observers)
+                         request_observers=self.request_observers, auth=self.api_auth)
         self.api_context = ctx
         host, port = sock.getsockname()[:2]
-        log.info("API on http://%s:%d  (OpenAPI: /docs)", host, port)
+        log.info("API on %s://%s:%d  (OpenAPI: /docs)", "https" if _tls(cfg.api) else "http",
+                 host, port)
         pc = cfg.poller
         # through self.plan at each call: the plan is rebuilt when the inventory changes
         poller = ProfilePoller(lambda dev: self.plan.profile_for(dev), method=pc.method,
@@ -258,7 +262,7 @@ class Service:
             loop = PollLoop(poller, self.on_result, pc.concurrency, pc.spread)
         tasks = [
             asyncio.create_task(serve(create_app(ctx, self.routers, self.settings.api, host),
-                                      sock, self.stop_event), name="api"),
+                                      sock, self.stop_event, _tls(cfg.api)), name="api"),
             asyncio.create_task(loop.run_forever(lambda: self.plan.targets, cfg.poller.interval_s,
                                                  self.on_cycle, self.stop_event), name="poller"),
             asyncio.create_task(self._flush_loop(), name="flusher"),
@@ -312,3 +316,10 @@ class Service:
             self.reader.close()
         if self.influxd is not None:
             self.influxd.stop()
+
+
+def _tls(api: ApiSettings) -> tuple[str, str] | None:
+    """(certificate, key) when the API serves HTTPS."""
+    if api.tls_cert is None or api.tls_key is None:
+        return None
+    return str(api.tls_cert), str(api.tls_key)

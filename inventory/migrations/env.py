@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+from provnet.inventory import auth_model  # noqa: F401  (its tables join the metadata)
 from provnet.inventory.model import Base
 
 config = context.config

@@ -16,6 +16,7 @@ from provnet.features import (
     gcpause,
     history,
     icmp,
+    identity,
     influxd,
     inventory,
     maps,
@@ -49,3 +50,4 @@ def attach_all(service: Service) -> None:
     metrics.attach(service, hist)
     influxd.attach(service, alerting=alerting)
     gcpause.attach(service)  # full GC passes off the API's tail (issue 14)
+    identity.attach(service)  # every route's role enforced; the demo's first users

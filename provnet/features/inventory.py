@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from provnet.alerts.runner import AlertsHandle
 from provnet.api.inventory_routes import inventory_objects_router
-from provnet.inventory import ifindex, version
+from provnet.inventory import audit, ifindex, version
 from provnet.maps.coverage import CoverageService
 from provnet.maps.errors import MapsError
 from provnet.pollers.scheduler import CycleStats
@@ -129,6 +129,9 @@ class InventoryWatch:
 
             self.alerting.book.engine.rules = load_rules(settings.alerts.rules_file)
         log.info("settings reloaded (SIGHUP): SNMP profiles, poll profiles, alert rules")
+        with svc.store.session() as s:  # names and paths only: never a community or a key
+            audit.record(s, audit.Who("signal:SIGHUP"), "settings.reload", "settings",
+                         _reloadable(keep), _reloadable(svc.settings))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Check every ``CHECK_S`` (or half an interval) until ``stop``; SIGHUP reloads."""
@@ -211,3 +214,11 @@ def attach(service: Service, alerting: AlertsHandle | None,
     if service.settings.netbox.url:
         service.background.append(("netbox", netbox_task(service)))
     return watch
+
+
+def _reloadable(settings: Settings) -> dict[str, object]:
+    """What a SIGHUP may change, for the audit log (no secret)."""
+    return {"snmp_profiles": sorted(settings.snmp_profiles),
+            "poll_profiles_file": str(settings.poller.profiles_file),
+            "poll_groups_dir": str(settings.poller.groups_dir),
+            "alert_rules_file": str(settings.alerts.rules_file)}

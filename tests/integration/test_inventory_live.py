@@ -25,6 +25,8 @@ from typing import Any
 import httpx
 import pytest
 
+from provnet.config.settings import load_settings
+from tests.support.api_auth import admin_headers
 from tests.support.helpers import InfluxdHandle, free_port, stop_process
 from tests.support.snmp_agents import NO_MIBS_ENV, SNMPD
 
@@ -197,13 +199,15 @@ def test_csv_province_polled_live_and_grows_while_serving(
 
     log = tmp_path / "serve.log"
     base = f"http://127.0.0.1:{port}"
+    headers = admin_headers(load_settings(cfg))
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "provnet.cli", "serve", "--config",
                                  str(cfg)], stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL)
     try:
         def links_live(expected: int) -> list[dict[str, Any]] | None:
-            items = httpx.get(f"{base}/api/v1/links", timeout=5).json()["items"]
+            items = httpx.get(f"{base}/api/v1/links", headers=headers,
+                              timeout=5).json()["items"]
             live = [lk for lk in items if lk["health"]["status"] == "up"
                     and lk["health"]["in_bps"] is not None
                     and lk["health"]["out_bps"] is not None]
@@ -234,7 +238,8 @@ def test_csv_province_polled_live_and_grows_while_serving(
         assert "devices: 1 to add" in done.stdout
 
         def x5_polled() -> dict[str, Any] | None:
-            devs = httpx.get(f"{base}/api/v1/devices", timeout=5).json()["items"]
+            devs = httpx.get(f"{base}/api/v1/devices", headers=headers,
+                             timeout=5).json()["items"]
             x5 = next((d for d in devs if d["hostname"] == "x5"), None)
             return x5 if x5 and x5["poll_ok"] else None
 

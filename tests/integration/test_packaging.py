@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.api_auth import demo_headers
 from tests.support.helpers import free_port, stop_process
 
 pytestmark = pytest.mark.integration
@@ -82,11 +83,12 @@ def test_installed_wheel_runs_the_demo_from_another_directory(wheel: Path,
             stdin=subprocess.DEVNULL, start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"
+        headers = demo_headers(tmp_path / "state")  # the demo's first start made them
         deadline, links = time.monotonic() + 90, 0
         while time.monotonic() < deadline and demo.poll() is None:
             try:
                 body = httpx.get(f"{base}/api/v1/links", params={"status": "up", "limit": 1},
-                                 timeout=5).json()
+                                 headers=headers, timeout=5).json()
                 links = body["total"]
             except (httpx.HTTPError, KeyError, ValueError):
                 links = 0
@@ -94,7 +96,7 @@ def test_installed_wheel_runs_the_demo_from_another_directory(wheel: Path,
                 break
             time.sleep(1)
         assert links > 100, log.read_text()[-3000:]
-        assert httpx.get(f"{base}/maps/province", timeout=10).status_code == 200
+        assert httpx.get(f"{base}/maps/province", headers=headers, timeout=10).status_code == 200
     finally:
         stop_process(demo)
     assert "Traceback" not in log.read_text()

@@ -62,9 +62,11 @@ def cycles_after(demo: DemoProcess, after: int, count: int, timeout: float) -> l
     return list(seen.values())
 
 
-async def subscribe(port: int, read: bool, frames: list[int], idx: int) -> asyncio.StreamWriter:
+async def subscribe(port: int, read: bool, frames: list[int], idx: int,
+                    token: str = "") -> asyncio.StreamWriter:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"GET /api/v1/stream HTTP/1.1\r\nHost: t\r\n\r\n")
+    writer.write(b"GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 + f"Authorization: {token}\r\n\r\n".encode())
     await writer.drain()
     if read:
         async def consume() -> None:
@@ -76,9 +78,10 @@ async def subscribe(port: int, read: bool, frames: list[int], idx: int) -> async
 
 async def with_subscribers(demo: DemoProcess) -> dict[str, Any]:
     frames = [0] * SUBSCRIBERS
+    token = demo.headers()["Authorization"]  # the stream needs a token too
     writers = []
     for start in range(0, SUBSCRIBERS, 100):  # the listen backlog is 128
-        writers += await asyncio.gather(*(subscribe(demo.port, i % 2 == 0, frames, i)
+        writers += await asyncio.gather(*(subscribe(demo.port, i % 2 == 0, frames, i, token)
                                           for i in range(start, start + 100)))
         await asyncio.sleep(0.1)
     loop = asyncio.get_running_loop()
@@ -132,7 +135,8 @@ def test_stop_is_prompt_with_a_subscriber_still_reading(demo: DemoProcess) -> No
     in uvicorn's graceful shutdown until the client went away). Runs last: it stops the demo."""
     def read() -> None:
         try:
-            with httpx.stream("GET", demo.base + "/api/v1/stream", timeout=None) as resp:
+            with httpx.stream("GET", demo.base + "/api/v1/stream", timeout=None,
+                              headers=demo.headers()) as resp:
                 for _ in resp.iter_bytes():
                     pass
         except httpx.HTTPError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -33,9 +34,18 @@ class DemoProcess:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, start_new_session=True)
 
+    def headers(self, role: str = "admin") -> dict[str, str]:
+        """``Authorization: Bearer`` with the token the demo made for ``role`` (admin or
+        operator), read from ``<state>/demo-tokens.json``; empty until the demo wrote it."""
+        try:
+            made = json.loads((self.state / "demo-tokens.json").read_text())
+        except (OSError, ValueError):
+            return {}
+        return {"Authorization": f"Bearer {made[role]['token']}"}
+
     def get(self, path: str, **params: Any) -> Any:
-        """GET ``path`` of the API; the JSON body (an HTTP error raises)."""
-        r = httpx.get(self.base + path, params=params, timeout=10)
+        """GET ``path`` of the API as the demo's admin; the JSON body (an HTTP error raises)."""
+        r = httpx.get(self.base + path, params=params, headers=self.headers(), timeout=10)
         r.raise_for_status()
         return r.json()
 
