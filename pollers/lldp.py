@@ -118,6 +118,8 @@ def parse_facts(address: str, scalars: Sequence[VarBind], rows: Sequence[VarBind
 
 
 def _ipv4(v: Value) -> str:
+    if isinstance(v, str) and len(v) == 4 and all(ord(c) < 256 for c in v):
+        v = bytes(map(ord, v))  # octets already decoded to text by a reader
     if isinstance(v, bytes) and len(v) == 4:
         return str(ipaddress.IPv4Address(v))
     text = _text(v)  # some agents (and snmpwalk text) give it as "0A 59 00 01" hex
