@@ -6,15 +6,24 @@ import rows that follow (interfaces and links between discovered devices).
 ``lldpLocPortTable`` (port id when its subtype is an interface name, else the description),
 else by ifName of the same number (lldpd and most agents number ports by ifIndex). The remote
 port is its port id when that is an interface name or local name (subtypes 5, 7), else its
-description; the remote device is its ``lldpRemSysName``.
+description; the remote device is its ``lldpRemSysName``; its management address (to follow
+the network hop by hop) is the first IPv4 ``lldpRemManAddrTable`` row of the same index.
+
+A device with no LLDP rows may still speak CISCO-CDP-MIB: ``cdpCacheTable`` (index
+``ifIndex.deviceIndex``) gives the local port (ifName of that ifIndex), the neighbour
+(``cdpCacheDeviceId``), its port (``cdpCacheDevicePort``) and IPv4 address (``cdpCacheAddress``
+when ``cdpCacheAddressType`` is ip).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+import ipaddress
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from provnet.inventory.io_spec import KINDS, Row
+from provnet.pollers import oids
 from provnet.pollers.fastv2c import FastV2cTransport
 from provnet.pollers.ifmib import Oid, Value, VarBind, walk_step
 from provnet.pollers.types import SnmpTarget
@@ -24,12 +33,15 @@ SYS_OBJECT_ID: Oid = (1, 3, 6, 1, 2, 1, 1, 2, 0)
 SYS_NAME: Oid = (1, 3, 6, 1, 2, 1, 1, 5, 0)
 IF_DESCR: Oid = (1, 3, 6, 1, 2, 1, 2, 2, 1, 2)
 IF_NAME: Oid = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 1)
-LLDP_LOC_PORT: Oid = (1, 0, 8802, 1, 1, 2, 1, 3, 7, 1)  # .2 id subtype .3 id .4 desc
-LLDP_REM: Oid = (1, 0, 8802, 1, 1, 2, 1, 4, 1, 1)  # .6 port subtype .7 port id .8 desc .9 name
+LLDP_LOC_PORT: Oid = oids.LLDP_LOC_PORT  # .2 id subtype .3 id .4 desc
+LLDP_REM: Oid = oids.LLDP_REM  # .6 port subtype .7 port id .8 desc .9 name
+LLDP_MAN: Oid = oids.LLDP_REM_MAN_ADDR  # .3 if subtype (index carries the address)
+CDP: Oid = oids.CDP_CACHE  # .3 address type .4 address .6 device id .7 device port
 NAME_SUBTYPES = (5, 7)  # interfaceName, local
 COLUMNS: tuple[Oid, ...] = (IF_NAME, IF_DESCR, (*LLDP_LOC_PORT, 2), (*LLDP_LOC_PORT, 3),
                             (*LLDP_LOC_PORT, 4), (*LLDP_REM, 6), (*LLDP_REM, 7),
-                            (*LLDP_REM, 8), (*LLDP_REM, 9))
+                            (*LLDP_REM, 8), (*LLDP_REM, 9), (*LLDP_MAN, 3), (*CDP, 3),
+                            (*CDP, 4), (*CDP, 6), (*CDP, 7))
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,7 @@ class Neighbour:
     local_port: str
     remote_name: str
     remote_port: str
+    address: str = ""  # the neighbour's management IPv4 address, when it says one
 
 
 @dataclass
@@ -89,12 +102,60 @@ def parse_facts(address: str, scalars: Sequence[VarBind], rows: Sequence[VarBind
     sub = _column(rows, (*LLDP_REM, 6))
     pid = _column(rows, (*LLDP_REM, 7))
     desc = _column(rows, (*LLDP_REM, 8))
+    man: dict[tuple[int, ...], str] = {}
+    for i in sorted(_column(rows, (*LLDP_MAN, 3))):  # rem index, subtype, length, address
+        if len(i) == 9 and i[3:5] == (1, 4):
+            man.setdefault(i[:3], ".".join(map(str, i[5:])))
     for idx, name in sorted(_column(rows, (*LLDP_REM, 9)).items()):
         remote = _text(pid.get(idx)) if sub.get(idx) in NAME_SUBTYPES else ""
         remote = remote or _text(desc.get(idx))
         if len(idx) >= 2 and _text(name) and remote:
-            facts.neighbours.append(Neighbour(local(idx[1]), _text(name), remote))
+            facts.neighbours.append(Neighbour(local(idx[1]), _text(name), remote,
+                                              man.get(idx, "")))
+    if not facts.neighbours:
+        facts.neighbours = _cdp(rows, names)
     return facts
+
+
+def _ipv4(v: Value) -> str:
+    if isinstance(v, str) and len(v) == 4 and all(ord(c) < 256 for c in v):
+        v = bytes(map(ord, v))  # octets already decoded to text by a reader
+    if isinstance(v, bytes) and len(v) == 4:
+        return str(ipaddress.IPv4Address(v))
+    text = _text(v)  # some agents (and snmpwalk text) give it as "0A 59 00 01" hex
+    try:
+        raw = bytes.fromhex(text.replace(" ", "").replace(":", ""))
+    except ValueError:
+        return ""
+    return str(ipaddress.IPv4Address(raw)) if len(raw) == 4 else ""
+
+
+def _cdp(rows: Sequence[VarBind], names: dict[int, str]) -> list[Neighbour]:
+    """CISCO-CDP-MIB cdpCacheTable neighbours (used when a device has no LLDP rows)."""
+    kind = _column(rows, (*CDP, 3))
+    addr = _column(rows, (*CDP, 4))
+    port = _column(rows, (*CDP, 7))
+    out: list[Neighbour] = []
+    for idx, dev in sorted(_column(rows, (*CDP, 6)).items()):
+        remote = _text(port.get(idx))
+        if len(idx) == 2 and _text(dev) and remote:
+            ip = _ipv4(addr[idx]) if kind.get(idx) == 1 and idx in addr else ""
+            out.append(Neighbour(names.get(idx[0], str(idx[0])), _text(dev), remote, ip))
+    return out
+
+
+def next_hops(facts: Sequence[DeviceFacts], walked: Iterable[str]) -> list[str]:
+    """Management addresses of neighbours not walked yet (by address or by name), in the
+    order they were seen: the next ring of discovery outwards."""
+    seen = set(walked)
+    names = {f.sys_name for f in facts if f.sys_name}
+    out: list[str] = []
+    for f in facts:
+        for nb in f.neighbours:
+            if nb.address and nb.address not in seen and nb.remote_name not in names:
+                seen.add(nb.address)
+                out.append(nb.address)
+    return out
 
 
 def _row(kind: str, n: int, values: dict[str, str]) -> Row:
@@ -163,3 +224,20 @@ async def discover_device(transport: FastV2cTransport, target: SnmpTarget) -> De
     except Exception as exc:  # timeouts and SNMP errors: this device's result, not a crash
         return DeviceFacts(target.address, error=f"{type(exc).__name__}: {exc}")
     return parse_facts(target.address, scalars, rows)
+
+
+async def discover(transport: FastV2cTransport, target: Callable[[int, str], SnmpTarget],
+                   seeds: Sequence[str], follow: int = 0) -> list[DeviceFacts]:
+    """Walk the seeds, then up to ``follow`` rings of their neighbours' management addresses
+    (each ring concurrently); facts in the order found, core first."""
+    facts: list[DeviceFacts] = []
+    ring = list(dict.fromkeys(seeds))
+    walked: set[str] = set()
+    for hop in range(follow + 1):
+        if not ring:
+            break
+        walked.update(ring)
+        facts += await asyncio.gather(*(discover_device(transport, target(len(facts) + i, a))
+                                        for i, a in enumerate(ring)))
+        ring = next_hops(facts, walked) if hop < follow else []
+    return facts

@@ -53,3 +53,17 @@ LINK_UP: Final[Oid] = (*SNMP_TRAPS, 4)
 def dotted(oid: Oid) -> str:
     """``(1, 3, 6, ...)`` -> ``"1.3.6..."``."""
     return ".".join(map(str, oid))
+
+# --- LLDP-MIB (IEEE 802.1AB, 1.0.8802.1.1.2) and CISCO-CDP-MIB: neighbour discovery ------------
+#: lldpLocPortTable entry: .2 lldpLocPortIdSubtype, .3 lldpLocPortId, .4 lldpLocPortDesc;
+#: index lldpLocPortNum.
+LLDP_LOC_PORT: Final[Oid] = (1, 0, 8802, 1, 1, 2, 1, 3, 7, 1)
+#: lldpRemTable entry: .4/.5 chassis id subtype/id, .6/.7 port id subtype/id, .8 port desc,
+#: .9 sysName; index lldpRemTimeMark.lldpRemLocalPortNum.lldpRemIndex.
+LLDP_REM: Final[Oid] = (1, 0, 8802, 1, 1, 2, 1, 4, 1, 1)
+#: lldpRemManAddrTable entry: .3 lldpRemManAddrIfSubtype, .4 IfId; index the lldpRemTable
+#: index, then lldpRemManAddrSubtype (1 = IPv4) and lldpRemManAddr (length-prefixed octets).
+LLDP_REM_MAN_ADDR: Final[Oid] = (1, 0, 8802, 1, 1, 2, 1, 4, 2, 1)
+#: cdpCacheTable entry: .3 address type (1 = ip), .4 address, .6 cdpCacheDeviceId,
+#: .7 cdpCacheDevicePort; index cdpCacheIfIndex.cdpCacheDeviceIndex.
+CDP_CACHE: Final[Oid] = (1, 3, 6, 1, 4, 1, 9, 9, 23, 1, 2, 1, 1)

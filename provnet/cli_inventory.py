@@ -171,16 +171,19 @@ def discover_cmd(
         port: Annotated[int | None, typer.Option(help="SNMP port")] = None,
         site: Annotated[str | None, typer.Option(
             help="site code for devices not yet in the inventory (else only links)")] = None,
+        follow: Annotated[int, typer.Option(
+            min=0, help="also walk neighbours' management addresses, up to N hops")] = 0,
         dry_run: DryOpt = False,
         yes: Annotated[bool, typer.Option("--yes", "-y", help="apply without asking")] = False,
         config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
-    """Walk the seeds' system group, ifTable and LLDP-MIB neighbours; propose the devices,
-    interfaces and links between them as an import diff, applied on confirmation."""
+    """Walk the seeds' system group, ifTable and LLDP-MIB (else CISCO-CDP-MIB) neighbours, and
+    with ``--follow N`` their neighbours' management addresses up to N hops; propose the
+    devices, interfaces and links between them as an import diff, applied on confirmation."""
     import asyncio
 
     from provnet.config.settings import load_settings as _load
     from provnet.pollers.fastv2c import FastV2cTransport
-    from provnet.pollers.lldp import DeviceFacts, discover_device, discovery_rows
+    from provnet.pollers.lldp import DeviceFacts, discover, discovery_rows
     from provnet.pollers.types import SnmpTarget
 
     settings = _load(config, state_dir=state_dir)
@@ -194,9 +197,9 @@ def discover_cmd(
     async def walk_all() -> list[DeviceFacts]:
         transport = FastV2cTransport()
         try:
-            return list(await asyncio.gather(*(
-                discover_device(transport, SnmpTarget(i, s, s, udp, secret, timeout, 1))
-                for i, s in enumerate(seeds))))
+            return await discover(
+                transport, lambda i, s: SnmpTarget(i, s, s, udp, secret, timeout, 1), seeds,
+                follow)
         finally:
             transport.close()
 

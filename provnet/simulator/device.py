@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from provnet.simulator import mib
+from provnet.simulator.lldp import lldp_rows
 from provnet.simulator.mib import Kind, Oid, Value
 from provnet.simulator.plan import Plan, PlanDevice, PlanInterface
 from provnet.simulator.traffic import Channel, RateProfile, traffic_profile
@@ -174,6 +175,7 @@ class Device:
 
     def __init__(self, p: PlanDevice, plan: Plan, wall_at_zero: float) -> None:
         self.plan = p
+        self.net = plan
         self.id = p.id
         self.up = True
         rng = seeded("device", p.id)
@@ -222,6 +224,7 @@ class Device:
             for col, func in _IF_DYNAMIC.items():
                 rows.append(((*col, f.ifindex), None, func, f))
         rows += vendor_rows(self)
+        rows += [(oid, val, None, None) for oid, val in lldp_rows(p, self.net)]
         rows.sort(key=lambda r: r[0])
         self.oids = [r[0] for r in rows]
         self.static = [r[1] for r in rows]
