@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from provnet.tsdb.client import InfluxQLReader
+from provnet.tsdb.influxd_auth import ADMIN_USER, admin_password
 from tests.support.demo_proc import DemoProcess
 
 pytestmark = pytest.mark.integration
@@ -59,7 +60,8 @@ def test_killed_influxd_is_restarted_and_every_poll_is_kept(demo: DemoProcess) -
     demo.wait_for("spool replayed", lambda: demo.get("/api/v1/health")["poller"][
         "spooled_points"] == 0, 30)
     lo, hi = int((killed_at - 3 * INTERVAL) * 1e9), int((killed_at + 4 * INTERVAL) * 1e9)
-    with InfluxQLReader(url, "provnet") as r:
+    # the managed influxd runs with auth (issue 13): its generated admin account
+    with InfluxQLReader(url, "provnet", ADMIN_USER, admin_password(demo.state)) as r:
         rows = r.query(f"SELECT count(duration_ms) FROM snmp_poll WHERE time >= {lo} AND "
                        f"time < {hi} GROUP BY device")
     counts = [row["count"] for row in rows]
