@@ -22,8 +22,10 @@ pytestmark = pytest.mark.integration
 
 INTERVAL = 2.0
 SUBSCRIBERS = 1000
-#: the stated bound: what one subscriber may cost the service (connection, request, queue)
-STREAM_BYTES_PER_SUBSCRIBER = 64 * 1024
+#: the stated bound: what one subscriber may cost the service (connection, request, queue,
+#: its authorised identity). Measured 32 KiB before authentication landed, ~66 KiB after
+#: (issue 13: every request carries its checked identity); the bound leaves room above that.
+STREAM_BYTES_PER_SUBSCRIBER = 96 * 1024
 #: growth allowed from one cycle to the next once everyone is connected
 DRIFT_BYTES = 8 * 2**20
 
