@@ -7,6 +7,7 @@ Exit codes: 0 done (or nothing to do), 1 the input has errors (all listed, nothi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -41,6 +42,19 @@ def _open(config: Path | None, state_dir: Path | None) -> Store:
         raise typer.Exit(2) from exc
 
 
+def _with_store(config: Path | None, state_dir: Path | None,
+                work: Callable[[Store], ImportPlan | None]) -> ImportPlan | None:
+    """Run ``work`` on the store; an inventory error is exit code 2; the store is closed."""
+    store = _open(config, state_dir)
+    try:
+        return work(store)
+    except InventoryError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        store.close()
+
+
 def _report(plan: ImportPlan, dry_run: bool, verbose: bool) -> None:
     if not plan.ok:
         for issue in plan.issues:
@@ -67,14 +81,9 @@ def import_cmd(paths: Annotated[list[Path], typer.Argument(
         config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Upsert the inventory from files by natural key, in one transaction; every error of
     every file is listed as file:line:column: reason and then nothing is written."""
-    store = _open(config, state_dir)
-    try:
-        plan = import_files(store, paths, prune=prune, dry_run=dry_run, actor=actor)
-    except InventoryError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    finally:
-        store.close()
+    plan = _with_store(config, state_dir, lambda store: import_files(
+        store, paths, prune=prune, dry_run=dry_run, actor=actor))
+    assert plan is not None
     _report(plan, dry_run, verbose)
 
 
@@ -107,15 +116,10 @@ def units_cmd(province: Annotated[str, typer.Option("--province", help="province
         rows = unit_rows(province, generation)
     except LookupError as exc:
         raise typer.BadParameter(str(exc), param_hint="--province") from exc
-    store = _open(config, state_dir)
-    try:
-        plan = import_rows(store, rows, [], dry_run=dry_run, actor="units",
-                           label=f"vietnamadminunits {province} {generation}")
-    except InventoryError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    finally:
-        store.close()
+    plan = _with_store(config, state_dir, lambda store: import_rows(
+        store, rows, [], dry_run=dry_run, actor="units",
+        label=f"vietnamadminunits {province} {generation}"))
+    assert plan is not None
     _report(plan, dry_run, False)
 
 
@@ -148,16 +152,13 @@ def sync_netbox_cmd(
         if not sep or not k.strip():
             raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--filter")
         flt[k.strip()] = v.strip()
-    store = _open(config, state_dir)
-    try:
+    def run(store: Store) -> ImportPlan:
         settings = _load(config, state_dir=state_dir)
-        plan = sync(store, PynetboxSource(url, token), settings.state_dir, url, flt,
+        return sync(store, PynetboxSource(url, token), settings.state_dir, url, flt,
                     dry_run=dry_run, full=full)
-    except InventoryError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    finally:
-        store.close()
+
+    plan = _with_store(config, state_dir, run)
+    assert plan is not None
     _report(plan, dry_run, verbose)
 
 
@@ -213,19 +214,17 @@ def discover_cmd(
         for nb in f.neighbours:
             typer.echo(f"    {nb.local_port} -> {nb.remote_name} {nb.remote_port}")
     rows = discovery_rows(facts, site, snmp_profile=snmp_profile if prof else "")
-    store = _open(config, state_dir)
-    try:
+    def run(store: Store) -> ImportPlan | None:
         plan = import_rows(store, rows, [], dry_run=True, actor="discovery", label="lldp")
         if plan.ok and not dry_run and any(plan.diff.values()):
             for line in describe(plan):
                 typer.echo(line)
             if not yes and not typer.confirm("apply these changes?"):
                 typer.echo("nothing was written")
-                return
+                return None
             plan = import_rows(store, rows, [], actor="discovery", label="lldp")
-    except InventoryError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    finally:
-        store.close()
-    _report(plan, dry_run, True)
+        return plan
+
+    plan = _with_store(config, state_dir, run)
+    if plan is not None:
+        _report(plan, dry_run, True)
