@@ -8,10 +8,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from provnet.config.errors import ConfigError
-from provnet.config.settings import Settings, load_settings
-from provnet.inventory.errors import InventoryError
-from provnet.inventory.store import Store, open_store
+from provnet.cli_common import open_settings_store
 from provnet.maps.coverage import CoverageService
 from provnet.maps.errors import ImportFormatError, MapsError
 from provnet.maps.io_export import to_kml
@@ -25,15 +22,6 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", exists=True, d
                                                  help="YAML settings file")]
 StateOpt = Annotated[Path | None, typer.Option("--state-dir", help="where data and logs live")]
 GenOpt = Annotated[str, typer.Option("--generation", "-g", help="legacy or 2025")]
-
-
-def _open(config: Path | None, state_dir: Path | None) -> tuple[Settings, Store]:
-    try:
-        settings = load_settings(config, state_dir=state_dir)
-        return settings, open_store(settings.sql_url())
-    except (ConfigError, InventoryError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -51,7 +39,7 @@ def _generation(value: str) -> Literal["legacy", "2025"]:
 def compute(config: ConfigOpt = None, state_dir: StateOpt = None,
             force: Annotated[bool, typer.Option(help="ignore cached results")] = False) -> None:
     """Compute coverage of every commune (incremental: unchanged communes come from cache)."""
-    settings, store = _open(config, state_dir)
+    settings, store = open_settings_store(config, state_dir)
     try:
         st = CoverageService(store, settings).refresh(force=force)
     except MapsError as exc:
@@ -76,7 +64,7 @@ def export(output: Annotated[Path, typer.Argument(help=".geojson or .kml file to
              "all": ("coverage", "gap", "fibre_reach")}.get(layer)
     if kinds is None:
         raise typer.BadParameter("layer must be gaps, coverage or all")
-    settings, store = _open(config, state_dir)
+    settings, store = open_settings_store(config, state_dir)
     try:
         svc = CoverageService(store, settings)
         svc.refresh()
@@ -119,7 +107,7 @@ def import_opencellid(path: Annotated[Path, typer.Argument(exists=True, dir_okay
         typer.echo(f"{path.name}: no cell of MCC 452 (empty or header-only file, "
                    f"{parsed.skipped_other_mcc} rows of other countries): nothing changed")
         return
-    _, store = _open(config, state_dir)
+    _, store = open_settings_store(config, state_dir)
     try:
         with store.session() as s:
             counts = write_cells(s, parsed.cells)
@@ -150,7 +138,7 @@ def import_boundaries(path: Annotated[Path, typer.Argument(exists=True, dir_okay
         if b.repaired:
             typer.echo(f"{path.name}: feature {b.feature} (code {b.code}): invalid polygon "
                        f"repaired ({b.repaired})")
-    _, store = _open(config, state_dir)
+    _, store = open_settings_store(config, state_dir)
     try:
         with store.session() as s:
             n = write_boundaries(s, boundaries, gen, path.name)

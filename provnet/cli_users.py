@@ -10,11 +10,10 @@ from typing import Annotated
 
 import typer
 
-from provnet.config.errors import ConfigError
-from provnet.config.settings import Settings, load_settings
+from provnet.cli_common import open_settings_store
 from provnet.inventory import audit, auth
 from provnet.inventory.errors import InventoryError
-from provnet.inventory.store import Store, open_store
+from provnet.inventory.store import Store
 
 user_app = typer.Typer(no_args_is_help=True, help="Users: role viewer|operator|admin, districts")
 token_app = typer.Typer(no_args_is_help=True, help="API tokens (Authorization: Bearer)")
@@ -22,15 +21,6 @@ token_app = typer.Typer(no_args_is_help=True, help="API tokens (Authorization: B
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", exists=True, dir_okay=False,
                                                  help="YAML settings file")]
 StateOpt = Annotated[Path | None, typer.Option("--state-dir", help="where data and logs live")]
-
-
-def _open(config: Path | None, state_dir: Path | None) -> tuple[Settings, Store]:
-    try:
-        settings = load_settings(config, state_dir=state_dir)
-        return settings, open_store(settings.sql_url())
-    except (ConfigError, InventoryError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
 
 
 def _audit(store: Store, action: str, target: str, after: object = None) -> None:
@@ -59,7 +49,7 @@ def user_add(name: str,
              config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Add a user (without --password-stdin it can only use tokens)."""
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    _, store = _open(config, state_dir)
+    _, store = open_settings_store(config, state_dir)
     try:
         row = auth.add_user(store, name, role, district or (), password)
         _audit(store, "user.add", f"user {name}", {"role": row.role,
@@ -75,7 +65,7 @@ def user_add(name: str,
 @user_app.command("list")
 def user_list(config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Users with their role and districts."""
-    _, store = _open(config, state_dir)
+    _, store = open_settings_store(config, state_dir)
     try:
         for u in auth.list_users(store):
             flags = " disabled" if u.disabled else ""
@@ -88,7 +78,7 @@ def user_list(config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
 @user_app.command("disable")
 def user_disable(name: str, config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Disable a user: its tokens and sessions stop working."""
-    _, store = _open(config, state_dir)
+    _, store = open_settings_store(config, state_dir)
     try:
         auth.set_disabled(store, name, True)
         _audit(store, "user.disable", f"user {name}", {"disabled": True})
@@ -107,7 +97,7 @@ def token_create(user: str,
                      help="accept the token only from this network (CIDR); repeatable")] = None,
                  config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Create a token; it is printed once, as the last line (only its hash is kept)."""
-    settings, store = _open(config, state_dir)
+    settings, store = open_settings_store(config, state_dir)
     try:
         life = auth.parse_duration(expires) if expires else None
         secret = auth.server_secret(settings.state_dir)
@@ -127,7 +117,7 @@ def token_create(user: str,
 @token_app.command("list")
 def token_list(config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Tokens: id, owner, prefix, expiry, last use (never the token)."""
-    _, store = _open(config, state_dir)
+    _, store = open_settings_store(config, state_dir)
     try:
         for t in auth.list_tokens(store):
             state = "revoked" if t.revoked else "active"
@@ -142,7 +132,7 @@ def token_list(config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
 @token_app.command("revoke")
 def token_revoke(token_id: int, config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Revoke a token by id."""
-    _, store = _open(config, state_dir)
+    _, store = open_settings_store(config, state_dir)
     try:
         auth.revoke_token(store, token_id)
         _audit(store, "token.revoke", f"token {token_id}", {"revoked": True})
