@@ -27,6 +27,7 @@ import pytest
 
 from provnet.config.settings import load_settings
 from tests.support.api_auth import admin_headers
+from tests.support.demo_proc import wait_until
 from tests.support.helpers import InfluxdHandle, free_port, stop_process
 from tests.support.snmp_agents import NO_MIBS_ENV, SNMPD
 
@@ -159,18 +160,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float,
              proc: subprocess.Popen[bytes], log: Path) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"provnet exited:\n{log.read_text()[-3000:]}"
-        try:
-            last = check()
-        except httpx.HTTPError:
-            last = None
-        if last:
-            return last
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}; last={last!r}\n{log.read_text()[-4000:]}")
+    return wait_until(what, check, timeout, proc, log, every_s=0.2)
 
 
 def test_csv_province_polled_live_and_grows_while_serving(

@@ -51,20 +51,7 @@ class DemoProcess:
 
     def wait_for(self, what: str, check: Callable[[], Any], timeout: float) -> Any:
         """Poll ``check`` until it returns something truthy; fail on timeout or early exit."""
-        deadline = time.monotonic() + timeout
-        last: Any = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"provnet exited early:\n{self.log.read_text()[-3000:]}")
-            try:
-                last = check()
-            except httpx.HTTPError:
-                last = None
-            if last:
-                return last
-            time.sleep(0.3)
-        pytest.fail(f"timed out waiting for {what}; last={last!r}\n"
-                    f"{self.log.read_text()[-3000:]}")
+        return wait_until(what, check, timeout, self.proc, self.log)
 
     def stop(self) -> int:
         """SIGTERM first (a clean stop); the exit code."""
@@ -76,3 +63,22 @@ class DemoProcess:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+
+
+def wait_until(what: str, check: Callable[[], Any], timeout: float,
+               proc: subprocess.Popen[bytes], log: Path, every_s: float = 0.3) -> Any:
+    """Poll ``check`` (HTTP errors count as not yet) until it returns something truthy; fail,
+    with the end of ``log``, when ``proc`` exits first or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"provnet exited early:\n{log.read_text()[-3000:]}")
+        try:
+            last = check()
+        except httpx.HTTPError:
+            last = None
+        if last:
+            return last
+        time.sleep(every_s)
+    pytest.fail(f"timed out waiting for {what}; last={last!r}\n{log.read_text()[-4000:]}")
