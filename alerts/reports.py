@@ -27,7 +27,7 @@ from provnet.alerts.model import MaintenanceWindow
 from provnet.alerts.silences import window_active
 from provnet.inventory import queries
 from provnet.inventory.queries import DeviceRecord, LinkRecord
-from provnet.tsdb.history import Querier
+from provnet.tsdb.history import HistoryReader
 from provnet.tsdb.measurements import LINK_STATE
 
 Level = Literal["link", "commune", "district", "province"]
@@ -66,7 +66,7 @@ def windows(s: Session) -> list[Window]:
             for w in s.scalars(select(MaintenanceWindow))]
 
 
-def link_fractions(q: Querier, source: str, links: Sequence[int], start: int, end: int,
+def link_fractions(q: HistoryReader, source: str, links: Sequence[int], start: int, end: int,
                    width: int = 300) -> dict[int, SparseFractions]:
     """Per link: the slots not fully up (``up_mean`` < 1) and the slots without data.
 
@@ -74,19 +74,17 @@ def link_fractions(q: Querier, source: str, links: Sequence[int], start: int, en
     number of slots with data per link and day; and, only for the link-days with fewer slots
     than the period holds, which slots those are.
     """
-    params = {"src": LINK_STATE}
+    tags = {"src": LINK_STATE}
     slots = slot_starts(start, end, width)
     first = slots[0] if slots else start  # a bucket is stamped with its start
-    where = f'"src" = $src AND time >= {first * 10**9} AND time < {end * 10**9}'
+    lo, hi = first * 10**9, end * 10**9
     special: dict[int, dict[int, float]] = {lk: {} for lk in links}
-    for r in q.query(f'SELECT "up_mean" FROM {source} WHERE {where} AND "up_mean" < 1 '
-                     'GROUP BY "link"', params=params):
+    for r in q.read_below(source, "up_mean", 1.0, tags, lo, hi, width, group_by=("link",)):
         if r.get("link") and isinstance(r.get("up_mean"), (int, float)):
             special.setdefault(int(str(r["link"])), {})[int(r["time"]) // 10**9] = \
                 float(r["up_mean"])
     counts: dict[tuple[int, int], int] = {}
-    for r in q.query(f'SELECT count("up_mean") FROM {source} WHERE {where} '
-                     'GROUP BY time(1d), "link" fill(0)', params=params):
+    for r in q.count_per_day(source, "up_mean", tags, lo, hi, group_by=("link",)):
         if r.get("link"):
             counts[(int(str(r["link"])), int(r["time"]) // 10**9)] = int(r["count"])
     by_day: dict[int, list[int]] = {}  # GROUP BY time(1d) buckets start at UTC midnight
@@ -102,9 +100,8 @@ def link_fractions(q: Querier, source: str, links: Sequence[int], start: int, en
             if have == 0:
                 missing.extend(expected)
                 continue
-            rows = q.query(f'SELECT "up_mean" FROM {source} WHERE {where} AND "link" = $link '
-                           f"AND time >= {day * 10**9} AND time < {(day + DAY_S) * 10**9}",
-                           params={**params, "link": str(lk)})
+            rows = q.read_series(source, ("up_mean",), {**tags, "link": str(lk)},
+                                 max(lo, day * 10**9), min(hi, (day + DAY_S) * 10**9))
             present = {int(r["time"]) // 10**9 for r in rows}
             missing.extend(sl for sl in expected if sl not in present)
         out[lk] = SparseFractions(special.get(lk, {}), missing)
@@ -125,14 +122,15 @@ def _maintenance(ws: Sequence[Window], link: LinkRecord, slots: Sequence[int], w
     return active
 
 
-def availability(s: Session, q: Querier, source: str, level: str, start: int, end: int,
+def availability(s: Session, q: HistoryReader, source: str, level: str, start: int, end: int,
                  width: int = 300) -> list[dict[str, object]]:
     """One entry per entity of ``level``: its figures (see :class:`Tally`)."""
     return availability_levels(s, q, source, (level,), start, end, width)[level]
 
 
-def availability_levels(s: Session, q: Querier, source: str, levels: Sequence[str], start: int,
-                        end: int, width: int = 300) -> dict[str, list[dict[str, object]]]:
+def availability_levels(s: Session, q: HistoryReader, source: str, levels: Sequence[str],
+                        start: int, end: int, width: int = 300
+                        ) -> dict[str, list[dict[str, object]]]:
     """Entries of several levels from one reading (a report's province, districts and
     communes share the commune figures)."""
     for level in levels:

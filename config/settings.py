@@ -17,6 +17,7 @@ from provnet.config.ldap import LdapSettings
 from provnet.config.netbox import NetboxSettings
 from provnet.config.notify import NotifierSettings
 from provnet.config.traps import TrapSettings
+from provnet.config.tsdb import TsdbSettings
 
 
 class InfluxSettings(Strict):
@@ -181,6 +182,7 @@ class Settings(BaseSettings):
     icmp: IcmpSettings = IcmpSettings()
     history: HistorySettings = HistorySettings()
     netbox: NetboxSettings = NetboxSettings()
+    tsdb: TsdbSettings = TsdbSettings()  # influxdb or victoriametrics (issue 16)
     snmp_profiles: dict[str, SnmpProfile] = Field(
         default_factory=lambda: {"default": SnmpProfile()}
     )

@@ -1,5 +1,6 @@
 """History of links, interfaces, devices and communes: which rows to read, at which
-resolution, and how they become steps (InfluxQL reads through ``tsdb/history.py``)."""
+resolution, and how they become steps (reads through ``tsdb/history.py`` ``HistoryReader``:
+InfluxQL or VictoriaMetrics)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from provnet.pollers.history import (
     percentile,
 )
 from provnet.pollers.rollup import ROLLED
-from provnet.tsdb.history import Querier, read_series, read_status_changes, read_steps
+from provnet.tsdb.history import HistoryReader
 from provnet.tsdb.influxql import quote_ident
 from provnet.tsdb.measurements import DEVICE_HEALTH, ICMP, IFSTATS
 
@@ -35,9 +36,9 @@ DAY_S = 86400
 
 @dataclass
 class HistorySource:
-    """Where history is read from: a querier per width (0 raw, 300, 3600) and its ``FROM``."""
+    """Where history is read from: a reader per width (0 raw, 300, 3600) and its ``FROM``."""
 
-    readers: Mapping[int, Querier]
+    readers: Mapping[int, HistoryReader]
     sources: Mapping[int, str]  # width -> "rp"."rollup_5m" etc. ("" for raw: the measurement)
     cfg: HistorySettings
     poll_s: float
@@ -60,20 +61,21 @@ class HistorySource:
               group_by: Sequence[str] = ()) -> list[dict[str, object]]:
         s_ns, e_ns = int(start * 1e9), int(end * 1e9)
         if res.width == RAW:
-            return read_series(self.readers[RAW], quote_ident(src), metrics, tags, s_ns, e_ns,
-                               group_by)
+            return self.readers[RAW].read_series(quote_ident(src), metrics, tags, s_ns, e_ns,
+                                                 group_by)
         all_tags = {"src": src, **tags}
         if res.calendar is None and res.step_s >= 4 * res.width:
             # many buckets per step: InfluxDB merges them (the step's mean is then the mean of
             # its bucket means), so a year of hours travels as 1,000 rows, not 8,760
             off = int((datetime.fromtimestamp(start, self.tz).utcoffset()
                        or timedelta(0)).total_seconds())
-            return read_steps(self.readers[res.width], self.sources[res.width], metrics,
-                              all_tags, s_ns, e_ns, res.step_s, (-off) % res.step_s, group_by)
+            return self.readers[res.width].read_steps(
+                self.sources[res.width], metrics, all_tags, s_ns, e_ns, res.step_s,
+                (-off) % res.step_s, group_by)
         fields = [f"{m}_{x}" for m in metrics for x in ("min", "mean", "max", "n")]
         # a rollup bucket is stamped with its start: take the buckets starting in the range
-        return read_series(self.readers[res.width], self.sources[res.width], fields,
-                           all_tags, s_ns, e_ns, group_by)
+        return self.readers[res.width].read_series(self.sources[res.width], fields, all_tags,
+                                                   s_ns, e_ns, group_by)
 
     def series(self, src: str, tags: Mapping[str, str], metrics: Sequence[str], start: float,
                end: float, step: str | None) -> tuple[Resolution, dict[str, SeriesOut]]:
@@ -142,8 +144,8 @@ class HistorySource:
 
     def timeline(self, link: int, start: float, end: float) -> dict[str, object]:
         """A link's status intervals (up/down/unknown with the reason) and its flap count."""
-        before, rows = read_status_changes(self.readers[3600], self.status_rp, str(link),
-                                           int(start * 1e9), int(end * 1e9))
+        before, rows = self.readers[3600].read_status_changes(
+            self.status_rp, str(link), int(start * 1e9), int(end * 1e9))
         cur_status = str(before["status"]) if before else "unknown"
         cur_reason = str(before["reason"]) if before else "no_data"
         cur_t = start

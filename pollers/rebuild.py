@@ -1,6 +1,6 @@
 """``provnet history rebuild``: recompute rollups for a range from the raw samples.
 
-Raw rows are read back per day (InfluxQL ``SELECT`` of the raw fields, no server-side
+Raw rows are read back per day (a plain read of the raw fields, no server-side
 aggregation) and fed to the same :class:`~provnet.pollers.rollup.RollupAggregator` as the
 live stream; the buckets are written with the same timestamps and tags, so they overwrite.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from provnet.pollers.rollup import KEPT_TAGS, RESET_FIELD, ROLLED, RollupAggregator
 from provnet.tsdb.client import Writer
-from provnet.tsdb.history import Querier, read_series
+from provnet.tsdb.history import HistoryReader
 from provnet.tsdb.influxql import quote_ident
 from provnet.tsdb.measurements import IFSTATS
 
@@ -28,12 +28,12 @@ class RebuildReport:
     chunks: int = 0
 
 
-def feed_raw(q: Querier, agg: RollupAggregator, start_s: int, end_s: int) -> int:
+def feed_raw(q: HistoryReader, agg: RollupAggregator, start_s: int, end_s: int) -> int:
     """Feed every raw sample of [start, end) that is rolled up into ``agg``; rows read."""
     n = 0
     for src, names in ROLLED.items():
         fields: Sequence[str] = (*names, RESET_FIELD) if src == IFSTATS else names
-        rows = read_series(q, quote_ident(src), fields, {}, start_s * 10**9, end_s * 10**9,
+        rows = q.read_series(quote_ident(src), fields, {}, start_s * 10**9, end_s * 10**9,
                            group_by=KEPT_TAGS)
         n += len(rows)
         for row in rows:
@@ -42,7 +42,7 @@ def feed_raw(q: Querier, agg: RollupAggregator, start_s: int, end_s: int) -> int
     return n
 
 
-def rebuild(q: Querier, writers: Mapping[int, Writer], start_s: int, end_s: int,
+def rebuild(q: HistoryReader, writers: Mapping[int, Writer], start_s: int, end_s: int,
             chunk_s: int = DAY_S, progress: Callable[[int, int], None] | None = None,
             ) -> RebuildReport:
     """Recompute the rollups of [start, end) (widened to whole hours) from raw samples."""

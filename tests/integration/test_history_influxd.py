@@ -1,7 +1,10 @@
-"""History end to end on a real influxd: 35 days of compressed-time samples for four links
-through the real write path, rollups into retention policies, the history answers at each
-resolution, the 95th percentile and availability (maintenance, a no-data gap, a dual-homed
-commune) against hand-computed figures, a status timeline and a rebuild after damage."""
+"""History end to end on both back-ends, a real influxd and a real victoria-metrics: 35 days of
+compressed-time samples for four links through the real write path (written to both), rollups
+into retention policies (InfluxDB) or the same line protocol (VictoriaMetrics), the history
+answers at each resolution, the 95th percentile and availability (maintenance, a no-data gap, a
+dual-homed commune, a counter reset, a device whose name has Vietnamese diacritics and a space)
+against hand-computed figures, a status timeline and a rebuild; and the two back-ends giving
+the same answers to the same questions."""
 
 from __future__ import annotations
 
@@ -24,19 +27,24 @@ from provnet.api.context import ApiContext
 from provnet.api.history import history_router
 from provnet.config.history import HistorySettings
 from provnet.config.settings import InfluxSettings
+from provnet.config.tsdb import VictoriaMetricsSettings
 from provnet.inventory import model, queries
 from provnet.inventory.store import Store, open_store
 from provnet.pollers.history_query import HistorySource
 from provnet.pollers.live import LiveState
 from provnet.pollers.rebuild import rebuild
 from provnet.pollers.rollup import RollupAggregator
-from provnet.tsdb.client import InfluxQLReader
-from provnet.tsdb.measurements import ROLLUP_1H, ROLLUP_5M
+from provnet.tsdb.client import InfluxQLReader, Writer
+from provnet.tsdb.history import HistoryReader, InfluxHistory
+from provnet.tsdb.managed_vm import VictoriaStores
+from provnet.tsdb.measurements import ROLLUP_5M
 from provnet.tsdb.points import Point
 from provnet.tsdb.retention import apply_retention, locations, rollup_writers
 from provnet.tsdb.spool import SpoolingWriter
+from provnet.tsdb.victoria import VictoriaClient
 from tests.support.helpers import InfluxdHandle
 from tests.support.history_backfill import Backfill, rate, split_status
+from tests.support.vm_server import have_victoria, victoria
 
 DAY, H = 86400, 3600
 POLL = 150
@@ -49,12 +57,14 @@ def d(day: int, hours: float = 0.0) -> int:
     return int(START + day * DAY + hours * H)
 
 
-LINKS = [(10, "r2", None), (11, "r3", "30001"), (12, "r3", "30001"), (13, "r4", "30002")]
+R4 = "UB xã Ô Lâm"  # device 4: a tag value with diacritics and a space on both back-ends
+LINKS = [(10, "r2", None), (11, "r3", "30001"), (12, "r3", "30001"), (13, R4, "30002")]
 DOWN = {11: [(d(20, 10), d(20, 11))], 12: [(d(20, 10.5), d(20, 11.5))],
         10: [(d(25), d(25, 0.25))], 13: [(d(30, 2.5), d(30, 3.5))]}
-GAPS = {"r4": [(d(28), d(28, 2))]}
+GAPS = {R4: [(d(28), d(28, 2))]}
 REBOOTS = {"r3": [d(15, 5)]}
-MAINT = (d(30, 2), 2 * H)  # device r4, 2 hours, once
+MAINT = (d(30, 2), 2 * H)  # device R4, 2 hours, once
+BACKENDS = ("influxdb", "victoriametrics")
 
 
 def _inventory(store: Store) -> None:
@@ -72,7 +82,8 @@ def _inventory(store: Store) -> None:
                                          (4, "UB-30002", "commune_office", 3)):
             s.add(model.Site(id=dev, code=code, name=code, name_folded=code.lower(), kind=kind,
                              lat=10.4, lon=105.0, commune_id=commune, district_id=1))
-            s.add(model.Device(id=dev, hostname=f"r{dev}", site_id=dev, role=kind,
+            s.add(model.Device(id=dev, hostname=R4 if dev == 4 else f"r{dev}", site_id=dev,
+                               role=kind,
                                vendor="huawei", platform="huawei_vrp",
                                mgmt_address=f"127.0.0.{dev}"))
         s.flush()
@@ -83,24 +94,35 @@ def _inventory(store: Store) -> None:
             s.add(model.Link(id=k, a_interface_id=2 * k, z_interface_id=2 * k + 1, kind="fibre",
                              capacity_mbps=1000))
         start = datetime.fromtimestamp(MAINT[0], UTC).astimezone().isoformat()
-        s.add(MaintenanceWindow(name="thay SFP", site=None, district=None, device="r4", rule=None,
+        s.add(MaintenanceWindow(name="thay SFP", site=None, district=None, device=R4, rule=None,
                                 rrule="FREQ=DAILY;COUNT=1", dtstart=start, duration_s=MAINT[1],
                                 created_by="test", comment=""))
 
 
 @dataclass
 class World:
-    db: InfluxdHandle
-    reader: InfluxQLReader
+    backend: str
     src: HistorySource
     client: TestClient
     store: Store
-    writers: dict[int, Any]
+    writers: dict[int, Writer]
     written: int
+    flush: Any  # makes what was just written readable (VictoriaMetrics: within 1 s anyway)
+
+    def rows(self, width: int, fields: list[str], tags: dict[str, str], t: int,
+             span: int = 1) -> list[dict[str, Any]]:
+        """The rollup points of [t, t + span) through the back-end's HistoryReader."""
+        reader: HistoryReader = self.src.readers[width]
+        return reader.read_series(self.src.sources[width], fields, tags, t * 10**9,
+                                  (t + span) * 10**9)
 
 
 @pytest.fixture(scope="module")
-def world(influxd: InfluxdHandle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def worlds(influxd: InfluxdHandle, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[dict[str, World]]:
+    """The same generated history written to both back-ends, and an API app around each."""
+    if not have_victoria():
+        pytest.skip("victoria-metrics is not installed (apt-get install victoria-metrics)")
     name = "provnet_history_test"
     tmp = tmp_path_factory.mktemp("history")
     with InfluxQLReader(influxd.url, "") as admin:
@@ -112,69 +134,107 @@ def world(influxd: InfluxdHandle, tmp_path_factory: pytest.TempPathFactory) -> I
     # and the backfill writes 35 days in the past; the reader still treats raw as 7 days
     apply_retention(reader, name, HistorySettings(raw_days=0))
     cfg = HistorySettings()
-    writers = rollup_writers(influx, cfg, influxd.url, "1.6.7")
-    raw = SpoolingWriter(db.v1_writer(), tmp / "spool", 64 * 2**20)
-    agg = RollupAggregator()
-    status: list[Any] = []
+    with victoria(tmp / "victoria") as vm_server:
+        vm = VictoriaStores.open(VictoriaMetricsSettings(url=vm_server.url, database=name), cfg,
+                                 tmp)
+        writers: dict[str, dict[int, Writer]] = {
+            "influxdb": rollup_writers(influx, cfg, influxd.url, "1.6.7"),
+            "victoriametrics": {w: vm.writer(w) for w in (300, 3600)}}
+        raws = [SpoolingWriter(db.v1_writer(), tmp / "spool", 64 * 2**20),
+                SpoolingWriter(vm.writer(0), tmp / "spool-vm", 64 * 2**20)]
+        agg = RollupAggregator()
+        status: list[Any] = []
 
-    def sink(points: list[Any]) -> None:  # what Service.flush and the history feature do
-        samples, changes = split_status(points)
-        agg.add_points(samples)
-        raw.write(samples)
-        status.extend(changes)
-        for width, pts in agg.flush(points[-1].time_ns / 1e9).items():
-            writers[width].write(pts)
+        def sink(points: list[Any]) -> None:  # what Service.flush and the history feature do
+            samples, changes = split_status(points)
+            agg.add_points(samples)
+            for raw in raws:
+                raw.write(samples)
+            status.extend(changes)
+            for width, pts in agg.flush(points[-1].time_ns / 1e9).items():
+                for ws in writers.values():
+                    ws[width].write(pts)
 
-    bf = Backfill(LINKS, START, END, POLL, DOWN, GAPS, REBOOTS)
-    written = bf.run(sink)
-    for width, pts in agg.flush_all().items():
-        writers[width].write(pts)
-    writers[3600].write(status)
-    raw.close()
-    store = open_store(f"sqlite:///{tmp / 'inv.sqlite'}")
-    _inventory(store)
-    locs = locations(influx, cfg, "1.6.7")
-    src = HistorySource({0: reader, 300: reader, 3600: reader},
-                        {w: loc.source for w, loc in locs.items()}, cfg, POLL,
-                        status_rp=cfg.policy_1h, now=lambda: float(END))
-    with store.session() as s:
-        links = queries.links(s)
-    app = create_app(ApiContext(store=store, live=LiveState()),
-                     [history_router(src, store, locs[300].source, lambda: links)])
-    with TestClient(app) as client:
-        yield World(db, reader, src, client, store, writers, written)
-    reader.close()
-    for w in writers.values():
-        w.close()
-    store.close()
-    with InfluxQLReader(influxd.url, "") as admin:
-        admin.drop_database(name)
+        bf = Backfill(LINKS, START, END, POLL, DOWN, GAPS, REBOOTS)
+        written = bf.run(sink)
+        for width, pts in agg.flush_all().items():
+            for ws in writers.values():
+                ws[width].write(pts)
+        for ws in writers.values():
+            ws[3600].write(status)
+        for raw in raws:
+            raw.close()
+        flusher = VictoriaClient(vm_server.url)
+        flusher.force_flush()
+        store = open_store(f"sqlite:///{tmp / 'inv.sqlite'}")
+        _inventory(store)
+        locs = locations(influx, cfg, "1.6.7")
+        sources = {w: loc.source for w, loc in locs.items()}
+        influx_reader = InfluxHistory(reader)
+        readers: dict[str, dict[int, HistoryReader]] = {
+            "influxdb": {0: influx_reader, 300: influx_reader, 3600: influx_reader},
+            "victoriametrics": dict(vm.readers())}
+        with store.session() as s:
+            links = queries.links(s)
+        out: dict[str, World] = {}
+        clients = []
+        for backend in BACKENDS:
+            src = HistorySource(readers[backend], sources, cfg, POLL,
+                                status_rp=cfg.policy_1h if backend == "influxdb" else None,
+                                now=lambda: float(END))
+            app = create_app(ApiContext(store=store, live=LiveState()),
+                             [history_router(src, store, locs[300].source, lambda: links)])
+            client = TestClient(app).__enter__()
+            clients.append(client)
+            out[backend] = World(backend, src, client, store, writers[backend], written,
+                                 flusher.force_flush if backend != "influxdb" else lambda: None)
+        try:
+            yield out
+        finally:
+            for client in clients:
+                client.__exit__(None, None, None)
+            reader.close()
+            for r in readers["victoriametrics"].values():
+                r.close()  # type: ignore[attr-defined]
+            flusher.close()
+            for ws in writers.values():
+                for w in ws.values():
+                    w.close()
+            store.close()
+            with InfluxQLReader(influxd.url, "") as admin:
+                admin.drop_database(name)
 
 
-def test_retention_policies_and_rollup_counts(world: World) -> None:
-    rps = {r["name"]: r["duration"] for r in world.reader.query(
-        'SHOW RETENTION POLICIES ON "provnet_history_test"')}
-    assert rps["provnet_5m"] == "9600h0m0s" and rps["provnet_1h"] == "43800h0m0s"
-    n5 = world.reader.query(f'SELECT count("in_bps_mean") FROM "provnet_5m"."{ROLLUP_5M}" '
-                            "WHERE \"link\" = '10'")
-    n1 = world.reader.query(f'SELECT count("in_bps_mean") FROM "provnet_1h"."{ROLLUP_1H}" '
-                            "WHERE \"link\" = '10'")
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(worlds: dict[str, World], request: pytest.FixtureRequest) -> World:
+    """Each test below runs on InfluxDB and on VictoriaMetrics."""
+    return worlds[str(request.param)]
+
+
+def test_retention_policies_and_rollup_counts(world: World, influxd: InfluxdHandle) -> None:
+    if world.backend == "influxdb":
+        with InfluxQLReader(influxd.url, "provnet_history_test") as r:
+            rps = {x["name"]: x["duration"] for x in r.query(
+                'SHOW RETENTION POLICIES ON "provnet_history_test"')}
+        assert rps["provnet_5m"] == "9600h0m0s" and rps["provnet_1h"] == "43800h0m0s"
+    n5 = world.rows(300, ["in_bps_mean"], {"link": "10"}, START, END - START)
+    n1 = world.rows(3600, ["in_bps_mean"], {"link": "10"}, START, END - START)
     # every 5-minute bucket of 35 days (the first holds one rate: the first poll has none)
-    assert n5[0]["count"] == 35 * 288 and n1[0]["count"] == 35 * 24
+    assert len(n5) == 35 * 288 and len(n1) == 35 * 24
 
 
 def test_a_five_minute_and_an_hour_bucket_match_the_generated_rates(world: World) -> None:
     t = d(12, 7)  # an hour: polls i .. i+23
     i0 = (t - START) // POLL
-    rows = world.reader.query(f'SELECT * FROM "provnet_1h"."{ROLLUP_1H}" WHERE "link" = \'10\' '
-                              f"AND \"src\" = 'ifstats' AND time = {t * 10**9}")
+    fields = ["in_bps_n", "samples", "resets", "in_bps_min", "in_bps_max", "in_bps_mean",
+              "in_util_pct_mean"]
+    rows = world.rows(3600, fields, {"link": "10", "src": "ifstats"}, t)
     expect = [rate(10, i, "in") for i in range(i0, i0 + 24)]
     (row,) = rows
     assert row["in_bps_n"] == 24 and row["samples"] == 24 and row["resets"] == 0
     assert (row["in_bps_min"], row["in_bps_max"]) == (min(expect), max(expect))
     assert row["in_bps_mean"] == pytest.approx(sum(expect) / 24)
-    five = world.reader.query(f'SELECT * FROM "provnet_5m"."{ROLLUP_5M}" WHERE "link" = \'10\' '
-                              f"AND \"src\" = 'ifstats' AND time = {t * 10**9}")
+    five = world.rows(300, fields, {"link": "10", "src": "ifstats"}, t)
     assert five[0]["in_bps_mean"] == pytest.approx((expect[0] + expect[1]) / 2)
     util = (expect[0] + expect[1]) / 2 / 1e9 * 100
     assert five[0]["in_util_pct_mean"] == pytest.approx(util)
@@ -182,9 +242,8 @@ def test_a_five_minute_and_an_hour_bucket_match_the_generated_rates(world: World
 
 def test_a_reboot_is_a_counted_gap_not_a_spike(world: World) -> None:
     t = d(15, 5)
-    rows = world.reader.query(f'SELECT "resets", "in_bps_n", "in_bps_max" FROM "provnet_5m".'
-                              f'"{ROLLUP_5M}" WHERE "link" = \'11\' AND "src" = \'ifstats\' '
-                              f"AND time = {t * 10**9}")
+    rows = world.rows(300, ["resets", "in_bps_n", "in_bps_max"],
+                      {"link": "11", "src": "ifstats"}, t)
     assert rows[0]["resets"] == 1 and rows[0]["in_bps_n"] == 1
     assert rows[0]["in_bps_max"] <= 4 * 250_000
 
@@ -356,16 +415,23 @@ def test_bad_questions_are_4xx(world: World) -> None:
 
 def test_rebuild_repairs_damaged_rollups_idempotently(world: World, tmp_path: Path) -> None:
     t = d(20, 10)
-    q = (f'SELECT "in_bps_mean", "up_mean" FROM "provnet_5m"."{ROLLUP_5M}" WHERE '
-         f'time >= {t * 10**9} AND time < {(t + H) * 10**9} GROUP BY "src", "link"')
-    before = world.reader.query(q)
-    tags = {"src": "ifstats", "link": "11", "end": "a", "device": "r3", "ifindex": "11",
-            "district": "891", "site": "S-r3"}  # the series of link 11's A end
-    world.writers[300].write([Point(ROLLUP_5M, {"in_bps_mean": -1.0}, tags, t * 10**9)])
-    assert any(r.get("in_bps_mean") == -1.0 for r in world.reader.query(q))
-    report = rebuild(world.reader, world.writers, t, t + H)
+
+    def buckets() -> list[dict[str, Any]]:
+        return world.src.readers[300].read_series(
+            world.src.sources[300], ["in_bps_mean", "up_mean"], {}, t * 10**9, (t + H) * 10**9,
+            group_by=("src", "link"))
+
+    before = buckets()
+    assert len(before) == 12 * 8  # 4 links' ifstats and link_state series, 12 buckets each
+    if world.backend == "influxdb":  # a rewrite replaces a point on InfluxDB only
+        tags = {"src": "ifstats", "link": "11", "end": "a", "device": "r3", "ifindex": "11",
+                "district": "891", "site": "S-r3"}  # the series of link 11's A end
+        world.writers[300].write([Point(ROLLUP_5M, {"in_bps_mean": -1.0}, tags, t * 10**9)])
+        assert any(r.get("in_bps_mean") == -1.0 for r in buckets())
+    report = rebuild(world.src.readers[0], world.writers, t, t + H)
+    world.flush()
     assert report.raw_rows > 0 and report.points and report.points[300] > 0
-    assert world.reader.query(q) == before  # same points, same values: overwritten
+    assert buckets() == before  # same points, same values: overwritten (or kept once)
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
@@ -378,7 +444,8 @@ def test_monthly_report_pdf_keeps_vietnamese_and_is_frozen(world: World, tmp_pat
 
     tz = ZoneInfo("Asia/Ho_Chi_Minh")
     with world.store.session() as s:
-        levels = {lv: availability(s, world.reader, world.src.sources[300], lv, *PERIOD)
+        levels = {lv: availability(s, world.src.readers[300], world.src.sources[300], lv,
+                                   *PERIOD)
                   for lv in ("province", "district", "commune")}
     calls: list[int] = []
 
@@ -422,3 +489,105 @@ def test_coarse_steps_are_merged_by_influxdb(world: World) -> None:
     assert steps[0]["samples"] == 144
     assert steps[0]["min"] == min(map(min, hours)) and steps[0]["max"] == max(map(max, hours))
     assert steps[0]["mean"] == pytest.approx(sum(sum(h) / 24 for h in hours) / 6)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _same(a: Any, b: Any, where: str = "") -> None:
+    """Equal answers: the same structure, text, times and counts; other numbers equal to
+    1e-9 relative (VictoriaMetrics keeps about 12 significant digits of a value)."""
+    if isinstance(a, str) and isinstance(b, str) and "\n" in a:  # CSV: cell by cell
+        ca = [line.split(",") for line in a.splitlines()]
+        cb = [line.split(",") for line in b.splitlines()]
+        _same([[_number(x) if _number(x) is not None else x for x in r] for r in ca],
+              [[_number(x) if _number(x) is not None else x for x in r] for r in cb], where)
+    elif isinstance(a, dict) and isinstance(b, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            _same(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, list) and isinstance(b, list):
+        assert len(a) == len(b), f"{where}: {len(a)} != {len(b)}"
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _same(x, y, f"{where}[{i}]")
+    elif isinstance(a, float | int) and isinstance(b, float | int) and not isinstance(a, bool):
+        assert b == pytest.approx(a, rel=1e-9, abs=1e-9), f"{where}: {a} != {b}"
+    else:
+        assert a == b, f"{where}: {a!r} != {b!r}"
+
+
+def test_both_backends_give_the_same_answers(worlds: dict[str, World]) -> None:
+    iso = lambda t: datetime.fromtimestamp(t, UTC).isoformat()  # noqa: E731
+    a, b = PERIOD
+    month = {"from": iso(a), "to": iso(b)}
+    questions: list[tuple[str, dict[str, Any]]] = [
+        ("/api/v1/links/10/history", {"from": iso(END - H), "to": iso(END)}),  # raw
+        ("/api/v1/links/11/history", {"from": iso(d(15, 4)), "to": iso(d(15, 6)),
+                                      "metrics": "in_bps,out_bps,in_util_pct", "step": "5m"}),
+        ("/api/v1/links/10/history", {"from": iso(END - 3 * DAY), "to": iso(END)}),  # 5 min
+        ("/api/v1/links/13/history", month),  # hourly, over the gap and the window
+        ("/api/v1/links/10/history", {**month, "step": "6h"}),  # merged by the store
+        ("/api/v1/links/12/history", {**month, "step": "day", "format": "csv"}),
+        ("/api/v1/links/11/history", {"from": iso(START), "to": iso(END), "step": "month"}),
+        ("/api/v1/devices/4/interfaces/13/history", {"from": iso(d(28) - H),
+                                                     "to": iso(d(28, 3))}),  # R4's gap
+        ("/api/v1/devices/4/interfaces/13/history", {**month, "step": "1d"}),
+        ("/api/v1/communes/30001/history", {**month, "step": "1h"}),
+        ("/api/v1/communes/30002/history", {"from": iso(END - DAY), "to": iso(END)}),
+        ("/api/v1/links/10/percentile", month),
+        ("/api/v1/links/13/percentile", {**month, "p": 99}),
+        ("/api/v1/links/11/percentile", {"from": iso(d(15)), "to": iso(d(16)), "p": 50}),
+        ("/api/v1/links/11/timeline", month),
+        ("/api/v1/links/13/timeline", {"from": iso(d(27)), "to": iso(d(31))}),
+        ("/api/v1/reports/availability", {**month, "level": "link"}),
+        ("/api/v1/reports/availability", {**month, "level": "commune"}),
+        ("/api/v1/reports/availability", {**month, "level": "district", "format": "csv"}),
+        # a period in local time (+07:00): the first and last UTC days are partial
+        ("/api/v1/reports/availability", {"from": iso(d(26, 3.5)), "to": iso(d(31, 5.25)),
+                                          "level": "province"}),
+    ]
+    for url, params in questions:
+        answers = []
+        for backend in BACKENDS:
+            r = worlds[backend].client.get(url, params=params)
+            assert r.status_code == 200, (backend, url, r.text)
+            answers.append(r.json() if r.headers["content-type"].startswith("application/json")
+                           else r.text)
+        _same(answers[0], answers[1], f"{url} {params}")
+    # and the reads under them, row for row (a shifted window would keep the totals)
+    lo, hi = d(20) * 10**9 + 10**9 * 4321, d(30, 4) * 10**9
+    state = {"src": "link_state"}
+    rows = {}
+    for backend in BACKENDS:
+        w = worlds[backend].src
+        r5 = w.readers[300]
+        rows[backend] = {
+            "below": r5.read_below(w.sources[300], "up_mean", 1.0, state, lo, hi, 300,
+                                   group_by=("link",)),
+            "days": [r for r in r5.count_per_day(w.sources[300], "up_mean", state, lo, hi,
+                                                 group_by=("link",)) if r["count"]],
+            "steps": w.readers[3600].read_steps(w.sources[3600], ["in_bps", "up"],
+                                                {"link": ["11", "13"]}, lo, hi, 6 * H, 3600,
+                                                group_by=("link", "src")),
+            "status": w.readers[3600].read_status_changes(w.status_rp, "13", lo, hi),
+            "raw": w.readers[0].read_series('"ifstats"', ["in_bps", "counter_reset"],
+                                            {"device": R4}, d(28, 1.5) * 10**9, d(28, 2.5) * 10**9,
+                                            group_by=("ifname",)),
+        }
+    assert len(rows["influxdb"]["below"]) == 12 + 12 + 3 + 12  # links 11, 12, 10, 13 down
+    assert rows["influxdb"]["status"][1] and rows["influxdb"]["raw"]
+    for key in rows["influxdb"]:
+        _same(rows["influxdb"][key], rows["victoriametrics"][key], key)
+    # the counter reset, the Vietnamese device and the gap are in those answers
+    reset = worlds["victoriametrics"].rows(300, ["resets"], {"link": "11", "src": "ifstats"},
+                                           d(15, 5))
+    assert reset[0]["resets"] == 1
+    gap = worlds["victoriametrics"].client.get("/api/v1/devices/4/interfaces/13/history", params={
+        "from": iso(d(28) - H), "to": iso(d(28, 3)), "metrics": "in_bps"}).json()
+    times = [datetime.fromisoformat(p["time"]).timestamp() for p in gap["series"]["in_bps"]]
+    assert gap["interface"] == f"{R4}:13" and times
+    assert not [t for t in times if d(28) <= t < d(28, 2)]  # nothing inside the 2-hour gap
