@@ -15,11 +15,13 @@ import typer
 from provnet.config.errors import ConfigError
 from provnet.config.settings import Settings, load_settings
 from provnet.pollers.history import HistoryError, parse_time
-from provnet.pollers.rebuild import rebuild
+from provnet.pollers.rebuild import RebuildReport, rebuild
 from provnet.tsdb.client import InfluxQLReader, api_for_version
 from provnet.tsdb.errors import TsdbError
+from provnet.tsdb.history import InfluxHistory
 from provnet.tsdb.influxd_auth import with_managed_credentials
 from provnet.tsdb.managed import ManagedInfluxd
+from provnet.tsdb.managed_vm import VictoriaStores
 from provnet.tsdb.retention import apply_retention, rollup_writers
 
 history_app = typer.Typer(no_args_is_help=True, help="History: rollups and retention")
@@ -68,6 +70,9 @@ def rebuild_cmd(
         raise typer.BadParameter(str(exc)) from exc
     if end <= start:
         raise typer.BadParameter("--to must be after --from")
+    if settings.tsdb.backend == "victoriametrics":
+        _rebuild_victoria(settings, start, end)
+        return
     cfg = with_managed_credentials(settings.influx, settings.state_dir)
     try:
         with influx_url(settings) as url:
@@ -78,14 +83,46 @@ def rebuild_cmd(
                     apply_retention(reader, cfg.database, settings.history)
                 writers = rollup_writers(cfg, settings.history, url, version)
                 try:
-                    report = rebuild(reader, writers, start, end, progress=lambda done, all_: (
-                        typer.echo(f"  {done / 86400:.1f} / {all_ / 86400:.1f} days", err=True)))
+                    report = rebuild(InfluxHistory(reader), writers, start, end,
+                                     progress=_progress)
                 finally:
                     for w in writers.values():
                         w.close()
     except TsdbError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
+    _rebuilt(report)
+
+
+def _progress(done: int, all_: int) -> None:
+    typer.echo(f"  {done / 86400:.1f} / {all_ / 86400:.1f} days", err=True)
+
+
+def _rebuilt(report: RebuildReport) -> None:
     points = report.points or {}
     typer.echo(f"rebuilt {points.get(300, 0)} 5-minute and {points.get(3600, 0)} 1-hour rollup "
                f"points from {report.raw_rows} raw samples")
+
+
+def _rebuild_victoria(settings: Settings, start: int, end: int) -> None:
+    """The same rebuild on VictoriaMetrics (a bucket written again is kept once: dedup)."""
+    try:
+        stores = VictoriaStores.find_or_open(settings.tsdb.victoriametrics, settings.history,
+                                             settings.state_dir)
+    except TsdbError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    readers = stores.readers()
+    writers = {w: stores.writer(w) for w in (300, 3600)}
+    try:
+        report = rebuild(readers[0], writers, start, end, progress=_progress)
+    except TsdbError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        for w in writers.values():
+            w.close()
+        for r in {id(r): r for r in readers.values()}.values():
+            r.close()
+        stores.stop()  # only the servers started for this command
+    _rebuilt(report)

@@ -18,9 +18,14 @@ from provnet.inventory.store import open_store
 from provnet.reports import ReportError, issue_monthly
 from provnet.tsdb.client import InfluxQLReader
 from provnet.tsdb.errors import TsdbError
+from provnet.tsdb.history import InfluxHistory
 from provnet.tsdb.influxd_auth import with_managed_credentials
+from provnet.tsdb.influxql import quote_ident
+from provnet.tsdb.managed_vm import VictoriaStores
+from provnet.tsdb.measurements import ROLLUP_5M
 from provnet.tsdb.retention import locations
 
+LEVELS = ("province", "district", "commune")
 report_app = typer.Typer(no_args_is_help=True, help="Reports: monthly availability")
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", exists=True, dir_okay=False,
                                                  help="YAML settings file")]
@@ -37,10 +42,27 @@ def compute_levels(settings: Settings, url: str, start: int, end: int
         with InfluxQLReader(url, cfg.database, cfg.username, pw) as reader:
             source = locations(cfg, settings.history, reader.ping().version)[300].source
             with store.session() as s:
-                return availability_levels(s, reader, source, ("province", "district", "commune"),
-                                           start, end)
+                return availability_levels(s, InfluxHistory(reader), source, LEVELS, start, end)
     finally:
         store.close()
+
+
+def _levels_victoria(settings: Settings, start: int, end: int
+                     ) -> dict[str, list[dict[str, object]]]:
+    """The same figures from VictoriaMetrics' 5-minute rollups."""
+    stores = VictoriaStores.find_or_open(settings.tsdb.victoriametrics, settings.history,
+                                         settings.state_dir)
+    readers = stores.readers()
+    store = open_store(settings.sql_url())
+    try:
+        with store.session() as s:
+            return availability_levels(s, readers[300], quote_ident(ROLLUP_5M), LEVELS, start,
+                                       end)
+    finally:
+        store.close()
+        for r in {id(r): r for r in readers.values()}.values():
+            r.close()
+        stores.stop()  # only the servers started for this command
 
 
 @report_app.command("monthly")
@@ -60,8 +82,11 @@ def monthly(month: Annotated[str, typer.Argument(help="YYYY-MM, e.g. 2026-11")],
         raise typer.BadParameter(str(exc)) from exc
 
     def build(issued_at: float, version: int) -> str:
-        with influx_url(settings) as url:
-            levels = compute_levels(settings, url, int(start), int(end))
+        if settings.tsdb.backend == "victoriametrics":  # its servers, not an influxd
+            levels = _levels_victoria(settings, int(start), int(end))
+        else:
+            with influx_url(settings) as url:
+                levels = compute_levels(settings, url, int(start), int(end))
         return render(month, lang, levels, tz, issued_at, version)
 
     try:

@@ -20,7 +20,7 @@ from pydantic import SecretStr
 
 from provnet.api.app import Router, create_app
 from provnet.api.auth import ApiAuth
-from provnet.api.context import ApiContext
+from provnet.api.context import ApiContext, InfluxStatus
 from provnet.api.server import bind, serve
 from provnet.config.settings import ApiSettings, InfluxSettings, Settings
 from provnet.inventory import queries
@@ -36,6 +36,7 @@ from provnet.pollers.types import ERROR_KINDS, IfRates, PollResult
 from provnet.tsdb.client import InfluxQLReader, Writer, make_writer
 from provnet.tsdb.errors import TsdbError
 from provnet.tsdb.managed import ManagedInfluxd
+from provnet.tsdb.managed_vm import VictoriaStores
 from provnet.tsdb.points import Point
 from provnet.tsdb.spool import SpoolingWriter
 
@@ -92,6 +93,8 @@ class Service:
         #: the InfluxDB settings in force (the managed influxd's generated account filled in)
         self.influx_settings: InfluxSettings = settings.influx
         self.reader: InfluxQLReader | None = None
+        #: the VictoriaMetrics servers (``tsdb.backend: victoriametrics``; then no reader)
+        self.victoria: VictoriaStores | None = None
         self.writer: Writer | None = None
         self.plan = PollPlan(targets=[])
         self.profiles: Profiles | None = None
@@ -114,7 +117,11 @@ class Service:
 
     # --- set-up ---------------------------------------------------------------------------
     def start_influx(self) -> None:
-        """Use the configured InfluxDB, or start our own under the state dir."""
+        """Use the configured InfluxDB, or start our own under the state dir (or the same
+        for VictoriaMetrics with ``tsdb.backend: victoriametrics``)."""
+        if self.settings.tsdb.backend == "victoriametrics":
+            self._start_victoria()
+            return
         cfg = self.settings.influx
         if cfg.url:
             self.influx_url = cfg.url.rstrip("/")
@@ -135,6 +142,18 @@ class Service:
                                      self.settings.state_dir / "spool", cfg.spool_max_bytes)
         log.info("InfluxDB %s at %s%s", status.version or "(not answering yet)", self.influx_url,
                  " (managed by provnet)" if self.influxd else "")
+
+    def _start_victoria(self) -> None:
+        """The VictoriaMetrics servers (configured, or three started here), raw samples
+        through the same spooling line-protocol writer."""
+        vm = VictoriaStores.open(self.settings.tsdb.victoriametrics, self.settings.history,
+                                 self.settings.state_dir)
+        self.victoria = vm
+        self.influx_url = vm.urls[0]
+        self.writer = SpoolingWriter(vm.writer(0), self.settings.state_dir / "spool",
+                                     self.settings.influx.spool_max_bytes)
+        log.info("VictoriaMetrics at %s (raw), %s (5 min), %s (1 h)%s", vm.urls[0],
+                 vm.urls[300], vm.urls[3600], " (managed by provnet)" if vm.managed else "")
 
     def load_plan(self) -> PollPlan:
         """Load the poll profiles and build the poll plan from the inventory.
@@ -236,7 +255,12 @@ class Service:
         self._install_signals()
         cfg = self.settings
         sock = bind(cfg.api.host, cfg.api.port)
-        ctx = ApiContext(store=self.store, live=self.live, influx=self.reader,
+        probe: InfluxStatus | None = self.reader
+        if self.victoria is not None:  # /api/v1/health pings the raw samples' server
+            vm_probe = self.victoria.readers()[0]
+            self.closers.append(vm_probe.close)
+            probe = vm_probe
+        ctx = ApiContext(store=self.store, live=self.live, influx=probe,
                          influx_url=self.influx_url,
                          stale_after_s=cfg.poller.interval_s * cfg.poller.stale_after_intervals,
                          poller_stats=self.poller_stats,
@@ -316,6 +340,8 @@ class Service:
             self.reader.close()
         if self.influxd is not None:
             self.influxd.stop()
+        if self.victoria is not None:
+            self.victoria.stop()
 
 
 def _tls(api: ApiSettings) -> tuple[str, str] | None:

@@ -171,6 +171,23 @@ class VictoriaStores:
             raise
         return stores
 
+    @classmethod
+    def find_or_open(cls, vm: VictoriaMetricsSettings, history: HistorySettings,
+                     state_dir: Path) -> VictoriaStores:
+        """For commands: the configured servers, else the managed servers of a running
+        provnet under ``state_dir`` (their remembered ports answer), else three started."""
+        if not vm.url:
+            urls: dict[int, str] = {}
+            for width, name in SERVERS.items():
+                with contextlib.suppress(OSError, ValueError, httpx.HTTPError):
+                    port = int((state_dir / "victoria" / name / "port").read_text().strip())
+                    url = f"http://127.0.0.1:{port}"
+                    if httpx.get(f"{url}/health", timeout=1.0, trust_env=False).is_success:
+                        urls[width] = url
+            if len(urls) == len(SERVERS):
+                return cls(urls, vm)
+        return cls.open(vm, history, state_dir)
+
     def _password(self) -> str | None:
         pw = self.settings.password
         return pw.get_secret_value() if pw else None

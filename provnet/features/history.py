@@ -36,8 +36,15 @@ from provnet.pollers.scheduler import CycleStats
 from provnet.pollers.types import IfRates, PollResult
 from provnet.tsdb.client import InfluxQLReader, Writer, api_for_version
 from provnet.tsdb.errors import TsdbError
+from provnet.tsdb.history import HistoryReader, InfluxHistory
+from provnet.tsdb.influxql import quote_ident
 from provnet.tsdb.points import Point
-from provnet.tsdb.retention import apply_retention, locations, rollup_writers
+from provnet.tsdb.retention import (
+    WIDTH_MEASUREMENT,
+    apply_retention,
+    locations,
+    rollup_writers,
+)
 
 if TYPE_CHECKING:
     from provnet.service import Service
@@ -165,42 +172,20 @@ class _Consumer:
 
 
 def attach(service: Service) -> HistoryHandle | None:
-    """Rollups, retention and the history routes (None when disabled or no InfluxDB)."""
+    """Rollups, retention and the history routes (None when disabled or no store)."""
     cfg = service.settings.history
-    reader = service.reader
-    if not cfg.enabled or reader is None:
+    if not cfg.enabled:
         return None
-    influx = service.influx_settings  # with the managed influxd's account, when it is ours
-    version = reader.ping().version
-    v1 = (influx.write_api if influx.write_api != "auto" else api_for_version(version)) == "v1"
-    retention_pending = v1
-
-    def retention() -> bool:
-        """Apply the policies (1.x); False while InfluxDB cannot take them (retried)."""
-        try:
-            apply_retention(reader, influx.database, cfg)
-        except TsdbError as exc:
-            log.warning("retention policies not applied yet (InfluxDB away?): %s", exc)
-            return False
-        return True
-
-    if v1:
-        retention_pending = not retention()
-    locs = locations(influx, cfg, version)
-    readers: dict[int, InfluxQLReader] = {0: reader}
-    for width, loc in locs.items():
-        if loc.database == influx.database:
-            readers[width] = reader
-        else:
-            token = influx.token.get_secret_value() if influx.token else None
-            pw = influx.password.get_secret_value() if influx.password else None
-            readers[width] = InfluxQLReader(service.influx_url, loc.database, influx.username,
-                                            pw, token=token)
-            service.closers.append(readers[width].close)
-    source = HistorySource(readers, {w: loc.source for w, loc in locs.items()}, cfg,
-                           service.settings.poller.interval_s,
-                           status_rp=cfg.policy_1h if v1 else None)
-    writers = rollup_writers(influx, cfg, service.influx_url, version)
+    if service.victoria is not None:
+        parts = _victoria_parts(service)
+    elif service.reader is not None:
+        parts = _influx_parts(service)
+    else:
+        return None
+    readers, sources, status_rp, writers, retention = parts
+    retention_pending = retention is not None and not retention()
+    source = HistorySource(readers, sources, cfg, service.settings.poller.interval_s,
+                           status_rp=status_rp)
     for w in writers.values():
         service.closers.append(w.close)
     since = time.time()
@@ -214,7 +199,7 @@ def attach(service: Service) -> HistoryHandle | None:
     handle.reload()
     service.point_taps.append(handle.tap)
     service.consumers.append(_Consumer(service, handle))
-    service.routers.append(history_router(source, service.store, locs[300].source,
+    service.routers.append(history_router(source, service.store, sources[300],
                                           lambda: handle.links))
 
     async def run(stop: asyncio.Event) -> None:
@@ -231,8 +216,8 @@ def attach(service: Service) -> HistoryHandle | None:
             while not stop.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), cfg.flush_every_s)
-                if retention_pending:  # the rollup policies must exist before rollups are written
-                    retention_pending = not await asyncio.to_thread(retention)
+                if retention_pending and retention is not None:  # the rollup policies must
+                    retention_pending = not await asyncio.to_thread(retention)  # exist first
                 closed = await asyncio.to_thread(handle.closed, time.time(), cfg.flush_grace_s)
                 await asyncio.to_thread(handle.write, closed)
         finally:
@@ -244,6 +229,59 @@ def attach(service: Service) -> HistoryHandle | None:
 
     service.background.append(("history", run))
     return handle
+
+
+Parts = tuple[dict[int, HistoryReader], dict[int, str], str | None, dict[int, Writer],
+              Callable[[], bool] | None]
+
+
+def _influx_parts(service: Service) -> Parts:
+    """InfluxDB: readers and ``FROM`` per width, the policy of ``link_status``, the rollup
+    writers and the retention step (1.x; retried until it succeeds)."""
+    cfg = service.settings.history
+    reader = service.reader
+    assert reader is not None
+    influx = service.influx_settings  # with the managed influxd's account, when it is ours
+    version = reader.ping().version
+    v1 = (influx.write_api if influx.write_api != "auto" else api_for_version(version)) == "v1"
+
+    def retention() -> bool:
+        """Apply the policies (1.x); False while InfluxDB cannot take them (retried)."""
+        try:
+            apply_retention(reader, influx.database, cfg)
+        except TsdbError as exc:
+            log.warning("retention policies not applied yet (InfluxDB away?): %s", exc)
+            return False
+        return True
+
+    locs = locations(influx, cfg, version)
+    main = InfluxHistory(reader)
+    readers: dict[int, HistoryReader] = {0: main}
+    for width, loc in locs.items():
+        if loc.database == influx.database:
+            readers[width] = main
+        else:
+            token = influx.token.get_secret_value() if influx.token else None
+            pw = influx.password.get_secret_value() if influx.password else None
+            other = InfluxQLReader(service.influx_url, loc.database, influx.username, pw,
+                                   token=token)
+            service.closers.append(other.close)
+            readers[width] = InfluxHistory(other)
+    writers = rollup_writers(influx, cfg, service.influx_url, version)
+    return (readers, {w: loc.source for w, loc in locs.items()},
+            cfg.policy_1h if v1 else None, writers, retention if v1 else None)
+
+
+def _victoria_parts(service: Service) -> Parts:
+    """VictoriaMetrics: a reader per width on the server of that resolution (its retention is
+    the server's ``-retentionPeriod``), writers to the same servers."""
+    vm = service.victoria
+    assert vm is not None
+    readers: dict[int, HistoryReader] = dict(vm.readers())
+    for r in {id(r): r for r in readers.values()}.values():
+        service.closers.append(r.close)  # type: ignore[attr-defined]
+    sources = {w: quote_ident(m) for w, m in WIDTH_MEASUREMENT.items()}
+    return readers, sources, None, {w: vm.writer(w) for w in WIDTH_MEASUREMENT}, None
 
 
 async def _drain_loop(handle: HistoryHandle, queued: asyncio.Event, stop: asyncio.Event) -> None:

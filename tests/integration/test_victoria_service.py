@@ -1,0 +1,85 @@
+"""The service on ``tsdb.backend: victoriametrics``: provnet starts one real victoria-metrics per
+resolution with that resolution's retention, writes through the same spooling line-protocol
+writer, attaches the history feature on them, survives the raw server's restart without
+losing a sample (spooled, replayed in order) and stops every server it started."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from provnet.config.settings import Settings
+from provnet.features import history
+from provnet.inventory.store import open_store
+from provnet.service import Service
+from provnet.tsdb.measurements import IFSTATS
+from provnet.tsdb.points import Point
+from provnet.tsdb.spool import SpoolingWriter
+from provnet.tsdb.victoria import VictoriaClient
+from tests.support.vm_server import have_victoria
+
+pytestmark = pytest.mark.skipif(not have_victoria(), reason="victoria-metrics is not installed")
+
+
+def _cmdline(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "victoria" in " ".join(_cmdline(pid))
+
+
+def test_managed_victoria_servers_retention_writes_restart_and_stop(tmp_path: Path) -> None:
+    settings = Settings(state_dir=tmp_path / "state", tsdb={"backend": "victoriametrics"},
+                        history={"raw_days": 7, "rollup_5m_days": 400, "rollup_1h_days": 0})
+    store = open_store(f"sqlite:///{tmp_path / 'inv.sqlite'}")
+    service = Service(settings, store)
+    pids: list[int] = []
+    try:
+        service.start_influx()
+        vm = service.victoria
+        assert vm is not None and service.reader is None
+        pids = vm.pids()
+        assert len(pids) == 3 and len(set(vm.urls.values())) == 3
+        flags = [next(a for a in _cmdline(p) if a.startswith("-retentionPeriod=")) for p in pids]
+        assert flags == ["-retentionPeriod=7d", "-retentionPeriod=400d",
+                         "-retentionPeriod=100y"]
+        handle = history.attach(service)
+        assert handle is not None and len(service.routers) == 1
+        raw = vm.readers()[0]
+        assert raw.ping().ok
+        now = int(time.time()) - 60
+        tags = {"device": "Bưu điện Núi Tô", "link": "7", "end": "a"}
+
+        def batch(i: int) -> list[Point]:
+            return [Point(IFSTATS, {"in_bps": float(i * 10 + k)}, tags,
+                          (now + i * 10 + k) * 10**9) for k in range(10)]
+
+        writer = service.writer
+        assert isinstance(writer, SpoolingWriter)
+        writer.write(batch(0))
+        server = vm.managed[0]
+        server.stop()  # the raw samples' server goes away (by PID) ...
+        writer.write(batch(1))
+        assert writer.pending_points == 10  # ... the batch waits in the spool
+        server.start()  # back on its remembered port
+        assert server.url == vm.urls[0]
+        writer.write(batch(2))  # the spool is replayed first, in order
+        assert writer.pending_points == 0
+        with VictoriaClient(vm.urls[0]) as c:
+            c.force_flush()
+        rows = raw.read_series('"ifstats"', ["in_bps"], {"device": "Bưu điện Núi Tô"},
+                               now * 10**9, (now + 31) * 10**9)
+        assert [r["in_bps"] for r in rows] == [float(i) for i in range(30)]
+        pids = vm.pids()
+    finally:
+        service.close()
+        store.close()
+    assert pids and not [p for p in pids if _alive(p)]
