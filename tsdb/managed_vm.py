@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -40,7 +41,9 @@ def retention_flag(days: float) -> str:
     """``-retentionPeriod`` for a number of days (0: keep forever, i.e. 100 years)."""
     if days <= 0:
         return "100y"
-    return f"{max(1, round(days * 24))}h" if days < 1 else f"{round(days)}d"
+    if float(days).is_integer():
+        return f"{int(days)}d"
+    return f"{max(1, math.ceil(days * 24))}h"  # never shorter than asked
 
 
 class ManagedVictoria:
