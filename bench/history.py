@@ -36,6 +36,7 @@ from provnet.inventory import queries
 from provnet.inventory.store import open_store
 from provnet.pollers.history_query import HistorySource
 from provnet.tsdb.client import InfluxQLReader, V1Writer
+from provnet.tsdb.history import InfluxHistory
 from provnet.tsdb.managed import ManagedInfluxd
 from provnet.tsdb.measurements import IFSTATS, LINK_STATE, ROLLUP_1H, ROLLUP_5M
 from provnet.tsdb.points import Point
@@ -140,7 +141,8 @@ def main() -> None:
             n += len(pts)
             load_s = time.perf_counter() - t0
             locs = locations(influx, cfg, db.version)
-            src = HistorySource({0: reader, 300: reader, 3600: reader},
+            hist = InfluxHistory(reader)
+            src = HistorySource({0: hist, 300: hist, 3600: hist},
                                 {w: loc.source for w, loc in locs.items()}, cfg, 60.0,
                                 now=lambda: float(now))
             tags = {"link": str(chart.id), "end": "a"}
@@ -167,7 +169,7 @@ def main() -> None:
 
             def province() -> object:
                 with store.session() as s:
-                    return availability(s, reader, locs[300].source, "province",
+                    return availability(s, hist, locs[300].source, "province",
                                         now - 30 * DAY, now)
             if args.profile:
                 import cProfile
