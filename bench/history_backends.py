@@ -166,8 +166,8 @@ def main() -> None:
                     province, max(3, args.reps // 5))
             print(f"  {'question (p50 / p99 ms)':<44} {'influxdb':>17} {'victoriametrics':>17}")
             for name in rows["influxdb"]:
-                a, b = rows["influxdb"][name], rows["victoriametrics"][name]
-                print(f"  {name:<44} {a[0]:7.1f} / {a[1]:7.1f} {b[0]:7.1f} / {b[1]:7.1f}")
+                i, v = rows["influxdb"][name], rows["victoriametrics"][name]
+                print(f"  {name:<44} {i[0]:7.1f} / {i[1]:7.1f} {v[0]:7.1f} / {v[1]:7.1f}")
             for ws in writers.values():
                 for w in ws.values():
                     w.close()
