@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from provnet.cli import app as cli_app
 from provnet.config.settings import Settings
 from provnet.features import history
 from provnet.inventory.store import open_store
@@ -26,6 +28,10 @@ pytestmark = pytest.mark.skipif(not have_victoria(), reason="victoria-metrics is
 
 def _cmdline(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+
+
+def _iso(t: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(t))
 
 
 def _alive(pid: int) -> bool:
@@ -78,7 +84,23 @@ def test_managed_victoria_servers_retention_writes_restart_and_stop(tmp_path: Pa
         rows = raw.read_series('"ifstats"', ["in_bps"], {"device": "Bưu điện Núi Tô"},
                                now * 10**9, (now + 31) * 10**9)
         assert [r["in_bps"] for r in rows] == [float(i) for i in range(30)]
-        pids = vm.pids()
+        # `provnet history rebuild` finds the running servers by their remembered ports
+        cfg = tmp_path / "vm.yaml"
+        cfg.write_text("tsdb: {backend: victoriametrics}\n")
+        hour = now - now % 3600
+        pids = vm.pids()  # the raw server has a new PID since its restart
+        out = CliRunner().invoke(cli_app, ["history",
+            "rebuild", "--from", _iso(hour), "--to", _iso(now + 31), "-c", str(cfg),
+            "--state-dir", str(settings.state_dir)])
+        assert out.exit_code == 0, out.output
+        assert "from 30 raw samples" in out.output
+        with VictoriaClient(vm.urls[300]) as c:
+            c.force_flush()
+        five = vm.readers()[300].read_series('"rollup_5m"', ["in_bps_n", "in_bps_max"],
+                                             {"src": "ifstats", "device": "Bưu điện Núi Tô"},
+                                             hour * 10**9, (now + 300) * 10**9)
+        assert sum(r["in_bps_n"] for r in five) == 30 and max(r["in_bps_max"] for r in five) == 29
+        assert vm.pids() == pids  # the command started no server of its own
     finally:
         service.close()
         store.close()
