@@ -1,7 +1,8 @@
 """The service on ``tsdb.backend: victoriametrics``: provnet starts one real victoria-metrics per
 resolution with that resolution's retention, writes through the same spooling line-protocol
 writer, attaches the history feature on them, survives the raw server's restart without
-losing a sample (spooled, replayed in order) and stops every server it started."""
+losing a sample (spooled, replayed in order), rebuilds rollups from the CLI and stops every
+server it started; an absent server and a refused query are the tsdb package's errors."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from provnet.config.settings import Settings
 from provnet.features import history
 from provnet.inventory.store import open_store
 from provnet.service import Service
+from provnet.tsdb.errors import TsdbError, TsdbUnavailable
 from provnet.tsdb.measurements import IFSTATS
 from provnet.tsdb.points import Point
 from provnet.tsdb.spool import SpoolingWriter
-from provnet.tsdb.victoria import VictoriaClient
-from tests.support.vm_server import have_victoria
+from provnet.tsdb.victoria import VictoriaClient, VictoriaHistory
+from tests.support.helpers import free_port
+from tests.support.vm_server import have_victoria, victoria
 
 pytestmark = pytest.mark.skipif(not have_victoria(), reason="victoria-metrics is not installed")
 
@@ -105,3 +108,19 @@ def test_managed_victoria_servers_retention_writes_restart_and_stop(tmp_path: Pa
         service.close()
         store.close()
     assert pids and not [p for p in pids if _alive(p)]
+
+
+def test_an_absent_or_refusing_server_is_a_tsdb_error(tmp_path: Path) -> None:
+    away = VictoriaHistory(VictoriaClient(f"http://127.0.0.1:{free_port()}", timeout_s=2), "p")
+    assert not away.ping().ok
+    with pytest.raises(TsdbUnavailable):
+        away.read_series('"ifstats"', ["in_bps"], {}, 0, 10**18)
+    away.close()
+    with victoria(tmp_path / "vm") as server:
+        here = VictoriaHistory(VictoriaClient(server.url), "p")
+        assert here.ping().ok
+        assert here.read_series('"ifstats"', ["in_bps"], {"link": "1"}, 0, 10**18) == []
+        with pytest.raises(TsdbError) as refused:  # a label name MetricsQL cannot parse
+            here.read_series('"ifstats"', ["in_bps"], {"bad label": "x"}, 0, 10**18)
+        assert not isinstance(refused.value, TsdbUnavailable)
+        here.close()
