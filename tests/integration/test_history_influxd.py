@@ -36,6 +36,7 @@ from provnet.pollers.rebuild import rebuild
 from provnet.pollers.rollup import RollupAggregator
 from provnet.tsdb.client import InfluxQLReader, Writer
 from provnet.tsdb.history import HistoryReader, InfluxHistory
+from provnet.tsdb.lineprotocol import encode_lines
 from provnet.tsdb.managed_vm import VictoriaStores
 from provnet.tsdb.measurements import ROLLUP_5M
 from provnet.tsdb.points import Point
@@ -148,8 +149,9 @@ def worlds(influxd: InfluxdHandle, tmp_path_factory: pytest.TempPathFactory
         def sink(points: list[Any]) -> None:  # what Service.flush and the history feature do
             samples, changes = split_status(points)
             agg.add_points(samples)
+            lines = encode_lines(samples)  # what SpoolingWriter.write does, once for both
             for raw in raws:
-                raw.write(samples)
+                raw.write_lines(lines)
             status.extend(changes)
             for width, pts in agg.flush(points[-1].time_ns / 1e9).items():
                 for ws in writers.values():
