@@ -35,3 +35,11 @@ def test_unknown_backend_or_key_fails(tmp_path, text: str) -> None:  # type: ign
                                             (7.4, "178h")])
 def test_retention_flag(days: float, flag: str) -> None:
     assert retention_flag(days) == flag
+
+
+def test_the_documented_example_loads(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.helpers import readme_yaml
+
+    s = load_settings(readme_yaml("VictoriaMetrics back-end", tmp_path / "vm.yaml"))
+    vm = s.tsdb.victoriametrics
+    assert s.tsdb.backend == "victoriametrics" and vm.url_1h == "http://vm-1h:8428"
