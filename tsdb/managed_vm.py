@@ -72,6 +72,26 @@ class ManagedVictoria:
         """The server's PID while it runs."""
         return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
 
+    @property
+    def running(self) -> bool:
+        """True while our server is alive (a dead one is reaped by asking)."""
+        return self.proc is not None and self.proc.poll() is None
+
+    @property
+    def exit_code(self) -> int | None:
+        """Its exit code once it has ended (None while running or not started)."""
+        return None if self.proc is None else self.proc.poll()
+
+    @property
+    def name(self) -> str:
+        """For the log: ``victoria-metrics raw`` etc."""
+        return f"victoria-metrics {self.data_dir.name}"
+
+    def restart_same_port(self) -> None:
+        """Start again after it died, on the same port (the writers' URLs stay valid)."""
+        self.stop()
+        self.start()
+
     def _choose_port(self) -> int:
         if self._port is not None:
             return self._port

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from provnet.tsdb.errors import TsdbError
 from provnet.tsdb.managed import ManagedInfluxd
@@ -34,12 +35,32 @@ class Backoff:
         return min(self.max_s, self.initial_s * 2 ** self.failures)
 
 
-class InfluxdSupervisor:
-    """Restarts a managed influxd that died (SIGKILL, crash, OOM)."""
+class Supervised(Protocol):
+    """A managed server (``ManagedInfluxd``, ``tsdb/managed_vm.py`` ``ManagedVictoria``)."""
 
-    def __init__(self, influxd: ManagedInfluxd, backoff: Backoff | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    @property
+    def running(self) -> bool:
+        """Alive (asking reaps a dead child)."""
+        ...
+
+    @property
+    def exit_code(self) -> int | None:
+        """Exit code once ended."""
+        ...
+
+    def restart_same_port(self) -> None:
+        """Start again on the same port; ``TsdbError`` if it does not come back."""
+        ...
+
+
+class InfluxdSupervisor:
+    """Restarts a managed influxd (or another :class:`Supervised` server, e.g. a managed
+    victoria-metrics, named ``name`` in the log) that died (SIGKILL, crash, OOM)."""
+
+    def __init__(self, influxd: ManagedInfluxd | Supervised, backoff: Backoff | None = None,
+                 clock: Callable[[], float] = time.monotonic, name: str = "influxd") -> None:
         self.influxd = influxd
+        self.name = name
         self.backoff = backoff or Backoff()
         self.clock = clock
         self.restarts = 0
@@ -56,7 +77,7 @@ class InfluxdSupervisor:
             self.last_exit = self.influxd.exit_code
             self.died_at = now
             self.next_try = now + self.backoff.delay()
-            log.warning("influxd exited with code %s: restarting in %.0f s", self.last_exit,
+            log.warning("%s exited with code %s: restarting in %.0f s", self.name, self.last_exit,
                         self.next_try - now)
         if self.next_try is not None and now < self.next_try:
             return False
@@ -65,11 +86,11 @@ class InfluxdSupervisor:
         except TsdbError as exc:
             self.backoff.failures += 1
             self.next_try = self.clock() + self.backoff.delay()
-            log.error("influxd restart failed (next try in %.0f s): %s",
+            log.error("%s restart failed (next try in %.0f s): %s", self.name,
                       self.backoff.delay(), exc)
             return False
         self.restarts += 1
-        log.warning("influxd restarted (restart %d, down %.1f s)", self.restarts,
+        log.warning("%s restarted (restart %d, down %.1f s)", self.name, self.restarts,
                     self.clock() - self.died_at)
         self.backoff.failures = 0
         self.died_at = self.next_try = None

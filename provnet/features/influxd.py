@@ -1,7 +1,7 @@
 """Supervision of the managed influxd and warnings about the store (when provnet owns one).
 
-Every second: a dead influxd is reaped and restarted on the same port with backoff
-(``tsdb/supervise.py``); the spool's figures raise a warning when the store has been
+Every second: a dead influxd (or managed victoria-metrics) is reaped and restarted on the same
+port with backoff (``tsdb/supervise.py``); the spool's figures raise a warning when the store has been
 unwritable longer than ``UNWRITABLE_AFTER_S`` and before the spool drops anything. The
 restart runs on the service's loop thread on purpose: influxd is started with
 ``PR_SET_PDEATHSIG`` bound to the starting thread, so a pool thread must not start it.
@@ -42,6 +42,8 @@ def attach(service: Service, unwritable_after_s: float = UNWRITABLE_AFTER_S,
     """Watch the store; supervise influxd when provnet started it (None otherwise).
     With ``alerting``, the store's writability is observed every ``OBSERVE_EVERY_S``."""
     sup = InfluxdSupervisor(service.influxd) if service.influxd is not None else None
+    vm_sups = [InfluxdSupervisor(srv, name=srv.name)  # managed victoria-metrics (issue 16)
+               for srv in (service.victoria.managed if service.victoria is not None else [])]
     watch = StoreWatch(unwritable_after_s=unwritable_after_s)
     max_bytes = service.settings.influx.spool_max_bytes
 
@@ -54,6 +56,8 @@ def attach(service: Service, unwritable_after_s: float = UNWRITABLE_AFTER_S,
                 break
             if sup is not None:
                 sup.check()
+            for vm_sup in vm_sups:
+                vm_sup.check()
             w = service.writer
             for text in watch.observe(getattr(w, "oldest_pending_age_s", None),
                                       int(getattr(w, "pending_bytes", 0) or 0), max_bytes):

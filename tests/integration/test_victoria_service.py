@@ -2,11 +2,13 @@
 resolution with that resolution's retention, writes through the same spooling line-protocol
 writer, attaches the history feature on them, survives the raw server's restart without
 losing a sample (spooled, replayed in order), rebuilds rollups from the CLI and stops every
-server it started; an absent server and a refused query are the tsdb package's errors."""
+server it started; an absent server and a refused query are the tsdb package's errors; a
+killed managed server is reaped and restarted on its port by the influxd supervisor."""
 
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -22,7 +24,8 @@ from provnet.tsdb.errors import TsdbError, TsdbUnavailable
 from provnet.tsdb.measurements import IFSTATS
 from provnet.tsdb.points import Point
 from provnet.tsdb.spool import SpoolingWriter
-from provnet.tsdb.victoria import VictoriaClient, VictoriaHistory
+from provnet.tsdb.supervise import Backoff, InfluxdSupervisor
+from provnet.tsdb.victoria import VictoriaClient, VictoriaHistory, VictoriaWriter
 from tests.support.helpers import free_port
 from tests.support.vm_server import have_victoria, victoria
 
@@ -124,3 +127,27 @@ def test_an_absent_or_refusing_server_is_a_tsdb_error(tmp_path: Path) -> None:
             here.read_series('"ifstats"', ["in_bps"], {"bad label": "x"}, 0, 10**18)
         assert not isinstance(refused.value, TsdbUnavailable)
         here.close()
+
+
+def test_a_killed_managed_server_is_reaped_and_restarted_on_its_port(tmp_path: Path) -> None:
+    with victoria(tmp_path / "vm") as server:
+        url, first = server.url, server.pid
+        assert first is not None
+        w = VictoriaWriter(url, "p")
+        sup = InfluxdSupervisor(server, Backoff(initial_s=0.0), name=server.name)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while sup.restarts == 0 and time.monotonic() < deadline:
+            sup.check()
+            time.sleep(0.1)
+        assert sup.restarts == 1 and server.pid not in (None, first) and server.url == url
+        assert not Path(f"/proc/{first}").exists()  # reaped: no zombie
+        w.write([Point(IFSTATS, {"in_bps": 2.0}, {"device": "Ô Lâm"}, 10**18 + 10**9)])
+        with VictoriaClient(url) as c:
+            c.force_flush()
+        rows = VictoriaHistory(VictoriaClient(url), "p").read_series(
+            '"ifstats"', ["in_bps"], {"device": "Ô Lâm"}, 0, 2 * 10**18)
+        # the server takes writes again (what it held in memory when killed is gone: it
+        # writes to disk every few seconds, see docs/history.md)
+        assert [r["in_bps"] for r in rows] == [2.0]
+        w.close()
