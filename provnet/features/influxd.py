@@ -1,8 +1,8 @@
 """Supervision of the managed influxd and warnings about the store (when provnet owns one).
 
 Every second: a dead influxd (or managed victoria-metrics) is reaped and restarted on the same
-port with backoff (``tsdb/supervise.py``); the spool's figures raise a warning when the store has been
-unwritable longer than ``UNWRITABLE_AFTER_S`` and before the spool drops anything. The
+port with backoff (``tsdb/supervise.py``); the spool's figures raise a warning when the store
+has been unwritable longer than ``UNWRITABLE_AFTER_S`` and before the spool drops anything. The
 restart runs on the service's loop thread on purpose: influxd is started with
 ``PR_SET_PDEATHSIG`` bound to the starting thread, so a pool thread must not start it.
 """
