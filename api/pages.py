@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from provnet.api.geo import geo_router
+from provnet.api.reports import reports_router
 from provnet.maps.geojson import STATUS_COLOURS, MapsContext
 from provnet.maps.labels import Lang, labels
 from provnet.maps.style import LEAFLET_JS, OPERATOR_COLOURS, STATIC_DIR, TEMPLATES_DIR
@@ -51,11 +52,15 @@ def pages_router(ctx: MapsContext) -> APIRouter:
 
     @router.get("/maps/province", response_class=HTMLResponse)
     def province(request: Request, lang: LangQ = "vi", generation: Generation = "legacy",
-                 metric: MetricQ = None) -> Response:
+                 metric: MetricQ = None,
+                 refresh: Annotated[int, Query(ge=2, le=3600, description=(
+                     "seconds between re-reads of links and incidents besides the stream "
+                     "events (wall screens)"))] = 30) -> Response:
         """Every commune coloured by a coverage metric, districts, links by live state."""
         page = {"kind": "province", "lang": lang, "generation": generation,
                 "metric": metric or "4G:any", "labels": labels(lang),
-                "status_colours": STATUS_COLOURS, "operator_colours": OPERATOR_COLOURS}
+                "status_colours": STATUS_COLOURS, "operator_colours": OPERATOR_COLOURS,
+                "live_stream": ctx.live_stream, "refresh_s": refresh}
         return templates.TemplateResponse(request, "province.html", {
             **_base(request, lang, generation), "province_name": province_name(), "page": page})
 
@@ -101,4 +106,4 @@ def pages_router(ctx: MapsContext) -> APIRouter:
 
 def maps_routers(ctx: MapsContext) -> list[APIRouter]:
     """The GeoJSON API and the pages over one context."""
-    return [geo_router(ctx), pages_router(ctx)]
+    return [geo_router(ctx), pages_router(ctx), reports_router(ctx)]

@@ -62,6 +62,11 @@ ROUTE_ROLES: Mapping[tuple[str, str], str] = {
     ("GET", "/maps/province"): V,
     ("GET", "/maps/communes/{code}.svg"): V,
     ("GET", "/maps/communes/{code}"): V,
+    ("GET", "/api/v1/geo/cutoff"): V,  # issue 15: maps as an operations view
+    ("GET", "/api/v1/coverage/choropleth"): V,
+    ("GET", "/reports/coverage"): V,  # issue 15: the planner report pack
+    ("GET", "/reports/coverage.csv"): V,
+    ("GET", "/reports/coverage.xlsx"): V,
     # history
     ("GET", "/api/v1/communes/{code}/history"): V,
     ("GET", "/api/v1/devices/{device_id}/history"): V,
