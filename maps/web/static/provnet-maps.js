@@ -134,6 +134,7 @@
     sel.innerHTML = (chor ? chor.metrics : []).map((v) => '<option value="' + esc(v) + '">' + esc(metricLabel(v)) + "</option>").join("");
     sel.value = metric;
 
+    map.fitBounds(L.geoJSON(communes).getBounds(), { padding: [10, 10] });  // the view first: paths need it
     L.geoJSON(outline, { style: { color: "#7d8a96", weight: 1, fillColor: "#f3efe4", fillOpacity: 1 },
                          interactive: false }).addTo(map);
     const communeLayer = L.geoJSON(communes, {
@@ -300,7 +301,6 @@
     overlays[T.pops] = pops;
     overlays['<span class="sw" style="background:#d35400;border-radius:50%"></span>' + esc(T.layer_infill.replace(" ({tech})", ""))] = infillGroup;
     L.control.layers(null, overlays, { collapsed: false }).addTo(map);
-    map.fitBounds(communeLayer.getBounds(), { padding: [10, 10] });
     map.attributionControl.addAttribution(esc(T.synthetic));
     document.body.dataset.readyMs = String(Math.round(performance.now()));
     document.body.dataset.ready = "1";
@@ -324,10 +324,15 @@
       "<tr><th>" + esc(T.ports) + "</th><td>" + num(p.ports) + "</td></tr></table></div>";
   }
   function officePopup(p) {
-    const devs = (p.devices || []).map((d) => "<tr><td>" + esc(d.hostname) + "</td><td>" + esc(d.vendor) + " " +
-      esc(d.platform) + "</td><td>" + esc(d.mgmt_address) + "</td></tr>").join("");
+    const live = routerStatus[p.code] || {};
+    const devs = (p.devices || []).map((d) => {
+      const st = (live[d.hostname] || d).status || "unknown";
+      return "<tr><td>" + esc(d.hostname) + "</td><td>" + esc(d.vendor) + " " + esc(d.platform) + "</td><td>" + esc(d.mgmt_address) +
+        '</td><td class="dev-' + esc(st) + '">' + esc(T["dev_" + st] || st) + "</td></tr>";
+    }).join("");
     return '<div class="popup"><h3>' + esc(p.name) + '</h3><div class="code">' + esc(p.code) + "</div><table>" + devs + "</table></div>";
   }
+  const routerStatus = {};  // site code -> hostname -> device with its live status (/api/v1/geo/routers)
   function statsPanel(s, sites) {
     const el = document.getElementById("stats");
     const nBts = sites.features.filter((f) => f.properties.kind === "bts").length;
@@ -375,6 +380,17 @@
       getJSON("/api/v1/geo/links?" + q({ commune: code, generation: gen })),
       getJSON("/api/v1/communes/" + encodeURIComponent(code) + "/coverage?" + q({ generation: gen }), true),
     ]);
+    const [routers, cutoff] = await Promise.all([getJSON("/api/v1/geo/routers", true), getJSON("/api/v1/geo/cutoff?" + q({ generation: gen }), true)]);
+    ((routers || {}).features || []).forEach((f) => {
+      routerStatus[f.properties.code] = Object.fromEntries((f.properties.devices || []).map((d) => [d.hostname, d]));
+    });
+    const cutRow = cutoff && cutoff.communes[code];
+    if (cutRow) {
+      const el = document.getElementById("cutoff");
+      el.innerHTML = esc(fmt(T.cut_off_by, { id: cutRow.incident_id })) + ': <a class="incident-link" href="/incidents/' + encodeURIComponent(cutRow.incident_id) + '">' +
+        esc(page.lang === "vi" ? cutRow.title_vi : cutRow.title_en) + "</a>";
+      el.hidden = false;
+    }
     const self = L.geoJSON(unit, { style: { color: "#143a5a", weight: 3, fillColor: "#ffffff", fillOpacity: 0.55 }, interactive: false });
     map.fitBounds(self.getBounds(), { padding: [20, 20] });  // the view must exist before the renderer
     L.geoJSON(outline, { style: { color: "#7d8a96", weight: 1, fillColor: "#f3efe4", fillOpacity: 1 }, interactive: false }).addTo(map);
