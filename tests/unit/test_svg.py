@@ -124,3 +124,23 @@ def test_scale_bar_length_matches_the_map_scale() -> None:
     x1 = float(re.search(r"H([\d.]+)", d).group(1))  # type: ignore[union-attr]
     px_per_m = min(MAP_W, MAP_H) / 10_000  # the 10 km square fills the frame's short side
     assert x1 - x0 == pytest.approx(2000 * px_per_m, abs=0.1)
+
+
+def _text(el: ET.Element | None) -> str:
+    assert el is not None
+    return "".join(el.itertext())
+
+
+def test_report_marks_north_arrow_date_source_and_suggested_sites() -> None:
+    spec = SvgSpec("Xã A", "", SQUARE, footer="Lập lúc: 02/12/2026 13:22 (GMT+7) · Nguồn số liệu",
+                   suggestions=[(505_000, 1_155_000, 1), (509_000, 1_159_000, 2)],
+                   suggestion_label="Đề xuất vị trí BTS mới (4G)", north="B")
+    root = _parse(spec)
+    assert _text(root.find(".//s:g[@id='north-arrow']", NS)) == "B"
+    assert _text(root.find(".//s:text[@id='footer']", NS)).startswith("Lập lúc")
+    ranks = [_text(g) for g in root.iterfind(".//s:g[@class='suggestion']", NS)]
+    assert ranks == ["1", "2"]
+    assert "Đề xuất vị trí BTS mới (4G)" in _text(root.find(".//s:g[@id='legend']", NS))
+    plain = _parse(SvgSpec("Xã A", "", SQUARE))
+    assert plain.find(".//s:text[@id='footer']", NS) is None
+    assert not list(plain.iterfind(".//s:g[@class='suggestion']", NS))

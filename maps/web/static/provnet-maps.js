@@ -153,7 +153,14 @@
         layer.on("mouseout", () => layer.setStyle({ weight: cut.communes[f.properties.code] ? 2 : 0.8, color: cut.communes[f.properties.code] ? "#e31a1c" : "#ffffff" }));
       },
     }).addTo(map);
-    communeLayer.eachLayer((layer) => { layer.getElement().dataset.code = layer.feature.properties.code; });
+    // a GeometryCollection feature is a group of paths: every path carries the commune's data
+    function elementsOf(layer) {
+      if (typeof layer.getElement === "function") return [layer.getElement()];
+      const out = [];
+      layer.eachLayer((sub) => { out.push(...elementsOf(sub)); });
+      return out;
+    }
+    communeLayer.eachLayer((layer) => { elementsOf(layer).forEach((el) => { el.dataset.code = layer.feature.properties.code; }); });
     const cutFill = addHatch(map, "hatch-cut", "#e31a1c");
     const districtLayer = districts ? L.geoJSON(districts, {
       style: { color: "#2b3a48", weight: 2, fill: false, opacity: 0.8 }, interactive: false }).addTo(map) : null;
@@ -173,9 +180,10 @@
     function recolour() {
       communeLayer.eachLayer((layer) => {
         const p = layer.feature.properties, row = chor ? chor.communes[p.code] : null, c = cut.communes[p.code];
-        const el = layer.getElement();
-        el.dataset.class = row && row.class != null ? String(row.class) : "none";
-        el.dataset.cutoff = c ? String(c.incident_id) : "";
+        elementsOf(layer).forEach((el) => {
+          el.dataset.class = row && row.class != null ? String(row.class) : "none";
+          el.dataset.cutoff = c ? String(c.incident_id) : "";
+        });
         layer.setStyle(c ? { fillColor: cutFill, fillOpacity: 1, color: "#e31a1c", weight: 2 }
                          : { fillColor: row ? row.colour : "#e8e4da", fillOpacity: 0.85, color: "#ffffff", weight: 0.8 });
         layer.unbindTooltip();
