@@ -125,7 +125,8 @@ def coverage_router(svc: CoverageService) -> APIRouter:
         return svc.layers(commune, technology, operator, generation)
 
     @r.get("/api/v1/coverage/gaps", response_model=GeoJson,
-           responses={200: {"content": {"application/vnd.google-earth.kml+xml": {}}},
+           responses={200: {"content": {"application/vnd.google-earth.kml+xml": {},
+                                        "application/geo+json": {}}},
                       404: {"description": "no such commune or technology"}})
     def gaps(technology: Annotated[str, Query(max_length=5)] = "4G",
              commune: Annotated[str | None, Query(max_length=10)] = None,
