@@ -10,15 +10,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from provnet.api.coverage import download
+from provnet.api.ui.render import LangQ as PageLangQ
+from provnet.api.ui.render import page_lang, render
 from provnet.maps.classes import shown
 from provnet.maps.errors import MapsError
 from provnet.maps.geojson import MapsContext
-from provnet.maps.labels import Lang, labels
+from provnet.maps.labels import LABELS, Lang, labels
 from provnet.maps.report import LONG_KEYS, header, long_rows, to_csv, to_xlsx, wide_rows
-from provnet.maps.style import OPERATOR_COLOURS, TEMPLATES_DIR
+from provnet.maps.style import OPERATOR_COLOURS
 from provnet.maps.svg import local_time
 
 Generation = Literal["legacy", "2025"]
@@ -32,7 +33,6 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 def reports_router(ctx: MapsContext) -> APIRouter:
     """Routes of the report pack over the map context (its coverage service)."""
     r = APIRouter(tags=["reports"])
-    templates = Jinja2Templates(directory=TEMPLATES_DIR)
 
     def stats(generation: str, commune: str | None) -> list[dict[str, Any]]:
         if ctx.coverage is None:
@@ -99,11 +99,11 @@ def reports_router(ctx: MapsContext) -> APIRouter:
 
     @r.get("/reports/coverage", response_class=HTMLResponse, responses=NOT_FOUND)
     def report_page(request: Request, generation: Generation = "legacy",
-                    commune: CommuneQ = None, lang: LangQ = "vi") -> Response:
+                    commune: CommuneQ = None, lang: PageLangQ = None) -> Response:
         """Printable coverage report: the province summary and every commune, or one
         commune by operator with its static map."""
+        asked, lang_ = lang, page_lang(request, lang)
         rows = stats(generation, commune)
-        t = labels(lang)
         dist = districts(generation)
         keys, wide = wide_rows(rows, dist)
         techs = sorted({k for x in rows for k in (x.get("by_technology") or {})})
@@ -117,16 +117,16 @@ def reports_router(ctx: MapsContext) -> APIRouter:
                 "with_gap": sum(1 for v in vals if (shown(v["none_pct"]) or 0) > 0)})
         computed = rows[0]["computed_at"] if rows else None
         province = ctx.units("legacy", "province")
-        return templates.TemplateResponse(request, "report.html", {
-            "request": request, "lang": lang, "t": t, "generation": generation,
+        return render(request, "report.html", asked, {
+            "generation": generation,
             "province_name": province[0].name if province else "",
             "commune": rows[0] if commune else None, "keys": keys, "wide": wide,
-            "long": long_rows(rows, dist, lang) if commune else [],
+            "long": long_rows(rows, dist, lang_) if commune else [],
             "techs": techs, "summary": summary, "operator_colours": OPERATOR_COLOURS,
             "generated": local_time(),
             "computed": local_time(computed) if computed else "–",
-            "col_headers": [header(k, lang) for k in keys],
-            "long_keys": LONG_KEYS, "long_headers": [header(k, lang) for k in LONG_KEYS],
-            "leaflet_missing": False})
+            "col_headers": [header(k, lang_) for k in keys],
+            "long_keys": LONG_KEYS, "long_headers": [header(k, lang_) for k in LONG_KEYS],
+            "leaflet_missing": False}, tables=(LABELS,))
 
     return r

@@ -200,6 +200,14 @@ def test_province_page(driver: webdriver.Chrome, base_url: str) -> None:
     assert "Coverage and telecom infrastructure map" in driver.find_element(
         By.TAG_NAME, "body").text
     assert driver.find_element(By.ID, "metric").get_attribute("value") == "4G:any"  # default
+    # the choice is remembered: the next page without ?lang is English too ...
+    _load(driver, f"{base_url}/maps/province?generation=legacy")
+    assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    # ... until the shell's switch goes back to Vietnamese, on the same page
+    driver.find_element(By.CSS_SELECTOR, ".lang a[hreflang=vi]").click()
+    WebDriverWait(driver, 20).until(
+        lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "vi")
+    assert "/maps/province?generation=legacy" in driver.current_url
     _publish(shot)
 
 
