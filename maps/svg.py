@@ -169,7 +169,7 @@ def _suggestion(px: float, py: float, rank: int) -> str:
 def render_svg(spec: SvgSpec) -> str:
     """The SVG document (UTF-8 text) of one commune map."""
     f = _frame(spec.outline.bounds)
-    height = HEADER + MAP_H + 34 + (20 if spec.note else 0)
+    height = HEADER + MAP_H + 44 + (20 if spec.note else 0)
     layers = "".join(
         f'<path class={quoteattr(layer.kind)} data-label={quoteattr(layer.label)} '
         f'd="{path_data(layer.geom, f)}" fill-rule="evenodd" '
@@ -179,9 +179,12 @@ def render_svg(spec: SvgSpec) -> str:
         for layer in spec.layers if not layer.geom.is_empty)
     bts = "".join(_bts_circle(*f.xy(x, y), op, spec.colours) for x, y, op in spec.bts)
     sugg = "".join(_suggestion(*f.xy(x, y), rank) for x, y, rank in spec.suggestions)
-    footer = (f'<text id="footer" x="{MARGIN}" y="{HEADER + MAP_H + 22}" font-size="11" '
-              f'fill="#3b4754">{escape(spec.footer)}</text>') if spec.footer else ""
-    note = (f'<text x="{MARGIN}" y="{HEADER + MAP_H + 42}" font-size="11" fill="#5f6b78" '
+    lines = spec.footer.split(" · ", 1) if spec.footer else []  # date; source
+    footer = (f'<text id="footer" x="{MARGIN}" y="{HEADER + MAP_H + 20}" font-size="11" '
+              f'fill="#3b4754">' + "".join(
+                  f'<tspan x="{MARGIN}" dy="{0 if i == 0 else 14}">{escape(line)}</tspan>'
+                  for i, line in enumerate(lines)) + "</text>") if lines else ""
+    note = (f'<text x="{MARGIN}" y="{HEADER + MAP_H + 54}" font-size="11" fill="#5f6b78" '
             f'font-style="italic">{escape(spec.note)}</text>') if spec.note else ""
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'

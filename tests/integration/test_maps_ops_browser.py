@@ -201,7 +201,10 @@ def load(driver: webdriver.Chrome, world: World, path: str) -> None:
         WebDriverWait(driver, 90).until(
             lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
     except TimeoutException:
-        pytest.fail(f"{path} never got ready: {driver.get_log('browser')}")
+        sent = [json.loads(e["message"])["message"] for e in driver.get_log("performance")]
+        urls = [m["params"]["request"]["url"] for m in sent
+                if m["method"] == "Network.requestWillBeSent"]
+        pytest.fail(f"{path} never got ready: {driver.get_log('browser')}; requested {urls}")
     body = driver.find_element(By.TAG_NAME, "body")
     assert body.get_attribute("data-ready") == "1", body.get_attribute("data-error")
     check_clean(driver, world)

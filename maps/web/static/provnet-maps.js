@@ -293,11 +293,15 @@
       }
     }
     function soon() { if (!pending) pending = setTimeout(refreshLive, 300); }
-    if (page.live_stream && window.EventSource) {
+    if (page.live_stream && window.provnet && window.provnet.on) {
+      // the site shell's one event stream (provnet-ui.js): one connection per page
+      ["links", "incidents", "resync"].forEach((ev) => window.provnet.on(ev, soon));
+    } else if (page.live_stream && window.EventSource) {
       const es = new EventSource("/api/v1/stream");
       es.addEventListener("links", soon);
       es.addEventListener("incidents", soon);
       es.addEventListener("error", () => { if (es.readyState === EventSource.CLOSED) soon(); });
+      window.addEventListener("pagehide", () => es.close());
     }
     setInterval(refreshLive, Math.max(2, page.refresh_s || 30) * 1000);
     document.getElementById("live").textContent = fmt(T.live_at, { time: clock() });
@@ -368,7 +372,7 @@
       html += '<tr><td><span class="sw" style="display:inline-block;width:10px;height:10px;background:' + opColour(o) + '"></span> ' + esc(o) + "</td>" +
         techs.map((t) => "<td>" + pct(s.by_operator[o][t]) + "</td>").join("") + "</tr>";
     }
-    html += '</tbody></table><p class="muted">' + esc(T.computed_at) + ": " + esc(s.computed_at) + "</p>";
+    html += '</tbody></table><p class="muted">' + esc(T.computed_at) + ": " + esc(window.provnet ? window.provnet.fmtTime(s.computed_at) + " (GMT+7)" : s.computed_at) + "</p>";
     el.innerHTML = html;
   }
   function swatch(colour, cls) {

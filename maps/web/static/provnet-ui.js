@@ -176,4 +176,13 @@
                     refreshBanner: refreshBanner};
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
+  // A page kept in the back-forward cache keeps its open stream: after six provnet pages the
+  // browser's six connections per host are all held and the next page never loads (seen in
+  // tests/integration/test_maps_ops_browser.py). Close it on leaving, reopen on coming back.
+  window.addEventListener("pagehide", function () {
+    if (source) { source.close(); source = null; }
+  });
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted && Object.keys(handlers).length) { connect(); emit("resync", {}); }
+  });
 })();
