@@ -245,6 +245,12 @@ def wait_download(folder: Path, suffix: str, timeout: float = 30) -> Path:
     raise AssertionError(f"no *{suffix} downloaded into {folder}: {list(folder.iterdir())}")
 
 
+def vi_pct(v: float | None) -> str:
+    """A percentage as the Vietnamese pages write it: 0.1 %, decimal comma, no ",0"."""
+    text = f"{shown(v):.1f} %".replace(".", ",")
+    return text.replace(",0 %", " %")
+
+
 def map_state(driver: webdriver.Chrome) -> list[dict[str, str]]:
     return driver.execute_script(
         "return [...document.querySelectorAll('path.commune-path')].map(p => ({"
@@ -271,6 +277,15 @@ def test_planner_journey_5g_gap_worst_commune_csv(driver: webdriver.Chrome,
                                     .get_attribute("data-ready"))
     assert driver.find_element(By.ID, "commune-name").text == stats[first]["name"]
     check_clean(driver, world)
+    # the commune page's technology table shows the API's figures (0.1 %, vi-VN decimals)
+    table = driver.execute_script(
+        "return [...document.querySelectorAll('#stats table')][0].querySelectorAll('tbody tr')"
+        ".length ? [...[...document.querySelectorAll('#stats table')][0]"
+        ".querySelectorAll('tbody tr')].map(r => [...r.cells].map(c => c.textContent.trim()))"
+        " : []")
+    for tech, v in stats[first]["by_technology"].items():
+        row = next(r for r in table if r[0] == tech)
+        assert row[1:] == [vi_pct(v[k]) for k in ("any_pct", "one_pct", "none_pct")], row
     driver.find_element(By.ID, "dl-csv").click()
     path = wait_download(world.downloads, f"phu-song-{first}-legacy.csv")
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
@@ -316,8 +331,7 @@ def test_every_fill_legend_and_figure_agrees_with_the_api(driver: webdriver.Chro
     assert "-0 %" not in body and "-0,0" not in body
     for li in driver.find_elements(By.CSS_SELECTOR, "#worst li"):
         v = metric_value(stats[li.get_attribute("data-code")], m)
-        text = li.find_element(By.CSS_SELECTOR, ".v").text
-        assert text == f"{v:.1f} %".replace(".", ",").replace(",0 %", " %"), (text, v)
+        assert li.find_element(By.CSS_SELECTOR, ".v").text == vi_pct(v)
 
 
 def test_2025_view_says_why_units_are_missing(driver: webdriver.Chrome, world: World) -> None:
@@ -397,8 +411,11 @@ def test_printable_report(driver: webdriver.Chrome, world: World) -> None:
         assert not driver.find_element(By.ID, "print").is_displayed()
     finally:
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    load(driver, world, "/reports/coverage?lang=en")
+    assert driver.find_element(By.ID, "report-title").text.startswith(
+        "Coverage report by commune and operator")
     code = min(api)
-    load(driver, world, f"/reports/coverage?commune={code}")
+    load(driver, world, f"/reports/coverage?commune={code}&lang=vi")
     assert driver.execute_script(
         "const i = document.getElementById('report-svg'); return i.complete && i.naturalWidth")
     check_clean(driver, world)
