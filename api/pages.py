@@ -22,6 +22,7 @@ from provnet.maps.geojson import STATUS_COLOURS, MapsContext
 from provnet.maps.labels import LABELS, labels
 from provnet.maps.style import LEAFLET_JS, OPERATOR_COLOURS, STATIC_DIR
 from provnet.maps.svg import commune_svg as render_commune_svg
+from provnet.maps.svg import svg_to_png
 
 log = logging.getLogger(__name__)
 Generation = Literal["legacy", "2025"]
@@ -86,6 +87,18 @@ def pages_router(ctx: MapsContext) -> APIRouter:
         if svg is None:
             raise HTTPException(404, t["no_geometry"].format(code=code))
         return Response(svg, media_type="image/svg+xml")
+
+    @router.get("/maps/communes/{code}.png", responses={
+        200: {"content": {"image/png": {}}, "description": "the commune map as PNG"},
+        404: {"description": "unknown commune"}})
+    def commune_png(request: Request, code: str, lang: LangQ = None,
+                    generation: Generation = "legacy",
+                    technology: Annotated[str, Query(pattern=r"^[2-5]G$")] = "4G") -> Response:
+        """The static map as PNG (the same SVG drawn by cairo at twice its size), a download
+        for documents and slides (issue 15)."""
+        svg = commune_svg(request, code, lang, generation, technology)
+        return Response(svg_to_png(bytes(svg.body)), media_type="image/png", headers={
+            "content-disposition": f'attachment; filename="ban-do-{code}-{technology}.png"'})
 
     @router.get("/maps/communes/{code}", response_class=HTMLResponse, responses=HTML_404)
     def commune(request: Request, code: str, lang: LangQ = None,

@@ -63,6 +63,7 @@ ROUTE_ROLES: Mapping[tuple[str, str], str] = {
     ("GET", "/maps/communes/{code}.svg"): V,
     ("GET", "/maps/communes/{code}"): V,
     ("GET", "/api/v1/geo/cutoff"): V,  # issue 15: maps as an operations view
+    ("GET", "/maps/communes/{code}.png"): V,
     ("GET", "/api/v1/coverage/choropleth"): V,
     ("GET", "/reports/coverage"): V,  # issue 15: the planner report pack
     ("GET", "/reports/coverage.csv"): V,

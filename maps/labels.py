@@ -110,6 +110,7 @@ LABELS: dict[str, dict[str, str]] = {
         "export_infill_geojson": "Đề xuất BTS {tech} (GeoJSON)",
         "export_commune_csv": "Số liệu của xã (CSV)",
         "report_link": "Báo cáo in được",
+        "png": "Bản đồ tĩnh (PNG)",
         "without_geometry": "{n} trong {total} đơn vị chưa có ranh giới trong kho dữ liệu nên "
                             "không được vẽ (dữ liệu mẫu chỉ có các xã cũ của An Giang): {names}. "
                             "Nhập ranh giới bằng lệnh provnet coverage import-boundaries.",
@@ -262,6 +263,7 @@ LABELS: dict[str, dict[str, str]] = {
         "export_infill_geojson": "Suggested {tech} BTS (GeoJSON)",
         "export_commune_csv": "This commune's figures (CSV)",
         "report_link": "Printable report",
+        "png": "Static map (PNG)",
         "without_geometry": "{n} of {total} units have no boundary in the inventory and are "
                             "not drawn (the demo data holds only An Giang's legacy communes): "
                             "{names}. Import boundaries with provnet coverage import-boundaries.",

@@ -277,3 +277,10 @@ def local_time(iso: str | None = None) -> str:
     """An ISO time (default now) as ``dd/mm/yyyy HH:MM (GMT+7)`` in Asia/Ho_Chi_Minh."""
     when = dt.datetime.fromisoformat(iso) if iso else dt.datetime.now(dt.UTC)
     return when.astimezone(ZONE).strftime("%d/%m/%Y %H:%M") + " (GMT+7)"
+
+
+def svg_to_png(svg: bytes, scale: float = 2.0) -> bytes:
+    """A PNG of an SVG document drawn by cairo (``cairosvg``), ``scale`` times its size."""
+    import cairosvg  # imported here: only the PNG route needs libcairo
+
+    return bytes(cairosvg.svg2png(bytestring=svg, scale=scale))

@@ -411,6 +411,9 @@ def test_printable_report(driver: webdriver.Chrome, world: World) -> None:
         assert not driver.find_element(By.ID, "print").is_displayed()
     finally:
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    png = httpx.get(f"{world.base}/maps/communes/{min(api)}.png", timeout=60)
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    assert png.headers["content-disposition"].endswith(f'ban-do-{min(api)}-4G.png"')
     load(driver, world, "/reports/coverage?lang=en")
     assert driver.find_element(By.ID, "report-title").text.startswith(
         "Coverage report by commune and operator")

@@ -61,7 +61,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/maps/communes/{code}"): V,
     ("GET", "/api/v1/geo/cutoff"): V, ("GET", "/api/v1/coverage/choropleth"): V,  # issue 15
     ("GET", "/reports/coverage"): V, ("GET", "/reports/coverage.csv"): V,
-    ("GET", "/reports/coverage.xlsx"): V,
+    ("GET", "/reports/coverage.xlsx"): V, ("GET", "/maps/communes/{code}.png"): V,
     ("GET", "/api/v1/communes/{code}/history"): V,
     ("GET", "/api/v1/devices/{device_id}/history"): V,
     ("GET", "/api/v1/devices/{device_id}/interfaces/{ifindex}/history"): V,

@@ -144,3 +144,25 @@ def test_report_marks_north_arrow_date_source_and_suggested_sites() -> None:
     plain = _parse(SvgSpec("Xã A", "", SQUARE))
     assert plain.find(".//s:text[@id='footer']", NS) is None
     assert not list(plain.iterfind(".//s:g[@class='suggestion']", NS))
+
+
+def test_png_is_the_svg_drawn_by_cairo() -> None:
+    import io
+
+    from PIL import Image
+
+    from provnet.maps.svg import SUGGEST_COLOUR, svg_to_png
+
+    spec = SvgSpec("Xã Phú Thọ", "Mã 30448", SQUARE, layers=FULL.layers, bts=FULL.bts,
+                   colours=COLOURS, footer="Lập lúc: 02/12/2026 · Nguồn số liệu: provnet",
+                   suggestions=[(505_000, 1_155_000, 1)], north="B")
+    svg = render_svg(spec)
+    png = svg_to_png(svg.encode("utf-8"), scale=1.0)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    width, height = (float(v) for v in _parse(spec).attrib["viewBox"].split()[2:])
+    assert img.size == (round(width), round(height))
+    orange = tuple(int(SUGGEST_COLOUR[i:i + 2], 16) for i in (1, 3, 5))
+    colours = {c for _, c in img.getcolors(maxcolors=1 << 20) or []}
+    assert orange in colours  # the suggested site is drawn
+    assert (0x14, 0x3A, 0x5A) in colours  # the north arrow and the outline
