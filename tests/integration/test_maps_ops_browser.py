@@ -206,7 +206,8 @@ def load(driver: webdriver.Chrome, world: World, path: str) -> None:
                 if m["method"] == "Network.requestWillBeSent"]
         pytest.fail(f"{path} never got ready: {driver.get_log('browser')}; requested {urls}")
     body = driver.find_element(By.TAG_NAME, "body")
-    assert body.get_attribute("data-ready") == "1", body.get_attribute("data-error")
+    assert body.get_attribute("data-ready") == "1", (body.get_attribute("data-error"),
+                                                     driver.get_log("browser"))
     check_clean(driver, world)
 
 
@@ -329,6 +330,9 @@ def test_every_fill_legend_and_figure_agrees_with_the_api(driver: webdriver.Chro
     assert legend == want
     body = driver.find_element(By.TAG_NAME, "body").text
     assert "-0 %" not in body and "-0,0" not in body
+    values = [metric_value(x, m) for x in stats.values()]
+    mean = sum(v for v in values if v is not None) / len(values)
+    assert driver.find_element(By.ID, "kpi-mean").text == vi_pct(mean)
     for li in driver.find_elements(By.CSS_SELECTOR, "#worst li"):
         v = metric_value(stats[li.get_attribute("data-code")], m)
         assert li.find_element(By.CSS_SELECTOR, ".v").text == vi_pct(v)
@@ -386,6 +390,19 @@ def test_pop_failure_turns_the_map_red_without_reload(driver: webdriver.Chrome,
     assert f"Bị cô lập — sự cố #{incident['id']}" in popup.text
     assert popup.find_element(By.CSS_SELECTOR, "a.incident-link").get_attribute("href") \
         == f"{world.base}/incidents/{incident['id']}"
+    # the PoP's router in its popup: the status word of /api/v1/devices, in Vietnamese
+    routers = world.api("/api/v1/geo/routers")["features"]
+    pop = next(f["properties"] for f in routers if f["properties"]["code"] == POP)
+    assert {d["status"] for d in pop["devices"]} == {"down"}
+    driver.execute_script(
+        "document.querySelectorAll('path.pop-marker').forEach(p => {"
+        "  if (!document.querySelector('.leaflet-popup-content .dev-down'))"
+        "    p.dispatchEvent(new MouseEvent('click', {bubbles: true})); });")
+    content = WebDriverWait(driver, 10).until(lambda d: next(
+        (t for t in d.execute_script("return [...document.querySelectorAll("
+                                     "'.leaflet-popup-content')].map(p => p.textContent)")
+         if POP in t), None))
+    assert "Mất kết nối" in content
     check_clean(driver, world)
     shot(driver, "province-cut-off.png")
     load(driver, world, f"/maps/communes/{code}")

@@ -22,7 +22,13 @@
       .map(([k, v]) => encodeURIComponent(k) + "=" + encodeURIComponent(v)).join("&");
   }
   async function getJSON(url, optional) {
-    const r = await fetch(url, { headers: { Accept: "application/json" } });
+    let r;
+    try {
+      r = await fetch(url, { headers: { Accept: "application/json" } });
+    } catch (err) {  // a network blip (a keep-alive socket closed under us): once more
+      await new Promise((done) => setTimeout(done, 300));
+      r = await fetch(url, { headers: { Accept: "application/json" } });
+    }
     if (!r.ok) {
       if (optional) return null;
       throw new Error(url + ": HTTP " + r.status);
