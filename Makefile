@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_PKGS := influxdb snmp snmpd iproute2 fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0
+APT_PKGS := influxdb snmp snmpd iproute2 fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0 libcairo2
 APT_TEST_PKGS := $(APT_PKGS) postgresql chromium chromium-driver prometheus-alertmanager openssl openssh-server prometheus-snmp-exporter lldpd poppler-utils slapd ldap-utils
 # VictoriaMetrics single node: tsdb.backend victoriametrics (issue 16) and its tests
 APT_PKGS += victoria-metrics

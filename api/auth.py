@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from fastapi import HTTPException, Request
 
-from provnet.api.roles import DISTRICT_FILTERED, RoleTable
+from provnet.api.roles import DISTRICT_FILTERED, RoleTable, is_page
 from provnet.inventory.audit import Who
 from provnet.inventory.auth import Identity
 
@@ -113,8 +113,7 @@ class AuthGuard:
             if path == "/metrics" and self.settings.public_metrics:
                 await self.app(scope, receive, send)
                 return
-            if method in ("GET", "HEAD") and path.startswith("/maps/") \
-                    and self.settings.login_page:
+            if method in ("GET", "HEAD") and is_page(path) and self.settings.login_page:
                 target = path + ("?" + scope["query_string"].decode("latin-1")
                                  if scope.get("query_string") else "")
                 await _answer(send, 303, b"", [(b"location",

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from provnet.maps.geo_data import UnitGeo
 from provnet.maps.geojson import (
+    CUT_OFF_COLOUR,
     SIMPLIFY_DEG,
     STATUS_COLOURS,
     MapsContext,
@@ -17,6 +18,12 @@ from provnet.maps.geojson import (
     commune_sites,
     router_features,
     unit_feature,
+)
+from provnet.maps.ops import (
+    cut_off_communes,
+    device_communes,
+    read_open_incidents,
+    with_device_status,
 )
 
 Generation = Literal["legacy", "2025"]
@@ -52,8 +59,11 @@ def geo_router(ctx: MapsContext) -> APIRouter:
                 if u.geom is not None and (district is None or u.parent_code == district)]
         feats = ctx.cached(("communes-json", generation, district or ""),
                            lambda: [unit_feature(u, SIMPLIFY_DEG) for u in rows])
-        total = len(ctx.units(generation, "commune"))
-        return collection(feats, without_geometry=total - len(feats) if not district else 0)
+        every = ctx.units(generation, "commune")
+        missing = [{"code": u.code, "name": u.name} for u in every if u.geom is None] \
+            if not district else []
+        return collection(feats, without_geometry=len(missing), total=len(every),
+                          missing=missing)
 
     @router.get("/boundaries")
     def boundaries(level: Literal["province", "district"] = "district",
@@ -74,8 +84,25 @@ def geo_router(ctx: MapsContext) -> APIRouter:
 
     @router.get("/routers")
     def routers() -> dict[str, Any]:
-        """Every core, PoP, commune office and department site with its devices."""
-        return collection(router_features(ctx))
+        """Every core, PoP, commune office and department site with its devices and their
+        live status (the word ``/api/v1/devices`` gives)."""
+        return collection(with_device_status(router_features(ctx), ctx.live))
+
+    @router.get("/cutoff")
+    def cutoff(generation: Generation = "legacy") -> dict[str, Any]:
+        """Communes cut off by an open incident (bị cô lập), with the incident, and the open
+        incidents; read live (the map polls it on every stream event)."""
+        incidents = read_open_incidents(ctx.store)
+        units = ctx.units("2025", "commune") if generation == "2025" else None
+        communes = cut_off_communes(incidents, ctx.cached(("device-communes",), lambda:
+                                                          device_communes(ctx.store)), units)
+        return {"generation": generation, "communes": communes, "colour": CUT_OFF_COLOUR,
+                "incidents": [{"id": i.id, "status": i.status, "severity": i.severity,
+                               "title_vi": i.title_vi, "title_en": i.title_en,
+                               "started_at": i.started_at,
+                               "communes": sorted(c for c, r in communes.items()
+                                                  if i.id in r["incidents"])}
+                              for i in incidents]}
 
     @router.get("/links", responses=NOT_FOUND)
     def links(

@@ -62,6 +62,12 @@ ROUTE_ROLES: Mapping[tuple[str, str], str] = {
     ("GET", "/maps/province"): V,
     ("GET", "/maps/communes/{code}.svg"): V,
     ("GET", "/maps/communes/{code}"): V,
+    ("GET", "/api/v1/geo/cutoff"): V,  # issue 15: maps as an operations view
+    ("GET", "/maps/communes/{code}.png"): V,
+    ("GET", "/api/v1/coverage/choropleth"): V,
+    ("GET", "/reports/coverage"): V,  # issue 15: the planner report pack
+    ("GET", "/reports/coverage.csv"): V,
+    ("GET", "/reports/coverage.xlsx"): V,
     # history
     ("GET", "/api/v1/communes/{code}/history"): V,
     ("GET", "/api/v1/devices/{device_id}/history"): V,
@@ -85,6 +91,8 @@ ROUTE_ROLES: Mapping[tuple[str, str], str] = {
     ("GET", "/login"): P,
     ("POST", "/login"): P,
     ("POST", "/logout"): P,
+    # the site shell (issue 15): the language switch only sets a cookie and goes back
+    ("GET", "/lang/{code}"): P,
 }
 #: mounted static files: no data, served to anyone (the login page needs none of them)
 PUBLIC_PREFIXES = ("/maps/static/", "/static-offline-docs/")
@@ -93,6 +101,13 @@ DISTRICT_FILTERED = frozenset({
     "/api/v1/links", "/api/v1/devices", "/api/v1/alerts/incidents", "/api/v1/alerts/alerts",
     "/api/v1/inventory/{kind}"})
 UNKNOWN = A  # a path in no table entry: admins only (404 for them)
+#: machine answers; every other GET is a page a person opens (anonymous: sent to /login)
+MACHINE_PREFIXES = ("/api/", "/metrics", "/openapi.json", "/docs", "/redoc")
+
+
+def is_page(path: str) -> bool:
+    """True for an HTML page (the web face), False for the API and the machine answers."""
+    return not path.startswith(MACHINE_PREFIXES)
 
 
 class RoleTable:

@@ -6,6 +6,7 @@ result under a lock instead of getting an error.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -87,6 +88,8 @@ class CoverageService:
         self._derived: set[str] = set()  # 2025 codes whose polygon comes from legacy parts
         self._lock = threading.Lock()
         self._ready = threading.Event()
+        self._infill_cache: dict[tuple[object, ...], list[dict[str, Any]]] = {}
+        self._infill_lock = threading.Lock()
         self.last: RefreshStats | None = None
 
     def refresh(self, force: bool = False) -> RefreshStats:
@@ -194,6 +197,32 @@ class CoverageService:
         if gap is None:
             return []
         return suggest(gap, technology, self.cfg, self._fibre_xy, top_n)
+
+    def infill_province(self, technology: str, generation: str = "legacy",
+                        per_commune: int = 3) -> list[dict[str, Any]]:
+        """Suggestions for every unit of a generation (``per_commune`` each), the largest
+        closure first, each with its unit and a province-wide rank. Computed once per
+        inventory version (seconds for 5G: the page loads it after drawing)."""
+        key = (self._cached(generation).version, technology, generation, per_commune)
+        with self._infill_lock:
+            hit = self._infill_cache.get(key)
+            if hit is not None:
+                return hit
+            rows: list[dict[str, Any]] = []
+            for r in sorted(self.results(generation), key=lambda x: x.code):
+                gap = r.gaps.get(technology)
+                if gap is None or gap.is_empty:
+                    continue
+                for x in suggest(gap, technology, self.cfg, self._fibre_xy, per_commune):
+                    rows.append({"commune": r.code, "commune_name": r.name,
+                                 "technology": technology, **dataclasses.asdict(x)})
+            rows.sort(key=lambda x: (-x["closes_km2"], x["commune"], x["rank"]))
+            for i, row in enumerate(rows, 1):
+                row["province_rank"] = i
+            if len(self._infill_cache) >= 8:
+                self._infill_cache.pop(next(iter(self._infill_cache)))
+            self._infill_cache[key] = rows
+            return rows
 
     def gaps(self, technology: str, code: str | None = None,
              generation: str = "legacy") -> dict[str, Any]:

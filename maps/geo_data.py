@@ -154,7 +154,7 @@ def router_sites(s: Session, legacy_ids: tuple[int, ...]) -> list[SiteGeo]:
     if sites:
         for d in s.scalars(select(model.Device).where(model.Device.site_id.in_(
                 [x.id for x in sites])).order_by(model.Device.hostname)):
-            devices[d.site_id].append({"hostname": d.hostname, "role": d.role,
+            devices[d.site_id].append({"id": d.id, "hostname": d.hostname, "role": d.role,
                                        "vendor": d.vendor, "platform": d.platform,
                                        "mgmt_address": d.mgmt_address})
     return [SiteGeo(x.code, x.name, x.kind, x.lon, x.lat, x.location_synthetic,

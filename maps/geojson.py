@@ -30,7 +30,9 @@ Generation = Literal["legacy", "2025"]
 SiteKind = Literal["bts", "fibre_point", "router"]
 PRECISION_DEG = 1e-5  # ~1 m: plenty for display, keeps responses small
 SIMPLIFY_DEG = 4e-4  # ~45 m: province-wide polygons
-STATUS_COLOURS = {"up": "#1a9850", "busy": "#f39c12", "down": "#d73027", "unknown": "#8c8c8c"}
+#: link states; no colour of the coverage palette (maps.classes.PALETTE): red is an outage only
+STATUS_COLOURS = {"up": "#212121", "busy": "#ff7f00", "down": "#e31a1c", "unknown": "#9e9e9e"}
+CUT_OFF_COLOUR = "#e31a1c"  # communes an open incident cuts off (hatched)
 BUSY_PCT = 80.0
 GeoJSON = dict[str, Any]
 
@@ -90,6 +92,7 @@ class MapsContext:
     live: LiveState
     stale_after_s: float = 150.0
     coverage: Any = None  # maps.coverage.CoverageService when the engine is attached
+    live_stream: bool = False  # /api/v1/stream is served: pages follow its events
     _cache: dict[tuple[str, ...], Any] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 

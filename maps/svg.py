@@ -7,23 +7,29 @@ gathers the inputs from the inventory and the coverage engine.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
+from zoneinfo import ZoneInfo
 
 from shapely import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from provnet.maps.classes import shown
 from provnet.maps.crs import lonlat_to_utm, to_utm
 from provnet.maps.geojson import MapsContext
 from provnet.maps.labels import labels
 
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+SVG_SUGGESTIONS = 3  # suggested new sites drawn on a commune's static map
 WIDTH = 900.0
 MAP_W, MAP_H = 620.0, 560.0  # the map frame; the legend sits on the right
 MARGIN, HEADER = 20.0, 64.0
 GAP_COLOUR = "#c0392b"
+SUGGEST_COLOUR = "#d35400"
 FALLBACK_COLOUR = "#555555"
 
 
@@ -50,6 +56,10 @@ class SvgSpec:
     colours: dict[str, str] = field(default_factory=dict)
     bts_label: str = "BTS"
     note: str = ""
+    footer: str = ""  # date and data source
+    suggestions: Sequence[tuple[float, float, int]] = ()  # x, y, rank: suggested new sites
+    suggestion_label: str = ""
+    north: str = "N"  # the north arrow's letter (B for Bắc)
 
 
 @dataclass(frozen=True)
@@ -133,13 +143,33 @@ def _legend(spec: SvgSpec) -> str:
         rows.append(f'<circle cx="{x + 11}" cy="{yb + j * 22 + 7}" r="5" fill="{c}" '
                     f'stroke="#fff"/><text x="{x + 30}" y="{yb + j * 22 + 12}">'
                     f"{escape(spec.bts_label)} {escape(op)}</text>")
+    if spec.suggestions:
+        ys = yb + len(ops) * 22 + 8
+        rows.append(f'<circle cx="{x + 11}" cy="{ys + 7}" r="8" fill="{SUGGEST_COLOUR}" '
+                    f'stroke="#fff"/><text x="{x + 30}" y="{ys + 12}">'
+                    f"{escape(spec.suggestion_label)}</text>")
     return f'<g id="legend" font-size="13">{"".join(rows)}</g>'
+
+
+def _north_arrow(label: str) -> str:
+    x, y = MARGIN + MAP_W - 30, HEADER + 18
+    return (f'<g id="north-arrow"><circle cx="{x}" cy="{y + 14}" r="17" fill="#fff" '
+            f'fill-opacity="0.85"/><path d="M{x},{y}L{x + 7},{y + 22}L{x},{y + 17}'
+            f'L{x - 7},{y + 22}Z" fill="#143a5a"/><text x="{x}" y="{y + 32}" font-size="10" '
+            f'text-anchor="middle" font-weight="bold">{escape(label)}</text></g>')
+
+
+def _suggestion(px: float, py: float, rank: int) -> str:
+    return (f'<g class="suggestion"><circle cx="{px:.1f}" cy="{py:.1f}" r="9" '
+            f'fill="{SUGGEST_COLOUR}" stroke="#fff" stroke-width="1.5"/>'
+            f'<text x="{px:.1f}" y="{py + 4:.1f}" font-size="11" font-weight="bold" '
+            f'fill="#fff" text-anchor="middle">{rank}</text></g>')
 
 
 def render_svg(spec: SvgSpec) -> str:
     """The SVG document (UTF-8 text) of one commune map."""
     f = _frame(spec.outline.bounds)
-    height = HEADER + MAP_H + (40 if spec.note else 20)
+    height = HEADER + MAP_H + 44 + (20 if spec.note else 0)
     layers = "".join(
         f'<path class={quoteattr(layer.kind)} data-label={quoteattr(layer.label)} '
         f'd="{path_data(layer.geom, f)}" fill-rule="evenodd" '
@@ -148,7 +178,13 @@ def render_svg(spec: SvgSpec) -> str:
                 f'stroke-opacity="0.7" stroke-width="0.8"/>')
         for layer in spec.layers if not layer.geom.is_empty)
     bts = "".join(_bts_circle(*f.xy(x, y), op, spec.colours) for x, y, op in spec.bts)
-    note = (f'<text x="{MARGIN}" y="{HEADER + MAP_H + 28}" font-size="11" fill="#5f6b78" '
+    sugg = "".join(_suggestion(*f.xy(x, y), rank) for x, y, rank in spec.suggestions)
+    lines = spec.footer.split(" · ", 1) if spec.footer else []  # date; source
+    footer = (f'<text id="footer" x="{MARGIN}" y="{HEADER + MAP_H + 20}" font-size="11" '
+              f'fill="#3b4754">' + "".join(
+                  f'<tspan x="{MARGIN}" dy="{0 if i == 0 else 14}">{escape(line)}</tspan>'
+                  for i, line in enumerate(lines)) + "</text>") if lines else ""
+    note = (f'<text x="{MARGIN}" y="{HEADER + MAP_H + 54}" font-size="11" fill="#5f6b78" '
             f'font-style="italic">{escape(spec.note)}</text>') if spec.note else ""
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -174,8 +210,8 @@ def render_svg(spec: SvgSpec) -> str:
         f'<g id="layers">{layers}</g>'
         f'<path id="outline" d="{path_data(spec.outline, f)}" fill="none" stroke="#143a5a" '
         'stroke-width="2.5" fill-rule="evenodd"/>'
-        f'<g id="bts">{bts}</g></g>'
-        f"{_scale_bar(f)}{_legend(spec)}{note}</svg>\n")
+        f'<g id="bts">{bts}</g><g id="suggestions">{sugg}</g></g>'
+        f"{_scale_bar(f)}{_north_arrow(spec.north)}{_legend(spec)}{footer}{note}</svg>\n")
 
 
 def _bts_circle(px: float, py: float, op: str, colours: dict[str, str]) -> str:
@@ -185,7 +221,7 @@ def _bts_circle(px: float, py: float, op: str, colours: dict[str, str]) -> str:
 
 
 def _pct(v: float, lang: str) -> str:
-    text = f"{v:.1f} %"
+    text = f"{shown(v):.1f} %"  # clamped and rounded like the pages: never "-0.0 %"
     return text.replace(".", ",") if lang == "vi" else text
 
 
@@ -220,8 +256,31 @@ def commune_svg(ctx: MapsContext, code: str, generation: str, technology: str, l
         cov = result.by_technology.get(technology, {})
         sub.append(f"{technology}: {_pct(cov.get('any_pct', 0), lang)} · "
                    f"{t['gap']} {_pct(cov.get('none_pct', 0), lang)}")
+    sugg: list[tuple[float, float, int]] = []
+    computed = "–"
+    if result is not None and ctx.coverage is not None:
+        sugg = [(*lonlat_to_utm(x.lon, x.lat), x.rank)
+                for x in ctx.coverage.infill(code, technology, generation, SVG_SUGGESTIONS) or []]
+        computed = local_time(ctx.coverage.commune(code, generation)["computed_at"])
+    footer = (f"{t['generated']}: {local_time()} · {t['source']}: "
+              + t["source_text"].format(computed=computed))
     return render_svg(SvgSpec(
         title=f"{unit.name} — {t['svg_title'].format(tech=technology)}",
         subtitle=" · ".join(sub),
         outline=to_utm(unit.geom), layers=layers, bts=bts, colours=colours,
-        bts_label=t["bts_count"], note=t["synthetic"] if unit.synthetic else ""))
+        bts_label=t["bts_count"], note=t["synthetic"] if unit.synthetic else "",
+        footer=footer, suggestions=sugg,
+        suggestion_label=t["layer_infill"].format(tech=technology), north=t["north"]))
+
+
+def local_time(iso: str | None = None) -> str:
+    """An ISO time (default now) as ``dd/mm/yyyy HH:MM (GMT+7)`` in Asia/Ho_Chi_Minh."""
+    when = dt.datetime.fromisoformat(iso) if iso else dt.datetime.now(dt.UTC)
+    return when.astimezone(ZONE).strftime("%d/%m/%Y %H:%M") + " (GMT+7)"
+
+
+def svg_to_png(svg: bytes, scale: float = 2.0) -> bytes:
+    """A PNG of an SVG document drawn by cairo (``cairosvg``), ``scale`` times its size."""
+    import cairosvg  # imported here: only the PNG route needs libcairo
+
+    return bytes(cairosvg.svg2png(bytestring=svg, scale=scale))

@@ -16,6 +16,7 @@ def attach(service: Service, coverage: CoverageService | None) -> MapsContext:
     """Serve ``/maps/...`` and ``/api/v1/geo/...``; ``coverage`` draws the coverage layers."""
     cfg = service.settings.poller
     ctx = MapsContext(service.store, service.live,
-                      stale_after_s=cfg.interval_s * cfg.stale_after_intervals, coverage=coverage)
+                      stale_after_s=cfg.interval_s * cfg.stale_after_intervals, coverage=coverage,
+                      live_stream=True)  # attach_all always attaches the stream feature
     service.routers.extend(maps_routers(ctx))
     return ctx

@@ -38,6 +38,12 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     store.close()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_language(client: TestClient) -> None:
+    """A page asked with ?lang=en remembers English (cookie); each test starts without it."""
+    client.cookies.clear()
+
+
 def test_communes_of_both_generations(client: TestClient) -> None:
     legacy = client.get("/api/v1/geo/communes").json()
     assert legacy["type"] == "FeatureCollection" and len(legacy["features"]) == 155

@@ -28,7 +28,7 @@ from provnet.demo.seed import seed_demo
 from provnet.inventory import queries
 from provnet.inventory.store import Store, open_store
 from provnet.maps.coverage import CoverageService
-from provnet.maps.geojson import MapsContext
+from provnet.maps.geojson import STATUS_COLOURS, MapsContext
 from provnet.maps.style import LEAFLET_JS
 from provnet.pollers.live import LiveState
 from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
@@ -188,7 +188,7 @@ def test_province_page(driver: webdriver.Chrome, base_url: str) -> None:
     links = driver.execute_script(
         "return [...document.querySelectorAll('path.leaflet-interactive')]"
         ".map(p => p.getAttribute('stroke'))")
-    assert "#d73027" in links and "#f39c12" in links  # the down link and the busy link
+    assert STATUS_COLOURS["down"] in links and STATUS_COLOURS["busy"] in links  # down, busy
     options = [o.get_attribute("value") for o in
                driver.find_elements(By.CSS_SELECTOR, "#metric option")]
     assert "4G:any" in options and "fibre" in options
@@ -200,6 +200,14 @@ def test_province_page(driver: webdriver.Chrome, base_url: str) -> None:
     assert "Coverage and telecom infrastructure map" in driver.find_element(
         By.TAG_NAME, "body").text
     assert driver.find_element(By.ID, "metric").get_attribute("value") == "4G:any"  # default
+    # the choice is remembered: the next page without ?lang is English too ...
+    _load(driver, f"{base_url}/maps/province?generation=legacy")
+    assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    # ... until the shell's switch goes back to Vietnamese, on the same page
+    driver.find_element(By.CSS_SELECTOR, ".lang a[hreflang=vi]").click()
+    WebDriverWait(driver, 20).until(
+        lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "vi")
+    assert "/maps/province?generation=legacy" in driver.current_url
     _publish(shot)
 
 

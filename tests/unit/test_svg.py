@@ -124,3 +124,45 @@ def test_scale_bar_length_matches_the_map_scale() -> None:
     x1 = float(re.search(r"H([\d.]+)", d).group(1))  # type: ignore[union-attr]
     px_per_m = min(MAP_W, MAP_H) / 10_000  # the 10 km square fills the frame's short side
     assert x1 - x0 == pytest.approx(2000 * px_per_m, abs=0.1)
+
+
+def _text(el: ET.Element | None) -> str:
+    assert el is not None
+    return "".join(el.itertext())
+
+
+def test_report_marks_north_arrow_date_source_and_suggested_sites() -> None:
+    spec = SvgSpec("Xã A", "", SQUARE, footer="Lập lúc: 02/12/2026 13:22 (GMT+7) · Nguồn số liệu",
+                   suggestions=[(505_000, 1_155_000, 1), (509_000, 1_159_000, 2)],
+                   suggestion_label="Đề xuất vị trí BTS mới (4G)", north="B")
+    root = _parse(spec)
+    assert _text(root.find(".//s:g[@id='north-arrow']", NS)) == "B"
+    assert _text(root.find(".//s:text[@id='footer']", NS)).startswith("Lập lúc")
+    ranks = [_text(g) for g in root.iterfind(".//s:g[@class='suggestion']", NS)]
+    assert ranks == ["1", "2"]
+    assert "Đề xuất vị trí BTS mới (4G)" in _text(root.find(".//s:g[@id='legend']", NS))
+    plain = _parse(SvgSpec("Xã A", "", SQUARE))
+    assert plain.find(".//s:text[@id='footer']", NS) is None
+    assert not list(plain.iterfind(".//s:g[@class='suggestion']", NS))
+
+
+def test_png_is_the_svg_drawn_by_cairo() -> None:
+    import io
+
+    from PIL import Image
+
+    from provnet.maps.svg import SUGGEST_COLOUR, svg_to_png
+
+    spec = SvgSpec("Xã Phú Thọ", "Mã 30448", SQUARE, layers=FULL.layers, bts=FULL.bts,
+                   colours=COLOURS, footer="Lập lúc: 02/12/2026 · Nguồn số liệu: provnet",
+                   suggestions=[(505_000, 1_155_000, 1)], north="B")
+    svg = render_svg(spec)
+    png = svg_to_png(svg.encode("utf-8"), scale=1.0)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    width, height = (float(v) for v in _parse(spec).attrib["viewBox"].split()[2:])
+    assert img.size == (round(width), round(height))
+    orange = tuple(int(SUGGEST_COLOUR[i:i + 2], 16) for i in (1, 3, 5))
+    colours = {c for _, c in img.getcolors(maxcolors=1 << 20) or []}
+    assert orange in colours  # the suggested site is drawn
+    assert (0x14, 0x3A, 0x5A) in colours  # the north arrow and the outline

@@ -7,15 +7,14 @@
   const T = page.labels;
   const OP = page.operator_colours;
   const ST = page.status_colours;
-  const SCALE = ["#a50026", "#e34a33", "#fdae61", "#fee08b", "#a6d96a", "#1a9850"];
-  const BREAKS = [20, 40, 60, 80, 95];
 
   function esc(v) {
     return String(v == null ? "" : v).replace(/[&<>"']/g, (c) => (
       { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   }
   function fmt(s, vars) { return s.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? vars[k] : "")); }
-  function pct(v) { return v == null ? "–" : (Math.round(v * 10) / 10).toLocaleString(page.lang === "vi" ? "vi-VN" : "en-GB") + " %"; }
+  // rounded to 0.1 and clamped at 0 like maps/classes.py shown(): never "-0 %"
+  function pct(v) { return v == null ? "–" : (Math.max(0, Math.round(v * 10) / 10) + 0).toLocaleString(page.lang === "vi" ? "vi-VN" : "en-GB") + " %"; }
   function num(v, d) { return v == null ? "–" : Number(v).toLocaleString(page.lang === "vi" ? "vi-VN" : "en-GB", { maximumFractionDigits: d || 0 }); }
   function opColour(op) { return OP[op] || "#555"; }
   function q(params) {
@@ -23,19 +22,18 @@
       .map(([k, v]) => encodeURIComponent(k) + "=" + encodeURIComponent(v)).join("&");
   }
   async function getJSON(url, optional) {
-    const r = await fetch(url, { headers: { Accept: "application/json" } });
+    let r;
+    try {
+      r = await fetch(url, { headers: { Accept: "application/json" } });
+    } catch (err) {  // a network blip (a keep-alive socket closed under us): once more
+      await new Promise((done) => setTimeout(done, 300));
+      r = await fetch(url, { headers: { Accept: "application/json" } });
+    }
     if (!r.ok) {
       if (optional) return null;
       throw new Error(url + ": HTTP " + r.status);
     }
     return r.json();
-  }
-  function classColour(v, invert) {
-    if (v == null) return "#cfd5db";
-    const x = invert ? 100 - v : v;
-    let i = 0;
-    while (i < BREAKS.length && x >= BREAKS[i]) i++;
-    return SCALE[i];
   }
   function newMap() {
     const map = L.map("map", { zoomSnap: 0.25, zoomControl: true, attributionControl: true });
@@ -86,64 +84,63 @@
   }
 
   // ---------------------------------------------------------------- province page
-  function metricOptions(stats) {
-    const techs = new Set(), ops = new Set();
-    for (const s of stats) {
-      Object.keys(s.by_technology || {}).forEach((t) => techs.add(t));
-      Object.keys(s.by_operator || {}).forEach((o) => ops.add(o));
-    }
-    const ts = [...techs].sort(), out = [];
-    for (const t of ts) {
-      out.push([t + ":any", fmt(T.metric_any, { tech: t })]);
-      out.push([t + ":one", fmt(T.metric_one, { tech: t })]);
-      out.push([t + ":none", fmt(T.metric_none, { tech: t })]);
-    }
-    out.push(["fibre", T.metric_fibre]);
-    for (const o of [...ops].sort()) for (const t of ts) out.push([o + ":" + t, fmt(T.metric_op, { op: o, tech: t })]);
-    return out;
+  // Colours, classes, legend, mean and the worst list all come from /api/v1/coverage/choropleth
+  // (maps/classes.py classify): this script never classifies a value itself.
+  function metricLabel(m) {
+    if (m === "fibre") return T.metric_fibre;
+    const [a, b] = m.split(":");
+    if (b === "any" || b === "one" || b === "none") return fmt(T["metric_" + b], { tech: a });
+    return fmt(T.metric_op, { op: a, tech: b });
   }
-  function metricValue(s, metric) {
-    if (!s) return null;
-    if (metric === "fibre") return s.fibre_reach_pct;
-    const [a, b] = metric.split(":");
-    if (["any", "one", "none"].includes(b)) {
-      const t = (s.by_technology || {})[a];
-      return t ? t[b + "_pct"] : 0;
-    }
-    const o = (s.by_operator || {})[a];
-    return o && o[b] != null ? o[b] : 0;
+  function metricTech(m) {
+    if (m === "fibre") return "4G";
+    const [a, b] = m.split(":");
+    return /^[2-5]G$/.test(a) ? a : b;
   }
-  function scaleLegend(el, invert) {
-    const edges = [0, ...BREAKS, 100];
-    let html = "";
-    for (let i = 0; i < SCALE.length; i++) {
-      const lo = edges[i], hi = edges[i + 1];
-      const c = invert ? SCALE[SCALE.length - 1 - i] : SCALE[i];
-      html += '<span class="sw" style="background:' + c + '"></span><span>' + lo + "–" + hi + " " + esc(T.pct_area) + "</span>";
-    }
-    html += '<span class="sw" style="background:#cfd5db"></span><span>' + esc(T.no_coverage) + "</span>";
+  function rangeText(c) { return num(c.lo, 1) + "–" + num(c.hi, 1) + " %"; }
+  function scaleLegend(el, chor, cutFill) {
+    let html = chor.classes.map((c) =>
+      '<span class="sw" data-class="' + c.index + '" style="background:' + c.colour + '"></span><span data-class="' + c.index + '">' + esc(rangeText(c)) + "</span>").join("");
+    html += '<span class="sw" data-class="none" style="background:' + chor.no_data_colour + '"></span><span>' + esc(T.no_coverage) + "</span>";
+    html += '<span class="sw hatch-cut"></span><span>' + esc(T.cut_off) + "</span>";
+    html += '<span class="note">' + esc(chor.lower_is_better ? T.lower_better : T.higher_better) + " · " + esc(T.pct_area) + "</span>";
     el.innerHTML = html;
+    void cutFill;
+  }
+  function devicesTable(devs) {
+    return "<table>" + (devs || []).map((d) => "<tr><td>" + esc(d.hostname) + "</td><td>" + esc(d.vendor) + " " + esc(d.platform) +
+      '</td><td class="dev-' + esc(d.status) + '">' + esc(T["dev_" + d.status] || d.status) + "</td></tr>").join("") + "</table>";
+  }
+  function sitePopup(p) {
+    return '<div class="popup"><h3>' + esc(p.name) + '</h3><div class="code">' + esc(p.code) + "</div>" + devicesTable(p.devices) + "</div>";
+  }
+  function downloadButton(href, label, id) {
+    return '<a class="button" download id="' + esc(id) + '" href="' + esc(href) + '">' + esc(label) + "</a>";
+  }
+  function clock() {
+    return new Date().toLocaleTimeString(page.lang === "vi" ? "vi-VN" : "en-GB", { timeZone: "Asia/Ho_Chi_Minh", hour12: false });
   }
 
   async function province() {
     const map = newMap();
     const gen = page.generation;
-    const [communes, districts, outline, links, offices, stats] = await Promise.all([
+    const [communes, districts, outline, links0, offices0, chorFirst, cut0] = await Promise.all([
       getJSON("/api/v1/geo/communes?" + q({ generation: gen })),
       gen === "legacy" ? getJSON("/api/v1/geo/boundaries?" + q({ level: "district" })) : null,
       getJSON("/api/v1/geo/boundaries?" + q({ level: "province" })),
       getJSON("/api/v1/geo/links"),
       getJSON("/api/v1/geo/routers"),
-      getJSON("/api/v1/coverage/communes?" + q({ generation: gen }), true),
+      getJSON("/api/v1/coverage/choropleth?" + q({ metric: page.metric, generation: gen }), true),
+      getJSON("/api/v1/geo/cutoff?" + q({ generation: gen })),
     ]);
-    const byCode = {};
-    (stats || []).forEach((s) => { byCode[s.code] = s; });
-    const options = metricOptions(stats || []);
+    let chor = chorFirst || await getJSON("/api/v1/coverage/choropleth?" + q({ generation: gen }), true);
+    let metric = chor ? chor.metric : "4G:any";
+    let cut = cut0, links = links0, offices = offices0;
     const sel = document.getElementById("metric");
-    sel.innerHTML = options.map(([v, l]) => '<option value="' + esc(v) + '">' + esc(l) + "</option>").join("");
-    let metric = options.some(([v]) => v === page.metric) ? page.metric : (options[0] || ["fibre"])[0];
+    sel.innerHTML = (chor ? chor.metrics : []).map((v) => '<option value="' + esc(v) + '">' + esc(metricLabel(v)) + "</option>").join("");
     sel.value = metric;
 
+    map.fitBounds(L.geoJSON(communes).getBounds(), { padding: [10, 10] });  // the view first: paths need it
     L.geoJSON(outline, { style: { color: "#7d8a96", weight: 1, fillColor: "#f3efe4", fillOpacity: 1 },
                          interactive: false }).addTo(map);
     const communeLayer = L.geoJSON(communes, {
@@ -151,61 +148,181 @@
       style: { color: "#ffffff", weight: 0.8, fillOpacity: 0.85 },
       onEachFeature: (f, layer) => {
         layer.on("click", () => {
-          window.location.href = "/maps/communes/" + encodeURIComponent(f.properties.code) + "?" + q({ lang: page.lang, generation: gen });
+          const c = cut.communes[f.properties.code];
+          const href = "/maps/communes/" + encodeURIComponent(f.properties.code) + "?" + q({ lang: page.lang, generation: gen });
+          if (!c) { window.location.href = href; return; }
+          layer.bindPopup('<div class="popup"><h3>' + esc(f.properties.name) + '</h3><p class="cutoff-badge">' + esc(fmt(T.cut_off_by, { id: c.incident_id })) +
+            "</p><p>" + esc(page.lang === "vi" ? c.title_vi : c.title_en) + '</p><p><a class="incident-link" href="/incidents/' + encodeURIComponent(c.incident_id) + '">' +
+            esc(fmt(T.incident_open, { id: c.incident_id })) + '</a> · <a href="' + esc(href) + '">' + esc(T.map_link) + "</a></p></div>").openPopup();
         });
         layer.on("mouseover", () => layer.setStyle({ weight: 2.5, color: "#143a5a" }));
-        layer.on("mouseout", () => layer.setStyle({ weight: 0.8, color: "#ffffff" }));
+        layer.on("mouseout", () => layer.setStyle({ weight: cut.communes[f.properties.code] ? 2 : 0.8, color: cut.communes[f.properties.code] ? "#e31a1c" : "#ffffff" }));
       },
     }).addTo(map);
+    // a GeometryCollection feature is a group of paths: every path carries the commune's data
+    function elementsOf(layer) {
+      if (typeof layer.getElement === "function") return [layer.getElement()];
+      const out = [];
+      layer.eachLayer((sub) => { out.push(...elementsOf(sub)); });
+      return out;
+    }
+    communeLayer.eachLayer((layer) => { elementsOf(layer).forEach((el) => { el.dataset.code = layer.feature.properties.code; }); });
+    const cutFill = addHatch(map, "hatch-cut", "#e31a1c");
     const districtLayer = districts ? L.geoJSON(districts, {
       style: { color: "#2b3a48", weight: 2, fill: false, opacity: 0.8 }, interactive: false }).addTo(map) : null;
     const linkLyr = linkLayer(links, true).addTo(map);
+    const siteDevices = {};
     const pops = L.geoJSON({ type: "FeatureCollection",
                              features: offices.features.filter((f) => f.properties.kind === "core" || f.properties.kind === "pop") }, {
       pointToLayer: (f, ll) => L.circleMarker(ll, { radius: f.properties.kind === "core" ? 7 : 5, color: "#fff", weight: 1.5,
-                                                    fillColor: "#143a5a", fillOpacity: 1 }),
-      onEachFeature: (f, layer) => layer.bindPopup('<div class="popup"><h3>' + esc(f.properties.name) + '</h3><div class="code">' + esc(f.properties.code) + "</div></div>"),
+                                                    fillColor: "#143a5a", fillOpacity: 1, className: "pop-marker" }),
+      onEachFeature: (f, layer) => layer.bindPopup(() => sitePopup({ ...f.properties, devices: siteDevices[f.properties.code] || f.properties.devices })),
     }).addTo(map);
+    function keepDevices() {
+      offices.features.forEach((f) => { siteDevices[f.properties.code] = f.properties.devices; });
+    }
+    keepDevices();
 
     function recolour() {
-      const invert = metric.endsWith(":none");
       communeLayer.eachLayer((layer) => {
-        const p = layer.feature.properties, v = metricValue(byCode[p.code], metric);
-        layer.setStyle({ fillColor: classColour(v, invert) });
+        const p = layer.feature.properties, row = chor ? chor.communes[p.code] : null, c = cut.communes[p.code];
+        elementsOf(layer).forEach((el) => {
+          el.dataset.class = row && row.class != null ? String(row.class) : "none";
+          el.dataset.cutoff = c ? String(c.incident_id) : "";
+        });
+        layer.setStyle(c ? { fillColor: cutFill, fillOpacity: 1, color: "#e31a1c", weight: 2 }
+                         : { fillColor: row ? row.colour : "#e8e4da", fillOpacity: 0.85, color: "#ffffff", weight: 0.8 });
+        layer.unbindTooltip();
         layer.bindTooltip("<b>" + esc(p.name) + "</b><br>" + (p.parent_name && gen === "legacy" ? esc(p.parent_name) + "<br>" : "") +
-                          esc((options.find(([o]) => o === metric) || ["", ""])[1]) + ": " + pct(v), { sticky: true });
+                          esc(metricLabel(metric)) + ": " + pct(row ? row.value : null) +
+                          (c ? '<br><b class="cutoff-badge">' + esc(fmt(T.cut_off_by, { id: c.incident_id })) + "</b>" : ""), { sticky: true });
       });
-      scaleLegend(document.getElementById("legend"), invert);
-      const rows = communes.features.map((f) => [f.properties, metricValue(byCode[f.properties.code], metric)])
-        .filter(([, v]) => v != null).sort((a, b) => (invert ? b[1] - a[1] : a[1] - b[1])).slice(0, 10);
-      document.getElementById("worst").innerHTML = rows.length ? rows.map(([p, v]) =>
-        '<li><a href="/maps/communes/' + encodeURIComponent(p.code) + "?" + q({ lang: page.lang, generation: gen }) + '">' +
-        esc(p.name) + '</a> <span class="v">' + pct(v) + "</span></li>").join("") : '<li class="muted">' + esc(T.no_coverage) + "</li>";
-      const vals = communes.features.map((f) => metricValue(byCode[f.properties.code], metric)).filter((v) => v != null);
-      const mean = vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : null;
-      const count = (st) => links.features.filter((f) => f.properties.state === st).length;
-      document.getElementById("summary").innerHTML =
-        '<div class="kpi"><b>' + num(communes.features.length) + "</b><span>" + esc(T.communes) + "</span></div>" +
-        '<div class="kpi"><b>' + pct(mean) + "</b><span>" + esc(T.mean) + "</span></div>" +
-        '<div class="kpi"><b style="color:' + ST.up + '">' + num(count("up") + count("busy")) + "</b><span>" + esc(T.links) + " · " + esc(T.state_up) + "</span></div>" +
-        '<div class="kpi"><b style="color:' + ST.down + '">' + num(count("down")) + "</b><span>" + esc(T.links) + " · " + esc(T.state_down) + "</span></div>";
+      if (chor) scaleLegend(document.getElementById("legend"), chor, cutFill);
+      document.getElementById("worst-title").textContent = chor && chor.lower_is_better ? T.worst_lower : T.worst_higher;
+      const rows = chor ? chor.worst : [];
+      document.getElementById("worst").innerHTML = rows.length ? rows.map((r) =>
+        '<li data-code="' + esc(r.code) + '"><a href="/maps/communes/' + encodeURIComponent(r.code) + "?" + q({ lang: page.lang, generation: gen }) + '">' +
+        esc(r.name) + '</a> <span class="v">' + pct(r.value) + "</span></li>").join("") : '<li class="muted">' + esc(T.no_coverage) + "</li>";
+      summary();
+      downloads();
       const url = new URL(window.location.href);
       url.searchParams.set("metric", metric);
       window.history.replaceState(null, "", url);
     }
-    sel.addEventListener("change", () => { metric = sel.value; recolour(); });
+    function summary() {
+      const count = (st) => links.features.filter((f) => f.properties.state === st).length;
+      const nCut = Object.keys(cut.communes).length;
+      document.getElementById("summary").innerHTML =
+        '<div class="kpi"><b id="kpi-drawn">' + num(communes.features.length) + " / " + num(communes.total || communes.features.length) + "</b><span>" + esc(T.communes) + "</span></div>" +
+        '<div class="kpi"><b id="kpi-mean">' + pct(chor ? chor.mean : null) + "</b><span>" + esc(T.mean) + "</span></div>" +
+        '<div class="kpi"><b id="kpi-up">' + num(count("up") + count("busy")) + "</b><span>" + esc(T.links) + " · " + esc(T.state_up) + "</span></div>" +
+        '<div class="kpi"><b id="kpi-down" style="color:' + ST.down + '">' + num(count("down")) + "</b><span>" + esc(T.links) + " · " + esc(T.state_down) + "</span></div>" +
+        '<div class="kpi"><b id="kpi-cut" style="color:' + (nCut ? "#e31a1c" : "inherit") + '">' + num(nCut) + "</b><span>" + esc(T.communes_cut_off) + "</span></div>";
+      const inc = document.getElementById("incidents");
+      inc.innerHTML = cut.incidents.length ? cut.incidents.map((i) =>
+        '<li data-incident="' + esc(i.id) + '"><a href="/incidents/' + encodeURIComponent(i.id) + '">#' + esc(i.id) + " " +
+        esc(page.lang === "vi" ? i.title_vi : i.title_en) + "</a>" + (i.communes.length ? '<br><span class="muted">' + esc(T.communes_cut_off) + ": " + num(i.communes.length) + "</span>" : "") + "</li>").join("")
+        : '<li class="muted none">' + esc(T.no_incidents) + "</li>";
+    }
+    function downloads() {
+      const tech = metricTech(metric), base = { generation: gen };
+      document.getElementById("downloads").innerHTML =
+        downloadButton("/reports/coverage.csv?" + q({ ...base, lang: page.lang }), T.export_csv, "dl-csv") +
+        downloadButton("/reports/coverage.xlsx?" + q({ ...base, lang: page.lang }), T.export_xlsx, "dl-xlsx") +
+        downloadButton("/api/v1/coverage/gaps?" + q({ ...base, technology: tech, download: "true" }), fmt(T.export_gaps_geojson, { tech: tech }), "dl-gaps-geojson") +
+        downloadButton("/api/v1/coverage/gaps?" + q({ ...base, technology: tech, format: "kml", download: "true" }), fmt(T.export_gaps_kml, { tech: tech }), "dl-gaps-kml") +
+        downloadButton("/api/v1/coverage/infill?" + q({ ...base, technology: tech, format: "csv", lang: page.lang }), fmt(T.export_infill_csv, { tech: tech }), "dl-infill-csv") +
+        downloadButton("/api/v1/coverage/infill?" + q({ ...base, technology: tech, format: "geojson" }), fmt(T.export_infill_geojson, { tech: tech }), "dl-infill-geojson") +
+        '<a class="button" id="report-link" href="/reports/coverage?' + esc(q({ ...base, lang: page.lang })) + '">' + esc(T.report_link) + "</a>";
+    }
+    sel.addEventListener("change", async () => {
+      const next = await getJSON("/api/v1/coverage/choropleth?" + q({ metric: sel.value, generation: gen }));
+      chor = next; metric = next.metric; recolour(); loadInfill();
+    });
     recolour();
     linkLegend(document.getElementById("link-legend"));
+    if (communes.without_geometry) {
+      const names = communes.missing.slice(0, 8).map((m) => m.name).join(", ") + (communes.missing.length > 8 ? ", …" : "");
+      const el = document.getElementById("missing");
+      el.textContent = fmt(T.without_geometry, { n: communes.without_geometry, total: communes.total, names: names });
+      el.hidden = false;
+    }
+
+    // ---- province-wide BTS suggestions of the metric's technology (loaded after drawing)
+    const infillGroup = L.layerGroup().addTo(map);
+    let infillFor = null;
+    async function loadInfill() {
+      const tech = metricTech(metric);
+      if (tech === infillFor) return;
+      infillFor = tech;
+      const list = document.getElementById("infill");
+      document.getElementById("infill-title").textContent = fmt(T.infill_top, { tech: tech });
+      list.innerHTML = '<li class="muted">' + esc(T.infill_loading) + "</li>";
+      document.body.dataset.infill = "";
+      const rows = await getJSON("/api/v1/coverage/infill?" + q({ technology: tech, generation: gen }), true);
+      if (infillFor !== tech) return;
+      infillGroup.clearLayers();
+      const top = (rows || []).slice(0, 30);
+      top.forEach((x) => {
+        L.marker([x.lat, x.lon], { icon: L.divIcon({ className: "infill-pin", html: String(x.province_rank), iconSize: [22, 22] }) })
+          .bindPopup('<div class="popup"><h3>' + esc(fmt(T.infill_province, { tech: tech })) + " #" + x.province_rank + "</h3><table>" +
+            "<tr><th>" + esc(T.communes) + "</th><td>" + esc(x.commune_name) + " (" + esc(x.commune) + ")</td></tr>" +
+            "<tr><th>" + esc(T.h_lat) + " / " + esc(T.h_lon) + "</th><td>" + x.lat.toFixed(5) + ", " + x.lon.toFixed(5) + "</td></tr>" +
+            "<tr><th>" + esc(T.closes) + "</th><td>" + num(x.closes_km2, 2) + " km² (" + pct(x.closes_pct_of_gap) + ")</td></tr>" +
+            "<tr><th>" + esc(T.range) + "</th><td>" + num(x.range_m) + " m</td></tr>" +
+            "<tr><th>" + esc(T.nearest_fibre) + "</th><td>" + (x.nearest_fibre_m == null ? "–" : num(x.nearest_fibre_m) + " m") + "</td></tr></table></div>")
+          .addTo(infillGroup);
+      });
+      list.innerHTML = top.length ? top.slice(0, 10).map((x) =>
+        '<li data-code="' + esc(x.commune) + '">' + esc(x.commune_name) + ' <span class="v">' + num(x.closes_km2, 2) + " km² · " +
+        x.lat.toFixed(4) + ", " + x.lon.toFixed(4) + "</span></li>").join("") : '<li class="muted">' + esc(fmt(T.infill_none, { tech: tech })) + "</li>";
+      document.body.dataset.infill = "1";
+    }
+
+    // ---- live: the stream's links/incidents events (or a poll) re-read links, cut-offs, routers
+    let pending = null;
+    async function refreshLive() {
+      pending = null;
+      try {
+        const [l, c, o] = await Promise.all([getJSON("/api/v1/geo/links"), getJSON("/api/v1/geo/cutoff?" + q({ generation: gen })),
+                                             getJSON("/api/v1/geo/routers")]);
+        links = l; cut = c; offices = o;
+        linkLyr.clearLayers(); linkLyr.addData(links); keepDevices();
+        recolour();
+        document.getElementById("stale").hidden = true;
+        document.body.classList.remove("stale-data");
+        document.getElementById("live").textContent = fmt(T.live_at, { time: clock() });
+        document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes || 0) + 1);
+      } catch (err) {
+        document.getElementById("stale").hidden = false;
+        document.body.classList.add("stale-data");
+      }
+    }
+    function soon() { if (!pending) pending = setTimeout(refreshLive, 300); }
+    if (page.live_stream && window.provnet && window.provnet.on) {
+      // the site shell's one event stream (provnet-ui.js): one connection per page
+      ["links", "incidents", "resync"].forEach((ev) => window.provnet.on(ev, soon));
+    } else if (page.live_stream && window.EventSource) {
+      const es = new EventSource("/api/v1/stream");
+      es.addEventListener("links", soon);
+      es.addEventListener("incidents", soon);
+      es.addEventListener("error", () => { if (es.readyState === EventSource.CLOSED) soon(); });
+      window.addEventListener("pagehide", () => es.close());
+    }
+    setInterval(refreshLive, Math.max(2, page.refresh_s || 30) * 1000);
+    document.getElementById("live").textContent = fmt(T.live_at, { time: clock() });
+
     const overlays = {};
     overlays[T.communes] = communeLayer;
     if (districtLayer) overlays[T.districts] = districtLayer;
     overlays[T.links] = linkLyr;
     overlays[T.pops] = pops;
+    overlays['<span class="sw" style="background:#d35400;border-radius:50%"></span>' + esc(T.layer_infill.replace(" ({tech})", ""))] = infillGroup;
     L.control.layers(null, overlays, { collapsed: false }).addTo(map);
-    map.fitBounds(communeLayer.getBounds(), { padding: [10, 10] });
     map.attributionControl.addAttribution(esc(T.synthetic));
     document.body.dataset.readyMs = String(Math.round(performance.now()));
     document.body.dataset.ready = "1";
+    loadInfill();
   }
 
   // ---------------------------------------------------------------- commune page
@@ -225,10 +342,15 @@
       "<tr><th>" + esc(T.ports) + "</th><td>" + num(p.ports) + "</td></tr></table></div>";
   }
   function officePopup(p) {
-    const devs = (p.devices || []).map((d) => "<tr><td>" + esc(d.hostname) + "</td><td>" + esc(d.vendor) + " " +
-      esc(d.platform) + "</td><td>" + esc(d.mgmt_address) + "</td></tr>").join("");
+    const live = routerStatus[p.code] || {};
+    const devs = (p.devices || []).map((d) => {
+      const st = (live[d.hostname] || d).status || "unknown";
+      return "<tr><td>" + esc(d.hostname) + "</td><td>" + esc(d.vendor) + " " + esc(d.platform) + "</td><td>" + esc(d.mgmt_address) +
+        '</td><td class="dev-' + esc(st) + '">' + esc(T["dev_" + st] || st) + "</td></tr>";
+    }).join("");
     return '<div class="popup"><h3>' + esc(p.name) + '</h3><div class="code">' + esc(p.code) + "</div><table>" + devs + "</table></div>";
   }
+  const routerStatus = {};  // site code -> hostname -> device with its live status (/api/v1/geo/routers)
   function statsPanel(s, sites) {
     const el = document.getElementById("stats");
     const nBts = sites.features.filter((f) => f.properties.kind === "bts").length;
@@ -256,7 +378,7 @@
       html += '<tr><td><span class="sw" style="display:inline-block;width:10px;height:10px;background:' + opColour(o) + '"></span> ' + esc(o) + "</td>" +
         techs.map((t) => "<td>" + pct(s.by_operator[o][t]) + "</td>").join("") + "</tr>";
     }
-    html += '</tbody></table><p class="muted">' + esc(T.computed_at) + ": " + esc(s.computed_at) + "</p>";
+    html += '</tbody></table><p class="muted">' + esc(T.computed_at) + ": " + esc(window.provnet ? window.provnet.fmtTime(s.computed_at) + " (GMT+7)" : s.computed_at) + "</p>";
     el.innerHTML = html;
   }
   function swatch(colour, cls) {
@@ -276,6 +398,17 @@
       getJSON("/api/v1/geo/links?" + q({ commune: code, generation: gen })),
       getJSON("/api/v1/communes/" + encodeURIComponent(code) + "/coverage?" + q({ generation: gen }), true),
     ]);
+    const [routers, cutoff] = await Promise.all([getJSON("/api/v1/geo/routers", true), getJSON("/api/v1/geo/cutoff?" + q({ generation: gen }), true)]);
+    ((routers || {}).features || []).forEach((f) => {
+      routerStatus[f.properties.code] = Object.fromEntries((f.properties.devices || []).map((d) => [d.hostname, d]));
+    });
+    const cutRow = cutoff && cutoff.communes[code];
+    if (cutRow) {
+      const el = document.getElementById("cutoff");
+      el.innerHTML = esc(fmt(T.cut_off_by, { id: cutRow.incident_id })) + ': <a class="incident-link" href="/incidents/' + encodeURIComponent(cutRow.incident_id) + '">' +
+        esc(page.lang === "vi" ? cutRow.title_vi : cutRow.title_en) + "</a>";
+      el.hidden = false;
+    }
     const self = L.geoJSON(unit, { style: { color: "#143a5a", weight: 3, fillColor: "#ffffff", fillOpacity: 0.55 }, interactive: false });
     map.fitBounds(self.getBounds(), { padding: [20, 20] });  // the view must exist before the renderer
     L.geoJSON(outline, { style: { color: "#7d8a96", weight: 1, fillColor: "#f3efe4", fillOpacity: 1 }, interactive: false }).addTo(map);
