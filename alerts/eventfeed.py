@@ -101,11 +101,11 @@ class NodeFeed:
         for ch in changes:
             log.warning("node %s: %s", ch.node, ch.change.replace("_", " "))
         sent: list[Notification] = []
-        if always or changes:
-            sent += self.handle.book.process(self.tracker.node_observations(now), True)
-        for ch in changes:
+        for ch in changes:  # before any evaluation sees the node live and fires normally
             if ch.change == "caught_up" and ch.window is not None:
                 sent += self._release(ch, now)
+        if always or changes:
+            sent += self.handle.book.process(self.tracker.node_observations(now), True)
         return sent
 
     def _release(self, ch: NodeChange, now: float) -> list[Notification]:

@@ -361,7 +361,8 @@ class IncidentBook:
     def _refresh(self, inc: Incident, members: Iterable[Alert], analysis: Analysis) -> None:
         root = Element.parse(inc.group_key)
         labels = dict(inc.labels or {})
-        cut = set(labels.get("cut_off", [])) if fired(inc) else set()
+        # what it cut off stays told: once fired, or held for a digest (a blind node's)
+        cut = set(labels.get("cut_off", [])) if fired(inc) or labels.get("held") else set()
         if root is not None and root in analysis.cut_off:
             cut |= analysis.cut_off[root]
         by_device: dict[int, str] = {}
