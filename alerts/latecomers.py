@@ -88,7 +88,7 @@ def release(s: Session, node: str, window: tuple[float, float], since: float, no
                           next_escalation_at=now + escalate_after_s)
             inc.labels = labels
             _event(s, inc.id, now, "detected_late", f"node {node} caught up: notified "
-                   f"{late_by / 60:.0f} min after it started")
+                   f"{late_by:.0f} s after it started")
             decisions.append(Decision(inc.id, "firing", 1))
             late.append(inc.id)
         else:
