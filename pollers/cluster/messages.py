@@ -314,6 +314,7 @@ class PlannedDevice:
     port: int = 161
     shard: int = 0
     device_class: str = "default"
+    vendor: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,8 +332,8 @@ def encode_plan(p: NodePlan) -> bytes:
     """Bytes of a node's plan (the KV value)."""
     return _dump({"v": VERSION, "k": "p", "node": p.node, "pv": p.version, "iv": p.interval_s,
                   "ns": p.shards,
-                  "dv": [[d.device_id, d.name, d.address, d.port, d.shard, d.device_class]
-                         for d in p.devices]})
+                  "dv": [[d.device_id, d.name, d.address, d.port, d.shard, d.device_class,
+                          d.vendor] for d in p.devices]})
 
 
 def decode_plan(data: bytes) -> NodePlan:
@@ -344,7 +345,8 @@ def decode_plan(data: bytes) -> NodePlan:
         return NodePlan(node=str(o["node"]), version=int(o["pv"]), interval_s=float(o["iv"]),
                         shards=int(o["ns"]),
                         devices=tuple(PlannedDevice(int(a), str(b), str(c), int(d), int(e),
-                                                    str(f)) for a, b, c, d, e, f in o["dv"]))
+                                                    str(f), str(g))
+                                      for a, b, c, d, e, f, g in o["dv"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise MessageError(f"malformed plan: {exc!r}") from exc
 
