@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from provnet.config.base import Strict
+from provnet.config.cluster import ClusterSettings
 from provnet.config.errors import ConfigError
 from provnet.config.history import HistorySettings
 from provnet.config.icmp import IcmpSettings
@@ -181,6 +182,7 @@ class Settings(BaseSettings):
     icmp: IcmpSettings = IcmpSettings()
     history: HistorySettings = HistorySettings()
     netbox: NetboxSettings = NetboxSettings()
+    cluster: ClusterSettings = ClusterSettings()  # remote poller nodes (issue 16)
     snmp_profiles: dict[str, SnmpProfile] = Field(
         default_factory=lambda: {"default": SnmpProfile()}
     )

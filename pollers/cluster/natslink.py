@@ -217,6 +217,14 @@ class HubLink:
         except nats.errors.Error as exc:
             raise ClusterError(f"fetch: {exc!r}") from exc
 
+    async def ack(self, msgs: Sequence[Msg]) -> None:
+        """Acknowledge (after the sinks committed); a lost ack means a redelivery."""
+        try:
+            for m in msgs:
+                await m.ack()
+        except nats.errors.Error as exc:
+            raise ClusterError(f"ack: {exc!r}") from exc
+
     async def close(self) -> None:
         """Close the connection."""
         await self.nc.close()
