@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from provnet.config.base import Strict
+from provnet.config.cluster import ClusterSettings
 from provnet.config.errors import ConfigError
 from provnet.config.eventtime import EventTimeSettings
 from provnet.config.history import HistorySettings
@@ -184,6 +185,7 @@ class Settings(BaseSettings):
     icmp: IcmpSettings = IcmpSettings()
     history: HistorySettings = HistorySettings()
     netbox: NetboxSettings = NetboxSettings()
+    cluster: ClusterSettings = ClusterSettings()  # remote poller nodes (issue 16)
     snmp_profiles: dict[str, SnmpProfile] = Field(
         default_factory=lambda: {"default": SnmpProfile()}
     )
