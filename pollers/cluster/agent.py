@@ -127,6 +127,8 @@ class NodeAgent:
         self._collected: dict[int, list[tuple[PollResult, dict[int, IfRates]]]] = {}
         self._cycles: dict[int, asyncio.Task[None]] = {}
         self._done_tick: dict[int, int] = {}
+        #: shard -> ticks skipped while its cycle ran (sent after that cycle's batch: in order)
+        self._skipped: dict[int, list[Batch]] = {}
         self._queue: asyncio.Queue[tuple[str, bytes, str, Path | None]] = asyncio.Queue()
 
     # --- plan -------------------------------------------------------------------------------
@@ -173,7 +175,9 @@ class NodeAgent:
         return len(files)
 
     async def _publisher(self, stop: asyncio.Event) -> None:
-        """Publish in queue order; each message is retried until the leaf acknowledges it."""
+        """Publish in queue order; each message is retried until the leaf acknowledges it
+        (after ``stop``: until the queue is empty or the leaf fails; the outbox keeps the
+        rest for the next start)."""
         while not (stop.is_set() and self._queue.empty()):
             try:
                 subject, payload, msg_id, path = await asyncio.wait_for(self._queue.get(), 0.5)
@@ -235,6 +239,8 @@ class NodeAgent:
                         plan.shards, bucket)
         bucket.clear()
         self._enqueue_batch(b)
+        for skipped in self._skipped.pop(shard, []):
+            self._enqueue_batch(skipped)
 
     def _start_tick(self, plan: NodePlan, tick: int) -> None:
         event_time = tick * plan.interval_s
@@ -244,15 +250,17 @@ class NodeAgent:
                 self.stats.overruns += 1
                 log.warning("%s: shard %d still polling at tick %d: empty batch", self.node,
                             s, tick)
-                self._enqueue_batch(Batch(self.node, s, tick, event_time, plan.interval_s,
-                                          plan.version, (), plan.shards, overrun=True))
+                self._skipped.setdefault(s, []).append(Batch(
+                    self.node, s, tick, event_time, plan.interval_s, plan.version, (),
+                    plan.shards, overrun=True))
                 continue
             self._cycles[s] = asyncio.create_task(self._cycle(plan, s, tick, event_time))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until ``stop``: wait for a plan, then poll every tick; flush the queue at the end."""
         await self.replay_outbox()
-        publisher = asyncio.create_task(self._publisher(stop))
+        closing = asyncio.Event()  # set once no batch can come any more
+        publisher = asyncio.create_task(self._publisher(closing))
         try:
             while not stop.is_set() and await self.refresh_plan() is None:
                 log.info("%s: no plan yet (waiting for the hub's PLAN mirror)", self.node)
@@ -286,10 +294,12 @@ class NodeAgent:
                 next_tick += 1
         finally:
             running = [t for t in self._cycles.values() if not t.done()]
+            if running:  # let the cycles under way end (bounded by the device timeouts)
+                await asyncio.wait(running, timeout=5.0)
             for t in running:
                 t.cancel()
             await asyncio.gather(*running, return_exceptions=True)
-            stop.set()
+            closing.set()
             await publisher
 
 
