@@ -67,7 +67,9 @@ async def connect(servers: Sequence[str], name: str, stop: asyncio.Event | None 
             return await nats.connect(list(servers), name=name, max_reconnect_attempts=-1,
                                       reconnect_time_wait=0.5, connect_timeout=2,
                                       allow_reconnect=True, ping_interval=5,
-                                      max_outstanding_pings=2)
+                                      max_outstanding_pings=2, error_cb=_error,
+                                      disconnected_cb=_disconnected(name),
+                                      reconnected_cb=_reconnected(name))
         except (nats.errors.Error, OSError) as exc:
             if stop is None or stop.is_set():
                 raise ClusterError(f"cannot connect to {', '.join(servers)}: {exc}") from exc
@@ -76,6 +78,23 @@ async def connect(servers: Sequence[str], name: str, stop: asyncio.Event | None 
                 await asyncio.wait_for(stop.wait(), retry_s)
             if stop.is_set():
                 raise ClusterError("stopped before the broker answered") from exc
+
+
+async def _error(exc: Exception) -> None:
+    """nats-py's connection errors (a reconnect attempt refused...): one log line, no trace."""
+    log.debug("NATS: %r", exc)
+
+
+def _disconnected(name: str) -> Any:
+    async def cb() -> None:
+        log.warning("%s: disconnected from NATS; reconnecting", name)
+    return cb
+
+
+def _reconnected(name: str) -> Any:
+    async def cb() -> None:
+        log.info("%s: reconnected to NATS", name)
+    return cb
 
 
 async def _ensure_stream(js: Any, cfg: StreamConfig) -> None:

@@ -92,6 +92,9 @@ def test_wan_cut_of_one_node(influx_database: InfluxdHandle, tmp_path: Path) -> 
                 "icmp": {"enabled": False},
                 "traps": {"enabled": False},
                 "snmp_profiles": {"demo": {"community": COMMUNITY, "port": sim_port}},
+                # event-time alerting compressed like the polling (alerts/eventtime.py)
+                "alerts": {"eventtime": {"silent_after_s": 8, "caught_up_lag_s": 3,
+                                         "check_interval_s": 1}},
                 "cluster": {"enabled": True, "province": "tq", "hub_urls": hub.urls,
                             "replicas": 3, "plan_every_s": 1.0, "failover_delay_s": 5.0,
                             "groups": [{"name": "pop1", "nodes": ["pop1"], "devices": POP1},
@@ -114,8 +117,17 @@ def test_wan_cut_of_one_node(influx_database: InfluxdHandle, tmp_path: Path) -> 
                     ages.append(time.time() - rows[0]["time"] / 1e9)
                 return max(ages)
 
+            t_start = time.time()
             _wait("both nodes' samples in InfluxDB",
                   lambda: newest(POP1) < 3 and newest(POP2) < 3, 120)
+            headers = admin_headers(load_settings(conf))
+
+            def node_incidents(node: str) -> list[dict[str, Any]]:
+                r = httpx.get(f"http://127.0.0.1:{api_port}/api/v1/alerts/incidents",
+                              headers=headers, timeout=10, params={"limit": 200})
+                r.raise_for_status()
+                return [i for i in r.json()["items"] if node in json.dumps(i)
+                        and "unreachable" in i["title_en"].lower()]
             # the cut: pop1's WAN down for CUT_CYCLES cycles, its devices still polled locally
             cut_at = time.time()
             net.sites["pop1"].wan(False)
@@ -127,6 +139,9 @@ def test_wan_cut_of_one_node(influx_database: InfluxdHandle, tmp_path: Path) -> 
                     assert newest(POP1) > 5, "pop1's WAN is cut: nothing from it yet"
                     checks += 1
             assert checks >= 8
+            # the alerts knew: one "poller node unreachable" for pop1, none for pop2
+            assert len(node_incidents("pop1")) == 1
+            assert node_incidents("pop2") == []
             net.sites["pop1"].wan(True)
             back_at = time.time()
             caught = _wait("pop1's backlog", lambda: newest(POP1) < 3, 120) and time.time()
@@ -161,8 +176,6 @@ def test_wan_cut_of_one_node(influx_database: InfluxdHandle, tmp_path: Path) -> 
             _wait("every sample in InfluxDB exactly once", in_tsdb, 60, every=1.0)
             # the history API over the cut: a step every second, as many samples as polled
             # (two at 0.5 s; one where a loaded host made a cycle overrun), none doubled
-            settings = load_settings(conf)
-            headers = admin_headers(settings)
             dev = POP1[0]
             ifindex = next(i["ifindex"] for d in plan["devices"] if d["id"] == dev
                            for i in d["interfaces"])
@@ -184,8 +197,9 @@ def test_wan_cut_of_one_node(influx_database: InfluxdHandle, tmp_path: Path) -> 
                 polled[int(t)] += 1
             assert [s["samples"] for s in steps] == [polled[int(t)] for t in stamps]
             assert all(s["samples"] >= 1 for s in steps), "no second without a sample"
-            print(f"\ncut {CUT_CYCLES} cycles ({CUT_CYCLES * INTERVAL:.0f} s); pop1 caught up "
-                  f"{catch_up_s:.1f} s after the link returned; {len(hub_msgs)} messages")
+            print(f"\nset-up until data {cut_at - t_start:.1f} s; cut {CUT_CYCLES} cycles "
+                  f"({CUT_CYCLES * INTERVAL:.0f} s); pop1 caught up {catch_up_s:.1f} s after "
+                  f"the link returned; {len(hub_msgs)} messages")
         finally:
             if centre is not None:
                 stop_process(centre, timeout_s=20)
