@@ -79,8 +79,8 @@ async def run_agent(settings: AgentSettings, state_dir: Path, stop: asyncio.Even
         await agent.run(stop)
         s = agent.stats
         log.info("%s stopped: %d batches, %d results, %d re-published, %d duplicates, "
-                 "%d overruns", node, s.batches, s.results, s.republished, s.duplicates,
-                 s.overruns)
+                 "%d overruns; CPU encoding + outbox %.3f s", node, s.batches, s.results,
+                 s.republished, s.duplicates, s.overruns, s.cpu_encode_s)
         return s
     finally:
         with contextlib.suppress(Exception):

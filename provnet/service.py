@@ -164,8 +164,12 @@ class Service:
         return [t for t in self.plan.targets if t.device_id not in self.remote_devices]
 
     # --- the data path --------------------------------------------------------------------
-    def on_result(self, result: PollResult, rates: dict[int, IfRates]) -> None:
-        """Per device, as soon as its poll ends: live state first, then queue the samples."""
+    def on_result(self, result: PollResult, rates: dict[int, IfRates],
+                  skip: object = None) -> None:
+        """Per device, as soon as its poll ends: live state first, then queue the samples.
+
+        ``skip``: a consumer not to call (remote nodes' results reach the alerts on event
+        time through their own entry, ``features/cluster.py``)."""
         self.live.update(result, rates)
         dev = result.target.device_id
         tags = self.plan.device_tags.get(dev, {"device": result.target.name})
@@ -173,7 +177,8 @@ class Service:
         if result.error_kind is not None:
             self.stats.errors_by_kind[result.error_kind] += 1
         for c in self.consumers:
-            c.on_result(result, rates)
+            if c is not skip:
+                c.on_result(result, rates)
 
     def queue_points(self, points: list[Point]) -> None:
         """Queue samples from any collector (SSH, ICMP, ...) for the next flush."""

@@ -68,8 +68,8 @@ class AgentStats:
     republished: int = 0
     overruns: int = 0
     publish_retries: int = 0
-    cpu_poll_s: float = 0.0
-    cpu_publish_s: float = 0.0
+    #: CPU spent encoding batches and writing the outbox (synchronous, so measurable apart)
+    cpu_encode_s: float = 0.0
     last_tick: int = -1
     per_tick: list[tuple[int, float]] = field(default_factory=list)
 
@@ -127,6 +127,8 @@ class NodeAgent:
         self._collected: dict[int, list[tuple[PollResult, dict[int, IfRates]]]] = {}
         self._cycles: dict[int, asyncio.Task[None]] = {}
         self._done_tick: dict[int, int] = {}
+        #: shard -> ticks skipped while its cycle ran (sent after that cycle's batch: in order)
+        self._skipped: dict[int, list[Batch]] = {}
         self._queue: asyncio.Queue[tuple[str, bytes, str, Path | None]] = asyncio.Queue()
 
     # --- plan -------------------------------------------------------------------------------
@@ -173,7 +175,9 @@ class NodeAgent:
         return len(files)
 
     async def _publisher(self, stop: asyncio.Event) -> None:
-        """Publish in queue order; each message is retried until the leaf acknowledges it."""
+        """Publish in queue order; each message is retried until the leaf acknowledges it
+        (after ``stop``: until the queue is empty or the leaf fails; the outbox keeps the
+        rest for the next start)."""
         while not (stop.is_set() and self._queue.empty()):
             try:
                 subject, payload, msg_id, path = await asyncio.wait_for(self._queue.get(), 0.5)
@@ -181,7 +185,6 @@ class NodeAgent:
                 continue
             delay = 0.1
             while True:
-                cpu0 = time.process_time()
                 try:
                     dup = await self.leaf.publish(subject, payload, msg_id)
                 except PollerError as exc:
@@ -192,7 +195,6 @@ class NodeAgent:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 5.0)
                     continue
-                self.stats.cpu_publish_s += time.process_time() - cpu0
                 break
             if dup:
                 self.stats.duplicates += 1
@@ -204,7 +206,7 @@ class NodeAgent:
         cpu0 = time.process_time()
         payload = encode_batch(b)
         path = self.outbox.put(b, payload)
-        self.stats.cpu_publish_s += time.process_time() - cpu0
+        self.stats.cpu_encode_s += time.process_time() - cpu0
         self._queue.put_nowait((poll_subject(self.province, self.node, b.shard), payload,
                                 b.msg_id, path))
         self.stats.batches += 1
@@ -227,14 +229,14 @@ class NodeAgent:
     async def _cycle(self, plan: NodePlan, shard: int, tick: int, event_time: float) -> None:
         loop, bucket = self._loops[shard], self._collected[shard]
         bucket.clear()
-        cpu0 = time.process_time()
         await loop.run_cycle(self._targets.get(shard, []),
                              spread_s=self._spread * plan.interval_s)
-        self.stats.cpu_poll_s += time.process_time() - cpu0
         b = group_batch(self.node, shard, tick, event_time, plan.interval_s, plan.version,
                         plan.shards, bucket)
         bucket.clear()
         self._enqueue_batch(b)
+        for skipped in self._skipped.pop(shard, []):
+            self._enqueue_batch(skipped)
 
     def _start_tick(self, plan: NodePlan, tick: int) -> None:
         event_time = tick * plan.interval_s
@@ -244,15 +246,17 @@ class NodeAgent:
                 self.stats.overruns += 1
                 log.warning("%s: shard %d still polling at tick %d: empty batch", self.node,
                             s, tick)
-                self._enqueue_batch(Batch(self.node, s, tick, event_time, plan.interval_s,
-                                          plan.version, (), plan.shards, overrun=True))
+                self._skipped.setdefault(s, []).append(Batch(
+                    self.node, s, tick, event_time, plan.interval_s, plan.version, (),
+                    plan.shards, overrun=True))
                 continue
             self._cycles[s] = asyncio.create_task(self._cycle(plan, s, tick, event_time))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until ``stop``: wait for a plan, then poll every tick; flush the queue at the end."""
         await self.replay_outbox()
-        publisher = asyncio.create_task(self._publisher(stop))
+        closing = asyncio.Event()  # set once no batch can come any more
+        publisher = asyncio.create_task(self._publisher(closing))
         try:
             while not stop.is_set() and await self.refresh_plan() is None:
                 log.info("%s: no plan yet (waiting for the hub's PLAN mirror)", self.node)
@@ -286,10 +290,12 @@ class NodeAgent:
                 next_tick += 1
         finally:
             running = [t for t in self._cycles.values() if not t.done()]
+            if running:  # let the cycles under way end (bounded by the device timeouts)
+                await asyncio.wait(running, timeout=5.0)
             for t in running:
                 t.cancel()
             await asyncio.gather(*running, return_exceptions=True)
-            stop.set()
+            closing.set()
             await publisher
 
 

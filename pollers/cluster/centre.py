@@ -32,6 +32,8 @@ from provnet.pollers.types import IfRates, PollResult
 
 log = logging.getLogger(__name__)
 OnResult = Callable[[PollResult, dict[int, IfRates]], None]
+#: a stalled source is set up again at most this often (s)
+SOURCE_RETRY_S = 10.0
 
 
 class Hub(Protocol):
@@ -61,6 +63,14 @@ class Hub(Protocol):
 
     async def ack(self, msgs: Sequence[Any]) -> None:
         """Acknowledge fetched messages."""
+        ...
+
+    async def stalled_sources(self, stream: str, idle_s: float) -> list[str]:
+        """Sources idle longer than ``idle_s``."""
+        ...
+
+    async def restart_source(self, stream: str, name: str) -> None:
+        """Set a source up again now."""
         ...
 
 
@@ -122,6 +132,9 @@ class Centre:
         self.plans: dict[str, NodePlan] = {}
         self.assignment: dict[int, str] = {}
         self.started = clock()
+        self._source_restarted: dict[str, float] = {}
+        #: sources set up again by the watchdog (after a hub restart or a WAN cut)
+        self.source_restarts = 0
 
     @property
     def nodes(self) -> list[str]:
@@ -153,6 +166,25 @@ class Centre:
                      len(plan.devices))
         self.plans.update(plans)
         return changed
+
+    async def watch_sources(self) -> list[str]:
+        """Set up again every source idle for 3 intervals (at least 5 s), at most every
+        ``SOURCE_RETRY_S`` each: after a hub restart or a cut WAN, the server would otherwise
+        retry on its own back-off (tens of seconds to minutes). Nodes heartbeat every tick, so
+        an idle source is a broken one."""
+        now = self._clock()
+        stalled = await self.hub.stalled_sources(self.cfg.stream, max(5.0, 3 * self.interval_s))
+        done = []
+        for name in stalled:
+            if now - self._source_restarted.get(name, float("-inf")) < SOURCE_RETRY_S:
+                continue
+            self._source_restarted[name] = now
+            await self.hub.restart_source(self.cfg.stream, name)
+            self.source_restarts += 1
+            done.append(name)
+        if done:
+            log.info("sources set up again: %s", ", ".join(done))
+        return done
 
     def _handle(self, data: bytes) -> None:
         try:
@@ -203,6 +235,7 @@ class Centre:
                 next_plan = now + self.cfg.plan_every_s
                 try:
                     await self.replan()
+                    await self.watch_sources()
                 except PollerError as exc:
                     log.warning("planning failed: %s", exc)
             try:

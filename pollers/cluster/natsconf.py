@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 #: JetStream domain of the centre
 HUB_DOMAIN = "hub"
+#: largest message (a batch of ~1000 devices with 4 interfaces is ~0.8 MB of JSON)
+MAX_PAYLOAD = "8MB"
 
 
 def _q(value: str) -> str:
@@ -44,6 +46,7 @@ def hub_conf(name: str, store_dir: str, client: str, leaf_listen: str,
     lines = [
         f"server_name: {_q(name)}",
         f"listen: {_q(client)}",
+        f"max_payload: {MAX_PAYLOAD}",
         "jetstream {",
         f"  store_dir: {_q(store_dir)}",
         f"  domain: {HUB_DOMAIN}",
@@ -72,6 +75,7 @@ def leaf_conf(node: str, store_dir: str, client: str, hubs: Sequence[str],
     lines = [
         f"server_name: {_q(node)}",
         f"listen: {_q(client)}",
+        f"max_payload: {MAX_PAYLOAD}",
         "jetstream {",
         f"  store_dir: {_q(store_dir)}",
         f"  domain: {node}",

@@ -67,7 +67,9 @@ async def connect(servers: Sequence[str], name: str, stop: asyncio.Event | None 
             return await nats.connect(list(servers), name=name, max_reconnect_attempts=-1,
                                       reconnect_time_wait=0.5, connect_timeout=2,
                                       allow_reconnect=True, ping_interval=5,
-                                      max_outstanding_pings=2)
+                                      max_outstanding_pings=2, error_cb=_error,
+                                      disconnected_cb=_disconnected(name),
+                                      reconnected_cb=_reconnected(name))
         except (nats.errors.Error, OSError) as exc:
             if stop is None or stop.is_set():
                 raise ClusterError(f"cannot connect to {', '.join(servers)}: {exc}") from exc
@@ -76,6 +78,23 @@ async def connect(servers: Sequence[str], name: str, stop: asyncio.Event | None 
                 await asyncio.wait_for(stop.wait(), retry_s)
             if stop.is_set():
                 raise ClusterError("stopped before the broker answered") from exc
+
+
+async def _error(exc: Exception) -> None:
+    """nats-py's connection errors (a reconnect attempt refused...): one log line, no trace."""
+    log.debug("NATS: %r", exc)
+
+
+def _disconnected(name: str) -> Any:
+    async def cb() -> None:
+        log.warning("%s: disconnected from NATS; reconnecting", name)
+    return cb
+
+
+def _reconnected(name: str) -> Any:
+    async def cb() -> None:
+        log.info("%s: reconnected to NATS", name)
+    return cb
 
 
 async def _ensure_stream(js: Any, cfg: StreamConfig) -> None:
@@ -171,6 +190,33 @@ class HubLink:
         except nats.errors.Error as exc:
             raise ClusterError(f"setting up the hub stream {stream}: {exc!r}") from exc
 
+    async def stalled_sources(self, stream: str, idle_s: float) -> list[str]:
+        """Names of the sources of ``stream`` idle longer than ``idle_s`` (or inactive)."""
+        try:
+            info = await self.js.stream_info(stream)
+        except nats.errors.Error as exc:
+            raise ClusterError(f"stream info {stream}: {exc!r}") from exc
+        return [s.name for s in info.sources or []
+                if s.active is None or s.active < 0 or s.active > idle_s * 1e9]
+
+    async def restart_source(self, stream: str, name: str) -> None:
+        """Drop and re-add one source: the server sets up its source consumer again at once
+        (instead of after its back-off) and resumes after the last message it holds from it;
+        anything sourced twice is dropped by the hub's duplicate window (ids kept)."""
+        try:
+            info = await self.js.stream_info(stream)
+            cfg = info.config
+            sources = list(cfg.sources or [])
+            keep = [s for s in sources if s.name != name]
+            if len(keep) == len(sources):
+                return
+            cfg.sources = keep
+            await self.js.update_stream(cfg)
+            cfg.sources = sources
+            await self.js.update_stream(cfg)
+        except nats.errors.Error as exc:
+            raise ClusterError(f"restarting source {name} of {stream}: {exc!r}") from exc
+
     async def read_plans(self) -> dict[str, NodePlan]:
         """Every node's current plan in the PLAN bucket."""
         out: dict[str, NodePlan] = {}
@@ -212,7 +258,7 @@ class HubLink:
         """Up to ``batch`` messages (empty when none came within ``timeout``)."""
         try:
             return list(await self._sub.fetch(batch, timeout=timeout))
-        except nats.errors.TimeoutError:
+        except TimeoutError:  # nats.errors.TimeoutError is one too
             return []
         except nats.errors.Error as exc:
             raise ClusterError(f"fetch: {exc!r}") from exc

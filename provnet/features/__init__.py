@@ -52,4 +52,4 @@ def attach_all(service: Service) -> None:
     influxd.attach(service, alerting=alerting)
     gcpause.attach(service)  # full GC passes off the API's tail (issue 14)
     identity.attach(service)  # every route's role enforced; the demo's first users
-    cluster.attach(service)  # remote poller nodes over NATS (issue 16)
+    cluster.attach(service, alerting)  # remote poller nodes over NATS (issue 16)

@@ -15,14 +15,16 @@ from typing import TYPE_CHECKING
 
 from provnet.inventory import queries
 from provnet.pollers.cluster.centre import Centre, FeedStats, ResultFeed
-from provnet.pollers.cluster.messages import ResultSink
+from provnet.pollers.cluster.messages import Batch, Heartbeat, ResultSink
 from provnet.pollers.cluster.natslink import HubLink, connect
 from provnet.pollers.cluster.planner import DeviceSpec, group_of
 from provnet.pollers.plan import PollPlan
+from provnet.pollers.types import IfRates, PollResult
 
 if TYPE_CHECKING:
     import asyncio
 
+    from provnet.alerts.runner import AlertsHandle, NodeSink
     from provnet.service import Service
 
 log = logging.getLogger(__name__)
@@ -38,13 +40,51 @@ class ClusterHandle:
     _specs: tuple[int, list[DeviceSpec]] = field(default=(0, []))
 
 
-def attach(service: Service, sinks: Sequence[ResultSink] = ()) -> ClusterHandle | None:
-    """Consume the hub and plan the nodes (None when ``cluster.enabled`` is off)."""
+class AlertGate:
+    """The :class:`ResultSink` handing each batch and heartbeat to the alerts' event-time
+    entry (``alerts/eventfeed.py`` ``NodeFeed``): watermarks per node, silent nodes, late
+    incidents. A heartbeat of tick T says every batch up to T was published: event time
+    T x interval."""
+
+    def __init__(self, nodes: NodeSink) -> None:
+        self.nodes = nodes
+        self._last: dict[tuple[str, int], int] = {}  # (node, shard) -> last tick passed on
+        self.redelivered = 0
+
+    def accept(self, batch: Batch) -> None:
+        """The batch's results with the node's rates, at the tick's event time (a batch
+        redelivered after a lost ack is passed on once)."""
+        key = (batch.node, batch.shard)
+        if batch.tick <= self._last.get(key, -1):
+            self.redelivered += 1
+            return
+        self._last[key] = batch.tick
+        self.nodes.accept_batch(batch.node, batch.event_time,
+                                [d.poll_result() for d in batch.results])
+
+    def heartbeat(self, hb: Heartbeat) -> None:
+        """The node's watermark."""
+        self.nodes.heartbeat(hb.node, hb.tick * hb.interval_s)
+
+
+def attach(service: Service, alerting: AlertsHandle | None = None,
+           sinks: Sequence[ResultSink] = ()) -> ClusterHandle | None:
+    """Consume the hub and plan the nodes (None when ``cluster.enabled`` is off).
+
+    With ``alerting`` (and its event-time entry), the nodes' results reach the alerts only
+    through :class:`AlertGate`, not as local polls."""
     cfg = service.settings.cluster
     if not cfg.enabled:
         return None
     stats = FeedStats()
-    handle = ClusterHandle(stats, [ResultFeed(service.on_result, stats), *sinks])
+    nodes = alerting.nodes if alerting is not None else None
+    if nodes is not None:
+        def on_result(result: PollResult, rates: dict[int, IfRates]) -> None:
+            service.on_result(result, rates, skip=alerting)
+        gates: list[ResultSink] = [ResultFeed(on_result, stats), AlertGate(nodes)]
+    else:
+        gates = [ResultFeed(service.on_result, stats)]
+    handle = ClusterHandle(stats, [*gates, *sinks])
 
     def specs_of(plan: PollPlan) -> list[DeviceSpec]:
         with service.store.session() as s:

@@ -7,6 +7,7 @@ the centre, the outbox's re-published batch dropped as a duplicate)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import socket
@@ -120,7 +121,7 @@ def test_hub_restart_and_agent_killed_mid_publish(tmp_path: Path) -> None:
         for batches in shards.values():
             ticks = [b.tick for b in batches]
             assert ticks == sorted(set(ticks)), "ticks in order, each once"
-            gaps = [(a, b) for a, b in zip(ticks, ticks[1:], strict=False) if b != a + 1]
+            gaps = [(a, b) for a, b in itertools.pairwise(ticks) if b != a + 1]
             # one gap only: the agent was dead (killed, then restarted a moment later)
             assert len(gaps) <= 1, gaps
             results += sum(len(b.results) for b in batches)

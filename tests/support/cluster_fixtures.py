@@ -131,3 +131,37 @@ def batches_by_shard(msgs: Sequence[tuple[str, str, Any]]) -> dict[tuple[str, in
 def run(coro: Any) -> Any:
     """Run a coroutine to completion (tests are synchronous)."""
     return asyncio.run(coro)
+
+
+def seed_subset(sql_url: str, keep: set[int]) -> None:
+    """The demo province's inventory with only the devices ``keep`` (and their interfaces
+    and the links between them): a small fleet with real sites, districts and communes."""
+    from provnet.demo.network import build_demo_network
+    from provnet.demo.seed import seed_demo
+    from provnet.demo.units import load_an_giang
+    from provnet.inventory.store import open_store
+
+    net = build_demo_network(load_an_giang())
+    net.rows["device"] = [d for d in net.rows["device"] if d["id"] in keep]
+    net.rows["interface"] = [i for i in net.rows["interface"] if i["device_id"] in keep]
+    ifaces = {i["id"] for i in net.rows["interface"]}
+    net.rows["link"] = [lk for lk in net.rows["link"]
+                        if lk["a_interface_id"] in ifaces and lk["z_interface_id"] in ifaces]
+    store = open_store(sql_url)
+    try:
+        seed_demo(store, net)
+    finally:
+        store.close()
+
+
+def simulator_plan(sql_url: str, port: int, community: str) -> dict[str, Any]:
+    """The simulator plan of that inventory (what ``provnet demo`` runs)."""
+    from provnet.demo.plan import build_plan
+    from provnet.inventory.store import open_store
+
+    store = open_store(sql_url)
+    try:
+        with store.session() as s:
+            return build_plan(s, port, community)
+    finally:
+        store.close()

@@ -95,8 +95,7 @@ class Hub:
 
     def __init__(self, workdir: Path, size: int = 1, leaf_host: str = "127.0.0.1") -> None:
         self.client_ports = [free_port() for _ in range(size)]
-        self.leaf_ports = [free_port(leaf_host) if leaf_host.startswith("127.") else
-                           free_port() for _ in range(size)]
+        self.leaf_ports = [free_port(leaf_host) for _ in range(size)]
         cluster_ports = [free_port() for _ in range(size)]
         self.leaf_host = leaf_host
         self.servers = []
