@@ -5,7 +5,7 @@ leaf ``nats-server`` (JetStream, ``sync_interval: always``), a ``provnet agent``
 simulator answering for PoP Tri Tôn's router and its 15 commune offices (the simulator's
 control channel, inside the namespace, fails the PoP's uplink on demand). On the host: the hub
 ``nats-server`` (its leafnode listener on the veth), and the centre: the hub consumer
-(``pollers/cluster``) with the alerts' sink, the real alert worker, incident book (SQLite,
+(``pollers/cluster``) with the alerts' gate (``features/cluster.py`` ``AlertGate``), the real alert worker, incident book (SQLite,
 demo province) and outbox, notifying a real webhook receiver.
 
 Cut 1: the veth goes down; the node is found silent ("poller node unreachable", the only
@@ -31,11 +31,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import nats
 import pytest
-from nats.js.api import KeyValueConfig, StorageType
 
-from provnet.alerts.clustersink import AlertSink
 from provnet.alerts.engine import Engine
 from provnet.alerts.eventfeed import NodeFeed
 from provnet.alerts.incidents import IncidentBook
@@ -43,14 +40,15 @@ from provnet.alerts.notify.outbox import Outbox
 from provnet.alerts.rules import load_rules
 from provnet.alerts.runner import AlertsHandle
 from provnet.alerts.view import load_view
-from provnet.config.cluster import AgentSettings, ClusterSettings, NodeGroup
+from provnet.config.cluster import ClusterSettings, NodeGroup
 from provnet.config.eventtime import EventTimeSettings
 from provnet.config.settings import AlertSettings
 from provnet.demo.plan import build_plan
 from provnet.features.alerts import collector_for
+from provnet.features.cluster import AlertGate
 from provnet.inventory.store import open_store
 from provnet.pollers.cluster.centre import Centre, FeedStats, ResultFeed
-from provnet.pollers.cluster.natslink import PLAN_BUCKET, HubLink, NodeLink, connect
+from provnet.pollers.cluster.natslink import HubLink, connect
 from provnet.pollers.cluster.planner import DeviceSpec
 from provnet.pollers.types import IfRates, PollResult
 from tests.integration.test_alerts_eventtime_e2e import pop_node, rules_file, seed_once
@@ -177,23 +175,6 @@ class Simulator:
 DEBUG: list[Callable[[], Awaitable[object]]] = []
 
 
-async def prepare_streams(hub_urls: list[str]) -> None:
-    """The hub's PLAN bucket, then the node's leaf streams (created through the hub, in the
-    node's JetStream domain, exactly as the agent creates them): each source and mirror then
-    finds what it reads, instead of depending on the server's retry after a "stream not
-    found" (seen to take over 90 s with nats-server 2.15)."""
-    nc = await nats.connect(hub_urls)
-    try:
-        await nc.jetstream().create_key_value(KeyValueConfig(
-            bucket=PLAN_BUCKET, history=1, replicas=1, storage=StorageType.FILE))
-        link = NodeLink(nc, NODE)
-        link.js = nc.jetstream(domain=NODE, timeout=10.0)
-        agent = AgentSettings(node=NODE, province="tq")
-        await link.ensure(agent.province, agent.retention_h, agent.max_bytes, agent.hub_domain)
-    finally:
-        await nc.close()
-
-
 async def until(what: str, check: Callable[[], bool], timeout: float) -> float:
     t0 = time.monotonic()
     while not check():
@@ -252,11 +233,10 @@ def test_pop_uplink_fault_during_a_cut(wan: dict[str, str], tmp_path: Path) -> N
         book.restore()
         handle = AlertsHandle(book, collector_for(view), outbox, tick_s=0.2)
         feed = NodeFeed(handle, cfg.eventtime, time.time, cfg.escalate_after_s)
-        await prepare_streams(hub.urls)
         stop = asyncio.Event()
         nc = await connect(hub.urls, "test-centre", stop)
         stats = FeedStats()
-        centre = Centre(HubLink(nc), cluster, [ResultFeed(on_result, stats), AlertSink(feed)],
+        centre = Centre(HubLink(nc), cluster, [ResultFeed(on_result, stats), AlertGate(feed)],
                         commit, lambda: devices, INTERVAL, stats)
         tasks = [asyncio.create_task(c(stop)) for c in (handle.run, outbox.run, feed.run,
                                                         centre.run)]
