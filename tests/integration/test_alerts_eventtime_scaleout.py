@@ -5,8 +5,9 @@ leaf ``nats-server`` (JetStream, ``sync_interval: always``), a ``provnet agent``
 simulator answering for PoP Tri Tôn's router and its 15 commune offices (the simulator's
 control channel, inside the namespace, fails the PoP's uplink on demand). On the host: the hub
 ``nats-server`` (its leafnode listener on the veth), and the centre: the hub consumer
-(``pollers/cluster``) with the alerts' gate (``features/cluster.py`` ``AlertGate``), the real alert worker, incident book (SQLite,
-demo province) and outbox, notifying a real webhook receiver.
+(``pollers/cluster``) with the alerts' gate (``features/cluster.py`` ``AlertGate``), the real
+alert worker, incident book (SQLite, demo province) and outbox, notifying a real webhook
+receiver.
 
 Cut 1: the veth goes down; the node is found silent ("poller node unreachable", the only
 notification while it is blind); the uplink fails inside the cut; the veth comes back, the
