@@ -155,7 +155,10 @@ async def scenario(store: Store, receiver: HttpReceiver, rules: Path,
     seen_blind: list[Any] = []
     rejected_future = None
     try:
-        while (el := time.time() - t0) < BACK_AT + 4.0:
+        # live until the node has caught up and what it held was released (a loaded machine
+        # evaluates the backlog slower), at most 30 s after its return
+        while ((el := time.time() - t0) < BACK_AT + 4.0
+               or (not feed.released and el < BACK_AT + 30.0)):
             t = time.time()
             down = el >= FAULT_AT and (fault_until is None or el < fault_until)
             results = node.poll(t, down)
