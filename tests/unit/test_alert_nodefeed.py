@@ -198,3 +198,28 @@ def test_absurd_event_times_are_rejected_and_counted(centre: Centre) -> None:
     assert centre.feed.status()["rejected"] == {"pop2": {"expired": 1, "future": 1,
                                                          "reordered": 1}}
     assert centre.feed.tracker.nodes["pop2"].clock == E0 + 10
+
+
+def test_nodes_route_shows_phase_watermark_and_unknown_devices(centre: Centre) -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from provnet.api.alerts_nodes import nodes_router
+
+    app = FastAPI()
+    app.include_router(nodes_router(centre.feed.status))
+    client = TestClient(app)
+    assert client.get("/api/v1/alerts/nodes").json() == {
+        "nodes": [], "unknown_devices": [], "screened": 0}
+    centre.clock.now = E0 + 1
+    centre.batch(E0)
+    centre.feed.accept_batch("pop2", 0.0, [])
+    live = client.get("/api/v1/alerts/nodes").json()
+    assert live == {"nodes": [{"node": "pop2", "phase": "live", "watermark": E0 + 10,
+                               "received": E0 + 10, "lag_s": 0.0, "devices": 3,
+                               "rejected": {"expired": 1}}],
+                    "unknown_devices": [], "screened": 0}
+    centre.tick(E0 + 100)
+    blind = client.get("/api/v1/alerts/nodes").json()
+    assert blind["nodes"][0]["phase"] == "silent" and blind["nodes"][0]["lag_s"] == 90.0
+    assert blind["unknown_devices"] == [2, 10, 11]
