@@ -40,6 +40,8 @@ EXTRA = [
      "summary": "Nút thu thập mất liên lạc / poller node unreachable"},
     {"name": "device_no_data", "metric": "poll.fresh", "op": "below", "raise": 0.5,
      "clear": 0.5, "severity": "minor", "summary": "Không có dữ liệu / no poll data"},
+    {"name": "optic_rx_low", "metric": "optic.rx_dbm", "op": "below", "raise": -25,
+     "clear": -23, "for": 60, "severity": "major", "summary": "Quang thấp / optical Rx low"},
     {"name": "packet_loss", "metric": "icmp.loss_pct", "op": "above", "raise": 20,
      "clear": 5, "severity": "major", "summary": "Mất gói / packet loss"},
 ]
@@ -223,3 +225,17 @@ def test_nodes_route_shows_phase_watermark_and_unknown_devices(centre: Centre) -
     blind = client.get("/api/v1/alerts/nodes").json()
     assert blind["nodes"][0]["phase"] == "silent" and blind["nodes"][0]["lag_s"] == 90.0
     assert blind["unknown_devices"] == [2, 10, 11]
+
+
+def test_optics_of_a_node_run_on_its_clock(centre: Centre) -> None:
+    from dataclasses import replace
+
+    from provnet.pollers.readings import OpticReading
+
+    centre.clock.now = E0 + 1
+    low = replace(result(2, E0), readings=(OpticReading("1", ifindex=1, rx_dbm=-30.0),))
+    assert centre.feed.accept_batch("pop2", E0, [low])
+    centre.drain()
+    st = centre.handle.book.engine.alerts["optic_rx_low|optic:2:if1"]
+    assert st.raw and st.labels["link"] == "100"
+    assert centre.feed.tracker.clock_for("optic:2:if1") == E0
