@@ -127,6 +127,7 @@ def test_wan_cut_of_one_node(influx_database: InfluxdHandle, tmp_path: Path) -> 
                 r.raise_for_status()
                 return [i for i in r.json()["items"] if node in json.dumps(i)
                         and "unreachable" in i["title_en"].lower()]
+            time.sleep(7)  # rates need two samples: the history before the cut has them
             # the cut: pop1's WAN down for CUT_CYCLES cycles, its devices still polled locally
             cut_at = time.time()
             net.sites["pop1"].wan(False)
