@@ -75,7 +75,7 @@ async def run_agent(settings: AgentSettings, state_dir: Path, stop: asyncio.Even
 
         agent = NodeAgent(node, settings.province, link, Outbox(state_dir / "outbox"),
                           poller_for, target_of, settings.concurrency, settings.spread,
-                          settings.max_bytes)
+                          settings.max_bytes, hub_domain=settings.hub_domain)
         await agent.run(stop)
         s = agent.stats
         log.info("%s stopped: %d batches, %d results, %d re-published, %d duplicates, "

@@ -39,6 +39,8 @@ from provnet.pollers.scheduler import Poller, PollLoop
 from provnet.pollers.types import IfRates, PollResult, SnmpTarget
 
 log = logging.getLogger(__name__)
+#: with no plan yet, the PLAN mirror is set up again every this many seconds
+MIRROR_RESET_S = 5
 
 
 class Leaf(Protocol):
@@ -55,6 +57,10 @@ class Leaf(Protocol):
 
     async def fill(self, max_bytes: int) -> float:
         """The stream's fill level."""
+        ...
+
+    async def reset_plan_mirror(self, hub_domain: str) -> None:
+        """Set the PLAN mirror up again (only while there is no plan)."""
         ...
 
 
@@ -115,11 +121,11 @@ class NodeAgent:
                  poller_for: Callable[[NodePlan], Poller],
                  target_of: Callable[[int, str, str, int], SnmpTarget],
                  concurrency: int = 64, spread: float = 0.5, max_bytes: int = 2**34,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, hub_domain: str = "hub") -> None:
         self.node, self.province, self.leaf, self.outbox = node, province, leaf, outbox
         self._poller_for, self._target_of = poller_for, target_of
         self._concurrency, self._spread, self._max_bytes = concurrency, spread, max_bytes
-        self._clock = clock
+        self._clock, self.hub_domain = clock, hub_domain
         self.stats = AgentStats()
         self.plan: NodePlan | None = None
         self._targets: dict[int, list[SnmpTarget]] = {}
@@ -258,8 +264,13 @@ class NodeAgent:
         closing = asyncio.Event()  # set once no batch can come any more
         publisher = asyncio.create_task(self._publisher(closing))
         try:
+            waited = 0
             while not stop.is_set() and await self.refresh_plan() is None:
                 log.info("%s: no plan yet (waiting for the hub's PLAN mirror)", self.node)
+                waited += 1
+                if waited % MIRROR_RESET_S == 0:  # the mirror may sit in its back-off
+                    with contextlib.suppress(PollerError):
+                        await self.leaf.reset_plan_mirror(self.hub_domain)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 1.0)
             next_tick: int | None = None

@@ -121,12 +121,26 @@ class NodeLink:
                 storage=StorageType.FILE, duplicate_window=DUPLICATE_WINDOW_S,
                 max_age=retention_h * 3600, max_bytes=max_bytes, discard=DiscardPolicy.OLD,
                 compression=StoreCompression.S2, num_replicas=1))
-            await _ensure_stream(self.js, StreamConfig(
-                name=PLAN_STREAM, storage=StorageType.FILE, num_replicas=1,
-                mirror=StreamSource(name=PLAN_STREAM,
-                                    external=ExternalStream(api=f"$JS.{hub_domain}.API"))))
+            await _ensure_stream(self.js, self._mirror_config(hub_domain))
         except nats.errors.Error as exc:
             raise ClusterError(f"setting up the streams of {self.node}: {exc!r}") from exc
+
+    async def reset_plan_mirror(self, hub_domain: str) -> None:
+        """Create the PLAN mirror again, so it starts now instead of after the server's
+        back-off (a mirror set up before the hub's bucket existed retries for tens of
+        seconds). Only while the node has no plan at all: the mirror holds nothing to lose."""
+        try:
+            with contextlib.suppress(nats.js.errors.NotFoundError):
+                await self.js.delete_stream(PLAN_STREAM)
+            await _ensure_stream(self.js, self._mirror_config(hub_domain))
+        except nats.errors.Error as exc:
+            raise ClusterError(f"resetting the PLAN mirror: {exc!r}") from exc
+
+    @staticmethod
+    def _mirror_config(hub_domain: str) -> StreamConfig:
+        return StreamConfig(name=PLAN_STREAM, storage=StorageType.FILE, num_replicas=1,
+                            mirror=StreamSource(name=PLAN_STREAM, external=ExternalStream(
+                                api=f"$JS.{hub_domain}.API")))
 
     async def read_plan(self) -> NodePlan | None:
         """The last plan of this node in the local mirror (None: none yet)."""

@@ -36,6 +36,9 @@ class FakeLeaf:
     async def fill(self, max_bytes: int) -> float:
         return 0.0
 
+    async def reset_plan_mirror(self, hub_domain: str) -> None:
+        return None
+
 
 class SlowOnce:
     """Polls instantly, except device 2's third poll takes 3 intervals (an overrun)."""
