@@ -41,8 +41,9 @@ $(PY):
 	$(PY) -m pip install -q -e .
 	@touch $@
 
-.stamp-deps-test: pyproject.toml | $(PY)
+.stamp-deps-test: pyproject.toml tests/requirements-broker.txt | $(PY)
 	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q --require-hashes -r tests/requirements-broker.txt
 	@touch $@ .stamp-deps
 
 # map pages: Leaflet from npm (package-lock.json), copied into the static dir served offline

@@ -31,6 +31,12 @@ PHRASES: dict[Lang, dict[str, str]] = {
         "cause.alert": "{rule} trên {entity}{value}",
         "cut": ": {parts} bị cô lập",
         "plain": "{text}",
+        "title.node": "Nút thu thập {node} mất liên lạc với trung tâm",
+        "cause.node": "không nhận được dữ liệu hay nhịp tim từ nút thu thập {node}: "
+                      "{devices} thiết bị không rõ trạng thái",
+        "title.digest": "Trong lúc mất liên lạc với nút {node} ({start}–{end}): "
+                        "{count} sự cố, nay đã hết",
+        "cause.digest": "{what}",
     },
     "en": {
         "title.link_cut": "{site} down{cut}",
@@ -46,6 +52,12 @@ PHRASES: dict[Lang, dict[str, str]] = {
         "cause.alert": "{rule} on {entity}{value}",
         "cut": ": {parts} cut off",
         "plain": "{text}",
+        "title.node": "Poller node {node} unreachable from the centre",
+        "cause.node": "no data nor heartbeat from poller node {node}: "
+                      "{devices} devices unknown",
+        "title.digest": "While node {node} was cut off ({start}–{end}): "
+                        "{count} incident(s), now cleared",
+        "cause.digest": "{what}",
     },
 }
 

@@ -8,6 +8,9 @@ Each (rule, entity) pair is one state machine::
 raise/clear levels. Flapping: when the raw condition changes ``flap.changes`` times within
 ``flap.window``, a firing alert is held open (no resolve, no re-fire) until the condition has
 been clear for ``flap.hold``; then it resolves once. The clock is injected: no I/O here.
+``clock_for`` (optional) gives an entity its own clock: the event time of the remote poller
+node that polls it (:mod:`alerts.eventtime`), so its timers advance only up to that node's
+watermark; None keeps ``clock``.
 """
 
 from __future__ import annotations
@@ -80,6 +83,8 @@ class Engine:
     def __init__(self, rules: RuleSet, clock: Callable[[], float]) -> None:
         self.rules = rules
         self.clock = clock
+        #: entity -> its own clock (a remote node's event time), None: ``clock``
+        self.clock_for: Callable[[str], float | None] | None = None
         self.alerts: dict[str, AlertState] = {}
         self._history: dict[str, deque[tuple[float, float]]] = {}  # slope rules
 
@@ -110,8 +115,9 @@ class Engine:
                     self._observe(rule, obs, out)
         for st in list(self.alerts.values()):
             eff = self.rule_for(st)
+            own = self.clock_for(st.entity) if self.clock_for is not None else None
             if eff is not None:
-                self._advance(eff, st, now, out)
+                self._advance(eff, st, now if own is None else own, out)
             elif st.state != "inactive":  # its rule was removed from the file: close it
                 out.append(Transition(st.key, st.rule, st.entity, "resolved", now, st.value,
                                       "info", False, dict(st.labels)))

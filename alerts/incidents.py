@@ -20,7 +20,7 @@ decided (``labels["fired"]``, which drives stickiness, escalation and resolution
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -90,6 +90,9 @@ class IncidentBook:
         self._rows: dict[str, int] = {}  # alert key -> open alert row id
         self._fresh = False  # the batch being processed holds observations
         self._answered: dict[int, float] = {}  # device -> last time it answered a poll
+        #: members -> the remote node whose blindness holds the incident's notification
+        #: (:mod:`alerts.eventtime`): marked ``labels["held"]``, released once it caught up
+        self.hold: Callable[[Sequence[Alert]], str | None] | None = None
 
     def set_view(self, view: InventoryView) -> None:
         """Reason on a new inventory view from the next batch on (an inventory change)."""
@@ -117,7 +120,7 @@ class IncidentBook:
         if fired(inc):
             out.append(Decision(inc.id, "firing", 1))
             out += [Decision(inc.id, "escalated", k) for k in range(1, inc.escalations + 1)]
-            if inc.status == "resolved":
+            if inc.status == "resolved" and (inc.labels or {}).get("kind") != "digest":
                 out.append(Decision(inc.id, "resolved", 1))
         return out
 
@@ -324,10 +327,22 @@ class IncidentBook:
                     decisions.append(Decision(inc.id, "resolved", 1))
                 continue
             inc.severity = worst([m.severity for m in active])
-            if not self._confirmed(inc, active):
+            confirmed = self._confirmed(inc, active)
+            if self._held(inc, members) or not confirmed:
                 continue
             decisions += self._notify_or_escalate(s, inc, members, now)
         return decisions
+
+    def _held(self, inc: Incident, members: Sequence[Alert]) -> bool:
+        """Not yet fired and a member is polled by a node not caught up: hold it."""
+        node = None if self.hold is None or fired(inc) else self.hold(members)
+        if node is not None and (inc.labels or {}).get("held") != node:
+            inc.labels = {**(inc.labels or {}), "held": node}
+        return node is not None
+
+    def deliver(self, decisions: list[Decision]) -> list[Notification]:
+        """Hand committed decisions (made outside a cycle) to the outbox."""
+        return self._deliver(decisions)
 
     def _confirmed(self, inc: Incident, members: Iterable[Alert]) -> bool:
         """Only link roots (seen down from a live end) are notified at once; any other
@@ -346,7 +361,8 @@ class IncidentBook:
     def _refresh(self, inc: Incident, members: Iterable[Alert], analysis: Analysis) -> None:
         root = Element.parse(inc.group_key)
         labels = dict(inc.labels or {})
-        cut = set(labels.get("cut_off", [])) if fired(inc) else set()
+        # what it cut off stays told: once fired, or held for a digest (a blind node's)
+        cut = set(labels.get("cut_off", [])) if fired(inc) or labels.get("held") else set()
         if root is not None and root in analysis.cut_off:
             cut |= analysis.cut_off[root]
         by_device: dict[int, str] = {}

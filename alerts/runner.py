@@ -7,7 +7,10 @@ background task (wiring: ``provnet.features.alerts``). A linkDown trap, once a t
 of its device confirmed it (``provnet.features.traps``), reaches
 (:meth:`AlertsHandle.on_trap`) and is queued at once as an event batch of its own: evaluated
 without waiting for the cycle, it does not count as a poll confirmation, and polls that
-started before it cannot undo it (the engine drops older values).
+started before it cannot undo it (the engine drops older values). Remote poller nodes
+(:mod:`alerts.eventfeed`) queue their batches as jobs (:meth:`AlertsHandle.submit`), run in
+the same worker thread in order with the cycles; ``screen`` drops local observations about
+what a silent node polls (its devices are unknown, not down).
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 from provnet.alerts.engine import Observation
 from provnet.alerts.incidents import IncidentBook
 from provnet.alerts.notify.outbox import Outbox
+from provnet.alerts.notify.types import Notification
 from provnet.alerts.observe import CycleCollector, trap_observations
 from provnet.alerts.readings import (
     OpticLike,
@@ -34,6 +39,21 @@ from provnet.pollers.traps import TrapEvent
 from provnet.pollers.types import IfRates, PollResult
 
 log = logging.getLogger(__name__)
+#: work run in the evaluation thread, in order with the batches; returns what it queued
+Job = Callable[[], list[Notification]]
+Batch = tuple[list[Observation], bool]
+
+
+class NodeSink(Protocol):
+    """Where a transport's consumer hands remote nodes' batches (``alerts.eventfeed``)."""
+
+    def accept_batch(self, node: str, event_time: float, results: Iterable[Any]) -> bool:
+        """One batch of device results of ``node`` taken at ``event_time``."""
+        ...
+
+    def heartbeat(self, node: str, event_time: float) -> bool:
+        """``node`` was alive at ``event_time``."""
+        ...
 
 
 class AlertsHandle:
@@ -46,7 +66,11 @@ class AlertsHandle:
         #: SNMP over SSH for a port's optic level while SNMP is recent (one optic, one truth)
         self.optics = OpticPrecedence(tick_s * 2.5 if optic_recent_s is None else optic_recent_s)
         # (observations, counts as a poll confirmation): cycles True, trap events False
-        self._batches: asyncio.Queue[tuple[list[Observation], bool]] = asyncio.Queue()
+        self._batches: asyncio.Queue[Batch | Job] = asyncio.Queue()
+        #: local observations -> those to evaluate (drops what a silent remote node polls)
+        self.screen: Callable[[list[Observation]], list[Observation]] | None = None
+        #: remote poller nodes' entry (set by ``alerts.eventfeed.NodeFeed``)
+        self.nodes: NodeSink | None = None
 
     def reload(self, collector: CycleCollector, view: InventoryView) -> None:
         """Use a new inventory view (topology, link ends, labels) from the next cycle on;
@@ -96,7 +120,19 @@ class AlertsHandle:
         """Observations from other collectors (optics, ICMP, BTS), evaluated with the cycle."""
         self.collector.add(observations)
 
-    async def _next_batch(self, stop: asyncio.Event) -> tuple[list[Observation], bool]:
+    def submit(self, job: Job) -> None:
+        """Run ``job`` in the evaluation thread after the batches queued before it."""
+        self._batches.put_nowait(job)
+
+    def _evaluate(self, item: Batch | Job) -> tuple[int, bool, list[Notification]]:
+        if callable(item):
+            return 0, True, item()
+        batch, confirm = item
+        if self.screen is not None:
+            batch = self.screen(batch)
+        return len(batch), confirm, self.book.process(batch, confirm)
+
+    async def _next_batch(self, stop: asyncio.Event) -> Batch | Job:
         """The next queued batch; an empty one after ``tick_s`` or as soon as ``stop`` is set."""
         get = asyncio.ensure_future(self._batches.get())
         halt = asyncio.ensure_future(stop.wait())
@@ -111,16 +147,16 @@ class AlertsHandle:
     async def run(self, stop: asyncio.Event) -> None:
         """Evaluate each batch (and advance timers every ``tick_s`` without one)."""
         while not stop.is_set():
-            batch, confirm = await self._next_batch(stop)
-            if stop.is_set() and not batch:
+            item = await self._next_batch(stop)
+            if stop.is_set() and not callable(item) and not item[0]:
                 break
             t0 = time.perf_counter()
             try:
-                sent = await asyncio.to_thread(self.book.process, batch, confirm)
+                size, confirm, sent = await asyncio.to_thread(self._evaluate, item)
             except Exception:  # one bad cycle must not end alerting
                 log.exception("alert evaluation failed")
                 continue
-            if batch or sent:
+            if size or sent:
                 log.info("alerts: %d %s observations in %.0f ms, %d notifications queued",
-                         len(batch), "cycle" if confirm else "trap",
+                         size, "cycle" if confirm else "trap",
                          1000 * (time.perf_counter() - t0), len(sent))

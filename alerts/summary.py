@@ -76,7 +76,11 @@ def describe_root(view: InventoryView, root: Element, cut: Collection[int]) -> D
 def describe_alert(view: InventoryView, rule: str, summary: str, entity: str,
                    labels: Mapping[str, str], value: float | None) -> Described:
     """Title and cause of a lone alert (utilisation, errors, optics, ...); the rule's
-    ``summary`` is "Vietnamese / English"."""
+    ``summary`` is "Vietnamese / English". A remote poller node (``node:<name>``) has its
+    own phrases."""
+    if entity.startswith("node:"):
+        params = {"node": labels.get("node", entity[5:]), "devices": labels.get("devices", "?")}
+        return Described(Phrase("title.node", params), Phrase("cause.node", params), None, None)
     site = labels.get("site")
     dev_id = labels.get("device_id")
     info = view.devices.get(int(dev_id)) if dev_id and dev_id.isdigit() else None

@@ -10,7 +10,9 @@ from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from provnet.config.base import Strict
+from provnet.config.cluster import ClusterSettings
 from provnet.config.errors import ConfigError
+from provnet.config.eventtime import EventTimeSettings
 from provnet.config.history import HistorySettings
 from provnet.config.icmp import IcmpSettings
 from provnet.config.ldap import LdapSettings
@@ -134,6 +136,8 @@ class AlertSettings(Strict):
     notify: NotifierSettings = NotifierSettings()
     #: configuration changes this long before an incident started are shown with it
     config_change_window_s: float = Field(default=1800.0, ge=0)
+    #: remote poller nodes: watermarks, silence, guards (issue 16, ``alerts/eventtime.py``)
+    eventtime: EventTimeSettings = EventTimeSettings()
 class SshCredential(Strict):
     """One SSH login, referenced by name from platforms, device roles or the inventory."""
 
@@ -183,6 +187,7 @@ class Settings(BaseSettings):
     history: HistorySettings = HistorySettings()
     netbox: NetboxSettings = NetboxSettings()
     tsdb: TsdbSettings = TsdbSettings()  # influxdb or victoriametrics (issue 16)
+    cluster: ClusterSettings = ClusterSettings()  # remote poller nodes (issue 16)
     snmp_profiles: dict[str, SnmpProfile] = Field(
         default_factory=lambda: {"default": SnmpProfile()}
     )

@@ -15,6 +15,7 @@ import typer
 from pydantic import SecretStr
 
 from provnet.alerts.errors import AlertsError
+from provnet.cli_agent import agent_cmd
 from provnet.cli_alerts import alerts_app
 from provnet.cli_coverage import coverage_app
 from provnet.cli_history import history_app
@@ -48,6 +49,7 @@ app.add_typer(history_app, name="history")
 app.add_typer(report_app, name="report")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.command("agent")(agent_cmd)
 log = logging.getLogger("provnet")
 DEMO_COMMUNITY = "provnet-demo"
 #: package errors that stop ``serve``/``demo`` with exit code 1 and the reason in the log

@@ -32,7 +32,7 @@ from provnet.pollers.profiles import Profiles, load_profiles
 from provnet.pollers.samples import result_points
 from provnet.pollers.scheduler import CycleStats, PollLoop
 from provnet.pollers.shard import ShardedPollLoop, WorkerConfig, resolve_workers
-from provnet.pollers.types import ERROR_KINDS, IfRates, PollResult
+from provnet.pollers.types import ERROR_KINDS, IfRates, PollResult, SnmpTarget
 from provnet.tsdb.client import InfluxQLReader, Writer, make_writer
 from provnet.tsdb.errors import TsdbError
 from provnet.tsdb.managed import ManagedInfluxd
@@ -114,6 +114,10 @@ class Service:
         self.request_observers: list[Callable[[str, str, float], None]] = []
         #: who may do what (set by ``features/identity.py``); the API enforces it
         self.api_auth: ApiAuth | None = None
+        #: devices polled by remote poller nodes (``features/cluster.py``), not by this process
+        self.remote_devices: frozenset[int] = frozenset()
+        #: one flush at a time: a caller awaiting ``flush()`` knows its points were handed over
+        self._flush_lock = asyncio.Lock()
 
     # --- set-up ---------------------------------------------------------------------------
     def start_influx(self) -> None:
@@ -172,9 +176,19 @@ class Service:
                  self.profiles.source)
         return self.plan
 
+    def local_targets(self) -> list[SnmpTarget]:
+        """The plan's targets this process polls (all but the remote nodes' devices)."""
+        if not self.remote_devices:
+            return self.plan.targets
+        return [t for t in self.plan.targets if t.device_id not in self.remote_devices]
+
     # --- the data path --------------------------------------------------------------------
-    def on_result(self, result: PollResult, rates: dict[int, IfRates]) -> None:
-        """Per device, as soon as its poll ends: live state first, then queue the samples."""
+    def on_result(self, result: PollResult, rates: dict[int, IfRates],
+                  skip: object = None) -> None:
+        """Per device, as soon as its poll ends: live state first, then queue the samples.
+
+        ``skip``: a consumer not to call (remote nodes' results reach the alerts on event
+        time through their own entry, ``features/cluster.py``)."""
         self.live.update(result, rates)
         dev = result.target.device_id
         tags = self.plan.device_tags.get(dev, {"device": result.target.name})
@@ -182,7 +196,8 @@ class Service:
         if result.error_kind is not None:
             self.stats.errors_by_kind[result.error_kind] += 1
         for c in self.consumers:
-            c.on_result(result, rates)
+            if c is not skip:
+                c.on_result(result, rates)
 
     def queue_points(self, points: list[Point]) -> None:
         """Queue samples from any collector (SSH, ICMP, ...) for the next flush."""
@@ -200,6 +215,10 @@ class Service:
 
     async def flush(self) -> None:
         """Hand the queued samples to the (spooling) writer in a worker thread."""
+        async with self._flush_lock:
+            await self._flush()
+
+    async def _flush(self) -> None:
         points, self._buffer = self._buffer, []
         if not points or self.writer is None:
             return
@@ -287,7 +306,7 @@ class Service:
         tasks = [
             asyncio.create_task(serve(create_app(ctx, self.routers, self.settings.api, host),
                                       sock, self.stop_event, _tls(cfg.api)), name="api"),
-            asyncio.create_task(loop.run_forever(lambda: self.plan.targets, cfg.poller.interval_s,
+            asyncio.create_task(loop.run_forever(self.local_targets, cfg.poller.interval_s,
                                                  self.on_cycle, self.stop_event), name="poller"),
             asyncio.create_task(self._flush_loop(), name="flusher"),
         ]

@@ -118,6 +118,7 @@ def _context(n: Notification, language: Language, tz: ZoneInfo) -> dict[str, obj
         offset = (shown.utcoffset() or timedelta()).total_seconds() / 3600
         return f"{shown:%Y-%m-%d %H:%M:%S} UTC{offset:+g}"
 
+    late = inc.labels.get("late_by_s", "")  # detected late (a remote node was cut off)
     duration = None
     if inc.resolved_at is not None:
         duration = format_duration(inc.resolved_at - inc.started_at, language)
@@ -133,6 +134,9 @@ def _context(n: Notification, language: Language, tz: ZoneInfo) -> dict[str, obj
         "groups": group_by_district(inc.affected, language),
         "count": len(inc.affected),
         "labels": sorted(inc.labels.items()),
+        "kind": inc.labels.get("kind", ""),  # "late" | "digest" (alerts/latecomers.py)
+        "node": inc.labels.get("node", ""),
+        "late": format_duration(timedelta(seconds=float(late)), language) if late else "",
         "changes": [{"c": c, "at": local(c.at), "when": change_when(c, language)}
                     for c in inc.config_changes],
     }

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from provnet.features import (
     alerts,
+    cluster,
     coverage,
     gcpause,
     history,
@@ -51,3 +52,4 @@ def attach_all(service: Service) -> None:
     influxd.attach(service, alerting=alerting)
     gcpause.attach(service)  # full GC passes off the API's tail (issue 14)
     identity.attach(service)  # every route's role enforced; the demo's first users
+    cluster.attach(service, alerting)  # remote poller nodes over NATS (issue 16)

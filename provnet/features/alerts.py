@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from provnet.alerts.engine import Engine
+from provnet.alerts.eventfeed import NodeFeed
 from provnet.alerts.incidents import IncidentBook
 from provnet.alerts.notify.outbox import Outbox
 from provnet.alerts.observe import CycleCollector
@@ -17,6 +18,7 @@ from provnet.alerts.rules import load_rules
 from provnet.alerts.runner import AlertsHandle
 from provnet.alerts.view import InventoryView, load_view
 from provnet.api.alerts import alerts_router
+from provnet.api.alerts_nodes import nodes_router
 
 if TYPE_CHECKING:
     from provnet.service import Service
@@ -77,6 +79,10 @@ def attach(service: Service) -> AlertsHandle | None:
     service.consumers.append(handle)
     service.background.append(("alerts", handle.run))
     service.background.append(("outbox", outbox.run))
+    # remote poller nodes (issue 16): the transport's consumer calls handle.nodes
+    nodes = NodeFeed(handle, cfg.eventtime, time.time, cfg.escalate_after_s)
+    service.background.append(("alerts-nodes", nodes.run))
+    service.routers.append(nodes_router(nodes.status))
     service.routers.append(alerts_router(service.store, outbox, base,
                                          config_window_s=cfg.config_change_window_s))
     log.info("alerts: %d rules from %s, %d open alerts restored, channels: %s",

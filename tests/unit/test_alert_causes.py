@@ -42,6 +42,17 @@ PHRASE_CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("cause.alert", {"rule": "poll_failing", "entity": "device:2", "value": None},
      "poll_failing trên device:2", "poll_failing on device:2"),
     ("plain", {"text": "x|device:1"}, "x|device:1", "x|device:1"),
+    ("title.node", {"node": "pop-tri-ton", "devices": "16"},
+     "Nút thu thập pop-tri-ton mất liên lạc với trung tâm",
+     "Poller node pop-tri-ton unreachable from the centre"),
+    ("cause.node", {"node": "pop-tri-ton", "devices": "16"},
+     "không nhận được dữ liệu hay nhịp tim từ nút thu thập pop-tri-ton: 16 thiết bị không rõ "
+     "trạng thái", "no data nor heartbeat from poller node pop-tri-ton: 16 devices unknown"),
+    ("title.digest", {"node": "pop-tri-ton", "start": "10:02", "end": "10:47", "count": 3},
+     "Trong lúc mất liên lạc với nút pop-tri-ton (10:02–10:47): 3 sự cố, nay đã hết",
+     "While node pop-tri-ton was cut off (10:02–10:47): 3 incident(s), now cleared"),
+    ("cause.digest", {"what": {"vi": "UBND xã A không truy cập được", "en": "A unreachable"}},
+     "UBND xã A không truy cập được", "A unreachable"),
 ]
 
 

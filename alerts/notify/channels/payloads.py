@@ -65,7 +65,7 @@ def alertmanager_alerts(
     """One Alertmanager v2 alert for the incident; a resolution sets ``endsAt``. Title and
     cause are in ``language``, like ``rendered``."""
     inc = n.incident
-    if n.event == "resolved":
+    if n.event == "resolved" or inc.labels.get("kind") == "digest":  # a digest: all over
         ends = inc.resolved_at or now
     elif n.event == "test":
         ends = now + timedelta(minutes=5)

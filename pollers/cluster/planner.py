@@ -1,0 +1,95 @@
+"""The planner: which poller node polls which device (pure).
+
+Devices belong to a *group* of nodes at one PoP (``cluster.groups``: by district, site or
+device id). Each device prefers one node of its group (a stable hash, so a group's devices are
+spread over its nodes); it goes to the next node of the group, in a fixed rotation, only when
+its node has been silent longer than ``failover_delay_s`` **and** another node of the group has
+a fresh heartbeat. A group whose nodes are all silent is never re-planned: from the centre a
+cut WAN and a dead PoP look the same, and the nodes keep polling on their last plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from provnet.config.cluster import NodeGroup
+from provnet.pollers.cluster.messages import NodePlan, PlannedDevice
+from provnet.pollers.shard import shard_of
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSpec:
+    """A device as the planner sees it (from the inventory)."""
+
+    device_id: int
+    name: str
+    address: str
+    port: int = 161
+    device_class: str = "default"
+    vendor: str = ""
+    district: str | None = None
+    site: str | None = None
+
+
+def group_of(groups: Sequence[NodeGroup], d: DeviceSpec) -> NodeGroup | None:
+    """The first group naming the device, its site or its district (None: polled locally)."""
+    for g in groups:
+        if d.device_id in g.devices or (d.site is not None and d.site in g.sites) or (
+                d.district is not None and d.district in g.districts):
+            return g
+    return None
+
+
+def _preferred(device_id: int, nodes: Sequence[str]) -> int:
+    return shard_of(device_id, len(nodes))
+
+
+def assign(devices: Iterable[DeviceSpec], groups: Sequence[NodeGroup],
+           last_seen: Mapping[str, float], now: float, failover_delay_s: float,
+           previous: Mapping[int, str], since: float) -> dict[int, str]:
+    """Device id -> node for every device of a group.
+
+    ``last_seen``: node -> when the centre last had a heartbeat of it; a node not heard of
+    since the centre started (``since``) counts from then, so a restart moves nothing.
+    """
+    def fresh(node: str) -> bool:
+        return now - last_seen.get(node, since) <= failover_delay_s
+
+    out: dict[int, str] = {}
+    for d in devices:
+        g = group_of(groups, d)
+        if g is None:
+            continue
+        first = _preferred(d.device_id, g.nodes)
+        rotation = [g.nodes[(first + k) % len(g.nodes)] for k in range(len(g.nodes))]
+        alive = [n for n in rotation if fresh(n)]
+        if alive:
+            out[d.device_id] = alive[0]
+        else:  # the whole group is silent: keep the last assignment (never move blind)
+            out[d.device_id] = previous.get(d.device_id, rotation[0])
+    return out
+
+
+def node_plans(devices: Iterable[DeviceSpec], assignment: Mapping[int, str],
+               groups: Sequence[NodeGroup], interval_s: float, shards: int,
+               previous: Mapping[str, NodePlan]) -> dict[str, NodePlan]:
+    """One plan per node of every group (empty for a node with nothing to poll); a plan's
+    version grows only when its content changes."""
+    mine: dict[str, list[PlannedDevice]] = {n: [] for g in groups for n in g.nodes}
+    for d in sorted(devices, key=lambda x: x.device_id):
+        node = assignment.get(d.device_id)
+        if node is None:
+            continue
+        mine.setdefault(node, []).append(PlannedDevice(
+            d.device_id, d.name, d.address, d.port, shard_of(d.device_id, shards),
+            d.device_class, d.vendor))
+    out: dict[str, NodePlan] = {}
+    for node, planned in mine.items():
+        prev = previous.get(node)
+        plan = NodePlan(node, prev.version if prev else 1, interval_s, shards, tuple(planned))
+        if prev is not None and (prev.devices, prev.interval_s, prev.shards) != (
+                plan.devices, plan.interval_s, plan.shards):
+            plan = NodePlan(node, prev.version + 1, interval_s, shards, plan.devices)
+        out[node] = plan
+    return out
