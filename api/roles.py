@@ -85,6 +85,9 @@ ROUTE_ROLES: Mapping[tuple[str, str], str] = {
     ("GET", "/login"): P,
     ("POST", "/login"): P,
     ("POST", "/logout"): P,
+    # operator actions on one device (issue 13): poll now, back the configuration up now
+    ("POST", "/api/v1/devices/{device_id}/poll"): O,
+    ("POST", "/api/v1/devices/{device_id}/config/backup"): O,
 }
 #: mounted static files: no data, served to anyone (the login page needs none of them)
 PUBLIC_PREFIXES = ("/maps/static/", "/static-offline-docs/")

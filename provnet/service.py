@@ -111,6 +111,8 @@ class Service:
         self.request_observers: list[Callable[[str, str, float], None]] = []
         #: who may do what (set by ``features/identity.py``); the API enforces it
         self.api_auth: ApiAuth | None = None
+        #: the running poll loop (set by run()): polls on request compute rates with it
+        self.poll_loop: PollLoop | ShardedPollLoop | None = None
 
     # --- set-up ---------------------------------------------------------------------------
     def start_influx(self) -> None:
@@ -260,6 +262,7 @@ class Service:
             log.info("polling with %d worker processes", loop.workers)
         else:
             loop = PollLoop(poller, self.on_result, pc.concurrency, pc.spread)
+        self.poll_loop = loop
         tasks = [
             asyncio.create_task(serve(create_app(ctx, self.routers, self.settings.api, host),
                                       sock, self.stop_event, _tls(cfg.api)), name="api"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from provnet.features import (
+    actions,
     alerts,
     coverage,
     gcpause,
@@ -51,3 +52,4 @@ def attach_all(service: Service) -> None:
     influxd.attach(service, alerting=alerting)
     gcpause.attach(service)  # full GC passes off the API's tail (issue 14)
     identity.attach(service)  # every route's role enforced; the demo's first users
+    actions.attach(service)  # poll a device / back its configuration up now (issue 13)
