@@ -95,6 +95,8 @@ PUBLIC_PREFIXES = ("/maps/static/", "/static-offline-docs/")
 DISTRICT_FILTERED = frozenset({
     "/api/v1/links", "/api/v1/devices", "/api/v1/alerts/incidents", "/api/v1/alerts/alerts",
     "/api/v1/inventory/{kind}"})
+#: more of them (issue 13, district scope of the read side)
+DISTRICT_FILTERED = DISTRICT_FILTERED | {"/api/v1/communes"}
 UNKNOWN = A  # a path in no table entry: admins only (404 for them)
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+from collections.abc import Iterator
 from typing import Any, cast
 
+import pytest
 from pydantic import SecretStr
 
 from provnet.config.settings import Settings
@@ -18,9 +20,19 @@ from provnet.config.traps import TrapSettings, TrapV3User
 from provnet.features import traps as traps_feature
 from provnet.pollers.plan import PollPlan
 from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
-from tests.integration.test_attach_traps import LINK_UP, LO, FakeService, agent  # noqa: F401
+from tests.integration.test_attach_traps import LINK_UP, LO, FakeService
 from tests.integration.test_trap_receiver import SNMPTRAP
-from tests.support.snmp_agents import SnmpdAgent, tool_env
+from tests.support.snmp_agents import SnmpdAgent, start_snmpd, tool_env
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def agent() -> Iterator[SnmpdAgent]:
+    a = start_snmpd(community="dev-comm")
+    yield a
+    a.stop()
+
 
 ENGINE = "80001f8880beef00c1"
 AUTH, PRIV = "c1-auth-key-123", "c1-priv-key-456"
