@@ -88,6 +88,15 @@ ROUTE_ROLES: Mapping[tuple[str, str], str] = {
     # operator actions on one device (issue 13): poll now, back the configuration up now
     ("POST", "/api/v1/devices/{device_id}/poll"): O,
     ("POST", "/api/v1/devices/{device_id}/config/backup"): O,
+    # users, tokens and settings over HTTP (issue 13)
+    ("GET", "/api/v1/users"): A,
+    ("POST", "/api/v1/users"): A,
+    ("PUT", "/api/v1/users/{name}"): A,
+    ("GET", "/api/v1/tokens"): A,
+    ("POST", "/api/v1/users/{name}/tokens"): A,
+    ("DELETE", "/api/v1/tokens/{token_id}"): A,
+    ("GET", "/api/v1/settings"): A,
+    ("POST", "/api/v1/settings/reload"): A,
 }
 #: mounted static files: no data, served to anyone (the login page needs none of them)
 PUBLIC_PREFIXES = ("/maps/static/", "/static-offline-docs/")

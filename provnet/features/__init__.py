@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from provnet.features import (
     actions,
+    admin,
     alerts,
     coverage,
     gcpause,
@@ -53,3 +54,4 @@ def attach_all(service: Service) -> None:
     gcpause.attach(service)  # full GC passes off the API's tail (issue 14)
     identity.attach(service)  # every route's role enforced; the demo's first users
     actions.attach(service)  # poll a device / back its configuration up now (issue 13)
+    admin.attach(service, watch)  # users, tokens, settings over HTTP for admins (issue 13)
