@@ -47,7 +47,7 @@ class UserIn(BaseModel):
     model_config = {"extra": "forbid"}
     name: UserName
     role: auth.Role
-    districts: list[Code] = Field(default_factory=list, max_length=200)
+    districts: list[Code] = Field(default_factory=list, max_length=40)
     password: SecretStr | None = Field(default=None, min_length=8, max_length=1024)
 
 
@@ -56,7 +56,7 @@ class UserChange(BaseModel):
 
     model_config = {"extra": "forbid"}
     role: auth.Role | None = None
-    districts: list[Code] | None = Field(default=None, max_length=200)
+    districts: list[Code] | None = Field(default=None, max_length=40)
     disabled: bool | None = None
 
 
@@ -78,8 +78,8 @@ class TokenIn(BaseModel):
 
     model_config = {"extra": "forbid"}
     expires: str | None = Field(default=None, max_length=20, pattern=r"^\d{1,6}[mhdw]$")
-    networks: list[Annotated[str, Field(max_length=50)]] = Field(default_factory=list,
-                                                                  max_length=50)
+    networks: list[Annotated[str, Field(max_length=43)]] = Field(default_factory=list,
+                                                                  max_length=10)
     comment: str | None = Field(default=None, max_length=200)
 
 
@@ -105,10 +105,16 @@ def _user(u: auth.UserRow) -> dict[str, Any]:
     return {**asdict(u), "districts": list(u.districts)}
 
 
-def _refused(exc: auth.AuthError) -> HTTPException:
+def invalid(where: str, text: str) -> HTTPException:
+    """A 422 in FastAPI's own shape (what the OpenAPI document declares for 422)."""
+    return HTTPException(422, [{"loc": ["body", where], "msg": text, "type": "value_error"}])
+
+
+def _refused(exc: auth.AuthError, where: str = "body") -> HTTPException:
     text = str(exc)
-    return HTTPException(404 if text.startswith("no user") or text.startswith("no token")
-                         else 409 if "exists already" in text else 422, text)
+    if text.startswith("no user") or text.startswith("no token"):
+        return HTTPException(404, text)
+    return HTTPException(409, text) if "exists already" in text else invalid(where, text)
 
 
 def admin_router(store: Store, secret: bytes, settings: Callable[[], Any],
@@ -174,7 +180,7 @@ def admin_router(store: Store, secret: bytes, settings: Callable[[], Any],
             token_id, token = auth.create_token(store, secret, name, expires, body.networks,
                                                 body.comment)
         except auth.AuthError as exc:
-            raise _refused(exc) from exc
+            raise _refused(exc, "networks" if "network" in str(exc) else "expires") from exc
         row = next(t for t in auth.list_tokens(store) if t.id == token_id)
         _audit(request, "token.create", f"token {token_id}", None,
                {"user": name, "prefix": row.prefix, "expires_at": row.expires_at,
@@ -208,6 +214,8 @@ def admin_router(store: Store, secret: bytes, settings: Callable[[], Any],
         try:
             return reload(author(request))
         except SettingsRefused as exc:
+            if exc.status == 422:
+                raise invalid("settings file", str(exc)) from exc
             raise HTTPException(exc.status, str(exc)) from exc
 
     return r

@@ -170,7 +170,7 @@ def test_settings_hide_secrets_and_reload(world: World, tmp_path: Path) -> None:
     assert event["actor"] == "root" and event["after"]["snmp_profiles"] == ["default", "extra"]
     w.cfg.write_text("snmp_profiles: {default: {no_such_key: 1}}\n")
     r = c.post("/api/v1/settings/reload", headers=w.admin)
-    assert r.status_code == 422 and "running ones are kept" in r.json()["detail"]
+    assert r.status_code == 422 and "running ones are kept" in r.json()["detail"][0]["msg"]
     assert set(w.svc.settings.snmp_profiles) == {"default", "extra"}
     assert c.post("/api/v1/settings/reload",
                   headers={"Authorization": "Bearer pn_x"}).status_code == 401
