@@ -30,6 +30,7 @@ pytestmark = pytest.mark.integration
 
 @dataclass
 class World:
+    svc: Service
     client: TestClient
     scoped: dict[str, str]  # Authorization headers of the scoped user
     everyone: dict[str, str]  # an unscoped operator
@@ -75,7 +76,8 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         app = create_app(ApiContext(store=store, live=svc.live, auth=svc.api_auth,
                                     targets=lambda: svc.plan.targets), svc.routers)
         with TestClient(app, follow_redirects=False) as client:
-            yield World(client, h["lan"], h["planner"], d1, communes, devices, links, sites)
+            yield World(svc, client, h["lan"], h["planner"], d1, communes, devices, links,
+                        sites)
         for close in svc.closers:
             close()
 
@@ -149,3 +151,32 @@ def test_reachability_lists_the_district_only(world: World) -> None:
     everyone = c.get("/api/v1/reachability", headers=w.everyone,
                      params={"limit": 1000}).json()["items"]
     assert len({w.devices[i["device_id"]] for i in everyone}) > 1
+
+
+def test_the_stream_carries_the_district_only(world: World) -> None:
+    w = world
+    hub = next(c.hub for c in w.svc.consumers if hasattr(c, "hub"))
+    mine, other = _mine(w, w.links), _other(w, w.links)
+    portal = w.client.portal
+    assert portal is not None
+    got: dict[str, list[str]] = {}
+    for who, headers in (("scoped", w.scoped), ("everyone", w.everyone)):
+        with w.client.stream("GET", "/api/v1/stream", headers=headers) as r:
+            assert r.status_code == 200
+            lines = r.iter_lines()
+            assert next(lines).startswith("retry:")
+            portal.call(hub.publish, "links", [{"link_id": other, "status": "down"},
+                                               {"link_id": mine, "status": "down"}])
+            portal.call(hub.publish, "links", [{"link_id": other, "status": "up"}])
+            portal.call(hub.publish, "cycle", {"cycle": 1})
+            data = []
+            for line in lines:
+                if line.startswith("data: "):
+                    data.append(line.removeprefix("data: "))
+                if line.startswith("event: cycle"):
+                    data.append(next(lines))
+                    break
+            got[who] = data
+    assert got["scoped"] == [f'[{{"link_id":{mine},"status":"down"}}]',
+                             'data: {"cycle":1}']
+    assert len(got["everyone"]) == 3
