@@ -1,6 +1,7 @@
 """Which district each object belongs to, for district-scoped users (issue 13).
 
-One index per inventory version: device id, link id (by its downstream A end), site code and
+One index per inventory version: device id, link id (by its downstream A end), site code (its
+district, else its commune's district) and
 commune code (legacy: its parent district; 2025: the districts of the legacy communes mapped
 to it) -> district codes. A district code maps to itself. Rebuilt when the inventory version
 moves, read again at most every ``ttl_s`` seconds.
@@ -14,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from provnet.inventory import model, version
@@ -40,8 +41,13 @@ def build_index(store: Store) -> DistrictIndex:
                           .outerjoin(parent, unit.parent_id == parent.id)).all()
         mappings = s.execute(select(model.AdminUnitMapping.old_unit_id,
                                     model.AdminUnitMapping.new_unit_id)).all()
-        sites = s.execute(select(model.Site.id, model.Site.code, district.code)
-                          .outerjoin(district, model.Site.district_id == district.id)).all()
+        commune, commune_parent = aliased(model.AdminUnit), aliased(model.AdminUnit)
+        sites = s.execute(select(model.Site.id, model.Site.code,
+                                 func.coalesce(district.code, commune_parent.code))
+                          .outerjoin(district, model.Site.district_id == district.id)
+                          .outerjoin(commune, model.Site.commune_id == commune.id)
+                          .outerjoin(commune_parent, commune.parent_id == commune_parent.id)
+                          ).all()
         devices = s.execute(select(model.Device.id, model.Device.site_id)).all()
         a_ends = s.execute(select(model.Link.id, model.Interface.device_id)
                            .join(model.Interface, model.Link.a_interface_id == model.Interface.id)
