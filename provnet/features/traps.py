@@ -16,8 +16,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
+
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 from provnet.config.traps import TrapSettings
 from provnet.pollers.engine import ProfilePoller
@@ -180,3 +183,24 @@ def attach(service: Service, listeners: Sequence[TrapListener] = (),
 
     service.background.append(("traps", run))
     return receiver
+
+
+class TrapCounts(Collector):
+    """``/metrics`` figures of the receiver: traps understood, ignored, and SNMPv3 messages
+    refused by USM, by reason."""
+
+    def __init__(self, receiver: TrapReceiver) -> None:
+        self.receiver = receiver
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        r = self.receiver
+        yield CounterMetricFamily("provnet_traps_received", "Traps understood (any source)",
+                                  value=r.received)
+        yield CounterMetricFamily("provnet_traps_ignored", "Traps not understood",
+                                  value=r.ignored)
+        refused = CounterMetricFamily("provnet_traps_refused",
+                                      "SNMPv3 traps refused by USM (unknown user or engine, "
+                                      "wrong digest, decryption error)", labels=["reason"])
+        for reason, n in sorted(r.refused.items()):
+            refused.add_metric([reason], n)
+        yield refused

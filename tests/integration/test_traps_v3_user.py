@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
 from pydantic import SecretStr
 
 from provnet.config.settings import Settings
@@ -121,3 +122,8 @@ def test_unknown_user_and_bad_keys_are_counted_and_dropped(agent: SnmpdAgent) ->
     assert receiver.refused == {"unknownSecurityName": 1, "authenticationFailure": 2,
                                 "decryptionError": 1}, receiver.refused
     assert receiver.received == 0
+    registry = CollectorRegistry()
+    registry.register(traps_feature.TrapCounts(receiver))
+    text = generate_latest(registry).decode()
+    assert 'provnet_traps_refused_total{reason="authenticationFailure"} 2.0' in text
+    assert "provnet_traps_received_total 0.0" in text
