@@ -88,6 +88,9 @@ def serve(tmp_path_factory: pytest.TempPathFactory, influxd: InfluxdHandle) -> I
             srv = Serve(f"http://127.0.0.1:{port}", proc, log, ids, sim, tokens)
             wait_until("the API", lambda: srv.call("GET", "/api/v1/health", "op").status_code
                        == 200, 60, proc, log)
+            # the scheduled backup at start (5 s in) must not race the test's own backups
+            wait_until("the scheduled backup", lambda: "SSH backup:" in log.read_text(), 60,
+                       proc, log)
             yield srv
         finally:
             stop_process(proc, timeout_s=20)
@@ -149,3 +152,9 @@ def test_actions_are_audited(serve: Serve) -> None:
     assert polls and polls[0]["actor"] == "op" and polls[0]["target"] == "device ag-pop-880"
     assert polls[0]["after"]["ok"] is True and polls[0]["address"] == "127.0.0.1"
     assert len(backups) == 2 and backups[0]["after"]["changed"] is True
+
+
+def test_trap_figures_are_on_metrics(serve: Serve) -> None:
+    text = serve.call("GET", "/metrics", "op").text
+    assert "provnet_traps_received_total 0.0" in text
+    assert "provnet_traps_refused_total" in text
