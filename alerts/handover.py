@@ -16,8 +16,14 @@ from typing import Protocol
 from sqlalchemy import select
 
 from provnet.alerts.changes import recent_changes
+from provnet.alerts.escalation import (
+    escalation_contacts,
+    from_settings,
+    load_contacts,
+    merged,
+)
 from provnet.alerts.model import Acknowledgement, Incident, IncidentEvent
-from provnet.alerts.notes import contacts_for, notification
+from provnet.alerts.notes import notification
 from provnet.alerts.notify.types import Contact, Event, Notification
 from provnet.alerts.view import InventoryView
 from provnet.config.settings import AlertSettings
@@ -69,7 +75,8 @@ class Handover:
                 contacts: tuple[Contact, ...] = ()
                 if d.event == "escalated":
                     site = self._site_contact(inc.root_site_code)
-                    contacts = contacts_for(inc, self.settings.contacts, site)
+                    people = merged(load_contacts(s), from_settings(self.settings.contacts))
+                    contacts = escalation_contacts(inc, d.n, self.clock(), people, site)
                 owner = ack.owner if ack and inc.status == "acknowledged" else None
                 changes = recent_changes(s, inc, self.clock(),
                                          self.settings.config_change_window_s)

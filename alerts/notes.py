@@ -17,7 +17,6 @@ from provnet.alerts.notify.types import (
     Notification,
     Severity,
 )
-from provnet.config.settings import ContactSettings
 
 SEVERITY_ORDER = ("critical", "major", "minor", "warning", "info")
 
@@ -51,22 +50,6 @@ def summary(inc: Incident, acked_by: str | None, base_url: str | None,
         resolved_at=_dt(inc.resolved_at), acked_by=acked_by, affected=affected, labels=labels,
         url=f"{base_url.rstrip('/')}/api/v1/alerts/incidents/{inc.id}" if base_url else None,
         config_changes=tuple(changes))
-
-
-def contacts_for(inc: Incident, configured: Sequence[ContactSettings],
-                 site_contact: str | None) -> tuple[Contact, ...]:
-    """Escalation recipients: configured contacts scoped to the incident's district/site,
-    plus the root site's contact from the inventory when it is an e-mail address."""
-    out: list[Contact] = []
-    for c in configured:
-        if c.districts and inc.district not in c.districts:
-            continue
-        if c.sites and inc.root_site_code not in c.sites:
-            continue
-        out.append(Contact(c.name, c.email, c.telegram_chat_id, c.language))
-    if site_contact and "@" in site_contact:
-        out.append(Contact(site_contact, email=site_contact))
-    return tuple(out)
 
 
 def notification(inc: Incident, event: Event, n: int, acked_by: str | None,

@@ -15,13 +15,15 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qs, parse_qsl, quote, urlencode
 
 from fastapi import HTTPException, Request
 
 from provnet.api.roles import DISTRICT_FILTERED, RoleTable, is_page
+from provnet.api.scope import SCOPE_KEY, Scoped, refusal
 from provnet.inventory.audit import Who
 from provnet.inventory.auth import Identity
+from provnet.inventory.scope import DistrictIndex
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -53,6 +55,8 @@ class ApiAuth:
     #: cookie value -> identity (the pages' login sessions); None: no sessions
     session: Callable[[str], Identity | None] | None = None
     login_page: bool = False
+    #: the inventory's district index (district-scoped users); None: no object-level scope
+    districts: Callable[[], DistrictIndex] | None = None
 
 
 def identity(request: Request) -> Identity | None:
@@ -130,6 +134,14 @@ class AuthGuard:
             return
         if who.via == "session" and method in UNSAFE:
             refused = _csrf(scope)
+            if refused:
+                await _answer(send, 403, _detail(refused))
+                return
+        if who.districts and self.settings.districts is not None:
+            scoped = Scoped(who, self.settings.districts())
+            scope[SCOPE_KEY] = scoped
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            refused = refusal(scoped, template, path, query)
             if refused:
                 await _answer(send, 403, _detail(refused))
                 return

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from provnet.api.paging import CodeCursor, ListLimit, list_slice
+from provnet.api.scope import scope_of
 from provnet.maps.classes import choropleth, metric_names, parse_metric
 from provnet.maps.coverage import CoverageService
 from provnet.maps.errors import MapsError
@@ -111,8 +112,11 @@ def coverage_router(svc: CoverageService) -> APIRouter:
         """Every commune's coverage; with ``limit`` the next page is in the ``Link`` header
         (``rel="next"``, by cursor: the last commune's code)."""
         _ready(svc)
-        return list_slice(request, response, svc.communes(generation), lambda c: c["code"],
-                          limit, cursor, "any")
+        rows = svc.communes(generation)
+        scoped = scope_of(request)
+        if scoped is not None:  # a district-scoped user: its communes only
+            rows = [c for c in rows if scoped.commune(c["code"])]
+        return list_slice(request, response, rows, lambda c: c["code"], limit, cursor, "any")
 
     @r.get("/api/v1/coverage/layers", response_model=GeoJson,
            responses={404: {"description": "no such commune or technology"}})

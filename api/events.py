@@ -45,10 +45,13 @@ def frame(event: str, data: Any, event_id: int | None = None) -> bytes:
 class Subscription:
     """One subscriber's bounded queue of frames."""
 
-    def __init__(self, hub: EventHub, queue_max: int) -> None:
+    def __init__(self, hub: EventHub, queue_max: int,
+                 keep: Callable[[str, Any], Any] | None = None) -> None:
         self.hub = hub
         self.queue: asyncio.Queue[bytes] = asyncio.Queue(queue_max)
         self.dropped = False
+        #: a district-scoped subscriber's filter: (event, data) -> what it sees, or None
+        self.keep = keep
 
     def offer(self, data: bytes) -> bool:
         """Queue a frame; False (and the subscriber dropped) if it is too far behind."""
@@ -98,11 +101,11 @@ class EventHub:
         self.stats = HubStats()
         self._next_id = 1
 
-    def subscribe(self) -> Subscription:
-        """A new subscriber; :class:`HubFull` at ``max_subscribers``."""
+    def subscribe(self, keep: Callable[[str, Any], Any] | None = None) -> Subscription:
+        """A new subscriber (``keep``: its filter); :class:`HubFull` at ``max_subscribers``."""
         if len(self.subscribers) >= self.max_subscribers:
             raise HubFull(f"{self.max_subscribers} subscribers already")
-        sub = Subscription(self, self.queue_max)
+        sub = Subscription(self, self.queue_max, keep)
         self.subscribers.add(sub)
         self.stats.subscribed += 1
         return sub
@@ -114,11 +117,18 @@ class EventHub:
     def publish(self, event: str, data: Any) -> int:
         """Encode once, offer to every subscriber; how many took it. Never waits."""
         encoded = frame(event, data, self._next_id)
+        event_id = self._next_id
         self._next_id += 1
         self.stats.published += 1
         taken = 0
         for sub in list(self.subscribers):
-            if sub.offer(encoded):
+            own = encoded
+            if sub.keep is not None:  # a scoped subscriber: its part only, encoded for it
+                part = sub.keep(event, data)
+                if part is None:
+                    continue
+                own = encoded if part is data else frame(event, part, event_id)
+            if sub.offer(own):
                 taken += 1
             elif sub.dropped and sub in self.subscribers:
                 self.stats.dropped += 1

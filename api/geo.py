@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 
+from provnet.api.scope import scope_of
 from provnet.maps.geo_data import UnitGeo
 from provnet.maps.geojson import (
     CUT_OFF_COLOUR,
@@ -47,16 +48,23 @@ def geo_router(ctx: MapsContext) -> APIRouter:
 
     @router.get("/communes", responses=NOT_FOUND)
     def communes(
+        request: Request,
         generation: Generation = "legacy",
         code: Annotated[str | None, Query(max_length=10, description="one commune, full detail")]
         = None,
         district: Annotated[str | None, Query(max_length=10)] = None,
     ) -> dict[str, Any]:
         """Commune polygons (simplified unless one ``code`` is asked for)."""
+        scoped = scope_of(request)
         if code is not None:
+            if scoped is not None and not scoped.commune(code):
+                raise HTTPException(403, scoped.reason(f"commune {code}"))
             return collection([unit_feature(_commune(ctx, generation, code))])
         rows = [u for u in ctx.units(generation, "commune")
                 if u.geom is not None and (district is None or u.parent_code == district)]
+        if scoped is not None:  # a district-scoped user: its communes only, uncached
+            return collection([unit_feature(u, SIMPLIFY_DEG) for u in rows
+                               if scoped.commune(u.code)])
         feats = ctx.cached(("communes-json", generation, district or ""),
                            lambda: [unit_feature(u, SIMPLIFY_DEG) for u in rows])
         every = ctx.units(generation, "commune")
@@ -83,19 +91,26 @@ def geo_router(ctx: MapsContext) -> APIRouter:
         return collection(commune_sites(ctx, _commune(ctx, generation, commune), kind))
 
     @router.get("/routers")
-    def routers() -> dict[str, Any]:
+    def routers(request: Request) -> dict[str, Any]:
         """Every core, PoP, commune office and department site with its devices and their
         live status (the word ``/api/v1/devices`` gives)."""
-        return collection(with_device_status(router_features(ctx), ctx.live))
+        feats = router_features(ctx)
+        scoped = scope_of(request)
+        if scoped is not None:
+            feats = [f for f in feats if scoped.site(f["properties"]["code"])]
+        return collection(with_device_status(feats, ctx.live))
 
     @router.get("/cutoff")
-    def cutoff(generation: Generation = "legacy") -> dict[str, Any]:
+    def cutoff(request: Request, generation: Generation = "legacy") -> dict[str, Any]:
         """Communes cut off by an open incident (bị cô lập), with the incident, and the open
         incidents; read live (the map polls it on every stream event)."""
         incidents = read_open_incidents(ctx.store)
         units = ctx.units("2025", "commune") if generation == "2025" else None
         communes = cut_off_communes(incidents, ctx.cached(("device-communes",), lambda:
                                                           device_communes(ctx.store)), units)
+        scoped = scope_of(request)
+        if scoped is not None and generation == "legacy":
+            communes = {c: r for c, r in communes.items() if scoped.commune(c)}
         return {"generation": generation, "communes": communes, "colour": CUT_OFF_COLOUR,
                 "incidents": [{"id": i.id, "status": i.status, "severity": i.severity,
                                "title_vi": i.title_vi, "title_en": i.title_en,
@@ -106,6 +121,7 @@ def geo_router(ctx: MapsContext) -> APIRouter:
 
     @router.get("/links", responses=NOT_FOUND)
     def links(
+        request: Request,
         commune: Annotated[str | None, Query(max_length=10, description="commune code")] = None,
         district: Annotated[str | None, Query(max_length=10, description="legacy district")]
         = None,
@@ -113,6 +129,10 @@ def geo_router(ctx: MapsContext) -> APIRouter:
     ) -> dict[str, Any]:
         """Links (downstream end in the commune, or all) with live state and display colour."""
         u = _commune(ctx, generation, commune) if commune is not None else None
-        return collection(commune_link_features(ctx, u, district), colours=STATUS_COLOURS)
+        feats = commune_link_features(ctx, u, district)
+        scoped = scope_of(request)
+        if scoped is not None:
+            feats = [f for f in feats if scoped.link(int(f["properties"]["id"]))]
+        return collection(feats, colours=STATUS_COLOURS)
 
     return router

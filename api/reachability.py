@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from provnet.api.paging import IdCursor, Trimmed, cursor_page, fields_query, respond
 from provnet.api.params import Limit, Offset
 from provnet.api.schemas import Page
+from provnet.api.scope import scope_of
 from provnet.pollers.icmp import (
     DEGRADED,
     DOWN,
@@ -88,7 +89,9 @@ def reachability_router(targets: Callable[[], Sequence[SnmpTarget]], live: LiveS
         cursor: IdCursor = None,
         fields: Annotated[str | None, fields_query(Reachability)] = None,
     ) -> Page[Reachability] | Response:
-        items = sorted((reachability(t, live, degraded_loss_pct) for t in targets()),
+        scoped = scope_of(request)
+        items = sorted((reachability(t, live, degraded_loss_pct) for t in targets()
+                        if scoped is None or scoped.device(t.device_id)),
                        key=lambda i: i.device_id)
         if status is not None:
             items = [i for i in items if i.status == status]

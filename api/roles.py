@@ -94,6 +94,18 @@ ROUTE_ROLES: Mapping[tuple[str, str], str] = {
     ("POST", "/logout"): P,
     # the site shell (issue 15): the language switch only sets a cookie and goes back
     ("GET", "/lang/{code}"): P,
+    # operator actions on one device (issue 13): poll now, back the configuration up now
+    ("POST", "/api/v1/devices/{device_id}/poll"): O,
+    ("POST", "/api/v1/devices/{device_id}/config/backup"): O,
+    # users, tokens and settings over HTTP (issue 13)
+    ("GET", "/api/v1/users"): A,
+    ("POST", "/api/v1/users"): A,
+    ("PUT", "/api/v1/users/{name}"): A,
+    ("GET", "/api/v1/tokens"): A,
+    ("POST", "/api/v1/users/{name}/tokens"): A,
+    ("DELETE", "/api/v1/tokens/{token_id}"): A,
+    ("GET", "/api/v1/settings"): A,
+    ("POST", "/api/v1/settings/reload"): A,
 }
 #: mounted static files: no data, served to anyone (the login page needs none of them)
 PUBLIC_PREFIXES = ("/maps/static/", "/static-offline-docs/")
@@ -101,6 +113,8 @@ PUBLIC_PREFIXES = ("/maps/static/", "/static-offline-docs/")
 DISTRICT_FILTERED = frozenset({
     "/api/v1/links", "/api/v1/devices", "/api/v1/alerts/incidents", "/api/v1/alerts/alerts",
     "/api/v1/inventory/{kind}"})
+#: more of them (issue 13, district scope of the read side)
+DISTRICT_FILTERED = DISTRICT_FILTERED | {"/api/v1/communes"}
 UNKNOWN = A  # a path in no table entry: admins only (404 for them)
 #: machine answers; every other GET is a page a person opens (anonymous: sent to /login)
 MACHINE_PREFIXES = ("/api/", "/metrics", "/openapi.json", "/docs", "/redoc")

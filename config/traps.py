@@ -14,6 +14,10 @@ class TrapV3User(Strict):
     auth_key: SecretStr
     priv_key: SecretStr
     engine_id: str = Field(description="the sender's snmpEngineID, hex")
+    #: the inventory host name of the device that sends as this user: a trap that
+    #: authenticates as this user is that device's whatever its source address (NAT, a
+    #: management VRF, a second uplink); None: the source address must be the device's
+    device: str | None = None
 
 
 class TrapSettings(Strict):

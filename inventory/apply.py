@@ -97,6 +97,8 @@ class _Ids:
         if kind == "fibre_points":
             return {(c,): i for i, c in s.execute(select(m.FibrePoint.id, m.Site.code)
                                                   .join(m.Site))}
+        if kind == "contacts":
+            return {(n,): i for i, n in s.execute(select(m.Contact.id, m.Contact.name))}
         raise KeyError(kind)
 
 
@@ -151,6 +153,13 @@ def _fibre(r: Values, ids: _Ids) -> Params:
             "kind": r["kind"], "ports": _i(r["ports"])}
 
 
+def _contact(r: Values, ids: _Ids) -> Params:
+    return {"name": r["name"], "role": _n(r["role"]), "phone": _n(r["phone"]),
+            "email": _n(r["email"]), "chat_id": _n(r["chat_id"]), "language": r["language"],
+            "districts": r["districts"], "sites": r["sites"],
+            "escalation_level": int(r["escalation_level"]), "on_call": _n(r["on_call"])}
+
+
 def _sector(r: Values, bts_id: int) -> Params:
     return {"bts_id": bts_id, "technology": r["technology"], "band_mhz": int(r["band_mhz"]),
             "azimuth_deg": float(r["azimuth_deg"]), "beamwidth_deg": float(r["beamwidth_deg"]),
@@ -162,7 +171,7 @@ SIMPLE: dict[str, tuple[type[model.Base], Callable[[Values, _Ids], Params]]] = {
     "units": (model.AdminUnit, _unit), "unit_mappings": (model.AdminUnitMapping, _mapping),
     "sites": (model.Site, _site), "devices": (model.Device, _device),
     "interfaces": (model.Interface, _interface), "links": (model.Link, _link),
-    "fibre_points": (model.FibrePoint, _fibre),
+    "fibre_points": (model.FibrePoint, _fibre), "contacts": (model.Contact, _contact),
 }
 
 

@@ -221,6 +221,28 @@ def set_disabled(store: Store, name: str, disabled: bool) -> None:
         u.disabled = disabled
 
 
+def set_user(store: Store, name: str, role: str | None = None,
+             districts: Sequence[str] | None = None,
+             disabled: bool | None = None) -> tuple[UserRow, UserRow]:
+    """Change a user's role, district scope or state: (before, after); ``AuthError`` for an
+    unknown user or role."""
+    if role is not None and role not in ROLES:
+        raise AuthError(f"role {role!r}: one of {', '.join(ROLES)}")
+    with store.session() as s:
+        u = s.scalar(select(User).where(User.name == name))
+        if u is None:
+            raise AuthError(f"no user {name!r}")
+        before = _user_row(u)
+        if role is not None:
+            u.role = role
+        if districts is not None:
+            u.districts = _districts(districts)
+        if disabled is not None:
+            u.disabled = disabled
+        s.flush()
+        return before, _user_row(u)
+
+
 def create_token(store: Store, secret: bytes, user: str, expires: dt.timedelta | None = None,
                  networks: Sequence[str] = (), comment: str | None = None) -> tuple[int, str]:
     """A new token for ``user``: (id, token). The token itself is not kept."""

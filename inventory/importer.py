@@ -155,6 +155,7 @@ class _Checker:
 def _check(c: _Checker) -> None:
     eff = c.eff
     units_by_code = {code for _, code in eff["units"]}
+    removed_sites = c.removed.get("sites", set())
     for key, rec in eff["units"].items():
         if rec["parent"] and (rec["generation"], rec["parent"]) not in eff["units"]:
             c.fail("units", key, "parent", f"unknown {rec['generation']} unit {rec['parent']!r}")
@@ -170,6 +171,16 @@ def _check(c: _Checker) -> None:
     c.ref("interfaces", "device", "devices")
     c.ref("bts", "site", "sites")
     c.ref("fibre_points", "site", "sites")
+    for key, rec in eff["contacts"].items():
+        for code in rec["districts"].split():
+            if code not in units_by_code:
+                c.fail("contacts", key, "districts", f"unknown administrative unit {code!r}")
+        for code in rec["sites"].split():
+            if (code,) not in eff["sites"]:
+                why = "removed by --prune" if (code,) in removed_sites else "unknown"
+                c.fail("contacts", key, "sites", f"{why} site {code!r}")
+        if not (rec["email"] or rec["chat_id"] or rec["phone"]):
+            c.fail("contacts", key, "email", "a contact needs an email, chat_id or phone")
     c.unique_tags("sites", "code")
     c.unique_tags("devices", "name")
     ifidx: dict[tuple[str, str], Key] = {}

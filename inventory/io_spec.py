@@ -15,6 +15,7 @@ import datetime as dt
 import functools
 import ipaddress
 import math
+import re
 from dataclasses import dataclass, field
 
 from provnet.inventory.model import GENERATIONS, SITE_KINDS, UNIT_LEVELS
@@ -25,7 +26,8 @@ Key = tuple[str, ...]
 
 @dataclass(frozen=True)
 class Column:
-    """One column: its value type (``str int float bool date lat lon ip kbps enum``)."""
+    """One column: its value type (``str int float bool date lat lon ip kbps enum``, and for
+    contacts ``codes``: a list of codes, ``hours``: ``HH:MM-HH:MM``, ``email``)."""
 
     name: str
     type: str = "str"
@@ -98,6 +100,12 @@ KINDS: dict[str, KindSpec] = {k.name: k for k in (
     KindSpec("fibre_points", (
         _c("site", required=True), _c("operator", required=True), _c("kind", required=True),
         _c("ports", "int", low=0)), ("site",)),
+    KindSpec("contacts", (
+        _c("name", required=True), _c("role"), _c("phone"), _c("email", "email"),
+        _c("chat_id"), _c("language", "enum", choices=("vi", "en"), default="vi"),
+        _c("districts", "codes"), _c("sites", "codes"),
+        _c("escalation_level", "int", low=1, high=9, default="1"),
+        _c("on_call", "hours")), ("name",)),
 )}
 #: apply order (references point backwards); deletions go the other way
 ORDER = tuple(KINDS)
@@ -196,12 +204,37 @@ def canonical(col: Column, text: str) -> str:
             return dt.date.fromisoformat(text).isoformat()
         except ValueError:
             raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    if t == "codes":  # "886; 887 ,888" -> "886 887 888" (sorted, each once)
+        return " ".join(sorted({c for c in re.split(r"[\s,;|]+", text) if c}))
+    if t == "hours":
+        return _hours(text)
+    if t == "email":
+        local, at, domain = text.partition("@")
+        if not (local and at and "." in domain) or any(ch.isspace() for ch in text):
+            raise ValueError(f"{text!r} is not an e-mail address")
+        return text
     if t == "ip":
         try:
             return str(ipaddress.ip_interface(text).ip)
         except ValueError:
             raise ValueError(f"{text!r} is not an IP address") from None
     raise AssertionError(t)
+
+
+_HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+
+
+def _hours(text: str) -> str:
+    """``7:00-17:30`` -> ``07:00-17:30`` (a window may cross midnight: ``22:00-06:00``)."""
+    m = _HOURS.match(text.strip())
+    if not m:
+        raise ValueError(f"{text!r} is not on-call hours HH:MM-HH:MM")
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59 or (h1 == 24 and m1) or (h2 == 24 and m2):
+        raise ValueError(f"{text!r} is not on-call hours HH:MM-HH:MM (00:00..24:00)")
+    if (h1, m1) == (h2, m2):
+        raise ValueError(f"{text!r}: the on-call window is empty (leave blank for always)")
+    return f"{h1:02d}:{m1:02d}-{h2:02d}:{m2:02d}"
 
 
 def _range(col: Column, x: float) -> None:

@@ -190,6 +190,27 @@ class FibrePoint(Base):
     ports: Mapped[int | None] = mapped_column(Integer)
 
 
+class Contact(Base):
+    """An escalation contact (issue 11): who is told when an incident escalates, for which
+    districts and sites (blank: everywhere), from which escalation level and in which hours
+    (``on_call`` ``HH:MM-HH:MM`` Vietnam time; blank: always). ``districts`` and ``sites``
+    hold codes separated by one space (canonical form of the import)."""
+
+    __tablename__ = "contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    role: Mapped[str | None] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    chat_id: Mapped[str | None] = mapped_column(String(60))
+    language: Mapped[str] = mapped_column(String(2), default="vi")
+    districts: Mapped[str] = mapped_column(String(500), default="")
+    sites: Mapped[str] = mapped_column(String(2000), default="")
+    escalation_level: Mapped[int] = mapped_column(Integer, default=1)
+    on_call: Mapped[str | None] = mapped_column(String(11))
+
+
 class InventoryState(Base):
     """One row: a counter bumped by every inventory change (import, API, ifIndex resolution),
     so a running service notices the change without a restart."""

@@ -117,7 +117,11 @@ def _keep(snap: Snapshot, kind: str, rec: Values, f: Filters) -> bool:
     if f.site and f.site != rec.get("site", rec.get("code")):
         return False
     if f.district or f.commune:
-        if kind == "units":
+        if kind == "contacts":  # its own districts (none: everywhere)
+            scope = rec["districts"].split()
+            if (f.district and scope and f.district not in scope) or f.commune:
+                return False
+        elif kind == "units":
             if (f.district and rec["parent"] != f.district and rec["code"] != f.district) or \
                     (f.commune and rec["code"] != f.commune):
                 return False

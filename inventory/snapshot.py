@@ -127,9 +127,20 @@ def _fibre(s: Session) -> list[Values]:
     return [{"site": sc, "operator": op, "kind": k, "ports": _s(p)} for sc, op, k, p in rows]
 
 
+def _contacts(s: Session) -> list[Values]:
+    c = model.Contact
+    rows = s.execute(select(c.name, c.role, c.phone, c.email, c.chat_id, c.language,
+                            c.districts, c.sites, c.escalation_level, c.on_call))
+    return [{"name": n, "role": _s(r), "phone": _s(p), "email": _s(e), "chat_id": _s(ch),
+             "language": lang, "districts": ds or "", "sites": ss or "",
+             "escalation_level": _s(lv), "on_call": _s(oc)}
+            for n, r, p, e, ch, lang, ds, ss, lv, oc in rows]
+
+
 READERS: dict[str, Callable[[Session], list[Values]]] = {
     "units": _units, "unit_mappings": _mappings, "sites": _sites, "devices": _devices,
     "interfaces": _interfaces, "links": _links, "bts": _bts, "fibre_points": _fibre,
+    "contacts": _contacts,
 }
 
 

@@ -13,7 +13,7 @@ import logging
 import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, Literal
 
 from provnet.config.traps import TrapSettings
@@ -49,6 +49,7 @@ TRAP_KINDS: Final[Mapping[str, TrapKind]] = {
 }
 TRAP_MEASUREMENT: Final = SNMP_TRAP
 OPER_UP, OPER_DOWN = 1, 2
+USM_SECURITY_MODEL: Final = 3
 
 
 class TrapError(PollerError):
@@ -66,6 +67,8 @@ class TrapEvent:
     uptime_ticks: int | None = None
     oper_status: int | None = None
     admin_status: int | None = None
+    #: the SNMPv3 (USM) user the trap authenticated as; None for v1/v2c communities
+    user: str | None = None
 
     @property
     def oper_up(self) -> bool | None:
@@ -116,11 +119,24 @@ def trap_point(event: TrapEvent, tags: Mapping[str, str],
         fields["uptime_ticks"] = event.uptime_ticks
     if event.oper_status is not None:
         fields["oper_status"] = event.oper_status
+    if event.user is not None:
+        fields["user"] = event.user
     fields.update(extra or {})
     return Point(TRAP_MEASUREMENT, fields, point_tags, round(event.time * 1_000_000) * 1000)
 
 
 # --- the pysnmp adapter ----------------------------------------------------------------------
+
+def _usm_user(eng: Any) -> str | None:
+    """The USM user name of the message being processed (None: not SNMPv3)."""
+    try:
+        ctx = eng.observer.get_execution_context("rfc3412.receiveMessage:request")
+    except KeyError:
+        return None
+    if int(ctx.get("securityModel", 0)) != USM_SECURITY_MODEL:
+        return None
+    return str(ctx.get("securityName"))
+
 
 TrapCallback = Callable[[TrapEvent], None]
 #: Called with each event from a known device and that device's id (e.g. alerting).
@@ -135,6 +151,8 @@ class TrapReceiver:
         self.callback = callback
         self.received = 0
         self.ignored = 0
+        #: traps dropped by SNMPv3 security, by reason (unknown user, wrong digest, ...)
+        self.refused: dict[str, int] = {}
         self._engine: Any = None
         self._sock: socket.socket | None = None
 
@@ -172,6 +190,8 @@ class TrapReceiver:
                 securityEngineId=bytes.fromhex(user.engine_id),
             )
         ntfrcv.NotificationReceiver(eng, self._on_notification)
+        eng.observer.register_observer(self._on_security_failure,
+                                       "rfc3412.prepareDataElements:sm-failure")
         self._engine = eng
         await asyncio.sleep(0)  # let pysnmp's endpoint task attach the socket
 
@@ -189,11 +209,27 @@ class TrapReceiver:
         if event is None:
             self.ignored += 1
             return
+        user = _usm_user(eng)
+        if user is not None:
+            event = replace(event, user=user)
         self.received += 1
         try:
             self.callback(event)
         except Exception:  # the receiver must outlive a failing consumer
             log.exception("trap callback failed for %s", event)
+
+    def _on_security_failure(self, _eng: Any, _point: str, ctx: Mapping[str, Any],
+                             _cb_ctx: Any) -> None:
+        """An SNMPv3 message refused by USM (unknown user or engine, wrong digest, bad
+        encryption): counted by reason and logged, never passed on."""
+        info = ctx.get("statusInformation") or {}
+        indication = info.get("errorIndication") if hasattr(info, "get") else None
+        reason = type(indication).__name__ if indication is not None else "securityFailure"
+        reason = reason[:1].lower() + reason[1:]
+        self.refused[reason] = self.refused.get(reason, 0) + 1
+        address = ctx.get("transportAddress")
+        log.warning("SNMPv3 trap from %s refused (%s): not a configured user or bad keys",
+                    address[0] if address else "?", reason)
 
     def close(self) -> None:
         """Stop listening."""

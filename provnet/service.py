@@ -118,6 +118,8 @@ class Service:
         self.remote_devices: frozenset[int] = frozenset()
         #: one flush at a time: a caller awaiting ``flush()`` knows its points were handed over
         self._flush_lock = asyncio.Lock()
+        #: the running poll loop (set by run()): polls on request compute rates with it
+        self.poll_loop: PollLoop | ShardedPollLoop | None = None
 
     # --- set-up ---------------------------------------------------------------------------
     def start_influx(self) -> None:
@@ -303,6 +305,7 @@ class Service:
             log.info("polling with %d worker processes", loop.workers)
         else:
             loop = PollLoop(poller, self.on_result, pc.concurrency, pc.spread)
+        self.poll_loop = loop
         tasks = [
             asyncio.create_task(serve(create_app(ctx, self.routers, self.settings.api, host),
                                       sock, self.stop_event, _tls(cfg.api)), name="api"),

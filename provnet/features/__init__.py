@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from provnet.features import (
+    actions,
+    admin,
     alerts,
     cluster,
     coverage,
@@ -38,7 +40,7 @@ def attach_all(service: Service) -> None:
     :class:`provnet.alerts.errors.RulesError`); the CLI maps it to an exit code.
     """
     alerting = alerts.attach(service)
-    traps.attach(service, listeners=[alerting.on_trap] if alerting else [])
+    receiver = traps.attach(service, listeners=[alerting.on_trap] if alerting else [])
     icmp.attach(service, listeners=[alerting.on_icmp] if alerting else [])
     cov = coverage.attach(service)
     pages = maps.attach(service, cov)
@@ -48,8 +50,12 @@ def attach_all(service: Service) -> None:
     hist = history.attach(service)
     if hist is not None:  # the sampled links and the history routes follow the inventory
         watch.on_reload.append(hist.reload)
-    metrics.attach(service, hist)
+    registry = metrics.attach(service, hist)
+    if receiver is not None:  # traps received, ignored, refused by SNMPv3 security
+        registry.register(traps.TrapCounts(receiver))
     influxd.attach(service, alerting=alerting)
     gcpause.attach(service)  # full GC passes off the API's tail (issue 14)
     identity.attach(service)  # every route's role enforced; the demo's first users
     cluster.attach(service, alerting)  # remote poller nodes over NATS (issue 16)
+    actions.attach(service)  # poll a device / back its configuration up now (issue 13)
+    admin.attach(service, watch)  # users, tokens, settings over HTTP for admins (issue 13)

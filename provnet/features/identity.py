@@ -15,6 +15,7 @@ from provnet.api.login import login_router
 from provnet.inventory import auth
 from provnet.inventory.auth_ldap import LdapLogin
 from provnet.inventory.auth_session import Sessions
+from provnet.inventory.scope import IndexCache
 
 if TYPE_CHECKING:
     from provnet.service import Service
@@ -39,7 +40,7 @@ def attach(service: Service) -> ApiAuth:
     sessions = Sessions(authenticator)
     service.api_auth = ApiAuth(authenticator, public_health=api.public_health,
                                public_metrics=api.public_metrics, session=sessions,
-                               login_page=True)
+                               login_page=True, districts=IndexCache(service.store))
     ldap = LdapLogin(service.settings.ldap, service.store) if service.settings.ldap.enabled \
         else None
     service.routers += [audit_router(service.store),

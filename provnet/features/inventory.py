@@ -112,8 +112,9 @@ class InventoryWatch:
                 log.error("coverage after the inventory change failed: %s", exc)
         log.info("inventory version %d applied without restart", self.seen_version)
 
-    def reload_settings(self, settings: Settings) -> None:
-        """Take over what can change while running (see the module doc)."""
+    def reload_settings(self, settings: Settings, who: audit.Who | None = None) -> None:
+        """Take over what can change while running (see the module doc); ``who`` asked for
+        it (default: a SIGHUP)."""
         svc = self.service
         keep = svc.settings
         svc.settings = keep.model_copy(update={
@@ -128,9 +129,11 @@ class InventoryWatch:
             from provnet.alerts.rules import load_rules
 
             self.alerting.book.engine.rules = load_rules(settings.alerts.rules_file)
-        log.info("settings reloaded (SIGHUP): SNMP profiles, poll profiles, alert rules")
+        who = who or audit.Who("signal:SIGHUP")
+        log.info("settings reloaded (%s): SNMP profiles, poll profiles, alert rules",
+                 "SIGHUP" if who.actor == "signal:SIGHUP" else f"by {who.actor}")
         with svc.store.session() as s:  # names and paths only: never a community or a key
-            audit.record(s, audit.Who("signal:SIGHUP"), "settings.reload", "settings",
+            audit.record(s, who, "settings.reload", "settings",
                          _reloadable(keep), _reloadable(svc.settings))
 
     async def run(self, stop: asyncio.Event) -> None:

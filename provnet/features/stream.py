@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from provnet.alerts.model import IncidentEvent
+from provnet.alerts.model import Incident, IncidentEvent
 from provnet.api.events import EventHub
 from provnet.api.stream import stream_router
 from provnet.inventory import queries
@@ -69,13 +69,15 @@ class CycleEvents:
         if self._last_event < 0:
             return []
         with self.service.store.session() as s:
-            rows = s.scalars(select(IncidentEvent).where(IncidentEvent.id > self._last_event)
+            rows = s.execute(select(IncidentEvent, Incident.district)
+                             .join(Incident, IncidentEvent.incident_id == Incident.id)
+                             .where(IncidentEvent.id > self._last_event)
                              .order_by(IncidentEvent.id).limit(MAX_INCIDENT_EVENTS)).all()
             out: list[dict[str, Any]] = [
                 {"id": r.id, "incident_id": r.incident_id, "time": r.time, "kind": r.kind,
-                 "detail": r.detail} for r in rows]
+                 "detail": r.detail, "district": district} for r, district in rows]
             if rows:
-                self._last_event = rows[-1].id
+                self._last_event = rows[-1][0].id
         return out
 
 

@@ -1,7 +1,9 @@
 """The SNMP trap receiver attached to the service.
 
-A trap is accepted only from a device's known management address (SNMPv3 traps must also
-authenticate as a configured user; pysnmp drops the others). Because a UDP source address
+A trap is accepted only from a device's known management address, or, whatever its source
+address, when it authenticates as a configured SNMPv3 user tied to a device
+(``traps.v3_users[].device``); SNMPv3 messages of unknown users or with bad keys are dropped
+by pysnmp's USM and counted by reason (``TrapReceiver.refused``). Because a UDP source address
 can be forged, a link trap does not page by itself: it triggers an immediate targeted poll of
 that device (:class:`TrapConfirmer`), and only when the poll shows the same port state is it
 applied to the live state and handed to the listeners (alerting raises the incident). An
@@ -14,8 +16,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
+
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 from provnet.config.traps import TrapSettings
 from provnet.pollers.engine import ProfilePoller
@@ -123,11 +128,30 @@ def attach(service: Service, listeners: Sequence[TrapListener] = (),
             seen_plan[0] = service.plan
         return known.get(source)
 
+    user_device = {u.user: u.device for u in settings.v3_users if u.device}
+    by_name: dict[str, int] = {}
+    seen_names: list[object] = [None]
+
+    def by_user(user: str | None) -> int | None:
+        """The device a configured SNMPv3 user sends for (its traps count from anywhere)."""
+        name = user_device.get(user or "")
+        if name is None:
+            return None
+        if seen_names[0] is not service.plan:
+            by_name.clear()
+            by_name.update({t.name: t.device_id for t in service.plan.targets})
+            seen_names[0] = service.plan
+        return by_name.get(name)
+
     def on_event(event: TrapEvent) -> None:
-        device_id = by_address(event.source)
+        device_id = by_user(event.user) or by_address(event.source)
         if device_id is None:
-            log.warning("trap %s from %s ignored: not the management address of a polled "
-                        "device", event.kind, event.source)
+            log.warning("trap %s from %s%s ignored: not the management address of a polled "
+                        "device%s", event.kind, event.source,
+                        f" (SNMPv3 user {event.user})" if event.user else "",
+                        "" if event.user is None or event.user not in user_device else
+                        f" and user {event.user}'s device {user_device[event.user]!r} is not "
+                        "polled")
             service.queue_points([trap_point(event, {"source": event.source})])
             return
         if event.oper_up is not None and event.ifindex is not None:
@@ -159,3 +183,24 @@ def attach(service: Service, listeners: Sequence[TrapListener] = (),
 
     service.background.append(("traps", run))
     return receiver
+
+
+class TrapCounts(Collector):
+    """``/metrics`` figures of the receiver: traps understood, ignored, and SNMPv3 messages
+    refused by USM, by reason."""
+
+    def __init__(self, receiver: TrapReceiver) -> None:
+        self.receiver = receiver
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        r = self.receiver
+        yield CounterMetricFamily("provnet_traps_received", "Traps understood (any source)",
+                                  value=r.received)
+        yield CounterMetricFamily("provnet_traps_ignored", "Traps not understood",
+                                  value=r.ignored)
+        refused = CounterMetricFamily("provnet_traps_refused",
+                                      "SNMPv3 traps refused by USM (unknown user or engine, "
+                                      "wrong digest, decryption error)", labels=["reason"])
+        for reason, n in sorted(r.refused.items()):
+            refused.add_metric([reason], n)
+        yield refused
