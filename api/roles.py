@@ -87,6 +87,9 @@ ROUTE_ROLES: Mapping[tuple[str, str], str] = {
     ("POST", "/logout"): P,
     # the site shell (issue 15): the language switch only sets a cookie and goes back
     ("GET", "/lang/{code}"): P,
+    # the web face (issue 15, web-home): search, home, incident console, help
+    ("GET", "/api/v1/search"): V,
+    ("GET", "/search"): V,
 }
 #: mounted static files: no data, served to anyone (the login page needs none of them)
 PUBLIC_PREFIXES = ("/maps/static/", "/static-offline-docs/")
