@@ -90,6 +90,8 @@ ROUTE_ROLES: Mapping[tuple[str, str], str] = {
     # the web face (issue 15, web-home): search, home, incident console, help
     ("GET", "/api/v1/search"): V,
     ("GET", "/search"): V,
+    ("GET", "/api/v1/overview"): V,
+    ("GET", "/"): V,
 }
 #: mounted static files: no data, served to anyone (the login page needs none of them)
 PUBLIC_PREFIXES = ("/maps/static/", "/static-offline-docs/")

@@ -73,6 +73,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/login"): P, ("POST", "/login"): P, ("POST", "/logout"): P,
     ("GET", "/lang/{code}"): P,
     ("GET", "/api/v1/search"): V, ("GET", "/search"): V,
+    ("GET", "/api/v1/overview"): V, ("GET", "/"): V,
 }
 #: pages and documents outside the OpenAPI paths
 EXTRA = {("GET", "/openapi.json"): V, ("GET", "/docs"): V, ("GET", "/redoc"): V}
