@@ -28,7 +28,8 @@ def home_router(src: OverviewSource) -> APIRouter:
             k: words[k] for k in ("ov_no_history", "ov_no_incidents", "status_open",
                                   "status_acknowledged", "ov_cut_off")}}
         return render(request, "home.html", lang, {
-            "fig": fig, "page": page, "ov_time": dt.datetime.fromisoformat(fig["time"]), "leaflet_missing": not LEAFLET_JS.exists()},
+            "fig": fig, "page": page, "ov_time": dt.datetime.fromisoformat(fig["time"]),
+            "leaflet_missing": not LEAFLET_JS.exists()},
             tables=(WORDS,))
 
     return r
