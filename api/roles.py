@@ -92,13 +92,15 @@ ROUTE_ROLES: Mapping[tuple[str, str], str] = {
     ("GET", "/search"): V,
     ("GET", "/api/v1/overview"): V,
     ("GET", "/"): V,
+    ("GET", "/incidents"): V,
+    ("GET", "/incidents/{incident_id}"): V,
 }
 #: mounted static files: no data, served to anyone (the login page needs none of them)
 PUBLIC_PREFIXES = ("/maps/static/", "/static-offline-docs/")
 #: scoped users: list routes whose ``district`` query parameter is forced to their district
 DISTRICT_FILTERED = frozenset({
     "/api/v1/links", "/api/v1/devices", "/api/v1/alerts/incidents", "/api/v1/alerts/alerts",
-    "/api/v1/inventory/{kind}"})
+    "/api/v1/inventory/{kind}", "/incidents"})
 UNKNOWN = A  # a path in no table entry: admins only (404 for them)
 #: machine answers; every other GET is a page a person opens (anonymous: sent to /login)
 MACHINE_PREFIXES = ("/api/", "/metrics", "/openapi.json", "/docs", "/redoc")

@@ -9,6 +9,7 @@ from provnet.alerts.reports import availability
 from provnet.api.overview import overview_router
 from provnet.api.search import search_router
 from provnet.api.ui.home import home_router
+from provnet.api.ui.incidents import incidents_router
 from provnet.api.ui.search_page import search_page_router
 from provnet.maps.coverage import CoverageService
 from provnet.maps.overview import Availability, OverviewSource
@@ -44,4 +45,5 @@ def attach(service: Service, coverage: CoverageService | None,
     service.routers.append(search_page_router(service.store))
     service.routers.append(overview_router(src))
     service.routers.append(home_router(src))
+    service.routers.append(incidents_router(service.store, cfg.alerts.config_change_window_s))
     return src
