@@ -94,6 +94,8 @@ ROUTE_ROLES: Mapping[tuple[str, str], str] = {
     ("GET", "/"): V,
     ("GET", "/incidents"): V,
     ("GET", "/incidents/{incident_id}"): V,
+    ("GET", "/help/{who}"): V,
+    ("GET", "/help/screenshots/{name}"): V,
 }
 #: mounted static files: no data, served to anyone (the login page needs none of them)
 PUBLIC_PREFIXES = ("/maps/static/", "/static-offline-docs/")

@@ -87,10 +87,9 @@ def incidents_router(store: Store, config_window_s: float = DEFAULT_WINDOW_S,
             codes = sorted({a.site_code for a in base.affected} | (
                 {base.root_site_code} if base.root_site_code else set()))
             places = site_places(s, codes)
+        # every affected site but the root: cut off, or alerting because it is (a child alert)
         cut = sorted({p.commune_code for p in places if p.commune_code
-                      and p.code != base.root_site_code
-                      and any(a.site_code == p.code and a.alert == "cut_off"
-                              for a in base.affected)})
+                      and p.code != base.root_site_code})
         who = identity(request)
         words = WORDS[lang_]
         page: dict[str, Any] = {

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from provnet.alerts.reports import availability
 from provnet.api.overview import overview_router
 from provnet.api.search import search_router
+from provnet.api.ui.help import help_router
 from provnet.api.ui.home import home_router
 from provnet.api.ui.incidents import incidents_router
 from provnet.api.ui.search_page import search_page_router
@@ -46,4 +47,5 @@ def attach(service: Service, coverage: CoverageService | None,
     service.routers.append(overview_router(src))
     service.routers.append(home_router(src))
     service.routers.append(incidents_router(service.store, cfg.alerts.config_change_window_s))
+    service.routers.append(help_router())
     return src

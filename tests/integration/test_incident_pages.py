@@ -96,6 +96,8 @@ def test_list_and_filters(world: World) -> None:
     html = _get(world, "viewer", "/incidents?status=resolved&since=24h")
     assert _rows(html) == [] and "Không có sự cố nào khớp bộ lọc." in html
     assert "Huyện Tri Tôn" in _get(world, "viewer", "/incidents")  # district names
+    en = _get(world, "viewer", "/incidents?lang=en")
+    assert "3 incidents" in en and "Severity" in en and "critical" in en
     # a district-scoped operator sees its district only (forced by the guard)
     assert _rows(_get(world, "op883", "/incidents")) == [c, b]
     r = world.client.get("/incidents?status=bogus",
@@ -113,7 +115,7 @@ def test_incident_page_matches_the_api(world: World) -> None:
                                                              api["affected"]]
     assert re.findall(r'<tr data-kind="(\w+)"', html) == [e["kind"] for e in api["history"]]
     assert "mở sự cố" in html  # the event in Vietnamese
-    assert '"cut_communes": ["30544"]' in html  # highlighted on the map
+    assert '"cut_communes": ["30544"]' in html  # highlighted on the map (not the root)
     en = _get(world, "viewer", f"/incidents/{a}?lang=en")
     assert "Sites cut off" in en and "Timeline" in en
 

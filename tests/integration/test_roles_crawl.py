@@ -75,6 +75,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/search"): V, ("GET", "/search"): V,
     ("GET", "/api/v1/overview"): V, ("GET", "/"): V,
     ("GET", "/incidents"): V, ("GET", "/incidents/{incident_id}"): V,
+    ("GET", "/help/{who}"): V, ("GET", "/help/screenshots/{name}"): V,
 }
 #: pages and documents outside the OpenAPI paths
 EXTRA = {("GET", "/openapi.json"): V, ("GET", "/docs"): V, ("GET", "/redoc"): V}

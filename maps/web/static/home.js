@@ -3,6 +3,8 @@
    every few seconds. The small map colours each commune by its connection state. */
 (function () {
   "use strict";
+  // the shell (window.provnet) loads after the page's own script: start once the DOM is parsed
+  function main() {
   var page = JSON.parse(document.getElementById("page-data").textContent);
   var P = window.provnet;
   var COLOURS = {connected: "#1a9850", cut_off: "#b2182b", no_data: "#bdbdbd"};
@@ -30,8 +32,27 @@
     });
     var t = document.getElementById("ov-time");
     if (t) { t.setAttribute("data-time", ov.time); t.textContent = P.fmtTime(ov.time); }
+    fillMobile(ov.coverage);
     fillIncidents(ov.incidents.items);
     paint(ov.commune_states);
+  }
+
+  function fillMobile(cov) {
+    var body = document.querySelector("#mobile tbody");
+    if (!cov || !body || body.querySelector("[data-fig]")) return;  // rows exist: filled above
+    body.textContent = "";
+    Object.keys(cov.mobile).sort().forEach(function (op) {
+      var tr = document.createElement("tr"), name = document.createElement("td");
+      name.textContent = op; tr.appendChild(name);
+      ["3G", "4G", "5G"].forEach(function (tech) {
+        var td = document.createElement("td");
+        td.className = "num";
+        td.setAttribute("data-fig", "coverage.mobile." + op + "." + tech);
+        td.textContent = String(cov.mobile[op][tech]);
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    });
   }
 
   function fillIncidents(items) {
@@ -82,12 +103,13 @@
       }, onEachFeature: function (f, l) {
         l.bindTooltip(f.properties.name);
         l.on("click", function () { location.href = "/communes/" + f.properties.code; });
-      }}).addTo(map);
-      map.fitBounds(layer.getBounds());
+      }});
+      map.fitBounds(layer.getBounds());  // a view first: vector layers need one to draw
+      layer.addTo(map);
       paint(page.overview.commune_states);
       document.body.setAttribute("data-ready", "1");
     }).catch(function (e) {
-      document.body.setAttribute("data-error", String(e));
+      document.body.setAttribute("data-error", String(e) + " " + (e && e.stack));
       document.body.setAttribute("data-ready", "1");
     });
   }
@@ -97,4 +119,7 @@
   P.on("incidents", refresh);
   P.on("resync", refresh);
   window.provnetHome = {refresh: refresh};
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main);
+  else main();
 })();

@@ -5,6 +5,8 @@
    refreshed from GET /api/v1/alerts/incidents/{id} and the shell's banner is refreshed. */
 (function () {
   "use strict";
+  // the shell (window.provnet) loads after the page's own script: start once the DOM is parsed
+  function main() {
   var page = JSON.parse(document.getElementById("page-data").textContent);
   var P = window.provnet, T = page.text;
   var PILL = {open: "down", acknowledged: "degraded", resolved: "up"};
@@ -103,6 +105,8 @@
     var map = L.map("incident-map", {attributionControl: false, scrollWheelZoom: false});
     var cut = {};
     page.cut_communes.forEach(function (c) { cut[c] = true; });
+    var pts = page.sites.map(function (s) { return [s.lat, s.lon]; });
+    map.fitBounds(L.latLngBounds(pts).pad(0.4), {maxZoom: 12});  // a view before any layer
     P.fetchJSON("/api/v1/geo/communes").then(function (gj) {
       L.geoJSON(gj, {style: function (f) {
         var hit = cut[f.properties.code];
@@ -110,19 +114,16 @@
                 fillColor: hit ? CUT : "#cfd5db", fillOpacity: hit ? 0.45 : 0.6,
                 className: hit ? "commune-cut" : "commune"};
       }, onEachFeature: function (f, l) { l.bindTooltip(f.properties.name); }}).addTo(map);
-      var pts = [];
       page.sites.forEach(function (s) {
         var root = s.code === page.root_site_code;
         var m = L.circleMarker([s.lat, s.lon], {radius: root ? 8 : 6, weight: 2,
           color: "#fff", fillColor: root ? ROOT : CUT, fillOpacity: 1,
           className: root ? "site-root" : "site-cut"}).addTo(map);
         m.bindTooltip(s.name + " (" + s.code + ")");
-        pts.push([s.lat, s.lon]);
       });
-      map.fitBounds(L.latLngBounds(pts).pad(0.4), {maxZoom: 12});
       document.body.setAttribute("data-ready", "1");
     }).catch(function (e) {
-      document.body.setAttribute("data-error", String(e));
+      document.body.setAttribute("data-error", String(e) + " " + (e && e.stack));
       document.body.setAttribute("data-ready", "1");
     });
   }
@@ -132,4 +133,7 @@
     if (!Array.isArray(events) || events.some(function (e) { return e.incident_id === page.id; })) reload();
   });
   P.on("resync", reload);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main);
+  else main();
 })();

@@ -2,6 +2,8 @@
    filters); filters submit on change. */
 (function () {
   "use strict";
+  // the shell (window.provnet) loads after the page's own script: start once the DOM is parsed
+  function main() {
   var P = window.provnet;
   var form = document.getElementById("incident-filters");
   if (form) {
@@ -29,4 +31,7 @@
   P.on("incidents", reloadSoon);
   P.on("resync", reloadSoon);
   document.body.setAttribute("data-ready", "1");
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main);
+  else main();
 })();
