@@ -74,11 +74,13 @@ def connected_devices(topo: Topology, device_status: Mapping[int, str],
 
 def unit_states(offices: Mapping[str, Collection[int]], connected: Collection[int],
                 device_status: Mapping[int, str]) -> dict[str, str]:
-    """Per unit: ``connected`` (an office device connected), ``no_data`` (none polled yet) or
-    ``cut_off``."""
+    """Per unit: ``connected`` (an office device connected), ``no_data`` (none polled yet),
+    ``no_device`` (no office device in the inventory) or ``cut_off``."""
     out = {}
     for code, devs in offices.items():
-        if any(d in connected for d in devs):
+        if not devs:
+            out[code] = "no_device"
+        elif any(d in connected for d in devs):
             out[code] = "connected"
         elif devs and all(device_status.get(d, "unknown") == "unknown" for d in devs):
             out[code] = "no_data"
