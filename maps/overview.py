@@ -253,8 +253,9 @@ class OverviewSource:
         while self._reading and time.monotonic() < deadline:
             time.sleep(0.05)
 
-    def overview(self) -> dict[str, Any]:
-        """The figures, JSON-ready (see the module docstring for each rule)."""
+    def overview(self, sees: Callable[[str | None], bool] | None = None) -> dict[str, Any]:
+        """The figures, JSON-ready (see the module docstring for each rule); ``sees``: which
+        incidents' districts the caller may see (None: all)."""
         now = self.clock()
         f = self.frame()
         link_status = {}
@@ -285,15 +286,17 @@ class OverviewSource:
                 "from": dt.datetime.fromtimestamp(start, dt.UTC).isoformat(),
                 "pct": self._availability(now)},
             "coverage": self._coverage(f),
-            "incidents": self._incidents(f),
+            "incidents": self._incidents(f, sees),
             "commune_states": communes,
         }
 
-    def _incidents(self, f: Frame) -> dict[str, Any]:
+    def _incidents(self, f: Frame, sees: Callable[[str | None], bool] | None
+                   ) -> dict[str, Any]:
         names = {n: c for c, (n, _, _) in f.communes.items()}
         with self.store.session() as s:
-            rows = s.scalars(select(Incident).where(Incident.status.in_(OPEN_STATUSES))
-                             .order_by(Incident.id.desc())).all()
+            rows = [i for i in s.scalars(select(Incident).where(
+                Incident.status.in_(OPEN_STATUSES)).order_by(Incident.id.desc()))
+                    if sees is None or sees(i.district)]
             items = []
             for inc in rows[:MAX_INCIDENTS]:
                 texts = incident_texts(inc.labels, inc.title, inc.root_cause)

@@ -7,6 +7,7 @@ import datetime as dt
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from provnet.api.overview import scope_of
 from provnet.api.ui.render import LangQ, page_lang, render
 from provnet.api.ui.words import WORDS
 from provnet.maps.overview import OverviewSource
@@ -21,7 +22,7 @@ def home_router(src: OverviewSource) -> APIRouter:
     def home(request: Request, lang: LangQ = None) -> Response:
         """Communes and agencies connected, links, availability, coverage, open incidents,
         a small province map; refreshed live from the event stream."""
-        fig = src.overview()
+        fig = src.overview(scope_of(request))
         lang_ = page_lang(request, lang)
         words = dict(WORDS[lang_])
         page = {"lang": lang_, "overview": fig, "text": {

@@ -137,3 +137,17 @@ def test_scope_and_unknown(world: World) -> None:
     r = world.client.get("/incidents/999999?lang=vi",
                          headers={"Authorization": f"Bearer {world.tokens['viewer']}"})
     assert r.status_code == 404 and "Không có sự cố #999999." in r.text
+
+
+def test_home_and_overview_show_a_scoped_user_its_district_only(world: World) -> None:
+    a, _, c = world.ids
+    every = world.client.get("/api/v1/overview", headers={
+        "Authorization": f"Bearer {world.tokens['viewer']}"}).json()
+    assert [i["id"] for i in every["incidents"]["items"]] == [c, a]
+    scoped = world.client.get("/api/v1/overview", headers={
+        "Authorization": f"Bearer {world.tokens['op883']}"}).json()
+    assert [i["id"] for i in scoped["incidents"]["items"]] == [c]
+    assert scoped["incidents"]["open"] == 1
+    assert scoped["communes"]["total"] == 155  # the network figures stay province-wide
+    home = _get(world, "op883", "/?lang=vi")
+    assert f'href="/incidents/{c}"' in home and f'href="/incidents/{a}"' not in home
