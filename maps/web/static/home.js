@@ -5,6 +5,8 @@
   "use strict";
   // the shell (window.provnet) loads after the page's own script: start once the DOM is parsed
   function main() {
+  // inventory names are data: Leaflet puts a string tooltip in as HTML, so hand it an element
+  function textNode(text) { var el = document.createElement("span"); el.textContent = text; return el; }
   var page = JSON.parse(document.getElementById("page-data").textContent);
   var P = window.provnet;
   var COLOURS = {connected: "#1a9850", cut_off: "#b2182b", no_data: "#bdbdbd"};
@@ -101,7 +103,7 @@
       layer = L.geoJSON(gj, {style: function () {
         return {weight: 0.6, color: "#ffffff", fillOpacity: 0.85, fillColor: COLOURS.no_data};
       }, onEachFeature: function (f, l) {
-        l.bindTooltip(f.properties.name);
+        l.bindTooltip(textNode(f.properties.name));
         l.on("click", function () { location.href = "/communes/" + f.properties.code; });
       }});
       map.fitBounds(layer.getBounds());  // a view first: vector layers need one to draw

@@ -7,6 +7,8 @@
   "use strict";
   // the shell (window.provnet) loads after the page's own script: start once the DOM is parsed
   function main() {
+  // inventory names are data: Leaflet puts a string tooltip in as HTML, so hand it an element
+  function textNode(text) { var el = document.createElement("span"); el.textContent = text; return el; }
   var page = JSON.parse(document.getElementById("page-data").textContent);
   var P = window.provnet, T = page.text;
   var PILL = {open: "down", acknowledged: "degraded", resolved: "up"};
@@ -113,13 +115,13 @@
         return {weight: hit ? 1.2 : 0.5, color: hit ? CUT : "#ffffff",
                 fillColor: hit ? CUT : "#cfd5db", fillOpacity: hit ? 0.45 : 0.6,
                 className: hit ? "commune-cut" : "commune"};
-      }, onEachFeature: function (f, l) { l.bindTooltip(f.properties.name); }}).addTo(map);
+      }, onEachFeature: function (f, l) { l.bindTooltip(textNode(f.properties.name)); }}).addTo(map);
       page.sites.forEach(function (s) {
         var root = s.code === page.root_site_code;
         var m = L.circleMarker([s.lat, s.lon], {radius: root ? 8 : 6, weight: 2,
           color: "#fff", fillColor: root ? ROOT : CUT, fillOpacity: 1,
           className: root ? "site-root" : "site-cut"}).addTo(map);
-        m.bindTooltip(s.name + " (" + s.code + ")");
+        m.bindTooltip(textNode(s.name + " (" + s.code + ")"));
       });
       document.body.setAttribute("data-ready", "1");
     }).catch(function (e) {
