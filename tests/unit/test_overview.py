@@ -65,3 +65,40 @@ def test_month_start_is_local_midnight_of_the_first() -> None:
     # 30 Nov 2026 18:30 UTC is already 1 Dec 01:30 in Viet Nam
     now = dt.datetime(2026, 11, 30, 18, 30, tzinfo=dt.UTC).timestamp()
     assert month_start(now) == dt.datetime(2026, 11, 30, 17, 0, tzinfo=dt.UTC).timestamp()
+
+
+class _Clock:
+    def __init__(self, t: float) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_month_availability_is_read_in_the_background_and_kept_for_its_ttl() -> None:
+    from provnet.maps.overview import OverviewSource
+
+    calls: list[tuple[int, int]] = []
+
+    def read(start: int, end: int) -> float | None:
+        calls.append((start, end))
+        return 0.9975
+
+    now = dt.datetime(2026, 12, 2, 3, 0, tzinfo=dt.UTC).timestamp()
+    clock = _Clock(now)
+    src = OverviewSource(store=None, live=None, availability=read,  # type: ignore[arg-type]
+                         availability_ttl_s=300, clock=clock)
+    assert src._availability(now) is None  # the first call starts the reading
+    src.wait_availability()
+    assert calls == [(month_start(now), int(now))]
+    assert src._availability(now + 10) == 0.9975  # kept for the TTL: no second reading
+    assert len(calls) == 1
+    assert src._availability(now + 301) == 0.9975  # stale: the old value, a new reading
+    src.wait_availability()
+    assert len(calls) == 2
+    # a failing history is "not yet", never an exception
+    src.availability = lambda a, b: 1 / 0  # type: ignore[assignment,return-value]
+    later = now + 40 * 86400  # next month: last month's value is not shown
+    assert src._availability(later) is None
+    src.wait_availability()
+    assert src._availability(later + 1) is None
