@@ -106,13 +106,22 @@ ROUTE_ROLES: Mapping[tuple[str, str], str] = {
     ("DELETE", "/api/v1/tokens/{token_id}"): A,
     ("GET", "/api/v1/settings"): A,
     ("POST", "/api/v1/settings/reload"): A,
+    # the web face (issue 15, web-home): search, home, incident console, help
+    ("GET", "/api/v1/search"): V,
+    ("GET", "/search"): V,
+    ("GET", "/api/v1/overview"): V,
+    ("GET", "/"): V,
+    ("GET", "/incidents"): V,
+    ("GET", "/incidents/{incident_id}"): V,
+    ("GET", "/help/{who}"): V,
+    ("GET", "/help/screenshots/{name}"): V,
 }
 #: mounted static files: no data, served to anyone (the login page needs none of them)
 PUBLIC_PREFIXES = ("/maps/static/", "/static-offline-docs/")
 #: scoped users: list routes whose ``district`` query parameter is forced to their district
 DISTRICT_FILTERED = frozenset({
     "/api/v1/links", "/api/v1/devices", "/api/v1/alerts/incidents", "/api/v1/alerts/alerts",
-    "/api/v1/inventory/{kind}"})
+    "/api/v1/inventory/{kind}", "/incidents"})
 #: more of them (issue 13, district scope of the read side)
 DISTRICT_FILTERED = DISTRICT_FILTERED | {"/api/v1/communes"}
 UNKNOWN = A  # a path in no table entry: admins only (404 for them)

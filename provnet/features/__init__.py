@@ -27,6 +27,7 @@ from provnet.features import (
     ssh,
     stream,
     traps,
+    web,
 )
 
 if TYPE_CHECKING:
@@ -59,3 +60,5 @@ def attach_all(service: Service) -> None:
     cluster.attach(service, alerting)  # remote poller nodes over NATS (issue 16)
     actions.attach(service)  # poll a device / back its configuration up now (issue 13)
     admin.attach(service, watch)  # users, tokens, settings over HTTP for admins (issue 13)
+    site = web.attach(service, cov, hist)  # the web face: search, home, incidents, help
+    watch.on_reload.append(site.invalidate)
