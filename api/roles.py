@@ -87,6 +87,12 @@ ROUTE_ROLES: Mapping[tuple[str, str], str] = {
     ("POST", "/logout"): P,
     # the site shell (issue 15): the language switch only sets a cookie and goes back
     ("GET", "/lang/{code}"): P,
+    # the engineer's pages and the link optics (issue 15, branch web-eng)
+    ("GET", "/links/{link_id}"): V,
+    ("GET", "/devices/{device_id}"): V,
+    ("GET", "/communes/{code}"): V,
+    ("GET", "/api/v1/links/{link_id}/optics"): V,
+    ("GET", "/api/v1/devices/{device_id}/optics"): V,
 }
 #: mounted static files: no data, served to anyone (the login page needs none of them)
 PUBLIC_PREFIXES = ("/maps/static/", "/static-offline-docs/")

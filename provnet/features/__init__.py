@@ -24,6 +24,7 @@ from provnet.features import (
     ssh,
     stream,
     traps,
+    webeng,
 )
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ def attach_all(service: Service) -> None:
     if hist is not None:  # the sampled links and the history routes follow the inventory
         watch.on_reload.append(hist.reload)
     metrics.attach(service, hist)
+    webeng.attach(service, hist)  # link, device and commune pages (issue 15)
     influxd.attach(service, alerting=alerting)
     gcpause.attach(service)  # full GC passes off the API's tail (issue 14)
     identity.attach(service)  # every route's role enforced; the demo's first users

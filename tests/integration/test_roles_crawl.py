@@ -72,6 +72,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/audit"): A,
     ("GET", "/login"): P, ("POST", "/login"): P, ("POST", "/logout"): P,
     ("GET", "/lang/{code}"): P,
+    ("GET", "/links/{link_id}"): V, ("GET", "/devices/{device_id}"): V,
+    ("GET", "/communes/{code}"): V, ("GET", "/api/v1/links/{link_id}/optics"): V,
+    ("GET", "/api/v1/devices/{device_id}/optics"): V,
 }
 #: pages and documents outside the OpenAPI paths
 EXTRA = {("GET", "/openapi.json"): V, ("GET", "/docs"): V, ("GET", "/redoc"): V}
