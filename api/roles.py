@@ -87,6 +87,9 @@ ROUTE_ROLES: Mapping[tuple[str, str], str] = {
     ("POST", "/logout"): P,
     # the site shell (issue 15): the language switch only sets a cookie and goes back
     ("GET", "/lang/{code}"): P,
+    # the web face (issue 15, web-home): search, home, incident console, help
+    ("GET", "/api/v1/search"): V,
+    ("GET", "/search"): V,
     # the engineer's pages and the link optics (issue 15, branch web-eng)
     ("GET", "/links/{link_id}"): V,
     ("GET", "/devices/{device_id}"): V,

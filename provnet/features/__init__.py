@@ -24,6 +24,7 @@ from provnet.features import (
     ssh,
     stream,
     traps,
+    web,
     webeng,
 )
 
@@ -53,3 +54,4 @@ def attach_all(service: Service) -> None:
     influxd.attach(service, alerting=alerting)
     gcpause.attach(service)  # full GC passes off the API's tail (issue 14)
     identity.attach(service)  # every route's role enforced; the demo's first users
+    web.attach(service)  # the web face: search, home, incident console, help (issue 15)

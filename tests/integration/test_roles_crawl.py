@@ -72,6 +72,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/audit"): A,
     ("GET", "/login"): P, ("POST", "/login"): P, ("POST", "/logout"): P,
     ("GET", "/lang/{code}"): P,
+    ("GET", "/api/v1/search"): V, ("GET", "/search"): V,
     ("GET", "/links/{link_id}"): V, ("GET", "/devices/{device_id}"): V,
     ("GET", "/communes/{code}"): V, ("GET", "/api/v1/links/{link_id}/optics"): V,
     ("GET", "/api/v1/devices/{device_id}/optics"): V,
