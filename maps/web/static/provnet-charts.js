@@ -9,6 +9,11 @@
   var SPANS = {"1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400, "1y": 365 * 86400};
   var COLOURS = ["#1f5fa8", "#e66101", "#1a9850", "#984ea3", "#b2182b", "#666666"];
   var charts = {};
+  /* axis and legend times in Viet Nam time whatever the browser's zone: 02/12, 13:30 */
+  var DAY = new Intl.DateTimeFormat("vi-VN", {timeZone: TZ, day: "2-digit", month: "2-digit"});
+  var HOUR = new Intl.DateTimeFormat("vi-VN", {timeZone: TZ, hour: "2-digit", minute: "2-digit", hour12: false});
+  var FULL = new Intl.DateTimeFormat("vi-VN", {timeZone: TZ, day: "2-digit", month: "2-digit", year: "numeric",
+                                               hour: "2-digit", minute: "2-digit", hour12: false});
 
   function pageData() {
     var el = document.getElementById("page-data");
@@ -128,14 +133,19 @@
       el.appendChild(note);
       return null;
     }
-    var scales = {x: {time: true}}, axes = [{}], seen = {};
-    var series = [{}];
+    var span = data[0].length ? data[0][data[0].length - 1] - data[0][0] : 0;
+    var scales = {x: {time: true}}, seen = {};
+    var axes = [{values: function (u, splits) {
+      return splits.map(function (ts) { return (span > 2 * 86400 ? DAY : HOUR).format(new Date(ts * 1000)); });
+    }}];
+    var series = [{label: (pageData().text || {}).time || "",
+                   value: function (u, ts) { return ts === null ? "—" : FULL.format(new Date(ts * 1000)); }}];
     lines.forEach(function (ln, i) {
       var sc = ln.scale || "y";
       if (!seen[sc]) {
         seen[sc] = true;
         scales[sc] = {auto: true};
-        axes.push({scale: sc, side: Object.keys(seen).length > 1 ? 1 : 3, size: 64,
+        axes.push({scale: sc, side: Object.keys(seen).length > 1 ? 1 : 3, size: 84,
                    values: ln.fmt ? function (u, vals) { return vals.map(ln.fmt); } : undefined,
                    grid: {show: Object.keys(seen).length === 1}});
       }

@@ -76,7 +76,7 @@
       });
       C.draw(el("chart-optics"), data, lines, t.no_data_period);
     });
-    var rtt = window.provnet.fetchJSON("/api/v1/devices/" + link.z.device_id + "/history?metrics=rtt_avg_ms,loss_pct&" + q)
+    var rtt = window.provnet.fetchJSON("/api/v1/devices/" + link.a.device_id + "/history?metrics=rtt_avg_ms,loss_pct&" + q)
       .then(function (h) {
         if (mine !== generation) return;
         C.draw(el("chart-rtt"), C.align(h.series, ["rtt_avg_ms", "loss_pct"]),
