@@ -96,6 +96,8 @@ ROUTE_ROLES: Mapping[tuple[str, str], str] = {
     ("GET", "/communes/{code}"): V,
     ("GET", "/api/v1/links/{link_id}/optics"): V,
     ("GET", "/api/v1/devices/{device_id}/optics"): V,
+    ("GET", "/api/v1/links/{link_id}/availability"): V,
+    ("GET", "/api/v1/communes/{code}/availability"): V,
 }
 #: mounted static files: no data, served to anyone (the login page needs none of them)
 PUBLIC_PREFIXES = ("/maps/static/", "/static-offline-docs/")

@@ -1,10 +1,10 @@
-"""The engineer's pages (link, device, commune) and the link optics route on the service."""
+"""The engineer's pages (link, device, commune) and their routes (optics, availability)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from provnet.api.link_optics import link_optics_router
+from provnet.api.eng_api import eng_api_router
 from provnet.api.ui.eng_pages import eng_pages_router
 from provnet.inventory import queries
 from provnet.inventory.queries import LinkRecord
@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 
 def attach(service: Service, history: HistoryHandle | None) -> None:
-    """Serve ``/links/{id}``, ``/devices/{id}``, ``/communes/{code}`` and
-    ``/api/v1/links/{id}/optics`` (its history part needs ``history``)."""
+    """Serve ``/links/{id}``, ``/devices/{id}``, ``/communes/{code}`` and the routes of
+    ``api/eng_api.py`` (optics, one entity's availability; history parts need ``history``)."""
 
     def links() -> list[LinkRecord]:
         if history is not None:
@@ -25,5 +25,5 @@ def attach(service: Service, history: HistoryHandle | None) -> None:
             return queries.links(s)
 
     service.routers.append(eng_pages_router(service.store, links))
-    service.routers.append(link_optics_router(service.live,
-                                              history.source if history else None, links))
+    service.routers.append(eng_api_router(service.store, service.live,
+                                          history.source if history else None, links))

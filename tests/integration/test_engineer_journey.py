@@ -22,9 +22,8 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
-from provnet.pollers.readings import expand_ifname
 from tests.support import browser
-from tests.support.demo_history import DAY, LinkPlan, backfill_demo
+from tests.support.demo_history import backfill_commune
 from tests.support.demo_proc import DemoProcess
 
 pytestmark = pytest.mark.integration
@@ -45,26 +44,14 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("journey")
     d = DemoProcess(tmp / "state", tmp / "demo.out",
-                    ["--duration", "400", "--interval", str(INTERVAL)])
+                    ["--duration", "600", "--interval", str(INTERVAL)])
     try:
         health = d.wait_for("InfluxDB and two cycles", lambda: (
             h := d.get("/api/v1/health"))["poller"]["cycles"] >= 2 and h["influxdb"]["ok"]
             and h, 120)
-        link = d.get("/api/v1/links", commune=COMMUNE)["items"][0]
-        end = int(time.time()) // 3600 * 3600  # the demo's own buckets start after this
-        start = end - 32 * DAY
-        down = [(end - 20 * DAY, end - 20 * DAY + 3 * 3600),
-                (end - 6 * DAY, end - 6 * DAY + 45 * 60)]
-        # the PoP's uplink to the core too: the commune's availability needs its whole path
-        uplink = next(x for x in d.get("/api/v1/links", device=link["z"]["device"])["items"]
-                      if x["a"]["device"] == link["z"]["device"])
-        plans = [LinkPlan(x["id"], x["a"]["device"], expand_ifname(x["a"]["ifname"]),
-                          x["z"]["device"], expand_ifname(x["z"]["ifname"]), x["commune_code"])
-                 for x in (link, uplink)]
-        n = backfill_demo(d.state, health["influxdb"]["url"], plans, start, end,
-                          {link["id"]: down})
-        assert n > 10_000
-        yield {"demo": d, "link": link, "down_s": sum(b - a for a, b in down), "end": end}
+        world = backfill_commune(d, health["influxdb"]["url"], COMMUNE)
+        assert world["written"] > 10_000
+        yield {"demo": d, **world}
     finally:
         if d.proc.poll() is None:
             d.stop()
@@ -143,14 +130,21 @@ def test_engineer_finds_a_commune_opens_its_link_and_reads_30_day_availability(
     assert driver.find_element(By.ID, "flaps").text == "2"
     assert driver.find_element(By.ID, "p95-value").text.endswith("bit/s")
 
-    # 4. the availability read on the page is the API's for the same period
+    # 4. the availability read on the page is the API's for the same period: the link's own
+    # route the page asked, and the province-wide report's entry of this link
     value = driver.find_element(By.ID, "avail-value")
     shown = float(value.get_attribute("data-value"))
     asked = [u for u in browser.requested_urls(driver)
-             if "/api/v1/reports/availability?level=link" in u][-1]
-    api = httpx.get(asked, headers=d.headers("operator"), timeout=30).json()
-    mine = next(i for i in api["items"] if i["id"] == str(link["id"]))
+             if f"/api/v1/links/{link['id']}/availability?" in u][-1]
+    one = httpx.get(asked, headers=d.headers("operator"), timeout=30).json()
+    report = httpx.get(asked.replace(f"/api/v1/links/{link['id']}/availability?",
+                                     "/api/v1/reports/availability?level=link&"),
+                       headers=d.headers("operator"), timeout=120).json()
+    mine = next(i for i in report["items"] if i["id"] == str(link["id"]))
+    assert shown == pytest.approx(one["availability_experienced"], abs=2e-6)
     assert shown == pytest.approx(mine["availability_experienced"], abs=2e-6)
+    assert (one["down_s"], one["incidents"]) == (mine["down_s"], mine["incidents"]) == (
+        demo["down_s"], 2)
     assert value.text == f"{shown * 100:.3f} %"
     # and the hand figure: 3 h 45 min down in the month, the rest up (no-data time excluded)
     expected = 1 - demo["down_s"] / (mine["period_s"] - mine["no_data_s"])
@@ -185,10 +179,13 @@ def test_pages_in_english_and_unknown_objects_are_404_with_reason(
     browser.wait_ready(driver)
     assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     assert "Both ends" in driver.find_element(By.TAG_NAME, "body").text
-    driver.get(f"{d.base}/links/999999")
-    assert driver.find_element(By.ID, "reason").text == "No link with id 999999."
-    driver.get(f"{d.base}/communes/99999?lang=vi")
-    assert driver.find_element(By.ID, "reason").text == "Không có xã/phường/thị trấn mã 99999."
-    r = httpx.get(f"{d.base}/devices/999999", headers=d.headers("operator"), timeout=10)
-    assert r.status_code == 404 and "999999" in r.text
-    driver.get(f"{d.base}/lang/vi?next=/")  # leave the remembered language as it was
+    assert driver.find_element(By.ID, "live-status").text in ("Up", "Loading…")
+    driver.get(f"{d.base}/lang/vi?next=/maps/province")  # the remembered language back to vi
+    h = d.headers("operator")
+    for path, reason in (("/links/999999", "Không có kênh truyền mã 999999."),
+                         ("/devices/999999", "Không có thiết bị mã 999999."),
+                         ("/communes/99999?lang=en", "No commune with code 99999.")):
+        r = httpx.get(d.base + path, headers=h, timeout=10)
+        assert r.status_code == 404 and f'<p id="reason">{reason}</p>' in r.text, path
+    r = httpx.get(d.base + "/api/v1/links/999999/availability", headers=h, timeout=10)
+    assert r.status_code == 404 and r.json()["detail"] == "no link 999999"

@@ -76,6 +76,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/links/{link_id}"): V, ("GET", "/devices/{device_id}"): V,
     ("GET", "/communes/{code}"): V, ("GET", "/api/v1/links/{link_id}/optics"): V,
     ("GET", "/api/v1/devices/{device_id}/optics"): V,
+    ("GET", "/api/v1/links/{link_id}/availability"): V,
+    ("GET", "/api/v1/communes/{code}/availability"): V,
 }
 #: pages and documents outside the OpenAPI paths
 EXTRA = {("GET", "/openapi.json"): V, ("GET", "/docs"): V, ("GET", "/redoc"): V}

@@ -10,17 +10,21 @@ Used by the engineer's browser journey and ``bench/pages.py``.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from provnet.config.history import HistorySettings
 from provnet.config.settings import InfluxSettings
+from provnet.pollers.readings import expand_ifname
 from provnet.pollers.rollup import RollupAggregator
 from provnet.tsdb.influxd_auth import ADMIN_USER, admin_password
 from provnet.tsdb.measurements import ICMP, OPTICS
 from provnet.tsdb.points import Point
 from provnet.tsdb.retention import rollup_writers
+from tests.support.demo_proc import DemoProcess
 from tests.support.history_backfill import Backfill, Interval, split_status
 
 DAY = 86400
@@ -95,3 +99,23 @@ def backfill_demo(state: Path, influx_url: str, plans: Sequence[LinkPlan], start
         for w in writers.values():
             w.close()
     return written
+
+
+def backfill_commune(demo: DemoProcess, influx_url: str, commune: str, days: int = 32
+                     ) -> dict[str, Any]:
+    """Backfill ``days`` of the first link of ``commune`` (two outages: 3 h twenty days ago,
+    45 min six days ago) and of its PoP's uplink (no outage: the commune's availability needs
+    its whole path to the core). The link (API answer), the outages' total and the end."""
+    link = demo.get("/api/v1/links", commune=commune)["items"][0]
+    pop = link["z"]["device"]
+    uplink = next(x for x in demo.get("/api/v1/links", device=pop)["items"]
+                  if x["a"]["device"] == pop)
+    end = int(time.time()) // 3600 * 3600  # the demo's own buckets start after this
+    start = end - days * DAY
+    down = [(end - 20 * DAY, end - 20 * DAY + 3 * 3600), (end - 6 * DAY, end - 6 * DAY + 45 * 60)]
+    plans = [LinkPlan(x["id"], x["a"]["device"], expand_ifname(x["a"]["ifname"]),
+                      x["z"]["device"], expand_ifname(x["z"]["ifname"]), x["commune_code"])
+             for x in (link, uplink)]
+    written = backfill_demo(demo.state, influx_url, plans, start, end, {link["id"]: down})
+    return {"link": link, "uplink": uplink, "down_s": sum(b - a for a, b in down), "end": end,
+            "written": written}

@@ -44,15 +44,16 @@
   }
 
   function availability() {
-    var q = "level=commune&from=" + monthStart() + "&tz=Asia%2FHo_Chi_Minh";
-    return window.provnet.fetchJSON("/api/v1/reports/availability?" + q).then(function (r) {
-      var mine = (r.items || []).filter(function (i) { return String(i.id) === String(P.code); })[0];
+    var q = "from=" + monthStart() + "&tz=Asia%2FHo_Chi_Minh";
+    return window.provnet.fetchJSON("/api/v1/communes/" + encodeURIComponent(P.code) + "/availability?" + q).then(function (a) {
       var v = el("avail-month");
-      if (!mine) { v.textContent = "—"; return; }
-      v.textContent = pct(mine.availability_experienced);
-      v.setAttribute("data-value", mine.availability_experienced === null ? "" : String(mine.availability_experienced));
-      el("avail-month-detail").textContent = t.avail_excl + " " + pct(mine.availability_excluding_maintenance) +
-        " · " + window.provnet.fill(t.incidents_n, {n: mine.incidents});
+      v.textContent = pct(a.availability_experienced);
+      v.setAttribute("data-value", a.availability_experienced === null ? "" : String(a.availability_experienced));
+      el("avail-month-detail").textContent = t.avail_excl + " " + pct(a.availability_excluding_maintenance) +
+        " · " + window.provnet.fill(t.incidents_n, {n: a.incidents});
+    }, function (e) {
+      if (e.status === 404) { el("avail-month").textContent = "—"; return; }
+      throw e;
     });
   }
 

@@ -108,16 +108,14 @@
       el("tl-to").textContent = window.provnet.fmtTime(x.to);
       el("flaps").textContent = String(x.flaps);
     });
-    var av = window.provnet.fetchJSON("/api/v1/reports/availability?level=link&" + q).then(function (r) {
+    var av = window.provnet.fetchJSON("/api/v1/links/" + link.id + "/availability?" + q).then(function (a) {
       if (mine !== generation) return;
-      var mineRow = (r.items || []).filter(function (i) { return String(i.id) === String(link.id); })[0];
       var v = el("avail-value");
-      if (!mineRow) { v.textContent = "—"; v.setAttribute("data-value", ""); return; }
-      v.textContent = pct(mineRow.availability_experienced);
-      v.setAttribute("data-value", mineRow.availability_experienced === null ? "" : String(mineRow.availability_experienced));
-      el("avail-detail").textContent = t.avail_excl + " " + pct(mineRow.availability_excluding_maintenance) +
-        " · " + window.provnet.fill(t.incidents_n, {n: mineRow.incidents}) + " · " + t.avail_nodata + " " +
-        Math.round(mineRow.no_data_s / 60) + " min";
+      v.textContent = pct(a.availability_experienced);
+      v.setAttribute("data-value", a.availability_experienced === null ? "" : String(a.availability_experienced));
+      el("avail-detail").textContent = t.avail_excl + " " + pct(a.availability_excluding_maintenance) +
+        " · " + window.provnet.fill(t.incidents_n, {n: a.incidents}) + " · " + t.avail_nodata + " " +
+        Math.round(a.no_data_s / 60) + " min";
     });
     return [p95, tl, av];
   }

@@ -1,5 +1,10 @@
-"""``GET /api/v1/links/{link_id}/optics``: both ends' optical levels now and over a period;
-``GET /api/v1/devices/{device_id}/optics``: a device's transceivers now.
+"""Routes the engineer's pages need beyond the history API:
+
+* ``GET /api/v1/links/{link_id}/optics``: both ends' optical levels now and over a period;
+* ``GET /api/v1/devices/{device_id}/optics``: a device's transceivers now;
+* ``GET /api/v1/links/{link_id}/availability``, ``GET /api/v1/communes/{code}/availability``:
+  the availability report's entry of one link or commune (same figures, a fraction of the
+  time: ``alerts/entity_availability.py``).
 
 The live reading (with the transceiver's own thresholds) comes from the live state; the
 history of ``rx_dbm``/``tx_dbm`` from the rollups (the same resolution choice as every history
@@ -13,8 +18,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
+from provnet.alerts.entity_availability import commune_availability, link_availability
+from provnet.alerts.errors import InvalidInput
 from provnet.api.history import TimeQ, Tz, _range, _tz
 from provnet.inventory.queries import LinkRecord
+from provnet.inventory.store import Store
 from provnet.pollers.history import HistoryError, iso
 from provnet.pollers.history import to_json as series_json
 from provnet.pollers.history_query import HistorySource
@@ -26,10 +34,50 @@ from provnet.tsdb.measurements import OPTICS
 METRICS = ("rx_dbm", "tx_dbm")
 
 
-def link_optics_router(live: LiveState, src: HistorySource | None,
-                       links: Callable[[], list[LinkRecord]]) -> APIRouter:
-    """The optics route over the live state and (when there is one) the history source."""
+def eng_api_router(store: Store, live: LiveState, src: HistorySource | None,
+                   links: Callable[[], list[LinkRecord]]) -> APIRouter:
+    """The routes over the live state and (when there is one) the history source."""
     r = APIRouter(tags=["history"])
+
+    def availability(kind: str, fn: Callable[..., dict[str, object] | None], key: object,
+                     from_: str | None, to: str | None, tz: str) -> dict[str, Any]:
+        if src is None:
+            raise HTTPException(503, "no history store: availability is computed from it")
+        zone = _tz(tz)
+        try:
+            start, end = _range(from_, to, zone)
+            with store.session() as s:
+                entry = fn(s, src.readers[300], src.sources[300], key, int(start), int(end))
+        except (HistoryError, InvalidInput) as exc:
+            raise HTTPException(400, str(exc)) from exc
+        except TsdbError as exc:
+            raise HTTPException(503, f"history store unavailable: {exc}") from exc
+        if entry is None:
+            raise HTTPException(404, f"no {kind} {key}" + (
+                " with an office device" if kind == "commune" else ""))
+        return {"from": iso(start, zone), "to": iso(end, zone), "tz": str(zone.key),
+                "resolution": "300s", **entry}
+
+    @r.get("/api/v1/links/{link_id}/availability",
+           responses={404: {"description": "no such link"}, 400: {"description": "bad period"},
+                      503: {"description": "history store unavailable"}})
+    def link_avail(link_id: Annotated[int, Path(ge=0, le=2**31 - 1)],
+                   from_: Annotated[TimeQ, Query(alias="from")] = None, to: TimeQ = None,
+                   tz: Tz = "Asia/Ho_Chi_Minh") -> dict[str, Any]:
+        """The availability report's entry of one link (up, down, maintenance, no data, both
+        availabilities, incidents, MTTR, MTBF) over ``from``..``to`` (default 24 h)."""
+        return availability("link", link_availability, link_id, from_, to, tz)
+
+    @r.get("/api/v1/communes/{code}/availability",
+           responses={404: {"description": "no such commune with an office device"},
+                      400: {"description": "bad period"},
+                      503: {"description": "history store unavailable"}})
+    def commune_avail(code: Annotated[str, Path(max_length=10)],
+                      from_: Annotated[TimeQ, Query(alias="from")] = None, to: TimeQ = None,
+                      tz: Tz = "Asia/Ho_Chi_Minh") -> dict[str, Any]:
+        """The availability report's entry of one commune (up while one of its offices
+        reaches the core over links that are up) over ``from``..``to`` (default 24 h)."""
+        return availability("commune", commune_availability, code, from_, to, tz)
 
     @r.get("/api/v1/links/{link_id}/optics",
            responses={404: {"description": "no such link"},
