@@ -26,8 +26,10 @@ import json
 import statistics
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
@@ -56,18 +58,35 @@ def load(driver: Any, url: str, **ready: str) -> dict[str, Any]:
     nav = driver.execute_script(
         "const n = performance.getEntriesByType('navigation')[0]; return n.responseEnd;")
     span, urls, timing = driver.execute_script(API_SPAN_JS)
+    if got["error"]:
+        got["error"] += " " + " ".join(sorted({e.rsplit(" ", 1)[-1] for e in
+                                               browser.console_errors(driver)}))
     return {"ready_ms": float(got["ready-ms"] or "nan"), "html_ms": float(nav),
             "api_ms": float(span), "urls": urls, "timing": timing, "error": got["error"]}
 
 
+def fresh(url: str) -> str:
+    """``url`` with its period moved to end now (the API caches an answer per URL for a
+    cycle: the same URL again would be answered from that cache, not computed)."""
+    parts = urlsplit(url)
+    q = dict(parse_qsl(parts.query))
+    if "T" in q.get("from", "") and "T" in q.get("to", ""):
+        span = (datetime.fromisoformat(q["to"].replace("Z", "+00:00"))
+                - datetime.fromisoformat(q["from"].replace("Z", "+00:00")))
+        now = datetime.now(UTC)
+        q["from"], q["to"] = (now - span).isoformat(), now.isoformat()
+    return urlunsplit(parts._replace(query=urlencode(q)))
+
+
 def direct(urls: list[str], headers: dict[str, str]) -> float:
-    """The page's API calls made one after the other with httpx, ms (p50 of 3)."""
+    """The page's API calls made one after the other with httpx (periods ending now), ms
+    (p50 of 3)."""
     runs = []
     with httpx.Client(headers=headers, timeout=60) as c:
         for _ in range(3):
             t0 = time.perf_counter()
             for u in urls:
-                c.get(u).raise_for_status()
+                c.get(fresh(u)).raise_for_status()
             runs.append((time.perf_counter() - t0) * 1000)
     return statistics.median(runs)
 
@@ -113,17 +132,26 @@ def main() -> None:
                   f"{'API direct':>11}  target {TARGET_MS:.0f} ms")
             for name, path, ready in pages:
                 load(driver, demo.base + path, **ready)  # warm-up
-                runs = [load(driver, demo.base + path, **ready) for _ in range(args.reps)]
+                runs, disturbed = [], []
+                while len(runs) < args.reps and len(disturbed) < 3 * args.reps:
+                    x = load(driver, demo.base + path, **ready)
+                    # a load with a failed API call is reported and done again: on this shared
+                    # machine Chromium sees interfaces come and go (other tests' network
+                    # namespaces: net::ERR_NETWORK_CHANGED aborts the page's requests)
+                    (disturbed if x["error"] else runs).append(x)
+                if not runs:
+                    print(f"{name}: every load failed: {disturbed[-1]['error']}")
+                    continue
                 r = [x["ready_ms"] for x in runs]
                 base_ms = direct(runs[0]["urls"], headers)
                 p50 = statistics.median(r)
                 verdict = "ok" if p50 < TARGET_MS else "OVER"
-                errors = {x["error"] for x in runs if x["error"]}
+                errors = {x["error"][:120] for x in disturbed}
+                redone = f"  ({len(disturbed)} loads redone: {'; '.join(errors)})" if errors else ""
                 print(f"{name:<40} {p50:9.0f} / {max(r):6.0f} ms "
                       f"{statistics.median(x['html_ms'] for x in runs):6.0f} ms "
                       f"{statistics.median(x['api_ms'] for x in runs):9.0f} ms "
-                      f"{base_ms:8.0f} ms  {verdict}"
-                      f"{'  errors: ' + '; '.join(errors) if errors else ''}")
+                      f"{base_ms:8.0f} ms  {verdict}{redone}")
                 slow = max(runs[0]["timing"], key=lambda e: e[3] - e[1], default=None)
                 print(f"{'':<40} {len(runs[0]['urls'])} API calls; slowest in the page: "
                       + (f"{slow[0].split('?')[0].replace(demo.base, '')} "
