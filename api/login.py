@@ -43,7 +43,7 @@ Lang = Annotated[Literal["vi", "en"], Query(description="page language")]
 
 def _safe_next(target: str | None) -> str:
     return target if target and target.startswith("/") and not target.startswith("//") \
-        and "\\" not in target else "/maps/province"
+        and "\\" not in target else "/"  # home (issue 15)
 
 
 def login_router(auth: Authenticator, sessions: Sessions, limiter: LoginLimiter | None = None,

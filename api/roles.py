@@ -90,6 +90,12 @@ ROUTE_ROLES: Mapping[tuple[str, str], str] = {
     # the web face (issue 15, web-home): search, home, incident console, help
     ("GET", "/api/v1/search"): V,
     ("GET", "/search"): V,
+    ("GET", "/api/v1/overview"): V,
+    ("GET", "/"): V,
+    ("GET", "/incidents"): V,
+    ("GET", "/incidents/{incident_id}"): V,
+    ("GET", "/help/{who}"): V,
+    ("GET", "/help/screenshots/{name}"): V,
     # the engineer's pages and the link optics (issue 15, branch web-eng)
     ("GET", "/links/{link_id}"): V,
     ("GET", "/devices/{device_id}"): V,
@@ -104,7 +110,7 @@ PUBLIC_PREFIXES = ("/maps/static/", "/static-offline-docs/")
 #: scoped users: list routes whose ``district`` query parameter is forced to their district
 DISTRICT_FILTERED = frozenset({
     "/api/v1/links", "/api/v1/devices", "/api/v1/alerts/incidents", "/api/v1/alerts/alerts",
-    "/api/v1/inventory/{kind}"})
+    "/api/v1/inventory/{kind}", "/incidents"})
 UNKNOWN = A  # a path in no table entry: admins only (404 for them)
 #: machine answers; every other GET is a page a person opens (anonymous: sent to /login)
 MACHINE_PREFIXES = ("/api/", "/metrics", "/openapi.json", "/docs", "/redoc")

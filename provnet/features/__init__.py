@@ -54,4 +54,5 @@ def attach_all(service: Service) -> None:
     influxd.attach(service, alerting=alerting)
     gcpause.attach(service)  # full GC passes off the API's tail (issue 14)
     identity.attach(service)  # every route's role enforced; the demo's first users
-    web.attach(service)  # the web face: search, home, incident console, help (issue 15)
+    site = web.attach(service, cov, hist)  # the web face: search, home, incidents, help
+    watch.on_reload.append(site.invalidate)

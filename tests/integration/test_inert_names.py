@@ -195,3 +195,43 @@ def test_email_and_telegram(lang: str) -> None:
     p.feed(tg)
     assert {t for t, _ in p.tags} <= {"b"}
     assert EVIL in html.unescape(tg)
+
+
+# --- the web face's pages (issue 15, web-home): search, home, incident console --------------
+@pytest.fixture(scope="module")
+def web_client(store: tuple[Store, Path]) -> Iterator[TestClient]:
+    import time
+
+    from provnet.alerts.model import Incident
+    from provnet.api.overview import overview_router
+    from provnet.api.search import search_router
+    from provnet.api.ui.home import home_router
+    from provnet.api.ui.incidents import incidents_router
+    from provnet.api.ui.search_page import search_page_router
+    from provnet.maps.overview import OverviewSource
+
+    st, _ = store
+    with st.session() as s:
+        s.add(Incident(group_key="evil", title=EVIL, root_cause=EVIL, root_site_code=None,
+                       district=None, severity="major", status="open", started_at=time.time(),
+                       affected=[{"site_code": "X", "site_name": EVIL, "commune": EVIL,
+                                  "district": EVIL, "alert": "cut_off"}]))
+    live = LiveState()
+    src = OverviewSource(st, live)
+    app = create_app(ApiContext(store=st, live=live), [
+        search_router(st), search_page_router(st), overview_router(src), home_router(src),
+        incidents_router(st)])
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.mark.parametrize("path", ["/search?q=script", "/search?q=xa&lang=en", "/", "/incidents",
+                                  "/incidents/1", "/incidents/1?lang=en"])
+def test_web_pages(web_client: TestClient, path: str) -> None:
+    r = web_client.get(path)
+    assert r.status_code == 200, r.text
+    p = _assert_inert_html(r.text)
+    if path != "/search?q=xa&lang=en":
+        assert EVIL in html.unescape(r.text)  # shown whole, as text
+    for block in p.scripts:
+        json.loads(block)

@@ -52,7 +52,9 @@ def test_wheel_has_one_import_root_and_its_data(wheel: Path) -> None:
                  "provnet/inventory/migrations/env.py",
                  "provnet/config/profiles/default.yaml",
                  "provnet/config/alerts/default.yaml",
-                 "provnet/alerts/notify/templates"):
+                 "provnet/alerts/notify/templates",
+                 "provnet/maps/web/guide/responder.vi.md",  # /help/{who} (issue 15)
+                 "provnet/maps/web/static/screenshots/incident.png"):
         assert any(n.startswith(data) for n in names), data
     meta = next(n for n in names if n.endswith(".dist-info/METADATA"))
     assert "License-Expression: Apache-2.0" in zipfile.ZipFile(wheel).read(meta).decode()
@@ -97,6 +99,10 @@ def test_installed_wheel_runs_the_demo_from_another_directory(wheel: Path,
             time.sleep(1)
         assert links > 100, log.read_text()[-3000:]
         assert httpx.get(f"{base}/maps/province", headers=headers, timeout=10).status_code == 200
+        guide = httpx.get(f"{base}/help/responder", headers=headers, timeout=10)
+        assert guide.status_code == 200 and "Hướng dẫn cho ứng cứu sự cố" in guide.text
+        assert httpx.get(f"{base}/help/screenshots/incident.png", headers=headers,
+                         timeout=10).status_code == 200
     finally:
         stop_process(demo)
     assert "Traceback" not in log.read_text()
