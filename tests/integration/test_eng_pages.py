@@ -48,7 +48,8 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         app = create_app(ApiContext(store=store, live=live),
                          [eng_pages_router(store), eng_api_router(store, live, None,
                                                                   lambda: links)])
-        yield {"client": TestClient(app, raise_server_exceptions=False), "link": link}
+        yield {"client": TestClient(app, raise_server_exceptions=False), "link": link,
+               "store": store}
 
 
 def _page_data(html: str) -> dict[str, Any]:
@@ -139,3 +140,18 @@ def test_availability_needs_the_history_store(world: dict[str, Any]) -> None:
                  f"/api/v1/communes/{COMMUNE}/availability"):
         r = c.get(path)
         assert r.status_code == 503 and "history store" in r.json()["detail"]
+
+
+def test_engineer_guide_is_served_with_its_screenshots(world: dict[str, Any]) -> None:
+    from provnet.api.ui.help import help_router
+
+    c = TestClient(create_app(ApiContext(store=world["store"], live=LiveState()),
+                              [help_router()]))
+    vi = c.get("/help/engineer?lang=vi")
+    assert vi.status_code == 200 and "<h1>Hướng dẫn cho kỹ sư mạng</h1>" in vi.text
+    en = c.get("/help/engineer?lang=en")
+    assert "<h1>Guide for network engineers</h1>" in en.text
+    for shot in ("link.png", "device.png", "commune-page.png"):
+        assert f'src="/help/screenshots/{shot}"' in vi.text
+        r = c.get(f"/help/screenshots/{shot}")
+        assert r.status_code == 200 and len(r.content) > 20_000
