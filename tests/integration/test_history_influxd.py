@@ -422,3 +422,22 @@ def test_coarse_steps_are_merged_by_influxdb(world: World) -> None:
     assert steps[0]["samples"] == 144
     assert steps[0]["min"] == min(map(min, hours)) and steps[0]["max"] == max(map(max, hours))
     assert steps[0]["mean"] == pytest.approx(sum(sum(h) / 24 for h in hours) / 6)
+
+
+def test_one_entity_availability_equals_the_report(world: World) -> None:
+    """``alerts/entity_availability.py`` (the engineer's link and commune pages): every link's
+    and commune's entry equals the report's, maintenance, gaps and dual homing included."""
+    from provnet.alerts.entity_availability import commune_availability, link_availability
+
+    a, b = PERIOD
+    src = (world.reader, world.src.sources[300])
+    for level, fn in (("link", link_availability), ("commune", commune_availability)):
+        report = _availability(world, level)
+        assert report
+        for key, entry in report.items():
+            with world.store.session() as s:
+                one = fn(s, *src, int(key) if level == "link" else key, int(a), int(b))
+            assert one == entry, (level, key)
+    with world.store.session() as s:
+        assert link_availability(s, *src, 999, int(a), int(b)) is None
+        assert commune_availability(s, *src, "99999", int(a), int(b)) is None
