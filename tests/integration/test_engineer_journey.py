@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from tests.support import browser
-from tests.support.demo_history import backfill_commune
+from tests.support.demo_history import DAY, backfill_commune
 from tests.support.demo_proc import DemoProcess
 
 pytestmark = pytest.mark.integration
@@ -154,12 +154,30 @@ def test_engineer_finds_a_commune_opens_its_link_and_reads_30_day_availability(
     driver.execute_script("window.scrollTo(0, 0)")
     _shot(driver, "link.png")
 
-    # 5. live: the status line follows the stream (a new poll cycle updates it)
+    # 5. custom dates are whole Viet Nam days, whatever the browser's zone (the end included)
+    d1 = time.strftime("%Y-%m-%d", time.gmtime(demo["end"] - 10 * DAY + 7 * 3600))
+    d2 = time.strftime("%Y-%m-%d", time.gmtime(demo["end"] - 8 * DAY + 7 * 3600))
+    d3 = time.strftime("%Y-%m-%d", time.gmtime(demo["end"] - 7 * DAY + 7 * 3600))
+    driver.execute_script("document.getElementById('range-from').value = arguments[0];"
+                          "document.getElementById('range-to').value = arguments[1];", d1, d2)
+    driver.find_element(By.CSS_SELECTOR, "#custom-range button[type=submit]").click()
+    assert browser.wait_ready(driver, range="custom")["error"] == ""
+    assert driver.current_url.endswith(f"#from={d1}&to={d2}")
+    hist = [u for u in browser.requested_urls(driver) if f"/api/v1/links/{link['id']}/history"
+            in u][-1]
+    assert hist.endswith(f"&from={d1}&to={d3}&tz=Asia%2FHo_Chi_Minh")
+    answer = httpx.get(hist, headers=d.headers("operator"), timeout=30).json()
+    assert (answer["from"], answer["to"]) == (f"{d1}T00:00:00+07:00", f"{d3}T00:00:00+07:00")
+    assert driver.find_element(By.ID, "tl-from").text.startswith("00:00:00")
+    assert "5 phút" in driver.find_element(By.ID, "res-note").text  # 3 days: 5-minute rollups
+    _clean(driver, d.base)
+
+    # 6. live: the status line follows the stream (a new poll cycle updates it)
     before = driver.find_element(By.ID, "live-updated").text
     WebDriverWait(driver, 4 * INTERVAL).until(
         lambda x: x.find_element(By.ID, "live-updated").text != before)
 
-    # 6. the A end's device page: its interface with this link, RTT over the period
+    # 7. the A end's device page: its interface with this link, RTT over the period
     driver.find_element(By.CSS_SELECTOR, '#ends tr[data-end="a"] a').click()
     WebDriverWait(driver, 20).until(
         lambda x: x.current_url.endswith(f"/devices/{link['a']['device_id']}"))
