@@ -56,6 +56,9 @@ $(WEB_VENDOR): $(WEB)/package.json $(WEB)/package-lock.json
 	cp -r $(WEB)/node_modules/leaflet/dist/leaflet.js $(WEB)/node_modules/leaflet/dist/leaflet.css \
 	  $(WEB)/node_modules/leaflet/dist/images $(WEB)/node_modules/leaflet/LICENSE \
 	  $(WEB)/static/vendor/leaflet/
+	mkdir -p $(WEB)/static/vendor/uplot
+	cp $(WEB)/node_modules/uplot/dist/uPlot.iife.min.js $(WEB)/node_modules/uplot/dist/uPlot.min.css \
+	  $(WEB)/node_modules/uplot/LICENSE $(WEB)/static/vendor/uplot/
 	@touch $@
 web: $(WEB_VENDOR)
 

@@ -175,9 +175,10 @@ def availability_levels(s: Session, q: HistoryReader, source: str, levels: Seque
 
 def commune_tallies(s: Session, links: Sequence[LinkRecord],
                     fractions: dict[int, SparseFractions],
-                    maint: dict[int, set[int]], start: int, end: int, width: int
-                    ) -> dict[str, tuple[str, str | None, Tally]]:
-    """Per commune with an office device: (name, district, figures)."""
+                    maint: dict[int, set[int]], start: int, end: int, width: int,
+                    commune: str | None = None) -> dict[str, tuple[str, str | None, Tally]]:
+    """Per commune with an office device (or only the commune ``commune``): (name, district,
+    figures)."""
     topo = queries.topology(s)
     names = {c.code: c.name for c in queries.communes(s, limit=100_000)[1]}
     devs: dict[str, list[DeviceRecord]] = {}
@@ -186,6 +187,8 @@ def commune_tallies(s: Session, links: Sequence[LinkRecord],
             devs.setdefault(d.commune_code, []).append(d)
     out: dict[str, tuple[str, str | None, Tally]] = {}
     for code, ds in devs.items():
+        if commune is not None and code != commune:
+            continue
         ids = [d.id for d in ds]
         on_paths = sorted({lk for d in ids for p in topo.paths_to_core(d) for lk in p.links})
         in_maint = _any_in_maintenance(maint, on_paths)

@@ -115,6 +115,14 @@ ROUTE_ROLES: Mapping[tuple[str, str], str] = {
     ("GET", "/incidents/{incident_id}"): V,
     ("GET", "/help/{who}"): V,
     ("GET", "/help/screenshots/{name}"): V,
+    # the engineer's pages and the link optics (issue 15, branch web-eng)
+    ("GET", "/links/{link_id}"): V,
+    ("GET", "/devices/{device_id}"): V,
+    ("GET", "/communes/{code}"): V,
+    ("GET", "/api/v1/links/{link_id}/optics"): V,
+    ("GET", "/api/v1/devices/{device_id}/optics"): V,
+    ("GET", "/api/v1/links/{link_id}/availability"): V,
+    ("GET", "/api/v1/communes/{code}/availability"): V,
 }
 #: mounted static files: no data, served to anyone (the login page needs none of them)
 PUBLIC_PREFIXES = ("/maps/static/", "/static-offline-docs/")

@@ -28,6 +28,7 @@ from provnet.features import (
     stream,
     traps,
     web,
+    webeng,
 )
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ def attach_all(service: Service) -> None:
     registry = metrics.attach(service, hist)
     if receiver is not None:  # traps received, ignored, refused by SNMPv3 security
         registry.register(traps.TrapCounts(receiver))
+    webeng.attach(service, hist)  # link, device and commune pages (issue 15)
     influxd.attach(service, alerting=alerting)
     gcpause.attach(service)  # full GC passes off the API's tail (issue 14)
     identity.attach(service)  # every route's role enforced; the demo's first users

@@ -593,3 +593,20 @@ def test_both_backends_give_the_same_answers(worlds: dict[str, World]) -> None:
     times = [datetime.fromisoformat(p["time"]).timestamp() for p in gap["series"]["in_bps"]]
     assert gap["interface"] == f"{R4}:13" and times
     assert not [t for t in times if d(28) <= t < d(28, 2)]  # nothing inside the 2-hour gap
+def test_one_entity_availability_equals_the_report(world: World) -> None:
+    """``alerts/entity_availability.py`` (the engineer's link and commune pages): every link's
+    and commune's entry equals the report's, maintenance, gaps and dual homing included."""
+    from provnet.alerts.entity_availability import commune_availability, link_availability
+
+    a, b = PERIOD
+    src = (world.src.readers[300], world.src.sources[300])
+    for level, fn in (("link", link_availability), ("commune", commune_availability)):
+        report = _availability(world, level)
+        assert report
+        for key, entry in report.items():
+            with world.store.session() as s:
+                one = fn(s, *src, int(key) if level == "link" else key, int(a), int(b))
+            assert one == entry, (level, key)
+    with world.store.session() as s:
+        assert link_availability(s, *src, 999, int(a), int(b)) is None
+        assert commune_availability(s, *src, "99999", int(a), int(b)) is None

@@ -86,6 +86,11 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/overview"): V, ("GET", "/"): V,
     ("GET", "/incidents"): V, ("GET", "/incidents/{incident_id}"): V,
     ("GET", "/help/{who}"): V, ("GET", "/help/screenshots/{name}"): V,
+    ("GET", "/links/{link_id}"): V, ("GET", "/devices/{device_id}"): V,
+    ("GET", "/communes/{code}"): V, ("GET", "/api/v1/links/{link_id}/optics"): V,
+    ("GET", "/api/v1/devices/{device_id}/optics"): V,
+    ("GET", "/api/v1/links/{link_id}/availability"): V,
+    ("GET", "/api/v1/communes/{code}/availability"): V,
 }
 #: pages and documents outside the OpenAPI paths
 EXTRA = {("GET", "/openapi.json"): V, ("GET", "/docs"): V, ("GET", "/redoc"): V}
