@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -84,12 +84,9 @@ def link_fractions(q: HistoryReader, source: str, links: Sequence[int], start: i
     slots = slot_starts(start, end, width)
     first = slots[0] if slots else start  # a bucket is stamped with its start
     lo, hi = first * 10**9, end * 10**9
-    special: dict[int, dict[int, float]] = {lk: {} for lk in links}
-    for r in q.read_below(source, "up_mean", 1.0, tags, lo, hi, width, group_by=("link",)):
-        if r.get("link") and isinstance(r.get("up_mean"), (int, float)):
-            special.setdefault(int(str(r["link"])), {})[int(r["time"]) // 10**9] = \
-                float(r["up_mean"])
-    counts = slot_counts(q, source, first, end, hourly if width == SLOT_S else None)
+    hourly = hourly if width == SLOT_S else None
+    counts = slot_counts(q, source, first, end, hourly)
+    special = down_slots(q, source, links, first, end, counts, hourly)
     by_day: dict[int, list[int]] = {}  # GROUP BY time(1d) buckets start at UTC midnight
     for sl in slots:
         by_day.setdefault(sl - sl % DAY_S, []).append(sl)
@@ -109,6 +106,60 @@ def link_fractions(q: HistoryReader, source: str, links: Sequence[int], start: i
             missing.extend(sl for sl in expected if sl not in present)
         out[lk] = SparseFractions(special.get(lk, {}), missing)
     return out
+
+
+def down_slots(q: HistoryReader, source: str, links: Sequence[int], first: int, end: int,
+               counts: Mapping[tuple[int, int], int], hourly: Hourly | None = None
+               ) -> dict[int, dict[int, float]]:
+    """Per link: the 5-minute slots of [first, end) whose ``up_mean`` < 1, and its value.
+
+    Without ``hourly`` one read of the 5-minute buckets below 1. With it, the hourly buckets
+    below 1 are read first: an hour fully down (``up_mean`` 0) in a link-day that has every
+    5-minute bucket (``counts``) is twelve slots at 0 without reading them; the other hours
+    with downtime (partial, or in an incomplete link-day) and the partial hours at the ends
+    are read from the 5-minute buckets (one read per UTC day that has any).
+    """
+    tags = {"src": LINK_STATE}
+    special: dict[int, dict[int, float]] = {lk: {} for lk in links}
+
+    def take(rows: Sequence[Mapping[str, object]]) -> None:
+        for r in rows:
+            v = r.get("up_mean")
+            if r.get("link") and isinstance(v, (int, float)):
+                special.setdefault(int(str(r["link"])), {})[int(str(r["time"])) // 10**9] = \
+                    float(v)
+
+    h_lo, h_hi = -(-first // HOUR_S) * HOUR_S, end // HOUR_S * HOUR_S
+    if hourly is None or h_hi <= h_lo:
+        take(q.read_below(source, "up_mean", 1.0, tags, first * 10**9, end * 10**9, SLOT_S,
+                          group_by=("link",)))
+        return special
+    expected: dict[int, int] = {}
+    for sl in slot_starts(first, end, SLOT_S):
+        expected[sl - sl % DAY_S] = expected.get(sl - sl % DAY_S, 0) + 1
+    for a, b in ((first, h_lo), (h_hi, end)):
+        if b > a:
+            take(q.read_below(source, "up_mean", 1.0, tags, a * 10**9, b * 10**9, SLOT_S,
+                              group_by=("link",)))
+    hq, hsrc = hourly
+    detail: dict[int, tuple[set[str], int, int]] = {}  # day -> links, first and last hour
+    for r in hq.read_below(hsrc, "up_mean", 1.0, tags, h_lo * 10**9, h_hi * 10**9, HOUR_S,
+                           group_by=("link",)):
+        v = r.get("up_mean")
+        if not r.get("link") or not isinstance(v, (int, float)):
+            continue
+        lk, h = int(str(r["link"])), int(r["time"]) // 10**9
+        day = h - h % DAY_S
+        if v == 0 and counts.get((lk, day), 0) >= expected.get(day, 0):
+            special.setdefault(lk, {}).update(dict.fromkeys(range(h, h + HOUR_S, SLOT_S), 0.0))
+            continue
+        ls, a, b = detail.get(day, (set(), h, h))
+        ls.add(str(lk))
+        detail[day] = (ls, min(a, h), max(b, h))
+    for _day, (ls, a, b) in sorted(detail.items()):
+        take(q.read_below(source, "up_mean", 1.0, {**tags, "link": sorted(ls)}, a * 10**9,
+                          (b + HOUR_S) * 10**9, SLOT_S, group_by=("link",)))
+    return special
 
 
 def slot_counts(q: HistoryReader, source: str, first: int, end: int,

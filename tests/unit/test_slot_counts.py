@@ -118,3 +118,77 @@ def test_a_range_without_a_whole_hour_is_counted_from_five_minute_buckets() -> N
     first, end = T0 + 600, T0 + 3000
     got = slot_counts(store, "5m", first, end, hourly=(store, "1h"))  # type: ignore[arg-type]
     assert got == truth(FIVE, first, end) == {(1, T0): 8, (2, T0): 8}
+
+
+class UpStore(Store):
+    """Fake reader over 5-minute ``up_mean`` values per link (hourly means derived)."""
+
+    def __init__(self, up: Mapping[int, Mapping[int, float]],
+                 old: set[tuple[int, int]] = frozenset()) -> None:
+        super().__init__({lk: set(v) for lk, v in up.items()}, old)
+        self.up = up
+        self.reads_5m: list[tuple[int, int]] = []
+
+    def read_below(self, source: str, field: str, limit: float, tags: Mapping[str, Any],
+                   start_ns: int, end_ns: int, width_s: int, group_by: Sequence[str] = ()
+                   ) -> list[dict[str, Any]]:
+        want = tags.get("link")
+        links = None if want is None else {int(x) for x in ([want] if isinstance(want, str)
+                                                           else want)}
+        cells: dict[tuple[int, int], list[float]] = {}
+        for lk, vals in self.up.items():
+            if links is not None and lk not in links:
+                continue
+            for s, v in vals.items():
+                if start_ns <= s * 10**9 < end_ns:
+                    cells.setdefault((lk, s - s % width_s), []).append(v)
+        if source == "5m":
+            self.reads_5m.append((start_ns // 10**9, end_ns // 10**9))
+        return [{"time": t * 10**9, "link": str(lk), "up_mean": sum(v) / len(v)}
+                for (lk, t), v in sorted(cells.items()) if sum(v) / len(v) < limit]
+
+    def read_series(self, source: str, fields: Sequence[str], tags: Mapping[str, Any],
+                    start_ns: int, end_ns: int, group_by: Sequence[str] = ()
+                    ) -> list[dict[str, Any]]:
+        lk = int(tags["link"])
+        return [{"time": s * 10**9, "up_mean": v} for s, v in sorted(self.up.get(lk, {}).items())
+                if start_ns <= s * 10**9 < end_ns]
+
+
+def ups(first: int, end: int, down: Mapping[int, float] = {},
+        gaps: Sequence[tuple[int, int]] = ()) -> dict[int, float]:
+    return {s: down.get(s, 1.0) for s in full(first, end, gaps)}
+
+
+UP = {
+    1: ups(T0, T0 + 4 * DAY, {s: 0.0 for s in range(T0 + DAY + 7200, T0 + DAY + 3 * 3600, 300)}),
+    2: ups(T0, T0 + 4 * DAY, {T0 + 2 * DAY + 600: 0.5, T0 + 2 * DAY + 900: 0.0},  # partial hour
+           [(T0 + DAY + 3600 + 600, T0 + DAY + 7200)]),
+    3: ups(T0, T0 + 4 * DAY, {s: 0.0 for s in range(T0 + 3 * DAY, T0 + 3 * DAY + 3600, 300)},
+           [(T0 + 3 * DAY + 7200, T0 + 3 * DAY + 7500)]),  # a whole hour down, a gap that day
+    4: ups(T0, T0 + 4 * DAY, {s: 0.0 for s in range(T0 + 2 * 3600, T0 + 3 * 3600, 300)}
+           | {T0 + 3 * DAY + 5 * 3600: 0.0}),  # down across the first hour; in the last
+}
+
+
+@pytest.mark.parametrize("old", [set(), {(1, T0 + DAY + 7200)},
+                                 {(lk, h) for lk in UP for h in range(T0, T0 + 4 * DAY, 3600)}])
+def test_link_fractions_are_the_same_with_the_hourly_prescreen(old: set[tuple[int, int]]
+                                                                ) -> None:
+    from provnet.alerts.reports import link_fractions
+
+    start, end = T0 + 2 * 3600 + 1200, T0 + 3 * DAY + 5 * 3600 + 600
+    plain = link_fractions(UpStore(UP), "5m", list(UP), start, end)  # type: ignore[arg-type]
+    store = UpStore(UP, old)
+    fast = link_fractions(store, "5m", list(UP), start, end,  # type: ignore[arg-type]
+                          hourly=(store, "1h"))  # type: ignore[arg-type]
+    for lk in UP:
+        assert fast[lk].special() == plain[lk].special()
+        assert {s: fast[lk].get(s) for s in range(start - start % 300, end, 300)} == \
+            {s: plain[lk].get(s) for s in range(start - start % 300, end, 300)}
+    assert plain[2].get(T0 + 2 * DAY + 600) == 0.5 and plain[1].get(T0 + DAY + 7200) == 0.0
+    assert plain[2].get(T0 + DAY + 3600 + 600) is None  # the gap: no data
+    if not old:  # link 1's and 3's whole hours down need no 5-minute read; link 2's partial
+        # hour and the ends do (plus link 3's day, which lacks a bucket: read in full)
+        assert (T0 + 2 * DAY, T0 + 2 * DAY + 3600) in store.reads_5m
+        assert not [r for r in store.reads_5m if r[0] <= T0 + DAY + 7200 < r[1]]
