@@ -75,10 +75,12 @@ def link_fractions(q: HistoryReader, source: str, links: Sequence[int], start: i
                    ) -> dict[int, SparseFractions]:
     """Per link: the slots not fully up (``up_mean`` < 1) and the slots without data.
 
-    Three small questions instead of every slot of every link: the slots with downtime; the
-    number of slots with data per link and day (from the hourly rollups' ``slots_5m`` when
-    ``hourly`` is given, see :func:`slot_counts`); and, only for the link-days with fewer
-    slots than the period holds, which slots those are.
+    Three small questions instead of every slot of every link: the number of slots with data
+    per link and day (from the hourly rollups' ``slots_5m`` when ``hourly`` is given, see
+    :func:`slot_counts`); the slots with downtime (:func:`down_slots`); and, only for the
+    link-days with fewer slots than the period holds, every slot of that link-day. With
+    ``hourly`` a link-day counted too low (an hourly bucket not yet written, or lost) is read
+    in full, so the figures stay those of the 5-minute buckets.
     """
     tags = {"src": LINK_STATE}
     slots = slot_starts(start, end, width)
@@ -97,13 +99,17 @@ def link_fractions(q: HistoryReader, source: str, links: Sequence[int], start: i
             have = counts.get((lk, day), 0)
             if have >= len(expected):
                 continue
-            if have == 0:
+            if have == 0 and hourly is None:
                 missing.extend(expected)
                 continue
             rows = q.read_series(source, ("up_mean",), {**tags, "link": str(lk)},
                                  max(lo, day * 10**9), min(hi, (day + DAY_S) * 10**9))
             present = {int(r["time"]) // 10**9 for r in rows}
             missing.extend(sl for sl in expected if sl not in present)
+            for r in rows:  # an hourly bucket not (yet) written hid these from down_slots
+                v = r.get("up_mean")
+                if isinstance(v, (int, float)) and v < 1:
+                    special.setdefault(lk, {})[int(r["time"]) // 10**9] = float(v)
         out[lk] = SparseFractions(special.get(lk, {}), missing)
     return out
 

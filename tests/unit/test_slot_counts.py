@@ -124,8 +124,9 @@ class UpStore(Store):
     """Fake reader over 5-minute ``up_mean`` values per link (hourly means derived)."""
 
     def __init__(self, up: Mapping[int, Mapping[int, float]],
-                 old: set[tuple[int, int]] = frozenset()) -> None:
-        super().__init__({lk: set(v) for lk, v in up.items()}, old)
+                 old: set[tuple[int, int]] = frozenset(),
+                 lost: set[tuple[int, int]] = frozenset()) -> None:
+        super().__init__({lk: set(v) for lk, v in up.items()}, old, lost)
         self.up = up
         self.reads_5m: list[tuple[int, int]] = []
 
@@ -140,6 +141,8 @@ class UpStore(Store):
             if links is not None and lk not in links:
                 continue
             for s, v in vals.items():
+                if source == "1h" and (lk, s - s % 3600) in self.lost:
+                    continue  # an hourly bucket not written (yet)
                 if start_ns <= s * 10**9 < end_ns:
                     cells.setdefault((lk, s - s % width_s), []).append(v)
         if source == "5m":
@@ -171,15 +174,20 @@ UP = {
 }
 
 
-@pytest.mark.parametrize("old", [set(), {(1, T0 + DAY + 7200)},
-                                 {(lk, h) for lk in UP for h in range(T0, T0 + 4 * DAY, 3600)}])
-def test_link_fractions_are_the_same_with_the_hourly_prescreen(old: set[tuple[int, int]]
-                                                                ) -> None:
+@pytest.mark.parametrize(("old", "lost"), [
+    (set(), set()),
+    ({(1, T0 + DAY + 7200)}, set()),
+    ({(lk, h) for lk in UP for h in range(T0, T0 + 4 * DAY, 3600)}, set()),
+    (set(), {(1, T0 + DAY + 7200)}),  # the down hour's hourly bucket was never written
+    (set(), {(2, h) for h in range(T0 + 2 * DAY, T0 + 3 * DAY, 3600)}),  # a whole link-day
+])
+def test_link_fractions_are_the_same_with_the_hourly_prescreen(
+        old: set[tuple[int, int]], lost: set[tuple[int, int]]) -> None:
     from provnet.alerts.reports import link_fractions
 
     start, end = T0 + 2 * 3600 + 1200, T0 + 3 * DAY + 5 * 3600 + 600
     plain = link_fractions(UpStore(UP), "5m", list(UP), start, end)  # type: ignore[arg-type]
-    store = UpStore(UP, old)
+    store = UpStore(UP, old, lost)
     fast = link_fractions(store, "5m", list(UP), start, end,  # type: ignore[arg-type]
                           hourly=(store, "1h"))  # type: ignore[arg-type]
     for lk in UP:
@@ -188,7 +196,7 @@ def test_link_fractions_are_the_same_with_the_hourly_prescreen(old: set[tuple[in
             {s: plain[lk].get(s) for s in range(start - start % 300, end, 300)}
     assert plain[2].get(T0 + 2 * DAY + 600) == 0.5 and plain[1].get(T0 + DAY + 7200) == 0.0
     assert plain[2].get(T0 + DAY + 3600 + 600) is None  # the gap: no data
-    if not old:  # link 1's and 3's whole hours down need no 5-minute read; link 2's partial
-        # hour and the ends do (plus link 3's day, which lacks a bucket: read in full)
+    if not old and not lost:  # link 1's and 3's whole hours down need no 5-minute read;
+        # link 2's partial hour and the ends do (link 3's day lacks a bucket: read in full)
         assert (T0 + 2 * DAY, T0 + 2 * DAY + 3600) in store.reads_5m
         assert not [r for r in store.reads_5m if r[0] <= T0 + DAY + 7200 < r[1]]
