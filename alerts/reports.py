@@ -92,6 +92,7 @@ def link_fractions(q: HistoryReader, source: str, links: Sequence[int], start: i
     by_day: dict[int, list[int]] = {}  # GROUP BY time(1d) buckets start at UTC midnight
     for sl in slots:
         by_day.setdefault(sl - sl % DAY_S, []).append(sl)
+    newest_day = (end // HOUR_S * HOUR_S - 1) // DAY_S * DAY_S  # of the last whole hour
     out: dict[int, SparseFractions] = {}
     for lk in links:
         missing: list[int] = []
@@ -99,9 +100,9 @@ def link_fractions(q: HistoryReader, source: str, links: Sequence[int], start: i
             have = counts.get((lk, day), 0)
             if have >= len(expected):
                 continue
-            if have == 0 and hourly is None:
-                missing.extend(expected)
-                continue
+            if have == 0 and (hourly is None or day < newest_day):
+                missing.extend(expected)  # no data that day (the newest day's last hourly
+                continue                  # bucket may not be written yet: read it)
             rows = q.read_series(source, ("up_mean",), {**tags, "link": str(lk)},
                                  max(lo, day * 10**9), min(hi, (day + DAY_S) * 10**9))
             present = {int(r["time"]) // 10**9 for r in rows}

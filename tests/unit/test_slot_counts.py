@@ -179,7 +179,7 @@ UP = {
     ({(1, T0 + DAY + 7200)}, set()),
     ({(lk, h) for lk in UP for h in range(T0, T0 + 4 * DAY, 3600)}, set()),
     (set(), {(1, T0 + DAY + 7200)}),  # the down hour's hourly bucket was never written
-    (set(), {(2, h) for h in range(T0 + 2 * DAY, T0 + 3 * DAY, 3600)}),  # a whole link-day
+    (set(), {(2, h) for h in range(T0 + 3 * DAY, T0 + 4 * DAY, 3600)}),  # the newest hours
 ])
 def test_link_fractions_are_the_same_with_the_hourly_prescreen(
         old: set[tuple[int, int]], lost: set[tuple[int, int]]) -> None:
@@ -200,3 +200,24 @@ def test_link_fractions_are_the_same_with_the_hourly_prescreen(
         # link 2's partial hour and the ends do (link 3's day lacks a bucket: read in full)
         assert (T0 + 2 * DAY, T0 + 2 * DAY + 3600) in store.reads_5m
         assert not [r for r in store.reads_5m if r[0] <= T0 + DAY + 7200 < r[1]]
+
+
+def test_newest_hours_not_yet_written_hourly_are_read_and_a_silent_link_is_not() -> None:
+    from provnet.alerts.reports import link_fractions
+
+    start, end = T0 + 2 * 3600, T0 + 3 * DAY + 5 * 3600  # whole hours: no 5-minute edges
+    data = {**UP, 5: {}}  # link 5: no data at all
+    plain = link_fractions(UpStore(data), "5m", list(data), start, end)  # type: ignore[arg-type]
+    lost = {(lk, h) for lk in UP for h in range(T0 + 3 * DAY, end, 3600)}  # today's hours
+    store = UpStore(data, set(), lost)
+    series: list[int] = []
+    read = store.read_series
+    store.read_series = lambda *a, **k: series.append(int(a[2]["link"])) or read(*a, **k)
+    fast = link_fractions(store, "5m", list(data), start, end,  # type: ignore[arg-type]
+                          hourly=(store, "1h"))  # type: ignore[arg-type]
+    for lk in data:
+        assert fast[lk].special() == plain[lk].special()
+        assert [fast[lk].get(s) for s in range(start, end, 300)] == \
+            [plain[lk].get(s) for s in range(start, end, 300)]
+    assert plain[3].get(T0 + 3 * DAY) == 0.0 and plain[5].get(start) is None
+    assert series.count(5) == 1  # the silent link: only its newest day is read
