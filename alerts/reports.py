@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,6 +27,7 @@ from provnet.alerts.model import MaintenanceWindow
 from provnet.alerts.silences import window_active
 from provnet.inventory import queries
 from provnet.inventory.queries import DeviceRecord, LinkRecord
+from provnet.pollers.rollup import SLOT_S, SLOTS_FIELD
 from provnet.tsdb.history import HistoryReader
 from provnet.tsdb.measurements import LINK_STATE
 
@@ -34,6 +35,9 @@ Level = Literal["link", "commune", "district", "province"]
 LEVELS: tuple[str, ...] = ("link", "commune", "district", "province")
 COMMUNE_SITE_KINDS = ("commune_office",)
 DAY_S = 86400
+HOUR_S = 3600
+#: the 1-hour rollups' reader and source (``"rp"."rollup_1h"``)
+Hourly = tuple[HistoryReader, str]
 MAX_PERIOD_S = 400 * DAY_S
 
 
@@ -67,29 +71,28 @@ def windows(s: Session) -> list[Window]:
 
 
 def link_fractions(q: HistoryReader, source: str, links: Sequence[int], start: int, end: int,
-                   width: int = 300) -> dict[int, SparseFractions]:
+                   width: int = 300, hourly: Hourly | None = None
+                   ) -> dict[int, SparseFractions]:
     """Per link: the slots not fully up (``up_mean`` < 1) and the slots without data.
 
-    Three small questions instead of every slot of every link: the slots with downtime; the
-    number of slots with data per link and day; and, only for the link-days with fewer slots
-    than the period holds, which slots those are.
+    Three small questions instead of every slot of every link: the number of slots with data
+    per link and day (from the hourly rollups' ``slots_5m`` when ``hourly`` is given, see
+    :func:`slot_counts`); the slots with downtime (:func:`down_slots`); and, only for the
+    link-days with fewer slots than the period holds, every slot of that link-day. With
+    ``hourly`` a link-day counted too low (an hourly bucket not yet written, or lost) is read
+    in full, so the figures stay those of the 5-minute buckets.
     """
     tags = {"src": LINK_STATE}
     slots = slot_starts(start, end, width)
     first = slots[0] if slots else start  # a bucket is stamped with its start
     lo, hi = first * 10**9, end * 10**9
-    special: dict[int, dict[int, float]] = {lk: {} for lk in links}
-    for r in q.read_below(source, "up_mean", 1.0, tags, lo, hi, width, group_by=("link",)):
-        if r.get("link") and isinstance(r.get("up_mean"), (int, float)):
-            special.setdefault(int(str(r["link"])), {})[int(r["time"]) // 10**9] = \
-                float(r["up_mean"])
-    counts: dict[tuple[int, int], int] = {}
-    for r in q.count_per_day(source, "up_mean", tags, lo, hi, group_by=("link",)):
-        if r.get("link"):
-            counts[(int(str(r["link"])), int(r["time"]) // 10**9)] = int(r["count"])
+    hourly = hourly if width == SLOT_S else None
+    counts = slot_counts(q, source, first, end, hourly)
+    special = down_slots(q, source, links, first, end, counts, hourly)
     by_day: dict[int, list[int]] = {}  # GROUP BY time(1d) buckets start at UTC midnight
     for sl in slots:
         by_day.setdefault(sl - sl % DAY_S, []).append(sl)
+    newest_day = (end // HOUR_S * HOUR_S - 1) // DAY_S * DAY_S  # of the last whole hour
     out: dict[int, SparseFractions] = {}
     for lk in links:
         missing: list[int] = []
@@ -97,15 +100,124 @@ def link_fractions(q: HistoryReader, source: str, links: Sequence[int], start: i
             have = counts.get((lk, day), 0)
             if have >= len(expected):
                 continue
-            if have == 0:
-                missing.extend(expected)
-                continue
+            if have == 0 and (hourly is None or day < newest_day):
+                missing.extend(expected)  # no data that day (the newest day's last hourly
+                continue                  # bucket may not be written yet: read it)
             rows = q.read_series(source, ("up_mean",), {**tags, "link": str(lk)},
                                  max(lo, day * 10**9), min(hi, (day + DAY_S) * 10**9))
             present = {int(r["time"]) // 10**9 for r in rows}
             missing.extend(sl for sl in expected if sl not in present)
+            for r in rows:  # an hourly bucket not (yet) written hid these from down_slots
+                v = r.get("up_mean")
+                if isinstance(v, (int, float)) and v < 1:
+                    special.setdefault(lk, {})[int(r["time"]) // 10**9] = float(v)
         out[lk] = SparseFractions(special.get(lk, {}), missing)
     return out
+
+
+def down_slots(q: HistoryReader, source: str, links: Sequence[int], first: int, end: int,
+               counts: Mapping[tuple[int, int], int], hourly: Hourly | None = None
+               ) -> dict[int, dict[int, float]]:
+    """Per link: the 5-minute slots of [first, end) whose ``up_mean`` < 1, and its value.
+
+    Without ``hourly`` one read of the 5-minute buckets below 1. With it, the hourly buckets
+    below 1 are read first: an hour fully down (``up_mean`` 0) in a link-day that has every
+    5-minute bucket (``counts``) is twelve slots at 0 without reading them; the other hours
+    with downtime (partial, or in an incomplete link-day) and the partial hours at the ends
+    are read from the 5-minute buckets (one read per UTC day that has any).
+    """
+    tags = {"src": LINK_STATE}
+    special: dict[int, dict[int, float]] = {lk: {} for lk in links}
+
+    def take(rows: Sequence[Mapping[str, object]]) -> None:
+        for r in rows:
+            v = r.get("up_mean")
+            if r.get("link") and isinstance(v, (int, float)):
+                special.setdefault(int(str(r["link"])), {})[int(str(r["time"])) // 10**9] = \
+                    float(v)
+
+    h_lo, h_hi = -(-first // HOUR_S) * HOUR_S, end // HOUR_S * HOUR_S
+    if hourly is None or h_hi <= h_lo:
+        take(q.read_below(source, "up_mean", 1.0, tags, first * 10**9, end * 10**9, SLOT_S,
+                          group_by=("link",)))
+        return special
+    expected: dict[int, int] = {}
+    for sl in slot_starts(first, end, SLOT_S):
+        expected[sl - sl % DAY_S] = expected.get(sl - sl % DAY_S, 0) + 1
+    for a, b in ((first, h_lo), (h_hi, end)):
+        if b > a:
+            take(q.read_below(source, "up_mean", 1.0, tags, a * 10**9, b * 10**9, SLOT_S,
+                              group_by=("link",)))
+    hq, hsrc = hourly
+    detail: dict[int, tuple[set[str], int, int]] = {}  # day -> links, first and last hour
+    for r in hq.read_below(hsrc, "up_mean", 1.0, tags, h_lo * 10**9, h_hi * 10**9, HOUR_S,
+                           group_by=("link",)):
+        v = r.get("up_mean")
+        if not r.get("link") or not isinstance(v, (int, float)):
+            continue
+        lk, h = int(str(r["link"])), int(r["time"]) // 10**9
+        day = h - h % DAY_S
+        if v == 0 and counts.get((lk, day), 0) >= expected.get(day, 0):
+            special.setdefault(lk, {}).update(dict.fromkeys(range(h, h + HOUR_S, SLOT_S), 0.0))
+            continue
+        ls, a, b = detail.get(day, (set(), h, h))
+        ls.add(str(lk))
+        detail[day] = (ls, min(a, h), max(b, h))
+    for _day, (ls, a, b) in sorted(detail.items()):
+        take(q.read_below(source, "up_mean", 1.0, {**tags, "link": sorted(ls)}, a * 10**9,
+                          (b + HOUR_S) * 10**9, SLOT_S, group_by=("link",)))
+    return special
+
+
+def slot_counts(q: HistoryReader, source: str, first: int, end: int,
+                hourly: Hourly | None = None) -> dict[tuple[int, int], int]:
+    """(link, UTC day) -> the number of 5-minute ``link_state`` buckets with data in
+    [first, end).
+
+    With ``hourly`` (the 1-hour rollups' reader and source) the whole hours of the range are
+    counted from the hourly buckets' ``slots_5m`` (a month of 189 links: ~136k hourly points
+    instead of ~1.6M five-minute ones); a link-day where some hourly bucket lacks the field
+    (written before it existed) and the partial hours at the ends are counted from the
+    5-minute buckets, as without ``hourly``. A count too low only costs a detail read of that
+    link-day, which finds the real buckets.
+    """
+    tags = {"src": LINK_STATE}
+    counts: dict[tuple[int, int], int] = {}
+    h_lo, h_hi = -(-first // HOUR_S) * HOUR_S, end // HOUR_S * HOUR_S
+    if hourly is None or h_hi <= h_lo:
+        pieces, only = [(first, end)], None
+    else:
+        hq, hsrc = hourly
+        old: set[tuple[int, int]] = set()
+        for r in hq.sum_per_day(hsrc, SLOTS_FIELD, "up_mean", tags, h_lo * 10**9, h_hi * 10**9,
+                                group_by=("link",)):
+            if not r.get("link"):
+                continue
+            key = (int(str(r["link"])), int(r["time"]) // 10**9)
+            if int(r.get("count") or 0) < int(r.get("present") or 0):
+                old.add(key)  # hours without slots_5m: ask the 5-minute buckets
+            else:
+                counts[key] = counts.get(key, 0) + int(r.get("sum") or 0)
+        pieces = [(first, h_lo), (h_hi, end)]
+        for day in sorted({d for _, d in old}):  # runs of days, cut to the whole hours
+            a, b = max(h_lo, day), min(h_hi, day + DAY_S)
+            if len(pieces) > 2 and pieces[-1][1] == a:
+                pieces[-1] = (pieces[-1][0], b)
+            else:
+                pieces.append((a, b))
+        only = old
+    for i, (a, b) in enumerate(pieces):
+        if b <= a:
+            continue
+        for r in q.count_per_day(source, "up_mean", tags, a * 10**9, b * 10**9,
+                                 group_by=("link",)):
+            if not r.get("link"):
+                continue
+            key = (int(str(r["link"])), int(r["time"]) // 10**9)
+            if only is not None and i >= 2 and key not in only:
+                continue  # this link-day was counted from the hourly rollups
+            counts[key] = counts.get(key, 0) + int(r["count"])
+    return counts
 
 
 def _maintenance(ws: Sequence[Window], link: LinkRecord, slots: Sequence[int], width: int
@@ -123,16 +235,17 @@ def _maintenance(ws: Sequence[Window], link: LinkRecord, slots: Sequence[int], w
 
 
 def availability(s: Session, q: HistoryReader, source: str, level: str, start: int, end: int,
-                 width: int = 300) -> list[dict[str, object]]:
+                 width: int = 300, hourly: Hourly | None = None) -> list[dict[str, object]]:
     """One entry per entity of ``level``: its figures (see :class:`Tally`)."""
-    return availability_levels(s, q, source, (level,), start, end, width)[level]
+    return availability_levels(s, q, source, (level,), start, end, width, hourly)[level]
 
 
 def availability_levels(s: Session, q: HistoryReader, source: str, levels: Sequence[str],
-                        start: int, end: int, width: int = 300
+                        start: int, end: int, width: int = 300, hourly: Hourly | None = None
                         ) -> dict[str, list[dict[str, object]]]:
     """Entries of several levels from one reading (a report's province, districts and
-    communes share the commune figures)."""
+    communes share the commune figures); ``hourly`` (the 1-hour rollups) makes counting the
+    5-minute buckets with data cheap (:func:`slot_counts`)."""
     for level in levels:
         if level not in LEVELS:
             raise InvalidInput(f"level must be one of {', '.join(LEVELS)}")
@@ -143,7 +256,7 @@ def availability_levels(s: Session, q: HistoryReader, source: str, levels: Seque
                            "default retention)")
     links = queries.links(s)
     ws = windows(s)
-    fractions = link_fractions(q, source, [r.id for r in links], start, end, width)
+    fractions = link_fractions(q, source, [r.id for r in links], start, end, width, hourly)
     slots = slot_starts(start, end, width)
     maint = {r.id: _maintenance(ws, r, slots, width) for r in links}
     frame = (start, end, width)

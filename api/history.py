@@ -195,7 +195,8 @@ def history_router(src: HistorySource, store: Store, availability_source: str,
             start, end = _range(from_, to, zone)
             with store.session() as s:
                 entries = availability(s, src.readers[300], availability_source, level,
-                                       int(start), int(end))
+                                       int(start), int(end),
+                                       hourly=(src.readers[3600], src.sources[3600]))
             if format == "csv":
                 return Response(to_csv(entries), media_type="text/csv; charset=utf-8")
             if format == "pdf":

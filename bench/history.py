@@ -47,7 +47,7 @@ METRICS = ("in_bps", "out_bps", "in_util_pct", "out_util_pct")
 
 
 def rollup(width: int, t: int, link: int, commune: str | None, v: float,
-           rates: bool = True) -> list[Point]:
+           rates: bool = True, slots: bool = True) -> list[Point]:
     tags = {"link": str(link), "end": "a", "district": "x"} | (
         {"commune": commune} if commune else {})
     f: dict[str, float | int] = {"samples": width // 60, "resets": 0}
@@ -58,6 +58,8 @@ def rollup(width: int, t: int, link: int, commune: str | None, v: float,
     up = 0.0 if (t // 3600) % 997 == link % 997 else 1.0  # an hour down now and then
     state = {"samples": width // 60, "resets": 0, "up_min": up, "up_mean": up, "up_max": up,
              "up_n": width // 60}
+    if width > 300 and slots:
+        state["slots_5m"] = width // 300  # as the aggregator writes them (no gap here)
     m = ROLLUP_5M if width == 300 else ROLLUP_1H
     out = [Point(m, state, {"src": LINK_STATE, **tags}, t * 10**9)]
     if rates:
@@ -66,7 +68,7 @@ def rollup(width: int, t: int, link: int, commune: str | None, v: float,
 
 
 def backfill(writers: dict[int, V1Writer], links: list[tuple[int, str | None]], start: int,
-             end: int, rates: set[int]) -> int:
+             end: int, rates: set[int], slots: bool = True) -> int:
     """Rollup points of ``links`` over [start, end): link state for all, rates for ``rates``."""
     n = 0
     for width, w in writers.items():
@@ -74,7 +76,7 @@ def backfill(writers: dict[int, V1Writer], links: list[tuple[int, str | None]], 
         for t in range(start - start % width, end, width):
             for link, commune in links:
                 buf.extend(rollup(width, t, link, commune, 1e6 + (t // width + link) % 5000,
-                                  link in rates))
+                                  link in rates, slots))
             if len(buf) >= 50_000:
                 w.write(buf)
                 n += len(buf)
@@ -101,6 +103,9 @@ def main() -> None:
     ap.add_argument("--year-days", type=int, default=365)
     ap.add_argument("--reps", type=int, default=30)
     ap.add_argument("--profile", action="store_true", help="profile the province report")
+    ap.add_argument("--old-hourly", action="store_true",
+                    help="hourly rollups without slots_5m (data written before it existed): "
+                         "the report counts 5-minute buckets as it did before")
     ap.add_argument("--rates-for", choices=("commune", "all"), default="commune",
                     help="rate rollups for the charted commune's links only, or every link")
     args = ap.parse_args()
@@ -127,9 +132,11 @@ def main() -> None:
             t0 = time.perf_counter()
             charted = {r.id for r in commune_links}
             n = backfill(writers, [(r.id, r.commune_code) for r in links], now - args.days * DAY,
-                         now, charted if args.rates_for == "commune" else {r.id for r in links})
+                         now, charted if args.rates_for == "commune" else {r.id for r in links},
+                         not args.old_hourly)
             n += backfill(writers, [(r.id, r.commune_code) for r in commune_links],
-                          now - args.year_days * DAY, now - args.days * DAY, charted)
+                          now - args.year_days * DAY, now - args.days * DAY, charted,
+                          not args.old_hourly)
             raw = V1Writer(db.url, "bench")
             pts, octets = [], 0
             for t in range(now - 7 * DAY, now, 60):
@@ -151,7 +158,7 @@ def main() -> None:
                                                               now - DAY, now, None),
                 "link 30 d chart (1 h)": lambda: src.series(IFSTATS, tags, METRICS,
                                                             now - 30 * DAY, now, None),
-                "link 1 y chart (1 h, 9 h steps)": lambda: src.series(
+                "link 1 y chart (1 h, daily steps)": lambda: src.series(
                     IFSTATS, tags, METRICS, now - args.year_days * DAY, now, None),
                 f"commune {commune} 30 d ({len(commune_links)} links)": lambda: src.links_series(
                     [r.id for r in commune_links], METRICS[:2], now - 30 * DAY, now, None),
@@ -170,7 +177,7 @@ def main() -> None:
             def province() -> object:
                 with store.session() as s:
                     return availability(s, hist, locs[300].source, "province",
-                                        now - 30 * DAY, now)
+                                        now - 30 * DAY, now, hourly=(hist, locs[3600].source))
             if args.profile:
                 import cProfile
                 import pstats

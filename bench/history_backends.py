@@ -160,7 +160,8 @@ def main() -> None:
                 def province(rd: dict[int, HistoryReader] = rd) -> object:
                     with store.session() as s:
                         return availability(s, rd[300], sources[300], "province",
-                                            now - span, now)
+                                            now - span, now,
+                                            hourly=(rd[3600], sources[3600]))
                 rows[backend] = {name: timed(fn, args.reps) for name, fn in q.items()}
                 rows[backend][f"province availability, {label} ({len(links)} links)"] = timed(
                     province, max(3, args.reps // 5))

@@ -107,8 +107,25 @@ def choose(start: float, end: float, now: float, max_points: int, poll_s: float,
             chosen = max(step_s, math.ceil(per), math.ceil(span / max_points))
             if width:
                 chosen = math.ceil(chosen / width) * width
+            if width and not step_s and chosen > width:
+                chosen = coarse_step(span, max_points, chosen)
             return Resolution(width, chosen)
     raise HistoryError("no resolution holds this range")  # pragma: no cover - 1 h always does
+
+
+#: steps of an answer that must merge many buckets (no step asked): a long range is read in
+#: one of these, so the store merges its buckets into a few hundred steps (min of the mins
+#: and max of the maxes keep a spike), not in the finest step holding ``max_points``
+COARSE_STEPS = (6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400)
+
+
+def coarse_step(span: float, max_points: int, finest: int) -> int:
+    """The first of :data:`COARSE_STEPS` (not finer than ``finest``) that holds ``span`` in
+    at most half of ``max_points`` steps; ``finest`` beyond them."""
+    for s in COARSE_STEPS:
+        if s >= finest and span / s <= max_points // 2:
+            return s
+    return finest
 
 
 def step_start(t: float, res: Resolution, tz: ZoneInfo, origin: float) -> int:

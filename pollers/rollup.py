@@ -42,6 +42,10 @@ ROLLED: dict[str, tuple[str, ...]] = {
 #: tags a rollup series keeps (the others, e.g. role or site, are inventory lookups)
 KEPT_TAGS = ("device", "ifindex", "ifname", "link", "end", "commune", "district", "site")
 RESET_FIELD = "counter_reset"
+#: field of a coarser bucket: how many 5-minute buckets of it had data (the availability
+#: report finds missing 5-minute buckets per link-day from the hourly rollups with it)
+SLOTS_FIELD = "slots_5m"
+SLOT_S = 300
 
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]  # (src, sorted tags)
 
@@ -70,6 +74,7 @@ class Bucket:
     stats: dict[str, Stat] = field(default_factory=dict)
     samples: int = 0
     resets: int = 0
+    slots: set[int] | None = None  # 5-minute buckets with data (coarser buckets only)
 
 
 def series_key(src: str, tags: Mapping[str, str]) -> SeriesKey:
@@ -111,6 +116,10 @@ class RollupAggregator:
             b.samples += 1
             if reset:
                 b.resets += 1
+            if w > SLOT_S and w % SLOT_S == 0 and SLOT_S in self.open:
+                if b.slots is None:
+                    b.slots = set()
+                b.slots.add(t - t % SLOT_S)
             for n, v in values.items():
                 b.stats.setdefault(n, Stat()).add(v)
 
@@ -141,9 +150,12 @@ class RollupAggregator:
 
 
 def bucket_point(width: int, key: SeriesKey, start_s: int, b: Bucket) -> Point:
-    """The rollup point of one bucket: ``<field>_min/_mean/_max/_n``, ``samples``, ``resets``."""
+    """The rollup point of one bucket: ``<field>_min/_mean/_max/_n``, ``samples``, ``resets``
+    and, for a coarser bucket when 5-minute buckets are kept too, ``slots_5m``."""
     src, tags = key
     fields: dict[str, FieldValue] = {"samples": b.samples, "resets": b.resets}
+    if b.slots is not None:
+        fields[SLOTS_FIELD] = len(b.slots)
     for n, s in sorted(b.stats.items()):
         fields[f"{n}_min"] = float(s.lo)
         fields[f"{n}_mean"] = s.total / s.n

@@ -22,7 +22,7 @@ from provnet.tsdb.history import InfluxHistory
 from provnet.tsdb.influxd_auth import with_managed_credentials
 from provnet.tsdb.influxql import quote_ident
 from provnet.tsdb.managed_vm import VictoriaStores
-from provnet.tsdb.measurements import ROLLUP_5M
+from provnet.tsdb.measurements import ROLLUP_1H, ROLLUP_5M
 from provnet.tsdb.retention import locations
 
 LEVELS = ("province", "district", "commune")
@@ -40,9 +40,11 @@ def compute_levels(settings: Settings, url: str, start: int, end: int
     store = open_store(settings.sql_url())
     try:
         with InfluxQLReader(url, cfg.database, cfg.username, pw) as reader:
-            source = locations(cfg, settings.history, reader.ping().version)[300].source
+            locs = locations(cfg, settings.history, reader.ping().version)
+            hist = InfluxHistory(reader)
             with store.session() as s:
-                return availability_levels(s, InfluxHistory(reader), source, LEVELS, start, end)
+                return availability_levels(s, hist, locs[300].source, LEVELS, start, end,
+                                           hourly=(hist, locs[3600].source))
     finally:
         store.close()
 
@@ -57,7 +59,7 @@ def _levels_victoria(settings: Settings, start: int, end: int
     try:
         with store.session() as s:
             return availability_levels(s, readers[300], quote_ident(ROLLUP_5M), LEVELS, start,
-                                       end)
+                                       end, hourly=(readers[3600], quote_ident(ROLLUP_1H)))
     finally:
         store.close()
         for r in {id(r): r for r in readers.values()}.values():

@@ -61,6 +61,14 @@ class HistoryReader(Protocol):
         as ``count``; days without any may be left out."""
         ...
 
+    def sum_per_day(self, source: str, field: str, present: str,
+                    tags: Mapping[str, str | Sequence[str]], start_ns: int, end_ns: int,
+                    group_by: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Per UTC day (``time``: its midnight): the sum of ``field`` (``sum``), the number of
+        its values (``count``) and of ``present``'s values (``present``); days without any
+        may be left out, a missing key is 0."""
+        ...
+
 
 def split_source(source: str) -> tuple[str | None, str]:
     """``"rp"."m"`` -> ("rp", "m"); ``"m"`` -> (None, "m") (the inverse of ``quote_ident``)."""
@@ -134,6 +142,17 @@ class InfluxHistory:
         return self.q.query(f"SELECT count({quote_ident(field)}) FROM {source} WHERE "
                             f"{_time(start_ns, end_ns)}{_where(tags, params)} GROUP BY {group} "
                             "fill(0)", params=params)
+
+    def sum_per_day(self, source: str, field: str, present: str,
+                    tags: Mapping[str, str | Sequence[str]], start_ns: int, end_ns: int,
+                    group_by: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """``SELECT sum(field), count(field), count(present) ... GROUP BY time(1d)``."""
+        params: dict[str, Any] = {}
+        f, p = quote_ident(field), quote_ident(present)
+        group = ", ".join(["time(1d)", *(quote_ident(g) for g in group_by)])
+        return self.q.query(f'SELECT sum({f}) AS "sum", count({f}) AS "count", count({p}) AS '
+                            f'"present" FROM {source} WHERE {_time(start_ns, end_ns)}'
+                            f"{_where(tags, params)} GROUP BY {group} fill(0)", params=params)
 
     def close(self) -> None:
         """Close the querier when it can be closed."""

@@ -241,6 +241,27 @@ class VictoriaHistory:
                       ) -> list[dict[str, Any]]:
         """``count_over_time`` per UTC day (whole days by one range query, the partial first
         and last days by an instant query each, with windows cut at the range's ends)."""
+        return self._per_day("count_over_time", "count", source, field, tags, start_ns, end_ns,
+                             group_by)
+
+    def sum_per_day(self, source: str, field: str, present: str,
+                    tags: Mapping[str, str | Sequence[str]], start_ns: int, end_ns: int,
+                    group_by: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """``sum_over_time`` and ``count_over_time`` of ``field`` and ``count_over_time`` of
+        ``present`` per UTC day, joined per day and group."""
+        merged: dict[tuple[tuple[str, ...], int], dict[str, Any]] = {}
+        for fn, key, f in (("sum_over_time", "sum", field), ("count_over_time", "count", field),
+                           ("count_over_time", "present", present)):
+            for r in self._per_day(fn, key, source, f, tags, start_ns, end_ns, group_by):
+                k = (tuple(str(r[g]) for g in group_by), r["time"])
+                merged.setdefault(k, {"time": r["time"], "sum": 0, "count": 0, "present": 0,
+                                      **{g: r[g] for g in group_by}})[key] = r[key]
+        return [merged[k] for k in sorted(merged)]
+
+    def _per_day(self, fn: str, key: str, source: str, field: str,
+                 tags: Mapping[str, str | Sequence[str]], start_ns: int, end_ns: int,
+                 group_by: Sequence[str]) -> list[dict[str, Any]]:
+        """``fn(m[1d])`` per UTC day of [start, end) as rows with ``key``."""
         _, m = split_source(source)
         match = selector(m, (field,), tags, self.database)
         first, after = ms_range(start_ns, end_ns)
@@ -249,12 +270,12 @@ class VictoriaHistory:
         day_ms = 86_400_000
         out: list[dict[str, Any]] = []
 
-        def row(day: int, labels: Mapping[str, str], count: float) -> dict[str, Any]:
-            return {"time": day * 1_000_000, "count": int(count),
+        def row(day: int, labels: Mapping[str, str], value: float) -> dict[str, Any]:
+            return {"time": day * 1_000_000, key: int(value) if value == int(value) else value,
                     **{g: labels.get(g, "") for g in group_by}}
 
         whole, partial = day_pieces(first, after)
-        q_day = f"count_over_time({match}[1d])"
+        q_day = f"{fn}({match}[1d])"
         for d0, d1 in whole:
             lo = d0
             while lo <= d1:
@@ -264,7 +285,7 @@ class VictoriaHistory:
                     out.extend(row(t + 1 - day_ms, labels, v) for t, v in points)
                 lo = hi + day_ms
         for a, b in partial:
-            for labels, v in self.client.query(f"count_over_time({match}[{b - a}ms])", b - 1):
+            for labels, v in self.client.query(f"{fn}({match}[{b - a}ms])", b - 1):
                 out.append(row(a - a % day_ms, labels, v))
         out.sort(key=lambda r: (tuple(str(r[g]) for g in group_by), r["time"]))
         return out

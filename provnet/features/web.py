@@ -26,7 +26,8 @@ def month_availability(service: Service, hist: HistoryHandle) -> Availability:
 
     def read(start: int, end: int) -> float | None:
         with service.store.session() as s:
-            rows = availability(s, src.readers[300], src.sources[300], "province", start, end)
+            rows = availability(s, src.readers[300], src.sources[300], "province", start, end,
+                                hourly=(src.readers[3600], src.sources[3600]))
         value = rows[0]["availability_experienced"] if rows else None
         return float(value) if isinstance(value, int | float) else None
     return read

@@ -22,6 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from provnet.alerts.model import MaintenanceWindow
+from provnet.alerts.reports import LEVELS, availability_levels
 from provnet.api.app import create_app
 from provnet.api.context import ApiContext
 from provnet.api.history import history_router
@@ -38,7 +39,7 @@ from provnet.tsdb.client import InfluxQLReader, Writer
 from provnet.tsdb.history import HistoryReader, InfluxHistory
 from provnet.tsdb.lineprotocol import encode_lines
 from provnet.tsdb.managed_vm import VictoriaStores
-from provnet.tsdb.measurements import ROLLUP_5M
+from provnet.tsdb.measurements import ROLLUP_1H, ROLLUP_5M
 from provnet.tsdb.points import Point
 from provnet.tsdb.retention import apply_retention, locations, rollup_writers
 from provnet.tsdb.spool import SpoolingWriter
@@ -610,3 +611,62 @@ def test_one_entity_availability_equals_the_report(world: World) -> None:
     with world.store.session() as s:
         assert link_availability(s, *src, 999, int(a), int(b)) is None
         assert commune_availability(s, *src, "99999", int(a), int(b)) is None
+
+
+def test_hourly_buckets_count_their_five_minute_buckets_and_old_ones_fall_back(
+        world: World) -> None:
+    """The availability report counts 5-minute buckets with data from the hourly rollups'
+    ``slots_5m``; hourly buckets written before the field existed are counted from the
+    5-minute buckets: the figures are the same either way."""
+    hours = world.rows(3600, ["slots_5m", "up_mean"], {"src": "link_state", "link": "13"},
+                       d(27, 22), 6 * H)  # link 13's end R4 has no data in [d28, d28 + 2 h)
+    assert [(r["time"] // 10**9, r["slots_5m"]) for r in hours] == [
+        (d(27, 22), 12), (d(27, 23), 12), (d(28, 2), 12), (d(28, 3), 12)]
+    assert not world.rows(300, ["slots_5m"], {"src": "link_state"}, d(27), DAY)
+    # the same hourly link_state buckets as older provnet wrote them from day 25 on (the gap,
+    # the maintenance window, three outages): no slots_5m, in a measurement of their own
+    fields = ["up_min", "up_mean", "up_max", "up_n", "samples", "resets", "slots_5m"]
+    old = []
+    r1, src1 = world.src.readers[3600], world.src.sources[3600]
+    for lk in ("10", "11", "12", "13"):
+        for r in r1.read_series(src1, fields, {"src": "link_state", "link": lk}, START * 10**9,
+                                END * 10**9):
+            f = {k: float(r[k]) if k[:3] == "up_" and k != "up_n" else int(r[k])
+                 for k in fields if r[k] is not None  # (InfluxDB's JSON gives 1.0 as 1)
+                 and not (k == "slots_5m" and r["time"] >= d(25) * 10**9)}
+            old.append(Point("rollup_1h_before", f, {"src": "link_state", "link": lk},
+                             int(r["time"])))
+    assert len(old) == 4 * 35 * 24 - 2 and sum("slots_5m" in p.fields for p in old) < len(old)
+    world.writers[3600].write(old)
+    world.flush()
+    old_src = src1.replace(ROLLUP_1H, "rollup_1h_before")
+    assert old_src != src1
+    r5, src5 = world.src.readers[300], world.src.sources[300]
+    for period in (PERIOD, (d(26, 3.5), d(31, 5.25))):
+        with world.store.session() as s:
+            plain = availability_levels(s, r5, src5, LEVELS, *period)
+            fast = availability_levels(s, r5, src5, LEVELS, *period, hourly=(r1, src1))
+            mixed = availability_levels(s, r5, src5, LEVELS, *period, hourly=(r1, old_src))
+        assert fast == plain and mixed == plain
+    assert plain["link"] and {e["id"]: e["no_data_s"] for e in plain["link"]}["13"] == 7200
+
+
+def test_a_long_range_is_read_in_coarse_steps_that_keep_spikes(world: World) -> None:
+    """60 days without a step: 1,440 hours would be too many, so 6-hour steps merged by the
+    store (a year: daily steps); every step keeps the min of its mins and max of its maxes."""
+    iso = lambda t: datetime.fromtimestamp(t, UTC).isoformat()  # noqa: E731
+    body = _get(world, "/api/v1/links/11/history", metrics="in_bps",
+                **{"from": iso(END - 60 * DAY), "to": iso(END)})
+    assert body["resolution"] == "3600s" and body["step"] == "21600s"
+    steps = body["series"]["in_bps"]
+    hours = _get(world, "/api/v1/links/11/history", metrics="in_bps", step="1h",
+                 **{"from": iso(START), "to": iso(END)})["series"]["in_bps"]
+    assert len(hours) == 35 * 24 and len(steps) in (35 * 4, 35 * 4 + 1)  # +07:00 alignment
+    assert max(s["max"] for s in steps) == max(h["max"] for h in hours)
+    assert min(s["min"] for s in steps) == min(h["min"] for h in hours)
+    assert sum(s["samples"] for s in steps) == sum(h["samples"] for h in hours)
+    # the step holding the busiest hour shows that hour's max
+    spike = max(hours, key=lambda h: h["max"])
+    t = datetime.fromisoformat(spike["time"]).timestamp()
+    holder = [s for s in steps if 0 <= t - datetime.fromisoformat(s["time"]).timestamp() < 6 * H]
+    assert holder and holder[0]["max"] == spike["max"]

@@ -30,7 +30,14 @@ HCM = ZoneInfo("Asia/Ho_Chi_Minh")
     (DAY, 0, None, Resolution(300, 300)),         # 24 h: 1440 raw points > 1000 -> 5 min
     (7 * DAY, 0, None, Resolution(3600, 3600)),   # 2016 five-minute buckets > 1000: hours
     (30 * DAY, 0, None, Resolution(3600, 3600)),  # 720 hours
-    (365 * DAY, 0, None, Resolution(3600, 32400)),
+    (365 * DAY, 0, None, Resolution(3600, DAY)),   # a year: 365 daily steps, merged by the store
+    (90 * DAY, 0, None, Resolution(3600, 6 * 3600)),  # 2160 hours > 1000: 360 6-hour steps
+    (42 * DAY, 0, None, Resolution(3600, 6 * 3600)),
+    (41 * DAY, 0, None, Resolution(3600, 3600)),   # 984 hours: hourly
+    (200 * DAY, 0, None, Resolution(3600, 12 * 3600)),  # 4800 hours / 12 = 400 steps
+    (3000 * DAY, 0, None, Resolution(3600, 7 * DAY)),
+    (3650 * DAY, 0, None, Resolution(3600, 316_800)),  # beyond the ladder: ~1000 steps
+    (365 * DAY, 0, "9h", Resolution(3600, 32400)),  # an asked step is kept
     (3600, 10 * DAY, None, Resolution(300, 300)),  # raw kept 7 days: older hours from 5 min
     (DAY, 500 * DAY, None, Resolution(3600, 3600)),  # 5 min kept 400 days
     (DAY, 0, "1h", Resolution(3600, 3600)),       # an hourly step is read from hourly rollups

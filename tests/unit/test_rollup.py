@@ -89,3 +89,27 @@ def test_link_status_tracker_samples_every_cycle_and_records_changes() -> None:
         (LINK_STATE, {"up": 0}, {"link": "1", "commune": "30280"})]
     assert [(p.tags["link"], p.fields["status"], p.fields["reason"]) for p in c2] == [
         ("1", "down", "down_a")]
+
+
+@pytest.mark.parametrize(("offsets", "slots"), [
+    ([0], 1),
+    ([0, 60, 120, 299], 1),              # one 5-minute bucket however many polls
+    ([0, 300, 600], 3),
+    ([0, 600, 1200, 1260], 3),           # buckets 2 and 4 missing (a gap)
+    ([dt * 60 for dt in range(40)], 8),  # T0 is 20 minutes into its hour: 8 buckets left
+])
+def test_hour_bucket_counts_its_five_minute_buckets_with_data(offsets: list[int],
+                                                              slots: int) -> None:
+    agg = RollupAggregator()
+    feed(agg, [(dt, 1.0, False) for dt in offsets])
+    out = agg.flush_all()
+    (hour,) = out[3600]
+    assert hour.fields["slots_5m"] == slots == len(out[300])
+    assert all("slots_5m" not in p.fields for p in out[300])
+
+
+def test_no_five_minute_count_without_five_minute_buckets() -> None:
+    agg = RollupAggregator(widths=(3600,))
+    feed(agg, [(0, 1.0, False), (300, 2.0, False)])
+    (hour,) = agg.flush_all()[3600]
+    assert "slots_5m" not in hour.fields and hour.fields["samples"] == 2
