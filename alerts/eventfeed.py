@@ -26,8 +26,10 @@ from provnet.alerts.latecomers import Released, release
 from provnet.alerts.model import Alert
 from provnet.alerts.notify.types import Notification
 from provnet.alerts.observe import CycleCollector
+from provnet.alerts.readings import optic_observations
 from provnet.alerts.runner import AlertsHandle
 from provnet.config.eventtime import EventTimeSettings
+from provnet.pollers.readings import OpticReading
 from provnet.pollers.types import IfRates, PollResult
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,11 @@ class NodeFeed:
             devices.append(dev)
             labels = c.device_labels.get(dev, {"device_id": str(dev)})
             fresh.append(Observation(f"device:{dev}", "poll.fresh", 1.0, result.started, labels))
+            optics = [r for r in result.readings if isinstance(r, OpticReading)]
+            if optics:  # as a local poll's (alerts.runner.AlertsHandle.on_optics)
+                admitted = self.handle.optics.admit(dev, optics, result.started)
+                fresh += optic_observations(dev, admitted, result.started, labels,
+                                            c.link_ends.get(dev))
         obs = coll.flush() + fresh
         self.handle.submit(partial(self._evaluate, node, event_time, obs, devices))
         return True

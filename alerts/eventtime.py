@@ -115,6 +115,9 @@ class EventTime:
         st = self.nodes.setdefault(node, NodeState(node))
         for dev in devices:
             st.devices[dev] = max(t, st.devices.get(dev, t))
+            before = self.device_owner.get(dev)
+            if before is not None and before != node:  # re-planned: no longer the old one's
+                self.nodes[before].devices.pop(dev, None)
             self.device_owner[dev] = node
         for o in observations:
             self.owner[o.entity] = node

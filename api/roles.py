@@ -42,6 +42,7 @@ ROUTE_ROLES: Mapping[tuple[str, str], str] = {
     ("GET", "/api/v1/alerts/incidents/{incident_id}"): V,
     ("POST", "/api/v1/alerts/incidents/{incident_id}/ack"): O,
     ("GET", "/api/v1/alerts/alerts"): V,
+    ("GET", "/api/v1/alerts/nodes"): V,  # remote poller nodes (issue 16)
     ("GET", "/api/v1/alerts/silences"): V,
     ("POST", "/api/v1/alerts/silences"): O,
     ("DELETE", "/api/v1/alerts/silences/{silence_id}"): O,

@@ -18,6 +18,7 @@ from provnet.alerts.rules import load_rules
 from provnet.alerts.runner import AlertsHandle
 from provnet.alerts.view import InventoryView, load_view
 from provnet.api.alerts import alerts_router
+from provnet.api.alerts_nodes import nodes_router
 
 if TYPE_CHECKING:
     from provnet.service import Service
@@ -81,6 +82,7 @@ def attach(service: Service) -> AlertsHandle | None:
     # remote poller nodes (issue 16): the transport's consumer calls handle.nodes
     nodes = NodeFeed(handle, cfg.eventtime, time.time, cfg.escalate_after_s)
     service.background.append(("alerts-nodes", nodes.run))
+    service.routers.append(nodes_router(nodes.status))
     service.routers.append(alerts_router(service.store, outbox, base,
                                          config_window_s=cfg.config_change_window_s))
     log.info("alerts: %d rules from %s, %d open alerts restored, channels: %s",

@@ -47,6 +47,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/alerts/incidents"): V, ("GET", "/api/v1/alerts/incidents/{incident_id}"): V,
     ("POST", "/api/v1/alerts/incidents/{incident_id}/ack"): O,
     ("GET", "/api/v1/alerts/alerts"): V,
+    ("GET", "/api/v1/alerts/nodes"): V,
     ("GET", "/api/v1/alerts/silences"): V, ("POST", "/api/v1/alerts/silences"): O,
     ("DELETE", "/api/v1/alerts/silences/{silence_id}"): O,
     ("GET", "/api/v1/alerts/maintenance"): V, ("POST", "/api/v1/alerts/maintenance"): O,

@@ -158,3 +158,16 @@ def test_node_observations() -> None:
 ])
 def test_device_of(entity: str, labels: dict[str, str] | None, device: int | None) -> None:
     assert device_of(entity, labels) == device
+
+
+def test_a_device_moved_to_another_node_is_no_longer_the_old_ones() -> None:
+    et = tracker()
+    et.admit("pop1", NOW, NOW)
+    et.evaluated("pop1", NOW, [], [7, 8])
+    et.admit("pop1b", NOW + 100, NOW + 100)  # the planner moved 7 to pop1b (failover)
+    et.evaluated("pop1b", NOW + 100, [], [7])
+    assert et.device_owner[7] == "pop1b" and set(et.nodes["pop1"].devices) == {8}
+    # pop1 comes back much later: 7 is not stale there (it is polled elsewhere)
+    et.evaluated("pop1", NOW + 1000, [], [8])
+    et.evaluated("pop1b", NOW + 1000, [], [7])
+    assert et.stale("pop1", {}) == [] and et.stale("pop1b", {}) == []

@@ -40,6 +40,8 @@ EXTRA = [
      "summary": "Nút thu thập mất liên lạc / poller node unreachable"},
     {"name": "device_no_data", "metric": "poll.fresh", "op": "below", "raise": 0.5,
      "clear": 0.5, "severity": "minor", "summary": "Không có dữ liệu / no poll data"},
+    {"name": "optic_rx_low", "metric": "optic.rx_dbm", "op": "below", "raise": -25,
+     "clear": -23, "for": 60, "severity": "major", "summary": "Quang thấp / optical Rx low"},
     {"name": "packet_loss", "metric": "icmp.loss_pct", "op": "above", "raise": 20,
      "clear": 5, "severity": "major", "summary": "Mất gói / packet loss"},
 ]
@@ -198,3 +200,42 @@ def test_absurd_event_times_are_rejected_and_counted(centre: Centre) -> None:
     assert centre.feed.status()["rejected"] == {"pop2": {"expired": 1, "future": 1,
                                                          "reordered": 1}}
     assert centre.feed.tracker.nodes["pop2"].clock == E0 + 10
+
+
+def test_nodes_route_shows_phase_watermark_and_unknown_devices(centre: Centre) -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from provnet.api.alerts_nodes import nodes_router
+
+    app = FastAPI()
+    app.include_router(nodes_router(centre.feed.status))
+    client = TestClient(app)
+    assert client.get("/api/v1/alerts/nodes").json() == {
+        "nodes": [], "unknown_devices": [], "screened": 0}
+    centre.clock.now = E0 + 1
+    centre.batch(E0)
+    centre.feed.accept_batch("pop2", 0.0, [])
+    live = client.get("/api/v1/alerts/nodes").json()
+    assert live == {"nodes": [{"node": "pop2", "phase": "live", "watermark": E0 + 10,
+                               "received": E0 + 10, "lag_s": 0.0, "devices": 3,
+                               "rejected": {"expired": 1}}],
+                    "unknown_devices": [], "screened": 0}
+    centre.tick(E0 + 100)
+    blind = client.get("/api/v1/alerts/nodes").json()
+    assert blind["nodes"][0]["phase"] == "silent" and blind["nodes"][0]["lag_s"] == 90.0
+    assert blind["unknown_devices"] == [2, 10, 11]
+
+
+def test_optics_of_a_node_run_on_its_clock(centre: Centre) -> None:
+    from dataclasses import replace
+
+    from provnet.pollers.readings import OpticReading
+
+    centre.clock.now = E0 + 1
+    low = replace(result(2, E0), readings=(OpticReading("1", ifindex=1, rx_dbm=-30.0),))
+    assert centre.feed.accept_batch("pop2", E0, [low])
+    centre.drain()
+    st = centre.handle.book.engine.alerts["optic_rx_low|optic:2:if1"]
+    assert st.raw and st.labels["link"] == "100"
+    assert centre.feed.tracker.clock_for("optic:2:if1") == E0
