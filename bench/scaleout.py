@@ -39,6 +39,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -121,20 +122,24 @@ async def _backlog(leaf_url: str, node: str, shards: int, ticks: int, step_s: fl
     moved on by ``step_s`` per tick (what the agent would have stored during a cut)."""
     msgs = await read_stream([leaf_url], node_stream(node))
     last: dict[int, Batch] = {}
+    top = 0  # ticks of the backlog come after every tick in the stream (ids are unique)
     for _, _, m in msgs:
-        if isinstance(m, Batch) and m.results:
-            last[m.shard] = m
+        if isinstance(m, Batch):
+            top = max(top, m.tick)
+            if m.results:
+                last[m.shard] = m
     nc = await connect([leaf_url], "bench-backlog")
     link, n = NodeLink(nc, node), 0
     try:
         for k in range(1, ticks + 1):
             for shard in range(shards):
                 b = last[shard]
-                moved = replace(b, tick=b.tick + k, event_time=b.event_time + k * step_s,
+                moved = replace(b, tick=top + k, event_time=b.event_time + k * step_s,
                                 results=tuple(replace(d, started=d.started + k * step_s)
                                               for d in b.results))
                 subject = f"prov.bench.{node}.poll.{shard}"
-                await link.publish(subject, encode_batch(moved), moved.msg_id, timeout=120)
+                if await link.publish(subject, encode_batch(moved), moved.msg_id, timeout=120):
+                    raise SystemExit(f"backlog batch {moved.msg_id} was a duplicate")
                 n += len(moved.results)
     finally:
         await nc.close()
@@ -152,11 +157,13 @@ async def main(a: argparse.Namespace) -> None:
     leaves, sims, agents = [], [], []
     try:
         groups, specs = [], []
+        with ThreadPoolExecutor(2) as pool:  # both simulators start at once
+            sims += pool.map(lambda np: start_simulator(np[1], work, np[0], timeout_s=600),
+                             zip(NODES, plans, strict=True))
         for node, plan in zip(NODES, plans, strict=True):
             port = free_port()
             leaves.append((leaf(work, node, hub.leaf_urls, port).start(),
                            f"nats://127.0.0.1:{port}"))
-            sims.append(start_simulator(plan, work, node, timeout_s=300))
             ids = [d["id"] for d in plan["devices"]]
             groups.append(NodeGroup(name=node, nodes=[node], devices=ids))
             specs += [DeviceSpec(d["id"], d["sys_name"], d["address"], sim_port)

@@ -133,6 +133,7 @@ class Centre:
         self.assignment: dict[int, str] = {}
         self.started = clock()
         self._source_restarted: dict[str, float] = {}
+        self._next_plan = 0.0  # monotonic time of the next re-plan
         #: sources set up again by the watchdog (after a hub restart or a WAN cut)
         self.source_restarts = 0
 
@@ -207,16 +208,52 @@ class Centre:
 
     async def consume_once(self, timeout: float = 1.0) -> int:
         """One fetch: handle in stream order, commit the sinks, then acknowledge."""
+        msgs = await self._fetch_and_handle(timeout)
+        if msgs:
+            await self._commit_and_ack(msgs)
+        return len(msgs)
+
+    async def _fetch_and_handle(self, timeout: float) -> list[Any]:
         msgs = await self.hub.fetch(self.cfg.fetch_batch, timeout)
-        if not msgs:
-            return 0
         cpu0 = time.process_time()
         for m in msgs:
             self._handle(m.data)
         self.stats.cpu_s += time.process_time() - cpu0
+        return msgs
+
+    async def _commit_and_ack(self, msgs: Sequence[Any]) -> None:
         await self._commit()
         await self.hub.ack(msgs)
-        return len(msgs)
+
+    async def _consume(self, stop: asyncio.Event, timeout: float) -> None:
+        """Fetch and decode the next messages while the previous ones are being written:
+        their commit and ack run as a task, awaited before the next commit starts, so each
+        message is acknowledged only after a commit that began after it was handled."""
+        pending: asyncio.Task[None] | None = None
+        try:
+            while not stop.is_set():
+                try:
+                    msgs = await self._fetch_and_handle(timeout)
+                    if pending is not None:
+                        task, pending = pending, None
+                        await task
+                    if msgs:
+                        pending = asyncio.create_task(self._commit_and_ack(msgs))
+                    else:
+                        return  # back to the planning loop
+                except PollerError as exc:
+                    log.warning("consuming failed: %s; retrying", exc)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), 0.5)
+                    return
+                if time.monotonic() >= self._next_plan:
+                    return
+        finally:
+            if pending is not None:
+                try:
+                    await pending
+                except PollerError as exc:  # not acknowledged: redelivered later
+                    log.warning("consuming failed: %s", exc)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Set up, then consume and re-plan until ``stop``."""
@@ -228,19 +265,13 @@ class Centre:
                 log.warning("hub not ready: %s; retrying", exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 1.0)
-        next_plan = 0.0
         while not stop.is_set():
             now = time.monotonic()
-            if now >= next_plan:
-                next_plan = now + self.cfg.plan_every_s
+            if now >= self._next_plan:
+                self._next_plan = now + self.cfg.plan_every_s
                 try:
                     await self.replan()
                     await self.watch_sources()
                 except PollerError as exc:
                     log.warning("planning failed: %s", exc)
-            try:
-                await self.consume_once(min(1.0, self.cfg.plan_every_s))
-            except PollerError as exc:
-                log.warning("consuming failed: %s; retrying", exc)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 0.5)
+            await self._consume(stop, min(1.0, self.cfg.plan_every_s))
