@@ -19,21 +19,18 @@ from provnet.pollers.cluster.natslink import HubLink, connect
 from provnet.pollers.cluster.planner import DeviceSpec
 from provnet.pollers.types import IfRates, PollResult
 from provnet.simulator.example import example_plan
-from tests.support.cluster_fixtures import AgentProc, start_simulator, write_agent_config
+from tests.support.cluster_fixtures import (
+    AgentProc,
+    start_simulator,
+    until_async,
+    write_agent_config,
+)
 from tests.support.helpers import free_port, stop_process
 from tests.support.nats import Hub, leaf
 
 pytestmark = [pytest.mark.integration, pytest.mark.scaleout]
 INTERVAL = 0.5
 DELAY = 3.0
-
-
-async def _until(what: str, check, timeout: float) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 def test_failover_within_a_group_never_when_all_silent(tmp_path: Path) -> None:
@@ -82,19 +79,19 @@ def test_failover_within_a_group_never_when_all_silent(tmp_path: Path) -> None:
                                          f"nats://127.0.0.1:{port}")
                 agents.append(AgentProc(node, cfg, tmp_path / f"{node}-state",
                                         tmp_path / f"{node}.log").start())
-            await _until("both nodes polling", lambda: all(by_node.values()), 90)
+            await until_async("both nodes polling", lambda: all(by_node.values()), 90)
             home = dict(centre.assignment)
             assert set(home.values()) == {"pop-a", "pop-b"}  # spread over the group
             a_devices = {d for d, n in home.items() if n == "pop-a"}
             versions = {n: p.version for n, p in centre.plans.items()}
             agents[0].stop()
-            await _until("pop-a's devices moved to pop-b",
+            await until_async("pop-a's devices moved to pop-b",
                          lambda: all(centre.assignment[d] == "pop-b" for d in a_devices), 30)
             # not before the failover delay since the last message of pop-a
             assert time.time() - centre.last_seen["pop-a"] >= DELAY
             assert centre.plans["pop-b"].version == versions["pop-b"] + 1
             mark = len(polled)
-            await _until("pop-b polling the moved devices",
+            await until_async("pop-b polling the moved devices",
                          lambda: a_devices <= {d for _, d in polled[mark:]}, 30)
             # the whole group silent: nothing moves any more
             agents[1].stop()

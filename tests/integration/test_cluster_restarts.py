@@ -11,7 +11,6 @@ import itertools
 import os
 import signal
 import socket
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from tests.support.cluster_fixtures import (
     batches_by_shard,
     read_stream,
     start_simulator,
+    until_async,
     write_agent_config,
 )
 from tests.support.helpers import free_port, stop_process
@@ -36,14 +36,6 @@ from tests.support.nats import Hub, leaf
 
 pytestmark = [pytest.mark.integration, pytest.mark.scaleout]
 INTERVAL = 0.5
-
-
-async def _until(what: str, check, timeout: float) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 def test_hub_restart_and_agent_killed_mid_publish(tmp_path: Path) -> None:
@@ -82,13 +74,13 @@ def test_hub_restart_and_agent_killed_mid_publish(tmp_path: Path) -> None:
 
             def ticks() -> int:
                 return stats.batches
-            await _until("first batches at the centre", lambda: ticks() >= 10, 60)
+            await until_async("first batches at the centre", lambda: ticks() >= 10, 60)
             # 1. the hub restarted mid-stream: the agent goes on into its leaf
             hub.stop()
             await asyncio.sleep(3 * INTERVAL * 2)
             hub.start()
             before = stats.batches
-            await _until("batches after the hub restart", lambda: stats.batches > before + 10,
+            await until_async("batches after the hub restart", lambda: stats.batches > before + 10,
                          60)
             # 2. the agent killed mid-publish: its leaf frozen, so a publish is in flight
             assert pop1.proc is not None
@@ -99,12 +91,12 @@ def test_hub_restart_and_agent_killed_mid_publish(tmp_path: Path) -> None:
             left = sorted((agent.state / "outbox").glob("*.json"))
             assert left, "the killed agent left its unacknowledged batches in the outbox"
             agent.start()
-            await _until("the outbox re-published", lambda: "duplicate dropped" in agent.text()
+            await until_async("the outbox re-published", lambda: "duplicate dropped" in agent.text()
                          and not any((agent.state / "outbox").glob("*.json")), 60)
             await asyncio.sleep(6 * INTERVAL)
             agent.stop()
             leaf_msgs = await read_stream([f"nats://127.0.0.1:{leaf_port}"], node_stream("pop1"))
-            await _until("the centre consumed everything",
+            await until_async("the centre consumed everything",
                          lambda: stats.batches + stats.heartbeats >= len(leaf_msgs), 60)
         finally:
             stop.set()

@@ -11,11 +11,8 @@ figure of the backfill. No request leaves the app's origin; no error in the cons
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -36,8 +33,6 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 COMMUNE, COMMUNE_NAME, TYPED = "30448", "Xã Phú Thọ", "phu tho"
 INTERVAL = 5
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -66,13 +61,7 @@ def driver() -> Iterator[Any]:
 
 
 def _shot(driver: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / name
-    driver.save_screenshot(str(path))
-    assert path.stat().st_size > 20_000  # a real rendering, not a blank page
-    if os.environ.get("PROVNET_UPDATE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, SCREENSHOTS / name)
+    browser.screenshot(driver, name)
 
 
 def _clean(driver: Any, base: str) -> None:

@@ -10,8 +10,6 @@ to ``tests/artifacts/``.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +30,7 @@ from provnet.maps.geojson import STATUS_COLOURS, MapsContext
 from provnet.maps.style import LEAFLET_JS
 from provnet.pollers.live import LiveState
 from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
+from tests.support import browser
 from tests.support.helpers import free_port
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -43,13 +42,10 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 pytestmark = pytest.mark.integration
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 COMMUNE = "30448"  # Xã Phú Thọ: 17 % of its area without 4G
 DOWN_LINK, BUSY_LINK = 189, 12
 
-if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+if not browser.available():
     pytest.skip("Debian chromium and chromium-driver are needed (make deps-test)",
                 allow_module_level=True)
 
@@ -106,18 +102,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def driver() -> Iterator[webdriver.Chrome]:
-    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never download
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1500,920", "--lang=vi-VN", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update",
-                # anything not on loopback fails to resolve: an off-box asset cannot load
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    drv = webdriver.Chrome(options=opts, service=webdriver.ChromeService(CHROMEDRIVER))
-    drv.set_page_load_timeout(30)
+    drv = browser.start(1500, 920, page_load_timeout=30)
     yield drv
     drv.quit()
 
@@ -160,19 +145,13 @@ def _assert_local(urls: list[str], base_url: str) -> None:
 
 
 def _shot(driver: webdriver.Chrome, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / name
-    driver.save_screenshot(str(path))
-    assert path.stat().st_size > 20_000  # a real rendering, not a blank page
-    return path
+    return browser.screenshot(driver, name, publish=False)
 
 
 def _publish(*paths: Path) -> None:
     """Refresh the README screenshots when asked (PROVNET_UPDATE_SCREENSHOTS=1)."""
-    if os.environ.get("PROVNET_UPDATE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        for p in paths:
-            shutil.copy(p, SCREENSHOTS / p.name)
+    for p in paths:
+        browser.publish_screenshot(p)
 
 
 def test_province_page(driver: webdriver.Chrome, base_url: str) -> None:

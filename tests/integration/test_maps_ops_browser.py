@@ -22,8 +22,6 @@ import asyncio
 import csv
 import io
 import json
-import os
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -56,6 +54,7 @@ from provnet.maps.geojson import STATUS_COLOURS, MapsContext
 from provnet.maps.style import LEAFLET_JS
 from provnet.pollers.live import LiveState
 from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
+from tests.support import browser
 from tests.support.helpers import free_port
 from tests.unit.test_alert_incidents import RULES, Recorder
 
@@ -65,12 +64,9 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 pytestmark = pytest.mark.integration
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 POP = "POP-891"  # PoP Tri Tôn
 
-if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+if not browser.available():
     pytest.skip("Debian chromium and chromium-driver are needed (make deps-test)",
                 allow_module_level=True)
 
@@ -173,19 +169,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 @pytest.fixture(scope="module")
 def driver(world: World) -> Iterator[webdriver.Chrome]:
-    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never download
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1500,920", "--lang=vi-VN", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update",
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    drv = webdriver.Chrome(options=opts, service=webdriver.ChromeService(CHROMEDRIVER))
-    drv.set_page_load_timeout(30)
-    drv.execute_cdp_cmd("Browser.setDownloadBehavior",
-                        {"behavior": "allow", "downloadPath": str(world.downloads)})
+    drv = browser.start(1500, 920, downloads=world.downloads, page_load_timeout=30)
     yield drv
     drv.get("about:blank")  # close the event stream before the server stops
     drv.quit()
@@ -212,28 +196,14 @@ def load(driver: webdriver.Chrome, world: World, path: str) -> None:
 
 
 def check_clean(driver: webdriver.Chrome, world: World) -> None:
-    errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    errors = browser.console_errors(driver)
     assert not errors, errors
-    urls = []
-    for entry in driver.get_log("performance"):
-        msg = json.loads(entry["message"])["message"]
-        if msg["method"] == "Network.requestWillBeSent":
-            urls.append(msg["params"]["request"]["url"])
-    urls += driver.execute_script(
-        "return performance.getEntriesByType('resource').map(e => e.name)")
-    off_box = [u for u in urls if u.startswith(("http:", "https:", "ws:", "wss:"))
-               and not u.startswith(world.base + "/")]
+    off_box = browser.off_origin(browser.requested_urls(driver), world.base)
     assert not off_box, f"requests leaving the box: {off_box}"
 
 
 def shot(driver: webdriver.Chrome, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / name
-    driver.save_screenshot(str(path))
-    assert path.stat().st_size > 20_000
-    if os.environ.get("PROVNET_UPDATE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, SCREENSHOTS / name)
+    browser.screenshot(driver, name)
 
 
 def wait_download(folder: Path, suffix: str, timeout: float = 30) -> Path:

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from provnet.maps.style import LEAFLET_JS
+from tests.support import browser
 from tests.support.demo_proc import DemoProcess
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -28,14 +26,11 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 pytestmark = pytest.mark.integration
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 POP = "POP-891"  # PoP Tri Tôn: its single-homed communes are cut off when it fails
 FAULT_AT = 15
 INTERVAL = 3.0
 
-if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+if not browser.available():
     pytest.skip("Debian chromium and chromium-driver are needed (make deps-test)",
                 allow_module_level=True)
 
@@ -58,17 +53,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoProcess]:
 
 @pytest.fixture(scope="module")
 def driver() -> Iterator[webdriver.Chrome]:
-    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never download
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1400,900", "--lang=vi-VN", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update",
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    drv = webdriver.Chrome(options=opts, service=webdriver.ChromeService(CHROMEDRIVER))
-    drv.set_page_load_timeout(60)
+    drv = browser.start(1400, 900)
     yield drv
     drv.quit()
 
@@ -119,29 +104,18 @@ class Watch:
         self.errors: list[str] = []
 
     def collect(self) -> None:
-        for entry in self.driver.get_log("performance"):
-            msg = json.loads(entry["message"])["message"]
-            if msg["method"] == "Network.requestWillBeSent":
-                self.urls.append(msg["params"]["request"]["url"])
-        self.errors += [e["message"] for e in self.driver.get_log("browser")
-                        if e["level"] == "SEVERE"]
+        self.urls += browser.requested_urls(self.driver)
+        self.errors += browser.console_errors(self.driver)
 
     def check(self) -> None:
         self.collect()
-        off = [u for u in self.urls if u.startswith(("http:", "https:", "ws:", "wss:"))
-               and not u.startswith(self.base + "/")]
+        off = browser.off_origin(self.urls, self.base)
         assert not off, f"requests leaving the box: {off}"
         assert not self.errors, f"console errors: {self.errors}"
 
 
 def _shot(driver: webdriver.Chrome, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / name
-    driver.save_screenshot(str(path))
-    assert path.stat().st_size > 20_000  # a real rendering, not a blank page
-    if os.environ.get("PROVNET_UPDATE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, SCREENSHOTS / name)
+    browser.screenshot(driver, name)
 
 
 def test_responder_journey(demo: DemoProcess, driver: webdriver.Chrome) -> None:

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def available() -> bool:
@@ -17,8 +20,10 @@ def available() -> bool:
     return Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()
 
 
-def start(width: int = 1500, height: int = 1000, lang: str = "vi-VN") -> Any:
-    """A headless Chromium driven by selenium (the caller quits it)."""
+def start(width: int = 1500, height: int = 1000, lang: str = "vi-VN",
+          downloads: Path | None = None, page_load_timeout: float = 60) -> Any:
+    """A headless Chromium driven by selenium (the caller quits it); ``downloads``: where a
+    clicked download lands."""
     from selenium import webdriver
 
     os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never download
@@ -32,8 +37,30 @@ def start(width: int = 1500, height: int = 1000, lang: str = "vi-VN") -> Any:
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     drv = webdriver.Chrome(options=opts, service=webdriver.ChromeService(CHROMEDRIVER))
-    drv.set_page_load_timeout(60)
+    drv.set_page_load_timeout(page_load_timeout)
+    if downloads is not None:
+        drv.execute_cdp_cmd("Browser.setDownloadBehavior",
+                            {"behavior": "allow", "downloadPath": str(downloads)})
     return drv
+
+
+def screenshot(driver: Any, name: str, publish: bool = True) -> Path:
+    """Save a screenshot under ``tests/artifacts`` (and, with PROVNET_UPDATE_SCREENSHOTS=1
+    and ``publish``, into ``docs/screenshots``); fail on a blank rendering."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    driver.save_screenshot(str(path))
+    assert path.stat().st_size > 20_000  # a real rendering, not a blank page
+    if publish:
+        publish_screenshot(path)
+    return path
+
+
+def publish_screenshot(path: Path) -> None:
+    """Copy a kept screenshot into ``docs/screenshots`` when PROVNET_UPDATE_SCREENSHOTS=1."""
+    if os.environ.get("PROVNET_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, SCREENSHOTS / path.name)
 
 
 def login(driver: Any, base: str, user: str, password: str, next_: str = "/") -> None:

@@ -18,7 +18,7 @@ import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from provnet.pollers.cluster.messages import MSG_ID_HEADER, Batch, Heartbeat, decode
-from tests.support.helpers import stop_process
+from tests.support.helpers import kill_process, stop_process
 from tests.support.nats import IP
 
 
@@ -77,9 +77,7 @@ class AgentProc:
 
     def kill(self) -> None:
         """SIGKILL by PID."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+        kill_process(self.proc)
         self.proc = None
 
     def text(self) -> str:
@@ -165,3 +163,13 @@ def simulator_plan(sql_url: str, port: int, community: str) -> dict[str, Any]:
             return build_plan(s, port, community)
     finally:
         store.close()
+
+
+async def until_async(what: str, check: Any, timeout: float) -> None:
+    """Wait (on the event loop) until ``check()`` is true; fail naming ``what`` after
+    ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)

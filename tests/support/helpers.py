@@ -68,6 +68,13 @@ def stop_process(proc: subprocess.Popen[bytes], timeout_s: float = 5.0) -> None:
     stop_child(proc, timeout_s)
 
 
+def kill_process(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGKILL a process the test started (a crash), by its PID, and reap it."""
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+        proc.wait(10)
+
+
 @dataclass(frozen=True)
 class InfluxdHandle:
     """What the ``influxd`` fixtures yield: a running server and one database on it."""

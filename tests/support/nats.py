@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from provnet.pollers.cluster.natsconf import hub_conf, leaf_conf
-from tests.support.helpers import free_port, stop_process
+from tests.support.helpers import free_port, kill_process, stop_process
 
 IP = shutil.which("ip") or "/usr/sbin/ip"
 #: the oldest server with ``sync_interval`` and the leaf resync fixes we rely on
@@ -76,9 +76,7 @@ class NatsServer:
 
     def kill(self) -> None:
         """SIGKILL by PID (a crash)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+        kill_process(self.proc)
         self.proc = None
 
     def tail(self, n: int = 3000) -> str:
