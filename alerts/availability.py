@@ -170,20 +170,29 @@ def commune_slots(topo: Topology, devices: Collection[int], links: Sequence[int]
     down for "no data" and as up for "down" (so missing data is never counted as up nor down).
     """
     paths = [frozenset(p.links) for d in devices for p in topo.paths_to_core(d)]
+    per_link = [(lk, fractions.get(lk, {})) for lk in links]
+    # the same links down/missing give the same shares: on a young installation most slots of
+    # a month miss every link, so the path arithmetic runs once instead of once per slot
+    shares: dict[tuple[tuple[tuple[int, float], ...], tuple[int, ...]], tuple[float, float]] = {}
     out: list[Slot] = []
     for s in slot_starts(start, end, width) if only is None else only:
         span = _span(s, width, start, end)
         down: dict[int, float] = {}
         missing: list[int] = []
-        for lk in links:
-            f = fractions.get(lk, {}).get(s)
+        for lk, fr in per_link:
+            f = fr.get(s)
             if f is None:
                 missing.append(lk)
             elif f < 1.0:
                 down[lk] = 1.0 - max(0.0, f)
-        d_known = _down_share(paths, down)  # missing links taken as up
-        d_worst = _down_share(paths, {**down, **dict.fromkeys(missing, 1.0)}) \
-            if missing else d_known
+        key = (tuple(down.items()), tuple(missing))
+        got = shares.get(key)
+        if got is None:
+            d_known = _down_share(paths, down)  # missing links taken as up
+            d_worst = _down_share(paths, {**down, **dict.fromkeys(missing, 1.0)}) \
+                if missing else d_known
+            got = shares[key] = (d_known, d_worst)
+        d_known, d_worst = got
         nodata = max(0.0, d_worst - d_known)
         out.append(Slot(s, span * (1 - d_worst), span * d_known, span * nodata,
                         in_maintenance(s)))

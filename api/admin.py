@@ -60,19 +60,6 @@ class UserChange(BaseModel):
     disabled: bool | None = None
 
 
-class TokenOut(BaseModel):
-    """A token as listed: its visible prefix, never the token nor its hash."""
-
-    id: int
-    user: str
-    prefix: str
-    created_at: dt.datetime
-    expires_at: dt.datetime | None
-    last_used_at: dt.datetime | None
-    networks: str
-    revoked: bool
-
-
 class TokenIn(BaseModel):
     """A new token: expiry (``90d``, ``12h``; none: never) and allowed networks (CIDRs)."""
 
@@ -165,7 +152,7 @@ def admin_router(store: Store, secret: bytes, settings: Callable[[], Any],
         _audit(request, action, f"user {name}", _user(before), _user(after))
         return _user(after)
 
-    @r.get("/tokens", response_model=list[TokenOut])
+    @r.get("/tokens", response_model=list[auth.TokenRow])
     def tokens() -> Any:
         """Every token: owner, prefix, dates, networks, state."""
         return [asdict(t) for t in auth.list_tokens(store)]

@@ -27,3 +27,18 @@ def plan_targets(plan: dict[str, Any], port: int) -> list[SnmpTarget]:
     return [SnmpTarget(d["id"], d["sys_name"], d["address"], port,
                        community=plan["community"], timeout_s=2.0, retries=1)
             for d in plan["devices"]]
+
+
+def demo_links(store: Any) -> tuple[list[Any], str, list[Any]]:
+    """The seeded demo's links, and the commune with the most links with those links (the
+    commune the history benchmarks chart)."""
+    from provnet.inventory import queries
+
+    with store.session() as s:
+        links = queries.links(s)
+    by_commune: dict[str, list[Any]] = {}
+    for r in links:
+        if r.commune_code:
+            by_commune.setdefault(r.commune_code, []).append(r)
+    commune, commune_links = max(by_commune.items(), key=lambda kv: len(kv[1]))
+    return links, commune, commune_links

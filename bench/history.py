@@ -23,16 +23,19 @@ from __future__ import annotations
 import argparse
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/history.py`
+
+from bench.common import demo_links
 from provnet.alerts.reports import availability
 from provnet.config.history import HistorySettings
 from provnet.config.settings import InfluxSettings
 from provnet.demo.seed import seed_demo
-from provnet.inventory import queries
 from provnet.inventory.store import open_store
 from provnet.pollers.history_query import HistorySource
 from provnet.tsdb.client import InfluxQLReader, V1Writer
@@ -113,13 +116,7 @@ def main() -> None:
         root = Path(tmp)
         store = open_store(f"sqlite:///{root / 'inv.sqlite'}")
         seed_demo(store)
-        with store.session() as s:
-            links = queries.links(s)
-        by_commune: dict[str, list] = {}  # type: ignore[type-arg]
-        for r in links:
-            if r.commune_code:
-                by_commune.setdefault(r.commune_code, []).append(r)
-        commune, commune_links = max(by_commune.items(), key=lambda kv: len(kv[1]))
+        links, commune, commune_links = demo_links(store)
         chart = commune_links[0]
         with ManagedInfluxd(root / "influxd") as db:
             influx = InfluxSettings(url=db.url, database="bench")

@@ -22,14 +22,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.common import proc_cpu_s
+from bench.common import demo_links, proc_cpu_s
 from bench.history import METRICS, rollup, timed
 from provnet.alerts.reports import availability
 from provnet.config.history import HistorySettings
 from provnet.config.settings import InfluxSettings
 from provnet.config.tsdb import VictoriaMetricsSettings
 from provnet.demo.seed import seed_demo
-from provnet.inventory import queries
 from provnet.inventory.store import open_store
 from provnet.pollers.history_query import HistorySource
 from provnet.tsdb.client import InfluxQLReader, V1Writer, Writer
@@ -76,13 +75,7 @@ def main() -> None:
         root = Path(tmp)
         store = open_store(f"sqlite:///{root / 'inv.sqlite'}")
         seed_demo(store)
-        with store.session() as s:
-            links = queries.links(s)
-        by_commune: dict[str, list] = {}  # type: ignore[type-arg]
-        for r in links:
-            if r.commune_code:
-                by_commune.setdefault(r.commune_code, []).append(r)
-        _, commune_links = max(by_commune.items(), key=lambda kv: len(kv[1]))
+        links, _, commune_links = demo_links(store)
         chart = commune_links[0]
         charted = {r.id for r in commune_links}
         now = int(time.time()) // 3600 * 3600

@@ -9,7 +9,6 @@ to ``tests/artifacts/``.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -126,20 +125,8 @@ def _load(driver: webdriver.Chrome, url: str) -> None:
     print(f"{url}: drawn {body.get_attribute('data-ready-ms')} ms after navigation, {kb} KiB")
 
 
-def _requested_urls(driver: webdriver.Chrome) -> list[str]:
-    urls = []
-    for entry in driver.get_log("performance"):
-        msg = json.loads(entry["message"])["message"]
-        if msg["method"] == "Network.requestWillBeSent":
-            urls.append(msg["params"]["request"]["url"])
-    urls += driver.execute_script(
-        "return performance.getEntriesByType('resource').map(e => e.name)")
-    return urls
-
-
 def _assert_local(urls: list[str], base_url: str) -> None:
-    off_box = [u for u in urls if u.startswith(("http:", "https:", "ws:", "wss:"))
-               and not u.startswith(base_url + "/")]
+    off_box = browser.off_origin(urls, base_url)
     assert not off_box, f"requests leaving the box: {off_box}"
     assert any("/maps/static/vendor/leaflet/leaflet.js" in u for u in urls)
 
@@ -173,7 +160,7 @@ def test_province_page(driver: webdriver.Chrome, base_url: str) -> None:
     assert "4G:any" in options and "fibre" in options
     worst = driver.find_elements(By.CSS_SELECTOR, "#worst li a")
     assert len(worst) == 10
-    _assert_local(_requested_urls(driver), base_url)
+    _assert_local(browser.requested_urls(driver), base_url)
     shot = _shot(driver, "province.png")
     _load(driver, f"{base_url}/maps/province?lang=en")
     assert "Coverage and telecom infrastructure map" in driver.find_element(
@@ -217,7 +204,7 @@ def test_commune_page(driver: webdriver.Chrome, base_url: str) -> None:
         (p for p in d.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content")
          if "Nhà mạng" in p.text), None))
     assert "BTS" in popup.text and "Sector" in popup.text
-    _assert_local(_requested_urls(driver), base_url)
+    _assert_local(browser.requested_urls(driver), base_url)
     shot = _shot(driver, "commune.png")
     _publish(shot)
 
