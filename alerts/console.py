@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from provnet.alerts import ops
 from provnet.alerts.model import Incident
 from provnet.inventory import model
 
@@ -29,19 +30,9 @@ def list_incidents(s: Session, f: ConsoleFilter, now: float, limit: int = 50,
                    before_id: int | None = None) -> tuple[int, list[Incident]]:
     """Incidents newest first, filtered (``since``: started within that period); (total,
     page). ``before_id``: the page starts after that incident."""
-    stmt = select(Incident)
-    if f.status:
-        stmt = stmt.where(Incident.status == f.status)
-    if f.severity:
-        stmt = stmt.where(Incident.severity == f.severity)
-    if f.district:
-        stmt = stmt.where(Incident.district == f.district)
-    if f.since in SINCE_S:
-        stmt = stmt.where(Incident.started_at >= now - SINCE_S[f.since])
-    total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    if before_id is not None:
-        stmt = stmt.where(Incident.id < before_id)
-    return int(total), list(s.scalars(stmt.order_by(Incident.id.desc()).limit(limit)))
+    since = now - SINCE_S[f.since] if f.since in SINCE_S else None
+    return ops.list_incidents(s, ops.IncidentFilter(f.status, f.district, None, f.severity,
+                                                    since), limit, 0, before_id)
 
 
 def districts(s: Session) -> list[tuple[str, str]]:

@@ -32,6 +32,7 @@ class IncidentFilter:
     district: str | None = None
     site: str | None = None
     severity: str | None = None
+    started_since: float | None = None  # epoch seconds: started at or after
 
 
 def list_incidents(s: Session, f: IncidentFilter, limit: int = 50,
@@ -47,6 +48,8 @@ def list_incidents(s: Session, f: IncidentFilter, limit: int = 50,
         stmt = stmt.where(Incident.root_site_code == f.site)
     if f.severity:
         stmt = stmt.where(Incident.severity == f.severity)
+    if f.started_since is not None:
+        stmt = stmt.where(Incident.started_at >= f.started_since)
     total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     if before_id is not None:
         stmt = stmt.where(Incident.id < before_id)
