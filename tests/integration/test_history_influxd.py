@@ -8,204 +8,53 @@ the same answers to the same questions."""
 
 from __future__ import annotations
 
-import math
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from provnet.alerts.model import MaintenanceWindow
 from provnet.alerts.reports import LEVELS, availability_levels
-from provnet.api.app import create_app
-from provnet.api.context import ApiContext
-from provnet.api.history import history_router
-from provnet.config.history import HistorySettings
-from provnet.config.settings import InfluxSettings
-from provnet.config.tsdb import VictoriaMetricsSettings
-from provnet.inventory import model, queries
-from provnet.inventory.store import Store, open_store
-from provnet.pollers.history_query import HistorySource
-from provnet.pollers.live import LiveState
 from provnet.pollers.rebuild import rebuild
-from provnet.pollers.rollup import RollupAggregator
-from provnet.tsdb.client import InfluxQLReader, Writer
-from provnet.tsdb.history import HistoryReader, InfluxHistory
-from provnet.tsdb.lineprotocol import encode_lines
-from provnet.tsdb.managed_vm import VictoriaStores
+from provnet.tsdb.client import InfluxQLReader
 from provnet.tsdb.measurements import ROLLUP_1H, ROLLUP_5M
 from provnet.tsdb.points import Point
-from provnet.tsdb.retention import apply_retention, locations, rollup_writers
-from provnet.tsdb.spool import SpoolingWriter
-from provnet.tsdb.victoria import VictoriaClient
 from tests.support.helpers import InfluxdHandle
-from tests.support.history_backfill import Backfill, rate, split_status
-from tests.support.vm_server import have_victoria, victoria
-
-DAY, H = 86400, 3600
-POLL = 150
-END = (int(time.time()) // H - 1) * H  # an hour boundary in the past
-START = END - 35 * DAY
-PERIOD = (START + 5 * DAY, END)  # the 30 days the figures are computed over
-
-
-def d(day: int, hours: float = 0.0) -> int:
-    return int(START + day * DAY + hours * H)
-
-
-R4 = "UB xã Ô Lâm"  # device 4: a tag value with diacritics and a space on both back-ends
-LINKS = [(10, "r2", None), (11, "r3", "30001"), (12, "r3", "30001"), (13, R4, "30002")]
-DOWN = {11: [(d(20, 10), d(20, 11))], 12: [(d(20, 10.5), d(20, 11.5))],
-        10: [(d(25), d(25, 0.25))], 13: [(d(30, 2.5), d(30, 3.5))]}
-GAPS = {R4: [(d(28), d(28, 2))]}
-REBOOTS = {"r3": [d(15, 5)]}
-MAINT = (d(30, 2), 2 * H)  # device R4, 2 hours, once
-BACKENDS = ("influxdb", "victoriametrics")
-
-
-def _inventory(store: Store) -> None:
-    with store.session() as s:
-        s.add(model.AdminUnit(id=1, generation="legacy", level="district", code="891",
-                              name="Huyện Tri Tôn", short_name="Tri Tôn", unit_type="huyện",
-                              name_folded="huyen tri ton"))
-        for uid, code, name in ((2, "30001", "Xã Núi Tô"), (3, "30002", "Xã Ô Lâm")):
-            s.add(model.AdminUnit(id=uid, generation="legacy", level="commune", code=code,
-                                  name=name, short_name=name[3:], unit_type="xã",
-                                  name_folded=name.lower(), parent_id=1))
-        s.flush()
-        for dev, code, kind, commune in ((1, "AG-CORE", "core", None), (2, "POP-891", "pop", None),
-                                         (3, "UB-30001", "commune_office", 2),
-                                         (4, "UB-30002", "commune_office", 3)):
-            s.add(model.Site(id=dev, code=code, name=code, name_folded=code.lower(), kind=kind,
-                             lat=10.4, lon=105.0, commune_id=commune, district_id=1))
-            s.add(model.Device(id=dev, hostname=R4 if dev == 4 else f"r{dev}", site_id=dev,
-                               role=kind,
-                               vendor="huawei", platform="huawei_vrp",
-                               mgmt_address=f"127.0.0.{dev}"))
-        s.flush()
-        for k, a, z in ((10, 2, 1), (11, 3, 2), (12, 3, 1), (13, 4, 2)):
-            s.add(model.Interface(id=2 * k, device_id=a, ifindex=k, name=f"ge{k}"))
-            s.add(model.Interface(id=2 * k + 1, device_id=z, ifindex=100 + k, name=f"ge{100 + k}"))
-            s.flush()
-            s.add(model.Link(id=k, a_interface_id=2 * k, z_interface_id=2 * k + 1, kind="fibre",
-                             capacity_mbps=1000))
-        start = datetime.fromtimestamp(MAINT[0], UTC).astimezone().isoformat()
-        s.add(MaintenanceWindow(name="thay SFP", site=None, district=None, device=R4, rule=None,
-                                rrule="FREQ=DAILY;COUNT=1", dtstart=start, duration_s=MAINT[1],
-                                created_by="test", comment=""))
-
-
-@dataclass
-class World:
-    backend: str
-    src: HistorySource
-    client: TestClient
-    store: Store
-    writers: dict[int, Writer]
-    written: int
-    flush: Any  # makes what was just written readable (VictoriaMetrics: within 1 s anyway)
-
-    def rows(self, width: int, fields: list[str], tags: dict[str, str], t: int,
-             span: int = 1) -> list[dict[str, Any]]:
-        """The rollup points of [t, t + span) through the back-end's HistoryReader."""
-        reader: HistoryReader = self.src.readers[width]
-        return reader.read_series(self.src.sources[width], fields, tags, t * 10**9,
-                                  (t + span) * 10**9)
+from tests.support.history_backfill import Backfill, rate
+from tests.support.history_world import (
+    BACKENDS,
+    DAY,
+    DOWN,
+    END,
+    LINKS,
+    PERIOD,
+    POLL,
+    R4,
+    START,
+    H,
+    World,
+    api_get,
+    availability_items,
+    comparison_questions,
+    d,
+    history_worlds,
+    p95,
+    same,
+)
+from tests.support.vm_server import have_victoria
 
 
 @pytest.fixture(scope="module")
 def worlds(influxd: InfluxdHandle, tmp_path_factory: pytest.TempPathFactory
            ) -> Iterator[dict[str, World]]:
-    """The same generated history written to both back-ends, and an API app around each."""
+    """The same generated history on both back-ends (``tests/support/history_world.py``)."""
     if not have_victoria():
         pytest.skip("victoria-metrics is not installed (apt-get install victoria-metrics)")
-    name = "provnet_history_test"
-    tmp = tmp_path_factory.mktemp("history")
-    with InfluxQLReader(influxd.url, "") as admin:
-        admin.create_database(name)
-    db = InfluxdHandle(influxd.url, name, influxd.server)
-    reader = db.reader()
-    influx = InfluxSettings(url=influxd.url, database=name)
-    # raw kept forever here: InfluxDB drops points older than a policy's duration on write,
-    # and the backfill writes 35 days in the past; the reader still treats raw as 7 days
-    apply_retention(reader, name, HistorySettings(raw_days=0))
-    cfg = HistorySettings()
-    with victoria(tmp / "victoria") as vm_server:
-        vm = VictoriaStores.open(VictoriaMetricsSettings(url=vm_server.url, database=name), cfg,
-                                 tmp)
-        writers: dict[str, dict[int, Writer]] = {
-            "influxdb": rollup_writers(influx, cfg, influxd.url, "1.6.7"),
-            "victoriametrics": {w: vm.writer(w) for w in (300, 3600)}}
-        raws = [SpoolingWriter(db.v1_writer(), tmp / "spool", 64 * 2**20),
-                SpoolingWriter(vm.writer(0), tmp / "spool-vm", 64 * 2**20)]
-        agg = RollupAggregator()
-        status: list[Any] = []
-
-        def sink(points: list[Any]) -> None:  # what Service.flush and the history feature do
-            samples, changes = split_status(points)
-            agg.add_points(samples)
-            lines = encode_lines(samples)  # what SpoolingWriter.write does, once for both
-            for raw in raws:
-                raw.write_lines(lines)
-            status.extend(changes)
-            for width, pts in agg.flush(points[-1].time_ns / 1e9).items():
-                for ws in writers.values():
-                    ws[width].write(pts)
-
-        bf = Backfill(LINKS, START, END, POLL, DOWN, GAPS, REBOOTS)
-        written = bf.run(sink)
-        for width, pts in agg.flush_all().items():
-            for ws in writers.values():
-                ws[width].write(pts)
-        for ws in writers.values():
-            ws[3600].write(status)
-        for raw in raws:
-            raw.close()
-        flusher = VictoriaClient(vm_server.url)
-        flusher.force_flush()
-        store = open_store(f"sqlite:///{tmp / 'inv.sqlite'}")
-        _inventory(store)
-        locs = locations(influx, cfg, "1.6.7")
-        sources = {w: loc.source for w, loc in locs.items()}
-        influx_reader = InfluxHistory(reader)
-        readers: dict[str, dict[int, HistoryReader]] = {
-            "influxdb": {0: influx_reader, 300: influx_reader, 3600: influx_reader},
-            "victoriametrics": dict(vm.readers())}
-        with store.session() as s:
-            links = queries.links(s)
-        out: dict[str, World] = {}
-        clients = []
-        for backend in BACKENDS:
-            src = HistorySource(readers[backend], sources, cfg, POLL,
-                                status_rp=cfg.policy_1h if backend == "influxdb" else None,
-                                now=lambda: float(END))
-            app = create_app(ApiContext(store=store, live=LiveState()),
-                             [history_router(src, store, locs[300].source, lambda: links)])
-            client = TestClient(app).__enter__()
-            clients.append(client)
-            out[backend] = World(backend, src, client, store, writers[backend], written,
-                                 flusher.force_flush if backend != "influxdb" else lambda: None)
-        try:
-            yield out
-        finally:
-            for client in clients:
-                client.__exit__(None, None, None)
-            reader.close()
-            for r in readers["victoriametrics"].values():
-                r.close()  # type: ignore[attr-defined]
-            flusher.close()
-            for ws in writers.values():
-                for w in ws.values():
-                    w.close()
-            store.close()
-            with InfluxQLReader(influxd.url, "") as admin:
-                admin.drop_database(name)
+    with history_worlds(influxd, tmp_path_factory.mktemp("history")) as out:
+        yield out
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -251,42 +100,36 @@ def test_a_reboot_is_a_counted_gap_not_a_spike(world: World) -> None:
     assert rows[0]["in_bps_max"] <= 4 * 250_000
 
 
-def _get(world: World, url: str, **params: Any) -> Any:
-    r = world.client.get(url, params=params)
-    assert r.status_code == 200, r.text
-    return r.json() if r.headers["content-type"].startswith("application/json") else r.text
-
-
 def test_history_at_each_resolution(world: World) -> None:
     iso = datetime.fromtimestamp
-    last_hour = _get(world, "/api/v1/links/10/history", metrics="in_bps",
+    last_hour = api_get(world, "/api/v1/links/10/history", metrics="in_bps",
                      **{"from": iso(END - H, UTC).isoformat(), "to": iso(END, UTC).isoformat()})
     assert last_hour["resolution"] == "raw" and last_hour["step"] == f"{POLL}s"
     i_end = (END - START) // POLL
     assert [p["mean"] for p in last_hour["series"]["in_bps"]] == [
         rate(10, i, "in") for i in range(i_end - 24, i_end)]
     # 3 days: 1,728 polls would exceed 1,000 points, 864 five-minute buckets do not
-    day = _get(world, "/api/v1/links/10/history", metrics="in_bps,out_bps",
+    day = api_get(world, "/api/v1/links/10/history", metrics="in_bps,out_bps",
                **{"from": iso(END - 3 * DAY, UTC).isoformat(), "to": iso(END, UTC).isoformat()})
     assert day["resolution"] == "300s" and len(day["series"]["out_bps"]) == 864
     first = day["series"]["out_bps"][0]
     i = (END - 3 * DAY - START) // POLL
     assert first["mean"] == pytest.approx((rate(10, i, "out") + rate(10, i + 1, "out")) / 2)
     assert first["time"].endswith("+07:00")  # answers in the report time zone
-    month = _get(world, "/api/v1/links/10/history", metrics="in_bps",
+    month = api_get(world, "/api/v1/links/10/history", metrics="in_bps",
                  **{"from": iso(END - 30 * DAY, UTC).isoformat(), "to": iso(END, UTC).isoformat()})
     assert month["resolution"] == "3600s" and len(month["series"]["in_bps"]) == 720
-    old = _get(world, "/api/v1/links/10/history", metrics="in_bps",
+    old = api_get(world, "/api/v1/links/10/history", metrics="in_bps",
                **{"from": iso(d(2), UTC).isoformat(), "to": iso(d(2, 1), UTC).isoformat()})
     assert old["resolution"] == "300s"  # raw is kept 7 days: an older hour comes from 5 min
     local_from = datetime.fromtimestamp(d(10), UTC).astimezone().date().isoformat()
     local_to = datetime.fromtimestamp(d(17), UTC).astimezone().date().isoformat()
-    days = _get(world, "/api/v1/links/10/history", metrics="in_bps", step="day",
+    days = api_get(world, "/api/v1/links/10/history", metrics="in_bps", step="day",
                 tz="Asia/Ho_Chi_Minh", **{"from": local_from, "to": local_to})
     assert days["step"] == "day" and [p["time"][10:] for p in days["series"]["in_bps"]] == [
         "T00:00:00+07:00"] * 7
     assert all(p["samples"] == 576 for p in days["series"]["in_bps"])
-    text = _get(world, "/api/v1/links/10/history", metrics="in_bps", format="csv", step="5m",
+    text = api_get(world, "/api/v1/links/10/history", metrics="in_bps", format="csv", step="5m",
                 **{"from": iso(END - DAY, UTC).isoformat(), "to": iso(END, UTC).isoformat()})
     assert text.splitlines()[0] == "metric,time,min,mean,max,samples" and len(
         text.splitlines()) == 289
@@ -297,21 +140,16 @@ def test_commune_history_sums_its_links(world: World) -> None:
     params = {"from": datetime.fromtimestamp(t0, UTC).isoformat(),
               "to": datetime.fromtimestamp(t0 + H, UTC).isoformat(), "metrics": "in_bps",
               "step": "1h"}
-    both = _get(world, "/api/v1/communes/30001/history", **params)
+    both = api_get(world, "/api/v1/communes/30001/history", **params)
     assert both["links"] == [11, 12]
     i0 = (t0 - START) // POLL
     expect = sum(rate(lk, i, "in") for lk in (11, 12) for i in range(i0, i0 + 24)) / 24
     assert both["series"]["in_bps"][0]["mean"] == pytest.approx(expect)
 
 
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[math.ceil(0.95 * len(ordered)) - 1]
-
-
 def test_95th_percentile_against_a_hand_computation(world: World) -> None:
     a, b = PERIOD
-    body = _get(world, "/api/v1/links/10/percentile", p=95,
+    body = api_get(world, "/api/v1/links/10/percentile", p=95,
                 **{"from": datetime.fromtimestamp(a, UTC).isoformat(),
                    "to": datetime.fromtimestamp(b, UTC).isoformat()})
     slots: dict[str, list[float]] = {"in": [], "out": []}
@@ -321,11 +159,11 @@ def test_95th_percentile_against_a_hand_computation(world: World) -> None:
             vals = [0 if not Backfill(LINKS, START, END, POLL, DOWN).up(10, START + j * POLL)
                     else rate(10, j, direction) for j in (i, i + 1)]
             slots[direction].append(sum(vals) / 2)
-    assert body["in_bps"] == pytest.approx(_p95(slots["in"]))
-    assert body["out_bps"] == pytest.approx(_p95(slots["out"]))
+    assert body["in_bps"] == pytest.approx(p95(slots["in"]))
+    assert body["out_bps"] == pytest.approx(p95(slots["out"]))
     assert body["max_bps"] == max(body["in_bps"], body["out_bps"])
     assert body["expected_samples"] == 30 * 288 and body["missing_in"] == 0
-    gap = _get(world, "/api/v1/links/13/percentile",
+    gap = api_get(world, "/api/v1/links/13/percentile",
                **{"from": datetime.fromtimestamp(a, UTC).isoformat(),
                   "to": datetime.fromtimestamp(b, UTC).isoformat()})
     assert gap["missing_in"] == 24 and gap["missing_out"] == 24  # the 2-hour gap of r4
@@ -333,7 +171,7 @@ def test_95th_percentile_against_a_hand_computation(world: World) -> None:
 
 def test_status_timeline_with_reason_and_flaps(world: World) -> None:
     a, b = PERIOD
-    body = _get(world, "/api/v1/links/11/timeline",
+    body = api_get(world, "/api/v1/links/11/timeline",
                 **{"from": datetime.fromtimestamp(a, UTC).isoformat(),
                    "to": datetime.fromtimestamp(b, UTC).isoformat()})
     assert body["flaps"] == 1
@@ -342,19 +180,11 @@ def test_status_timeline_with_reason_and_flaps(world: World) -> None:
     assert body["intervals"][1]["reason"] == "down_a"
 
 
-def _availability(world: World, level: str) -> dict[str, dict[str, Any]]:
-    a, b = PERIOD
-    body = _get(world, "/api/v1/reports/availability", level=level,
-                **{"from": datetime.fromtimestamp(a, UTC).isoformat(),
-                   "to": datetime.fromtimestamp(b, UTC).isoformat()})
-    return {x["id"]: x for x in body["items"]}
-
-
 P = 30 * DAY
 
 
 def test_link_availability_against_hand_figures(world: World) -> None:
-    links = _availability(world, "link")
+    links = availability_items(world, "link")
     assert links["10"]["down_s"] == 900 and links["10"]["incidents"] == 1
     assert links["10"]["availability_experienced"] == pytest.approx((P - 900) / P)
     assert links["10"]["mttr_s"] == 900 and links["10"]["mtbf_s"] == P - 900
@@ -372,7 +202,7 @@ def test_link_availability_against_hand_figures(world: World) -> None:
 
 
 def test_commune_district_and_province_availability(world: World) -> None:
-    communes = _availability(world, "commune")
+    communes = availability_items(world, "commune")
     dual = communes["30001"]  # r3 over 11->10 and over 12: down only while 11 and 12 both are
     assert dual["name"] == "Xã Núi Tô"
     assert dual["down_s"] == 1800 and dual["incidents"] == 1 and dual["no_data_s"] == 0
@@ -382,13 +212,13 @@ def test_commune_district_and_province_availability(world: World) -> None:
     assert single["maintenance_s"] == 7200 and single["maintenance_down_s"] == 3600
     assert single["availability_excluding_maintenance"] == pytest.approx(
         (P - 900 - 14400) / (P - 14400))
-    district = _availability(world, "district")["891"]
+    district = availability_items(world, "district")["891"]
     assert district["entities"] == 2 and district["period_s"] == 2 * P
     assert district["down_s"] == 2700 and district["incidents"] == 2
     assert district["mttr_s"] == 1350
     assert district["availability_experienced"] == pytest.approx(
         (2 * P - 7200 - 2700 - 3600) / (2 * P - 7200))
-    province = _availability(world, "province")["province"]
+    province = availability_items(world, "province")["province"]
     assert province["down_s"] == 2700 and "commune-seconds" in province["denominator_experienced"]
     text = world.client.get("/api/v1/reports/availability", params={
         "level": "commune", "format": "csv", "from": datetime.fromtimestamp(PERIOD[0], UTC)
@@ -481,7 +311,7 @@ def test_coarse_steps_are_merged_by_influxdb(world: World) -> None:
     # a +07:00 midnight: 6-hour steps start at 00, 06, 12 and 18 local time
     a = int(datetime.fromtimestamp(d(6), ZoneInfo("Asia/Ho_Chi_Minh"))
             .replace(hour=0, minute=0, second=0).timestamp())
-    body = _get(world, "/api/v1/links/10/history", metrics="in_bps", step="6h",
+    body = api_get(world, "/api/v1/links/10/history", metrics="in_bps", step="6h",
                 **{"from": datetime.fromtimestamp(a, UTC).isoformat(),
                    "to": datetime.fromtimestamp(a + 10 * DAY, UTC).isoformat()})
     assert body["resolution"] == "3600s" and body["step"] == "21600s"
@@ -494,73 +324,16 @@ def test_coarse_steps_are_merged_by_influxdb(world: World) -> None:
     assert steps[0]["mean"] == pytest.approx(sum(sum(h) / 24 for h in hours) / 6)
 
 
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def _same(a: Any, b: Any, where: str = "") -> None:
-    """Equal answers: the same structure, text, times and counts; other numbers equal to
-    1e-9 relative (VictoriaMetrics keeps about 12 significant digits of a value)."""
-    if isinstance(a, str) and isinstance(b, str) and "\n" in a:  # CSV: cell by cell
-        ca = [line.split(",") for line in a.splitlines()]
-        cb = [line.split(",") for line in b.splitlines()]
-        _same([[_number(x) if _number(x) is not None else x for x in r] for r in ca],
-              [[_number(x) if _number(x) is not None else x for x in r] for r in cb], where)
-    elif isinstance(a, dict) and isinstance(b, dict):
-        assert a.keys() == b.keys(), where
-        for k in a:
-            _same(a[k], b[k], f"{where}.{k}")
-    elif isinstance(a, list) and isinstance(b, list):
-        assert len(a) == len(b), f"{where}: {len(a)} != {len(b)}"
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _same(x, y, f"{where}[{i}]")
-    elif isinstance(a, float | int) and isinstance(b, float | int) and not isinstance(a, bool):
-        assert b == pytest.approx(a, rel=1e-9, abs=1e-9), f"{where}: {a} != {b}"
-    else:
-        assert a == b, f"{where}: {a!r} != {b!r}"
-
-
 def test_both_backends_give_the_same_answers(worlds: dict[str, World]) -> None:
     iso = lambda t: datetime.fromtimestamp(t, UTC).isoformat()  # noqa: E731
-    a, b = PERIOD
-    month = {"from": iso(a), "to": iso(b)}
-    questions: list[tuple[str, dict[str, Any]]] = [
-        ("/api/v1/links/10/history", {"from": iso(END - H), "to": iso(END)}),  # raw
-        ("/api/v1/links/11/history", {"from": iso(d(15, 4)), "to": iso(d(15, 6)),
-                                      "metrics": "in_bps,out_bps,in_util_pct", "step": "5m"}),
-        ("/api/v1/links/10/history", {"from": iso(END - 3 * DAY), "to": iso(END)}),  # 5 min
-        ("/api/v1/links/13/history", month),  # hourly, over the gap and the window
-        ("/api/v1/links/10/history", {**month, "step": "6h"}),  # merged by the store
-        ("/api/v1/links/12/history", {**month, "step": "day", "format": "csv"}),
-        ("/api/v1/links/11/history", {"from": iso(START), "to": iso(END), "step": "month"}),
-        ("/api/v1/devices/4/interfaces/13/history", {"from": iso(d(28) - H),
-                                                     "to": iso(d(28, 3))}),  # R4's gap
-        ("/api/v1/devices/4/interfaces/13/history", {**month, "step": "1d"}),
-        ("/api/v1/communes/30001/history", {**month, "step": "1h"}),
-        ("/api/v1/communes/30002/history", {"from": iso(END - DAY), "to": iso(END)}),
-        ("/api/v1/links/10/percentile", month),
-        ("/api/v1/links/13/percentile", {**month, "p": 99}),
-        ("/api/v1/links/11/percentile", {"from": iso(d(15)), "to": iso(d(16)), "p": 50}),
-        ("/api/v1/links/11/timeline", month),
-        ("/api/v1/links/13/timeline", {"from": iso(d(27)), "to": iso(d(31))}),
-        ("/api/v1/reports/availability", {**month, "level": "link"}),
-        ("/api/v1/reports/availability", {**month, "level": "commune"}),
-        ("/api/v1/reports/availability", {**month, "level": "district", "format": "csv"}),
-        # a period in local time (+07:00): the first and last UTC days are partial
-        ("/api/v1/reports/availability", {"from": iso(d(26, 3.5)), "to": iso(d(31, 5.25)),
-                                          "level": "province"}),
-    ]
-    for url, params in questions:
+    for url, params in comparison_questions():
         answers = []
         for backend in BACKENDS:
             r = worlds[backend].client.get(url, params=params)
             assert r.status_code == 200, (backend, url, r.text)
             answers.append(r.json() if r.headers["content-type"].startswith("application/json")
                            else r.text)
-        _same(answers[0], answers[1], f"{url} {params}")
+        same(answers[0], answers[1], f"{url} {params}")
     # and the reads under them, row for row (a shifted window would keep the totals)
     lo, hi = d(20) * 10**9 + 10**9 * 4321, d(30, 4) * 10**9
     state = {"src": "link_state"}
@@ -584,7 +357,7 @@ def test_both_backends_give_the_same_answers(worlds: dict[str, World]) -> None:
     assert len(rows["influxdb"]["below"]) == 12 + 12 + 3 + 12  # links 11, 12, 10, 13 down
     assert rows["influxdb"]["status"][1] and rows["influxdb"]["raw"]
     for key in rows["influxdb"]:
-        _same(rows["influxdb"][key], rows["victoriametrics"][key], key)
+        same(rows["influxdb"][key], rows["victoriametrics"][key], key)
     # the counter reset, the Vietnamese device and the gap are in those answers
     reset = worlds["victoriametrics"].rows(300, ["resets"], {"link": "11", "src": "ifstats"},
                                            d(15, 5))
@@ -594,6 +367,8 @@ def test_both_backends_give_the_same_answers(worlds: dict[str, World]) -> None:
     times = [datetime.fromisoformat(p["time"]).timestamp() for p in gap["series"]["in_bps"]]
     assert gap["interface"] == f"{R4}:13" and times
     assert not [t for t in times if d(28) <= t < d(28, 2)]  # nothing inside the 2-hour gap
+
+
 def test_one_entity_availability_equals_the_report(world: World) -> None:
     """``alerts/entity_availability.py`` (the engineer's link and commune pages): every link's
     and commune's entry equals the report's, maintenance, gaps and dual homing included."""
@@ -602,7 +377,7 @@ def test_one_entity_availability_equals_the_report(world: World) -> None:
     a, b = PERIOD
     src = (world.src.readers[300], world.src.sources[300])
     for level, fn in (("link", link_availability), ("commune", commune_availability)):
-        report = _availability(world, level)
+        report = availability_items(world, level)
         assert report
         for key, entry in report.items():
             with world.store.session() as s:
@@ -655,11 +430,11 @@ def test_a_long_range_is_read_in_coarse_steps_that_keep_spikes(world: World) -> 
     """60 days without a step: 1,440 hours would be too many, so 6-hour steps merged by the
     store (a year: daily steps); every step keeps the min of its mins and max of its maxes."""
     iso = lambda t: datetime.fromtimestamp(t, UTC).isoformat()  # noqa: E731
-    body = _get(world, "/api/v1/links/11/history", metrics="in_bps",
+    body = api_get(world, "/api/v1/links/11/history", metrics="in_bps",
                 **{"from": iso(END - 60 * DAY), "to": iso(END)})
     assert body["resolution"] == "3600s" and body["step"] == "21600s"
     steps = body["series"]["in_bps"]
-    hours = _get(world, "/api/v1/links/11/history", metrics="in_bps", step="1h",
+    hours = api_get(world, "/api/v1/links/11/history", metrics="in_bps", step="1h",
                  **{"from": iso(START), "to": iso(END)})["series"]["in_bps"]
     assert len(hours) == 35 * 24 and len(steps) in (35 * 4, 35 * 4 + 1)  # +07:00 alignment
     assert max(s["max"] for s in steps) == max(h["max"] for h in hours)
