@@ -9,6 +9,7 @@ text until authentication exists); 404 unknown object, 409 conflict, 422 invalid
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 from typing import Annotated, Any
 from urllib.parse import unquote
@@ -58,8 +59,9 @@ def _db(exc: SQLAlchemyError) -> HTTPException:
     return HTTPException(409, f"the store refused the change: {type(orig).__name__}")
 
 
-def inventory_objects_router(store: Store) -> APIRouter:
-    """The routes, around one store."""
+def inventory_objects_router(store: Store, poller_groups: Sequence[str] = ()) -> APIRouter:
+    """The routes, around one store; ``poller_groups``: the centre's ``cluster.groups``
+    names (a ``poller_group`` outside them is a 422; not checked when empty)."""
     r = APIRouter(tags=["inventory"])
 
     def _audit(who: audit.Who, action: str, target: str, before: Any, after: Any) -> None:
@@ -91,7 +93,7 @@ def inventory_objects_router(store: Store) -> APIRouter:
                       x_actor: Actor = "api") -> dict[str, Any]:
         who = author(request, unquote(x_actor))  # the authenticated user, when there is one
         try:
-            after = records.create(store, kind.value, body, who.actor)
+            after = records.create(store, kind.value, body, who.actor, poller_groups)
             _audit(who, f"inventory.{kind.value}.create", kind.value, None, after)
             return after
         except records.EditError as exc:
@@ -109,7 +111,8 @@ def inventory_objects_router(store: Store) -> APIRouter:
         try:
             parsed = records.parse_key(kind.value, key)
             before = records.get_record(store, kind.value, parsed)
-            after = records.update(store, kind.value, parsed, body, who.actor)
+            after = records.update(store, kind.value, parsed, body, who.actor,
+                                   poller_groups)
             _audit(who, f"inventory.{kind.value}.update", f"{kind.value}/{key}", before, after)
             return after
         except records.EditError as exc:

@@ -124,14 +124,14 @@ def _site(r: Values, ids: _Ids) -> Params:
             "kind": r["kind"], "lat": float(r["latitude"]), "lon": float(r["longitude"]),
             "location_synthetic": r["location_synthetic"] == "true",
             "commune_id": units.get((r["commune"],)), "district_id": units.get((r["region"],)),
-            "contact": _n(r["contact"])}
+            "contact": _n(r["contact"]), "poller_group": _n(r["poller_group"])}
 
 
 def _device(r: Values, ids: _Ids) -> Params:
     return {"hostname": r["name"], "site_id": ids("sites")[(r["site"],)], "role": r["role"],
             "vendor": r["manufacturer"], "platform": r["platform"],
             "mgmt_address": r["primary_ip4"], "snmp_profile": _n(r["snmp_profile"]),
-            "ssh_profile": _n(r["ssh_profile"])}
+            "ssh_profile": _n(r["ssh_profile"]), "poller_group": _n(r["poller_group"])}
 
 
 def _interface(r: Values, ids: _Ids) -> Params:

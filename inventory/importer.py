@@ -8,7 +8,7 @@ after) and, only with ``prune``, removed. A kind with no input rows is never pru
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from provnet.inventory.io_spec import (
@@ -118,8 +118,23 @@ class _Checker:
     """Reference and uniqueness checks over the state after the import."""
 
     def __init__(self, eff: dict[str, dict[Key, Values]], rows: dict[str, dict[Key, tuple[
-            Values, Row]]], removed: dict[str, set[Key]], issues: list[Issue]) -> None:
+            Values, Row]]], removed: dict[str, set[Key]], issues: list[Issue],
+                 poller_groups: Collection[str] | None = None) -> None:
         self.eff, self.rows, self.removed, self.issues = eff, rows, removed, issues
+        #: the centre's ``cluster.groups`` names (None: not checked, no groups defined)
+        self.poller_groups = poller_groups
+
+    def known_groups(self, kind: str) -> None:
+        """Each record's ``poller_group`` is a group of the settings (when they define any);
+        only records of the input are checked (a stored one is the store's business)."""
+        if not self.poller_groups:
+            return
+        known = set(self.poller_groups)
+        for key in self.rows.get(kind, {}):
+            group = self.eff[kind].get(key, {}).get("poller_group", "")
+            if group and group not in known:
+                self.fail(kind, key, "poller_group", f"unknown poller group {group!r} "
+                          f"(cluster.groups: {', '.join(sorted(known))})")
 
     def fail(self, kind: str, key: Key, column: str, reason: str) -> None:
         hit = self.rows.get(kind, {}).get(key)
@@ -181,6 +196,8 @@ def _check(c: _Checker) -> None:
                 c.fail("contacts", key, "sites", f"{why} site {code!r}")
         if not (rec["email"] or rec["chat_id"] or rec["phone"]):
             c.fail("contacts", key, "email", "a contact needs an email, chat_id or phone")
+    c.known_groups("sites")
+    c.known_groups("devices")
     c.unique_tags("sites", "code")
     c.unique_tags("devices", "name")
     ifidx: dict[tuple[str, str], Key] = {}
@@ -226,10 +243,13 @@ def _check(c: _Checker) -> None:
 
 def plan_import(rows: Iterable[Row], store: Snapshot, prune: bool = False,
                 issues: list[Issue] | None = None,
-                remove: Mapping[str, set[Key]] | None = None) -> ImportPlan:
+                remove: Mapping[str, set[Key]] | None = None,
+                poller_groups: Collection[str] | None = None) -> ImportPlan:
     """Check ``rows`` against the store's snapshot and compute the diff (see module doc).
 
-    ``remove``: keys to remove explicitly (a sync's deletions), checked like a prune."""
+    ``remove``: keys to remove explicitly (a sync's deletions), checked like a prune;
+    ``poller_groups``: the centre's ``cluster.groups`` names: a ``poller_group`` of the input
+    that is not one of them is an error (not checked when None or empty)."""
     issues = list(issues or [])
     given = canonical_rows(rows, issues)
     eff: dict[str, dict[Key, Values]] = {k: dict(store.get(k, {})) for k in ORDER}
@@ -274,6 +294,6 @@ def plan_import(rows: Iterable[Row], store: Snapshot, prune: bool = False,
         removed.setdefault(kind, set()).update(gone)
         for k in gone:
             eff[kind].pop(k, None)
-    _check(_Checker(eff, given, removed, issues))
+    _check(_Checker(eff, given, removed, issues, poller_groups))
     issues.sort()
     return ImportPlan(diff, issues)

@@ -26,8 +26,9 @@ Key = tuple[str, ...]
 
 @dataclass(frozen=True)
 class Column:
-    """One column: its value type (``str int float bool date lat lon ip kbps enum``, and for
-    contacts ``codes``: a list of codes, ``hours``: ``HH:MM-HH:MM``, ``email``)."""
+    """One column: its value type (``str int float bool date lat lon ip kbps enum``, for
+    contacts ``codes``: a list of codes, ``hours``: ``HH:MM-HH:MM``, ``email``, and ``group``:
+    a poller node group name, ``[A-Za-z0-9_-]{1,64}`` like ``cluster.groups[].name``)."""
 
     name: str
     type: str = "str"
@@ -77,11 +78,12 @@ KINDS: dict[str, KindSpec] = {k.name: k for k in (
         _c("code", required=True), _c("name", required=True),
         _c("kind", "enum", True, choices=SITE_KINDS), _c("latitude", "lat", True),
         _c("longitude", "lon", True), _c("region"), _c("commune"),
-        _c("location_synthetic", "bool"), _c("contact")), ("code",)),
+        _c("location_synthetic", "bool"), _c("contact"), _c("poller_group", "group")),
+        ("code",)),
     KindSpec("devices", (
         _c("name", required=True), _c("site", required=True), _c("role", required=True),
         _c("manufacturer"), _c("platform"), _c("primary_ip4", "ip", True), _c("snmp_profile"),
-        _c("ssh_profile")), ("name",)),
+        _c("ssh_profile"), _c("poller_group", "group")), ("name",)),
     KindSpec("interfaces", (
         _c("device", required=True), _c("name", required=True), _c("speed", "kbps"),
         _c("description"), _c("ifindex", "int", low=1, high=2147483647)), ("device", "name")),
@@ -213,6 +215,11 @@ def canonical(col: Column, text: str) -> str:
         if not (local and at and "." in domain) or any(ch.isspace() for ch in text):
             raise ValueError(f"{text!r} is not an e-mail address")
         return text
+    if t == "group":
+        if not _GROUP.match(text):
+            raise ValueError(f"{text!r} is not a group name (letters, digits, - and _, "
+                             "at most 64)")
+        return text
     if t == "ip":
         try:
             return str(ipaddress.ip_interface(text).ip)
@@ -221,6 +228,7 @@ def canonical(col: Column, text: str) -> str:
     raise AssertionError(t)
 
 
+_GROUP = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 
 

@@ -86,6 +86,8 @@ class Site(Base):
     commune_id: Mapped[int | None] = mapped_column(ForeignKey("admin_unit.id"), index=True)
     district_id: Mapped[int | None] = mapped_column(ForeignKey("admin_unit.id"), index=True)
     contact: Mapped[str | None] = mapped_column(String(200))
+    #: the poller node group (``cluster.groups[].name``) polling the site's devices
+    poller_group: Mapped[str | None] = mapped_column(String(64))
 
     commune: Mapped[AdminUnit | None] = relationship(foreign_keys=[commune_id])
     district: Mapped[AdminUnit | None] = relationship(foreign_keys=[district_id])
@@ -106,6 +108,8 @@ class Device(Base):
     mgmt_address: Mapped[str] = mapped_column(String(64))
     snmp_profile: Mapped[str | None] = mapped_column(String(60))
     ssh_profile: Mapped[str | None] = mapped_column(String(60))
+    #: the poller node group of this device (wins over its site's)
+    poller_group: Mapped[str | None] = mapped_column(String(64))
 
     site: Mapped[Site] = relationship(back_populates="devices")
     interfaces: Mapped[list[Interface]] = relationship(back_populates="device")

@@ -2,10 +2,12 @@
 
 * sites: ``slug`` is the site code (custom field ``provnet_code`` wins), ``name``,
   ``latitude``/``longitude`` (a site without coordinates is an issue), ``region.slug`` as the
-  district code, custom fields ``provnet_kind`` (default ``pop``) and ``provnet_commune``;
+  district code, custom fields ``provnet_kind`` (default ``pop``), ``provnet_commune`` and
+  ``provnet_poller_group``;
 * devices: **active only**; ``role.slug``, ``platform.slug``, ``device_type.manufacturer.slug``,
   ``primary_ip4.address``; the SNMP/SSH profile from custom fields ``provnet_snmp_profile`` /
   ``provnet_ssh_profile``, else ``config_context.provnet.snmp_profile`` / ``ssh_profile``;
+  the poller node group from custom field ``provnet_poller_group``;
 * interfaces of those devices: ``name``, ``speed`` (kbit/s, as provnet's files), ``description``;
 * cables between two interfaces -> links (A side = downstream end); the capacity from custom
   field ``provnet_commit_rate`` (kbit/s), else the slower interface, else 1 Gbit/s;
@@ -74,7 +76,8 @@ def _site(o: Obj) -> dict[str, str]:
     return {"code": _s(cf.get("provnet_code") or o.get("slug")), "name": _s(o.get("name")),
             "kind": _s(cf.get("provnet_kind") or "pop"), "latitude": _s(o.get("latitude")),
             "longitude": _s(o.get("longitude")), "region": _s(_get(o, "region", "slug")),
-            "commune": _s(cf.get("provnet_commune"))}
+            "commune": _s(cf.get("provnet_commune")),
+            "poller_group": _s(cf.get("provnet_poller_group"))}
 
 
 def _profile(o: Obj, name: str) -> str:
@@ -129,7 +132,8 @@ def netbox_rows(data: NetboxData, ids: IdMap, site_codes: Mapping[str, str] | No
             "platform": _s(_get(o, "platform", "slug")),
             "primary_ip4": _s(_get(o, "primary_ip4", "address")),
             "snmp_profile": _profile(o, "snmp_profile"),
-            "ssh_profile": _profile(o, "ssh_profile")}))
+            "ssh_profile": _profile(o, "ssh_profile"),
+            "poller_group": _s((o.get("custom_fields") or {}).get("provnet_poller_group"))}))
     known = set(active) | set(ids.devices.values())
     speed = dict(speeds or {})
     for n, o in enumerate(data.interfaces, 1):

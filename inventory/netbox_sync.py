@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -115,8 +115,10 @@ def _cascade(remove: dict[str, set[Key]], snap: Snapshot) -> None:
 
 def sync(store: Store, source: NetboxSource, state_dir: Path, url: str,
          filters: Mapping[str, str] | None = None, dry_run: bool = False, full: bool = False,
-         actor: str = "netbox", now: dt.datetime | None = None) -> ImportPlan:
-    """One sync run; the plan tells what was (or would be) added, changed and removed."""
+         actor: str = "netbox", now: dt.datetime | None = None,
+         poller_groups: Collection[str] | None = None) -> ImportPlan:
+    """One sync run; the plan tells what was (or would be) added, changed and removed
+    (``poller_groups``: the ``cluster.groups`` names a ``poller_group`` must be one of)."""
     path = state_dir / STATE_FILE
     state = SyncState(url) if full else SyncState.load(path, url)
     started = (now or dt.datetime.now(dt.UTC)).isoformat().replace("+00:00", "Z")
@@ -128,7 +130,7 @@ def sync(store: Store, source: NetboxSource, state_dir: Path, url: str,
             rows, issues = netbox_rows(data, ids)
             remove = deleted_keys(data.changes, ids)
             _cascade(remove, snap)
-            plan = plan_import(rows, snap, False, issues, remove)
+            plan = plan_import(rows, snap, False, issues, remove, poller_groups)
             if plan.ok and not dry_run and any(plan.diff.values()):
                 apply_diff(s, plan.diff)
                 version.bump(s)

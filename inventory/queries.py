@@ -74,6 +74,9 @@ class DeviceRecord:
     site_kind: str
     commune_code: str | None
     district_code: str | None
+    #: the poller node groups (``poller_group``) of the device and of its site
+    device_group: str | None = None
+    site_group: str | None = None
 
 
 def communes(
@@ -136,7 +139,7 @@ def devices(s: Session) -> list[DeviceRecord]:
     )
     return [
         DeviceRecord(d.id, d.hostname, d.role, d.vendor, d.platform, d.mgmt_address,
-                     d.snmp_profile, st.code, st.kind, cc, dc)
+                     d.snmp_profile, st.code, st.kind, cc, dc, d.poller_group, st.poller_group)
         for d, st, cc, dc in s.execute(stmt).all()
     ]
 

@@ -7,7 +7,7 @@ files); :func:`typed` turns one into JSON values.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,7 +156,8 @@ def get_record(store: Store, kind: str, key: Key) -> dict[str, Any]:
 
 
 def _apply(store: Store, kind: str, rows: list[Row], prune: bool, actor: str,
-           expect: str, key: Key) -> dict[str, Any] | None:
+           expect: str, key: Key, poller_groups: Collection[str] | None = None
+           ) -> dict[str, Any] | None:
     with store.session() as s:
         snap = snapshot(s)
         before = snap[kind].get(key)
@@ -164,7 +165,7 @@ def _apply(store: Store, kind: str, rows: list[Row], prune: bool, actor: str,
             raise EditError(409, [f"{kind} {'/'.join(key)!r} already exists"])
         if expect != "add" and before is None:
             raise EditError(404, [f"no {kind} {'/'.join(key)!r}"])
-        plan = plan_import(rows, snap, prune)
+        plan = plan_import(rows, snap, prune, poller_groups=poller_groups)
         if not plan.ok:
             status = 409 if expect == "remove" else 422
             raise EditError(status, [i.reason if i.source == SOURCE else
@@ -182,24 +183,27 @@ def _apply(store: Store, kind: str, rows: list[Row], prune: bool, actor: str,
         return typed(kind, after) if after else None
 
 
-def create(store: Store, kind: str, body: Mapping[str, object], actor: str) -> dict[str, Any]:
-    """Add one object (409 if its key exists, 422 with every reason if invalid)."""
+def create(store: Store, kind: str, body: Mapping[str, object], actor: str,
+           poller_groups: Collection[str] | None = None) -> dict[str, Any]:
+    """Add one object (409 if its key exists, 422 with every reason if invalid);
+    ``poller_groups``: the ``cluster.groups`` names a ``poller_group`` must be one of."""
     row = _row(kind, body)
     key = tuple(row.values[k] for k in KINDS[kind].key)
-    out = _apply(store, kind, [row], False, actor, "add", key)
+    out = _apply(store, kind, [row], False, actor, "add", key, poller_groups)
     assert out is not None
     return out
 
 
 def update(store: Store, kind: str, key: Key, body: Mapping[str, object],
-           actor: str) -> dict[str, Any]:
+           actor: str, poller_groups: Collection[str] | None = None) -> dict[str, Any]:
     """Change one object: given fields replace the stored ones (its key cannot change)."""
     current = get_record(store, kind, key)
     merged = {**current, **body}
     if tuple(_text(merged[k]) for k in KINDS[kind].key) != key:
         raise EditError(422, [f"the key ({', '.join(KINDS[kind].key)}) cannot change; "
                               "delete and create instead"])
-    out = _apply(store, kind, [_row(kind, merged)], False, actor, "change", key)
+    out = _apply(store, kind, [_row(kind, merged)], False, actor, "change", key,
+                 poller_groups)
     return out if out is not None else current
 
 

@@ -61,21 +61,23 @@ def _sites(s: Session) -> list[Values]:
     c, d = aliased(model.AdminUnit), aliased(model.AdminUnit)
     st = model.Site
     rows = s.execute(select(st.code, st.name, st.kind, st.lat, st.lon, d.code, c.code,
-                            st.location_synthetic, st.contact)
+                            st.location_synthetic, st.contact, st.poller_group)
                      .outerjoin(c, st.commune_id == c.id).outerjoin(d, st.district_id == d.id))
     return [{"code": code, "name": name, "kind": kind, "latitude": _s(la), "longitude": _s(lo),
              "region": _s(dc), "commune": _s(cc), "location_synthetic": _s(bool(syn)),
-             "contact": _s(contact)}
-            for code, name, kind, la, lo, dc, cc, syn, contact in rows]
+             "contact": _s(contact), "poller_group": _s(group)}
+            for code, name, kind, la, lo, dc, cc, syn, contact, group in rows]
 
 
 def _devices(s: Session) -> list[Values]:
     d = model.Device
     rows = s.execute(select(d.hostname, model.Site.code, d.role, d.vendor, d.platform,
-                            d.mgmt_address, d.snmp_profile, d.ssh_profile).join(model.Site))
+                            d.mgmt_address, d.snmp_profile, d.ssh_profile, d.poller_group)
+                     .join(model.Site))
     return [{"name": h, "site": sc, "role": r, "manufacturer": v, "platform": p,
-             "primary_ip4": ip, "snmp_profile": _s(sp), "ssh_profile": _s(ss)}
-            for h, sc, r, v, p, ip, sp, ss in rows]
+             "primary_ip4": ip, "snmp_profile": _s(sp), "ssh_profile": _s(ss),
+             "poller_group": _s(pg)}
+            for h, sc, r, v, p, ip, sp, ss, pg in rows]
 
 
 def _interfaces(s: Session) -> list[Values]:

@@ -8,7 +8,7 @@ every problem; ``apply_plan`` writes it in the same transaction, bumps the inven
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -54,19 +54,22 @@ def read_inputs(paths: Sequence[Path]) -> tuple[list[Row], list[Issue]]:
     return rows, issues
 
 
-def plan_rows(s: Session, rows: list[Row], issues: list[Issue], prune: bool) -> ImportPlan:
+def plan_rows(s: Session, rows: list[Row], issues: list[Issue], prune: bool,
+              poller_groups: Collection[str] | None = None) -> ImportPlan:
     """The diff of ``rows`` against the store in session ``s`` (see :func:`plan_import`)."""
-    return plan_import(rows, snapshot(s), prune, issues)
+    return plan_import(rows, snapshot(s), prune, issues, poller_groups=poller_groups)
 
 
 def import_files(store: Store, paths: Sequence[Path], prune: bool = False,
-                 dry_run: bool = False, actor: str = "import") -> ImportPlan:
+                 dry_run: bool = False, actor: str = "import",
+                 poller_groups: Collection[str] | None = None) -> ImportPlan:
     """Check ``paths`` and, when nothing is wrong and not ``dry_run``, apply them in one
-    transaction. The plan tells what was (or would be) added, changed and removed."""
+    transaction. The plan tells what was (or would be) added, changed and removed.
+    ``poller_groups``: the ``cluster.groups`` names a ``poller_group`` must be one of."""
     with _no_gc():
         rows, issues = read_inputs(paths)
         return import_rows(store, rows, issues, prune, dry_run, actor,
-                           ", ".join(map(str, paths)))
+                           ", ".join(map(str, paths)), poller_groups)
 
 
 @contextmanager
@@ -83,11 +86,12 @@ def _no_gc() -> Iterator[None]:
 
 
 def import_rows(store: Store, rows: list[Row], issues: list[Issue], prune: bool = False,
-                dry_run: bool = False, actor: str = "import", label: str = "") -> ImportPlan:
+                dry_run: bool = False, actor: str = "import", label: str = "",
+                poller_groups: Collection[str] | None = None) -> ImportPlan:
     """:func:`import_files` for rows already read (the units source, discovery, NetBox)."""
     try:
         with store.session() as s:
-            plan = plan_rows(s, rows, issues, prune)
+            plan = plan_rows(s, rows, issues, prune, poller_groups)
             if plan.ok and not dry_run and any(plan.diff.values()):
                 apply_diff(s, plan.diff)
                 version.bump(s)

@@ -42,6 +42,16 @@ def _open(config: Path | None, state_dir: Path | None) -> Store:
         raise typer.Exit(2) from exc
 
 
+def _poller_groups(config: Path | None, state_dir: Path | None) -> list[str]:
+    """The centre's ``cluster.groups`` names (a ``poller_group`` must be one of them)."""
+    try:
+        settings = load_settings(config, state_dir=state_dir)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    return [g.name for g in settings.cluster.groups]
+
+
 def _with_store(config: Path | None, state_dir: Path | None,
                 work: Callable[[Store], ImportPlan | None]) -> ImportPlan | None:
     """Run ``work`` on the store; an inventory error is exit code 2; the store is closed."""
@@ -81,8 +91,9 @@ def import_cmd(paths: Annotated[list[Path], typer.Argument(
         config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Upsert the inventory from files by natural key, in one transaction; every error of
     every file is listed as file:line:column: reason and then nothing is written."""
+    groups = _poller_groups(config, state_dir)
     plan = _with_store(config, state_dir, lambda store: import_files(
-        store, paths, prune=prune, dry_run=dry_run, actor=actor))
+        store, paths, prune=prune, dry_run=dry_run, actor=actor, poller_groups=groups))
     assert plan is not None
     _report(plan, dry_run, verbose)
 
@@ -155,7 +166,8 @@ def sync_netbox_cmd(
     def run(store: Store) -> ImportPlan:
         settings = _load(config, state_dir=state_dir)
         return sync(store, PynetboxSource(url, token), settings.state_dir, url, flt,
-                    dry_run=dry_run, full=full)
+                    dry_run=dry_run, full=full,
+                    poller_groups=[g.name for g in settings.cluster.groups])
 
     plan = _with_store(config, state_dir, run)
     assert plan is not None

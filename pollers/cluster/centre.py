@@ -153,6 +153,10 @@ class Centre:
         await self.hub.subscribe(self.cfg.stream, self.cfg.durable, self.cfg.max_ack_pending,
                                  self.cfg.ack_wait_s)
 
+    def replan_soon(self) -> None:
+        """Re-plan at the next turn of :meth:`run` (the inventory changed)."""
+        self._next_plan = 0.0
+
     async def replan(self) -> list[NodePlan]:
         """Recompute the assignment; write the plans that changed."""
         devices = list(self._devices())

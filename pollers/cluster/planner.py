@@ -1,8 +1,11 @@
 """The planner: which poller node polls which device (pure).
 
-Devices belong to a *group* of nodes at one PoP (``cluster.groups``: by district, site or
-device id). Each device prefers one node of its group (a stable hash, so a group's devices are
-spread over its nodes); it goes to the next node of the group, in a fixed rotation, only when
+Devices belong to a *group* of nodes at one PoP. The nodes of a group are settings
+(``cluster.groups[].nodes``); which group a device belongs to comes first from the inventory
+(``poller_group`` of the device, else of its site), then from the settings' lists (a group
+naming the device id, else its site, else its district): the inventory wins over the
+settings. Each device prefers one node of its group (a stable hash, so a group's devices
+are spread over its nodes); it goes to the next node of the group, in a fixed rotation, only when
 its node has been silent longer than ``failover_delay_s`` **and** another node of the group has
 a fresh heartbeat. A group whose nodes are all silent is never re-planned: from the centre a
 cut WAN and a dead PoP look the same, and the nodes keep polling on their last plan.
@@ -30,15 +33,44 @@ class DeviceSpec:
     vendor: str = ""
     district: str | None = None
     site: str | None = None
+    #: ``poller_group`` of the device and of its site in the inventory
+    device_group: str | None = None
+    site_group: str | None = None
 
 
 def group_of(groups: Sequence[NodeGroup], d: DeviceSpec) -> NodeGroup | None:
-    """The first group naming the device, its site or its district (None: polled locally)."""
+    """The device's group (None: polled by the centre itself), most specific first: the
+    inventory's group of the device, of its site, then the first settings group listing the
+    device id, its site, its district. An inventory group the settings do not define is
+    passed over (see :func:`unknown_groups`)."""
+    by_name = {g.name: g for g in groups}
+    for name in (d.device_group, d.site_group):
+        if name and name in by_name:
+            return by_name[name]
     for g in groups:
-        if d.device_id in g.devices or (d.site is not None and d.site in g.sites) or (
-                d.district is not None and d.district in g.districts):
+        if d.device_id in g.devices:
             return g
+    if d.site is not None:
+        for g in groups:
+            if d.site in g.sites:
+                return g
+    if d.district is not None:
+        for g in groups:
+            if d.district in g.districts:
+                return g
     return None
+
+
+def unknown_groups(groups: Sequence[NodeGroup], devices: Iterable[DeviceSpec]
+                   ) -> dict[str, int]:
+    """Inventory group names the settings do not define -> how many devices name them."""
+    known = {g.name for g in groups}
+    out: dict[str, int] = {}
+    for d in devices:
+        for name in (d.device_group, d.site_group):
+            if name and name not in known:
+                out[name] = out.get(name, 0) + 1
+    return out
 
 
 def _preferred(device_id: int, nodes: Sequence[str]) -> int:

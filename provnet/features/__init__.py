@@ -59,7 +59,9 @@ def attach_all(service: Service) -> None:
     influxd.attach(service, alerting=alerting)
     gcpause.attach(service)  # full GC passes off the API's tail (issue 14)
     identity.attach(service)  # every route's role enforced; the demo's first users
-    cluster.attach(service, alerting)  # remote poller nodes over NATS (issue 16)
+    nodes = cluster.attach(service, alerting)  # remote poller nodes over NATS (issue 16)
+    if nodes is not None:  # an inventory change (a site's poller_group) re-plans at once
+        watch.on_reload.append(nodes.refresh)
     actions.attach(service)  # poll a device / back its configuration up now (issue 13)
     admin.attach(service, watch)  # users, tokens, settings over HTTP for admins (issue 13)
     site = web.attach(service, cov, hist)  # the web face: search, home, incidents, help

@@ -9,7 +9,7 @@ result feed."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,7 @@ from provnet.inventory import queries
 from provnet.pollers.cluster.centre import Centre, FeedStats, ResultFeed
 from provnet.pollers.cluster.messages import Batch, Heartbeat, ResultSink
 from provnet.pollers.cluster.natslink import HubLink, connect
-from provnet.pollers.cluster.planner import DeviceSpec, group_of
+from provnet.pollers.cluster.planner import DeviceSpec, group_of, unknown_groups
 from provnet.pollers.plan import PollPlan
 from provnet.pollers.types import IfRates, PollResult
 
@@ -38,6 +38,16 @@ class ClusterHandle:
     sinks: list[ResultSink]
     centre: Centre | None = None
     _specs: tuple[int, list[DeviceSpec]] = field(default=(0, []))
+    _devices: Callable[[], list[DeviceSpec]] | None = None
+
+    def refresh(self) -> None:
+        """The inventory changed (the watch rebuilt the plan): take over its devices and
+        groups now (the centre stops polling devices that went to a node) and re-plan at
+        the centre's next turn instead of at its next ``plan_every_s``."""
+        if self._devices is not None:
+            self._devices()
+        if self.centre is not None:
+            self.centre.replan_soon()
 
 
 class AlertGate:
@@ -95,7 +105,13 @@ def attach(service: Service, alerting: AlertsHandle | None = None,
             out.append(DeviceSpec(
                 t.device_id, t.name, t.address, t.port,
                 plan.profile_for(t.device_id).class_name, rec.vendor if rec else "",
-                rec.district_code if rec else None, rec.site_code if rec else None))
+                rec.district_code if rec else None, rec.site_code if rec else None,
+                rec.device_group if rec else None, rec.site_group if rec else None))
+        unknown = unknown_groups(cfg.groups, out)
+        if unknown:
+            log.warning("cluster: poller_group not in cluster.groups (ignored, the settings' "
+                        "lists decide): %s", ", ".join(f"{n} ({c} devices)"
+                                                       for n, c in sorted(unknown.items())))
         return out
 
     def devices() -> list[DeviceSpec]:
@@ -107,6 +123,7 @@ def attach(service: Service, alerting: AlertsHandle | None = None,
                 d.device_id for d in specs if group_of(cfg.groups, d) is not None)
         return handle._specs[1]
 
+    handle._devices = devices
     devices()  # the centre never polls the nodes' devices, from the first cycle on
     interval = cfg.interval_s or service.settings.poller.interval_s
 

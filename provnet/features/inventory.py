@@ -185,7 +185,8 @@ def netbox_task(service: Service) -> Callable[[asyncio.Event], Any]:
             log.error("NetBox sync skipped: environment variable %s is not set", cfg.token_env)
             return
         plan = sync(service.store, PynetboxSource(cfg.url, token), service.settings.state_dir,
-                    cfg.url, cfg.filters)
+                    cfg.url, cfg.filters,
+                    poller_groups=[g.name for g in service.settings.cluster.groups])
         if not plan.ok:
             log.error("NetBox sync refused (nothing written): %s",
                       "; ".join(map(str, plan.issues[:10])))
@@ -211,7 +212,8 @@ def attach(service: Service, alerting: AlertsHandle | None,
     """Register the watch (result consumer and background check), the inventory routes and,
     when configured, the scheduled NetBox sync."""
     watch = InventoryWatch(service, alerting, coverage, on_reload)
-    service.routers.append(inventory_objects_router(service.store))
+    service.routers.append(inventory_objects_router(
+        service.store, [g.name for g in service.settings.cluster.groups]))
     service.consumers.append(watch)
     service.background.append(("inventory", watch.run))
     if service.settings.netbox.url:
