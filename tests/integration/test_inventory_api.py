@@ -48,7 +48,7 @@ def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             (src / name).write_text(text, encoding="utf-8")
         assert import_files(store, [src]).ok
         app: FastAPI = create_app(ApiContext(store=store, live=LiveState()),
-                                  [inventory_objects_router(store)])
+                                  [inventory_objects_router(store, ["tri-ton", "chau-doc"])])
         yield TestClient(app, raise_server_exceptions=False), store
 
 
@@ -125,3 +125,30 @@ def test_create_update_delete_with_import_checks(client: tuple[TestClient, Store
     assert [(t["action"], t["actor"]) for t in trail[:3]] == [
         ("remove", "B"), ("change", "api"), ("add", "Nguyễn Văn A")]
     assert trail[1]["before"]["platform"] == "" and trail[1]["after"]["platform"] == "ios-xe"
+
+
+def test_poller_group_set_and_checked(client: tuple[TestClient, Store]) -> None:
+    """Issue 16: a site's / a device's ``poller_group`` over the API, checked against the
+    centre's ``cluster.groups``; each change moves the inventory version (a running centre
+    re-plans)."""
+    c, store = client
+    with store.session() as s:
+        v0 = version.current(s)
+    r = c.put("/api/v1/inventory/sites/POP", json={"poller_group": "tri-ton"})
+    assert r.status_code == 200, r.text
+    assert r.json()["poller_group"] == "tri-ton"
+    assert c.get("/api/v1/inventory/sites/POP").json()["poller_group"] == "tri-ton"
+    r = c.put("/api/v1/inventory/devices/lp1", json={"poller_group": "nowhere"})
+    assert r.status_code == 422
+    assert "poller_group: unknown poller group 'nowhere' (cluster.groups: chau-doc, " \
+           "tri-ton)" in r.text
+    r = c.put("/api/v1/inventory/devices/lp1", json={"poller_group": "bad name"})
+    assert r.status_code == 422 and "is not a group name" in r.text
+    assert c.get("/api/v1/inventory/devices/lp1").json()["poller_group"] is None
+    r = c.put("/api/v1/inventory/devices/lp1", json={"poller_group": "chau-doc"})
+    assert r.status_code == 200 and r.json()["poller_group"] == "chau-doc"
+    with store.session() as s:
+        assert version.current(s) == v0 + 2
+    for kind, key in (("sites", "POP"), ("devices", "lp1")):  # back as they were
+        r = c.put(f"/api/v1/inventory/{kind}/{key}", json={"poller_group": None})
+        assert r.status_code == 200 and r.json()["poller_group"] is None

@@ -97,6 +97,75 @@ def test_one_bad_row_changes_nothing_and_is_named(demo: Store, tmp_path: Path) -
     assert "dry run: nothing was written" in dry.output
 
 
+def _set_column(path: Path, column: str, values: dict[str, str]) -> None:
+    """Set ``column`` of the rows whose first field is a key of ``values``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = lines[0].split(",").index(column)
+    for i, line in enumerate(lines[1:], 1):
+        fields = line.split(",")
+        if fields[0] in values:
+            fields[at] = values[fields[0]]
+            lines[i] = ",".join(fields)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_poller_group_round_trip_and_check(demo: Store, tmp_path: Path) -> None:
+    """Issue 16: ``poller_group`` on sites and devices survives CSV -> store -> CSV -> YAML ->
+    store -> YAML exactly; with ``cluster.groups`` in the settings an unknown group is an
+    error naming file:line:column and nothing is written."""
+    src = tmp_path / "src"
+    export(demo, src)
+    for kind in ("bts", "fibre_points", "interfaces", "links", "contacts"):
+        (src / f"{kind}.csv").unlink()
+    _set_column(src / "sites.csv", "poller_group", {"POP-891": "tri-ton", "POP-886": "chau-doc"})
+    _set_column(src / "devices.csv", "poller_group", {"ag-pop-891": "chau-doc"})
+    assert (src / "sites.csv").read_text(encoding="utf-8").count(",tri-ton\n") == 1
+    assert (src / "devices.csv").read_text(encoding="utf-8").count(",chau-doc\n") == 1
+    cfg = tmp_path / "provnet.yaml"
+    cfg.write_text(f"state_dir: {tmp_path / 'state'}\ncluster:\n  groups:\n"
+                   "  - {name: tri-ton, nodes: [n1]}\n  - {name: chau-doc, nodes: [n2]}\n",
+                   encoding="utf-8")
+    cli = CliRunner()
+
+    def run(*args: str) -> Result:
+        return cli.invoke(app, ["inventory", *args, "--config", str(cfg)])
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for f in src.iterdir():
+        (bad / f.name).write_bytes(f.read_bytes())
+    _set_column(bad / "sites.csv", "poller_group", {"POP-884": "long-xuyen"})
+    lines = (bad / "sites.csv").read_text(encoding="utf-8").splitlines()
+    line = next(i for i, t in enumerate(lines, 1) if t.startswith("POP-884,"))
+    col = lines[0].split(",").index("poller_group") + 1
+    res = run("import", str(bad))
+    assert res.exit_code == 1, res.output
+    assert (f"{bad / 'sites.csv'}:{line}:{col}: poller_group: unknown poller group "
+            "'long-xuyen' (cluster.groups: chau-doc, tri-ton)") in res.output
+    assert "1 error(s): nothing was written" in res.output
+    ok = run("import", str(src))
+    assert ok.exit_code == 0, ok.output
+    out_csv, out_yaml = tmp_path / "csv", tmp_path / "yaml"
+    assert run("export", str(out_csv)).exit_code == 0
+    for kind in ("sites", "devices"):
+        assert filecmp.cmp(src / f"{kind}.csv", out_csv / f"{kind}.csv", shallow=False), kind
+    assert run("export", str(out_yaml), "--format", "yaml").exit_code == 0
+    text = (out_yaml / "inventory.yaml").read_text(encoding="utf-8")
+    assert text.count("poller_group: tri-ton") == 1 and text.count("poller_group: chau-doc") == 2
+    other = open_store(f"sqlite:///{tmp_path}/other.db")
+    plan = import_files(other, [out_yaml / "inventory.yaml"], poller_groups=["tri-ton",
+                                                                               "chau-doc"])
+    assert plan.ok, plan.issues[:5]
+    again = tmp_path / "again"
+    export(other, again, "yaml")
+    _same_tree(out_yaml, again)
+    with other.session() as s:
+        groups = dict(s.execute(select(model.Site.code, model.Site.poller_group)
+                                .where(model.Site.poller_group.is_not(None))).all())
+    assert groups == {"POP-891": "tri-ton", "POP-886": "chau-doc"}
+    other.close()
+
+
 def test_renumbered_interfaces_follow_their_names(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path}/r.db")
     files = tmp_path / "in"

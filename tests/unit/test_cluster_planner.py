@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from provnet.config.cluster import NodeGroup
-from provnet.pollers.cluster.planner import DeviceSpec, assign, group_of, node_plans
+from provnet.pollers.cluster.planner import (
+    DeviceSpec,
+    assign,
+    group_of,
+    node_plans,
+    unknown_groups,
+)
 
 GROUPS = [NodeGroup(name="pop1", nodes=["a", "b"], districts=["D1"]),
           NodeGroup(name="pop2", nodes=["c"], sites=["S9"], devices=[99])]
@@ -67,3 +73,58 @@ def test_plan_versions() -> None:
     moved[dev] = "b"
     after = node_plans(DEVICES, moved, GROUPS, 60.0, 2, plans)
     assert (after["a"].version, after["b"].version, after["c"].version) == (2, 2, 1)
+
+
+# --- which group: the inventory (poller_group of the device, of its site), then settings ----
+SETTINGS = [NodeGroup(name="g-dist", nodes=["n1"], districts=["D1"]),
+            NodeGroup(name="g-site", nodes=["n2"], sites=["S1"]),
+            NodeGroup(name="g-dev", nodes=["n3"], devices=[7]),
+            NodeGroup(name="g-inv", nodes=["n4"])]
+
+
+@pytest.mark.parametrize(("spec", "group"), [
+    (DeviceSpec(1, "x", "1"), None),                                        # nothing: centre
+    (DeviceSpec(1, "x", "1", district="D1"), "g-dist"),                     # settings district
+    (DeviceSpec(1, "x", "1", district="D1", site="S1"), "g-site"),          # site > district
+    (DeviceSpec(7, "x", "1", district="D1", site="S1"), "g-dev"),           # device > site
+    (DeviceSpec(1, "x", "1", site="S9", site_group="g-inv"), "g-inv"),      # inventory site
+    (DeviceSpec(1, "x", "1", district="D1", site="S1", site_group="g-inv"), "g-inv"),
+    (DeviceSpec(7, "x", "1", site_group="g-inv"), "g-inv"),                 # inventory wins
+    (DeviceSpec(1, "x", "1", site_group="g-inv", device_group="g-dist"), "g-dist"),  # dev>site
+    (DeviceSpec(7, "x", "1", device_group="g-site"), "g-site"),             # over settings id
+    (DeviceSpec(1, "x", "1", district="D1", site_group="nope"), "g-dist"),  # unknown: passed
+    (DeviceSpec(1, "x", "1", site_group="nope", device_group="nope2"), None),
+    (DeviceSpec(1, "x", "1", site_group="g-site", device_group="nope"), "g-site"),
+])
+def test_group_precedence(spec: DeviceSpec, group: str | None) -> None:
+    got = group_of(SETTINGS, spec)
+    assert (got.name if got else None) == group
+
+
+def test_unknown_groups_counted() -> None:
+    specs = [DeviceSpec(1, "x", "1", site_group="nope"),
+             DeviceSpec(2, "x", "1", site_group="nope", device_group="g-inv"),
+             DeviceSpec(3, "x", "1", device_group="other"),
+             DeviceSpec(4, "x", "1", site_group="g-dist")]
+    assert unknown_groups(SETTINGS, specs) == {"nope": 2, "other": 1}
+    assert unknown_groups(SETTINGS, specs[3:]) == {}
+
+
+def test_inventory_group_moves_the_plan() -> None:
+    """A site moved to another group in the inventory: its devices' plans follow (versions
+    grow on both nodes), the other devices stay."""
+    groups = [NodeGroup(name="east", nodes=["e1"]), NodeGroup(name="west", nodes=["w1"])]
+    before = [DeviceSpec(i, f"d{i}", "1", site=f"S{i % 2}",
+                         site_group="east" if i % 2 else "west") for i in range(1, 9)]
+    seen = {"e1": T0, "w1": T0}
+    home = assign(before, groups, seen, T0, 60.0, {}, T0)
+    assert {d: n for d, n in home.items()} == {i: "e1" if i % 2 else "w1" for i in range(1, 9)}
+    plans = node_plans(before, home, groups, 60.0, 1, {})
+    after = [DeviceSpec(d.device_id, d.name, d.address, site=d.site,
+                        site_group="west") for d in before]       # site S1 -> west
+    moved = assign(after, groups, seen, T0 + 5, 60.0, home, T0)
+    assert set(moved.values()) == {"w1"}
+    again = node_plans(after, moved, groups, 60.0, 1, plans)
+    assert (again["e1"].version, again["w1"].version) == (2, 2)
+    assert again["e1"].devices == ()
+    assert [d.device_id for d in again["w1"].devices] == list(range(1, 9))

@@ -217,3 +217,56 @@ def test_yaml_round_trip_keeps_positions(tmp_path: Path) -> None:
     assert bad.line == text.splitlines().index(bad_site) + 1
     assert bad.column == bad_site.index("91") + 1
     assert key_of("sites", store["sites"][("CORE",)]) == ("CORE",)
+
+
+# --- poller_group (issue 16): a group of cluster.groups, on sites and devices -------------
+GROUPED_SITES = ("code,name,kind,latitude,longitude,poller_group\n"
+                 "CORE,Lõi,core,10.5,105.1,\nPOP1,PoP Một,pop,10.6,105,west\n")
+GROUPED_DEVICES = ("name,site,role,primary_ip4,poller_group\n"
+                   "core1,CORE,core,10.0.0.1,\npop1,POP1,router,10.0.0.2,east\n")
+
+
+@pytest.mark.parametrize(("sites", "devices", "groups", "issues"), [
+    (GROUPED_SITES, GROUPED_DEVICES, ["east", "west"], []),
+    (GROUPED_SITES, GROUPED_DEVICES, None, []),          # no groups in the settings: not checked
+    (GROUPED_SITES, GROUPED_DEVICES, [], []),
+    (GROUPED_SITES, GROUPED_DEVICES, ["east"],
+     ["sites.csv:3:6: poller_group: unknown poller group 'west' (cluster.groups: east)"]),
+    (GROUPED_SITES, GROUPED_DEVICES.replace(",east", ",West"), ["east", "west"],
+     ["devices.csv:3:5: poller_group: unknown poller group 'West' (cluster.groups: east, "
+      "west)"]),
+    (GROUPED_SITES.replace(",west", ",we st"), GROUPED_DEVICES, None,
+     ["sites.csv:3:6: poller_group: 'we st' is not a group name (letters, digits, - and _, "
+      "at most 64)"]),
+])
+def test_poller_group_checked(sites: str, devices: str, groups: list[str] | None,
+                              issues: list[str]) -> None:
+    rows, found = rows_of({"sites": sites, "devices": devices})
+    plan = plan_import(rows, {}, issues=found, poller_groups=groups)
+    assert [str(i) for i in plan.issues] == issues
+
+
+def test_poller_group_yaml_position(tmp_path: Path) -> None:
+    doc = tmp_path / "inv.yaml"
+    doc.write_text("format: provnet-inventory/1\nsites:\n"
+                   "- {code: S1, name: A, kind: pop, latitude: 10, longitude: 105,\n"
+                   "   poller_group: nowhere}\n", encoding="utf-8")
+    found: list[Issue] = []
+    rows = read_yaml(doc, found)
+    plan = plan_import(rows, {}, issues=found, poller_groups=["east"])
+    assert [str(i) for i in plan.issues] == [
+        f"{doc}:4:18: poller_group: unknown poller group 'nowhere' (cluster.groups: east)"]
+
+
+def test_poller_group_in_the_diff() -> None:
+    """Moving a site to another group is one changed field; a stored group the settings no
+    longer define does not block an import that does not touch it."""
+    store = snapshot_of({"sites": GROUPED_SITES, "devices": GROUPED_DEVICES})
+    assert store["sites"][("POP1",)]["poller_group"] == "west"
+    rows, found = rows_of({"sites": GROUPED_SITES.replace(",west", ",east")})
+    plan = plan_import(rows, store, issues=found, poller_groups=["east"])
+    assert plan.ok, plan.issues
+    old, new = plan.diff["sites"].changed[("POP1",)]
+    assert (old["poller_group"], new["poller_group"]) == ("west", "east")
+    rows, found = rows_of({"devices": GROUPED_DEVICES})
+    assert plan_import(rows, store, issues=found, poller_groups=["east"]).ok
