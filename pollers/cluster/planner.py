@@ -98,8 +98,10 @@ def assign(devices: Iterable[DeviceSpec], groups: Sequence[NodeGroup],
         alive = [n for n in rotation if fresh(n)]
         if alive:
             out[d.device_id] = alive[0]
-        else:  # the whole group is silent: keep the last assignment (never move blind)
-            out[d.device_id] = previous.get(d.device_id, rotation[0])
+        else:  # the whole group is silent: keep the last assignment (never move blind),
+            # unless it is a node of another group (the inventory moved the device)
+            last = previous.get(d.device_id)
+            out[d.device_id] = last if last in g.nodes else rotation[0]
     return out
 
 

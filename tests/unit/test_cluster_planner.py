@@ -128,3 +128,13 @@ def test_inventory_group_moves_the_plan() -> None:
     assert (again["e1"].version, again["w1"].version) == (2, 2)
     assert again["e1"].devices == ()
     assert [d.device_id for d in again["w1"].devices] == list(range(1, 9))
+
+
+def test_moved_to_a_silent_group() -> None:
+    """The inventory moves a device to a group whose nodes are all silent: it goes to that
+    group's first node (never stays on a node of its old group)."""
+    groups = [NodeGroup(name="east", nodes=["e1"]), NodeGroup(name="west", nodes=["w1", "w2"])]
+    d = DeviceSpec(3, "d3", "1", site_group="west")
+    got = assign([d], groups, {"e1": T0 + 500}, T0 + 500, 60.0, {3: "e1"}, T0)
+    assert got[3] in ("w1", "w2")
+    assert assign([d], groups, {}, T0 + 500, 60.0, {3: "w2"}, T0) == {3: "w2"}
