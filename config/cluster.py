@@ -26,6 +26,21 @@ class NodeGroup(Strict):
     devices: list[int] = Field(default_factory=list)
 
 
+class LeafTls(Strict):
+    """TLS of the leafnode links between the poller nodes' leaves and the hub (PEM files from
+    one private CA; docs/deploy.md). At the hub, ``verify`` requires every leaf to present a
+    certificate of that CA; a leaf always checks the hub's certificate against ``ca_file``
+    (and its name against the URL it dials)."""
+
+    cert_file: Path
+    key_file: Path
+    ca_file: Path
+    #: hub only: refuse a leaf without a certificate of ``ca_file``'s CA
+    verify: bool = True
+    #: TLS handshake timeout (s)
+    timeout_s: float = Field(default=2.0, gt=0)
+
+
 class ClusterSettings(Strict):
     """``cluster:`` at the centre: hub servers, the stream, the planner's groups."""
 
@@ -50,6 +65,8 @@ class ClusterSettings(Strict):
     ack_wait_s: float = Field(default=30.0, gt=0)
     #: plans are recomputed and heartbeats checked this often
     plan_every_s: float = Field(default=5.0, gt=0)
+    #: TLS of the hub servers' leafnode listener (``natsconf.hub_conf``)
+    leaf_tls: LeafTls | None = None
 
 
 class AgentSettings(Strict):
@@ -76,6 +93,8 @@ class AgentSettings(Strict):
     max_bytes: int = Field(default=20 * 2**30, gt=0)
     #: the hub's JetStream domain (the PLAN bucket is mirrored from it)
     hub_domain: str = "hub"
+    #: TLS of the node's leaf server towards the hub (``natsconf.leaf_conf``)
+    leaf_tls: LeafTls | None = None
 
 
 def load_agent_settings(path: Path) -> AgentSettings:

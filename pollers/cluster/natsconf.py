@@ -13,6 +13,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from provnet.config.cluster import LeafTls
+
 #: JetStream domain of the centre
 HUB_DOMAIN = "hub"
 #: largest message (a batch of ~1000 devices with 4 interfaces is ~0.8 MB of JSON)
@@ -25,17 +27,29 @@ def _q(value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Tls:
-    """TLS files of a leafnode connection (PEM paths)."""
+    """TLS files of a leafnode connection (PEM paths); ``verify`` (hub side): require a
+    client certificate of the CA."""
 
     cert: str
     key: str
     ca: str
+    verify: bool = True
+    timeout_s: float = 2.0
 
-    def block(self, verify: bool) -> str:
-        """The ``tls { }`` block."""
-        extra = " verify: true" if verify else ""
-        return (f"tls {{ cert_file: {_q(self.cert)} key_file: {_q(self.key)} "
-                f"ca_file: {_q(self.ca)}{extra} }}")
+    @classmethod
+    def of(cls, settings: LeafTls | None) -> Tls | None:
+        """From the ``leaf_tls`` settings (``cluster.leaf_tls`` or the agent's)."""
+        if settings is None:
+            return None
+        return cls(str(settings.cert_file), str(settings.key_file), str(settings.ca_file),
+                   settings.verify, settings.timeout_s)
+
+    def block(self, hub: bool) -> str:
+        """The ``tls { }`` block: of the hub's leafnode listener (``verify`` from the
+        settings) or of a leaf's remote (the hub's certificate is always checked)."""
+        extra = ", verify: true" if hub and self.verify else ""
+        return (f"tls {{ cert_file: {_q(self.cert)}, key_file: {_q(self.key)}, "
+                f"ca_file: {_q(self.ca)}{extra}, timeout: {self.timeout_s:g} }}")
 
 
 def hub_conf(name: str, store_dir: str, client: str, leaf_listen: str,
@@ -56,7 +70,7 @@ def hub_conf(name: str, store_dir: str, client: str, leaf_listen: str,
         lines.append(f"  max_file_store: {max_store}")
     lines += ["}", "leafnodes {", f"  listen: {_q(leaf_listen)}", "  no_advertise: true"]
     if tls is not None:
-        lines.append("  " + tls.block(verify=True))
+        lines.append("  " + tls.block(hub=True))
     lines.append("}")
     if cluster_listen is not None:
         lines += ["cluster {", f"  name: {HUB_DOMAIN}", f"  listen: {_q(cluster_listen)}",
@@ -85,6 +99,6 @@ def leaf_conf(node: str, store_dir: str, client: str, hubs: Sequence[str],
         lines.append(f"  max_file_store: {max_store}")
     remote = f"  remotes: [ {{ urls: [{urls}]"
     if tls is not None:
-        remote += " " + tls.block(verify=False)
+        remote += ", " + tls.block(hub=False)
     lines += ["}", "leafnodes {", remote + " } ]", "  reconnect: 1s", "}"]
     return "\n".join(lines) + "\n"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from provnet.pollers.cluster.natsconf import hub_conf, leaf_conf
+from provnet.pollers.cluster.natsconf import Tls, hub_conf, leaf_conf
 from tests.support.helpers import free_port, kill_process, stop_process
 
 IP = shutil.which("ip") or "/usr/sbin/ip"
@@ -91,7 +91,8 @@ class Hub:
     """One hub server or a cluster of three (JetStream domain ``hub``); leafnode listeners on
     ``leaf_host``."""
 
-    def __init__(self, workdir: Path, size: int = 1, leaf_host: str = "127.0.0.1") -> None:
+    def __init__(self, workdir: Path, size: int = 1, leaf_host: str = "127.0.0.1",
+                 tls: Tls | None = None) -> None:
         self.client_ports = [free_port() for _ in range(size)]
         self.leaf_ports = [free_port(leaf_host) for _ in range(size)]
         cluster_ports = [free_port() for _ in range(size)]
@@ -102,7 +103,8 @@ class Hub:
             conf = hub_conf(f"hub{i + 1}", str(workdir / f"hub{i + 1}" / "js"),
                             f"127.0.0.1:{self.client_ports[i]}",
                             f"{leaf_host}:{self.leaf_ports[i]}",
-                            f"127.0.0.1:{cluster_ports[i]}" if size > 1 else None, routes)
+                            f"127.0.0.1:{cluster_ports[i]}" if size > 1 else None, routes,
+                            tls=tls)
             self.servers.append(NatsServer(f"hub{i + 1}", conf, workdir))
 
     @property
@@ -128,8 +130,8 @@ class Hub:
 
 
 def leaf(workdir: Path, node: str, hub_leaf_urls: Sequence[str], client_port: int = 4222,
-         netns: str | None = None) -> NatsServer:
+         netns: str | None = None, tls: Tls | None = None) -> NatsServer:
     """A poller node's leaf server (domain = node, ``sync_interval: always``)."""
     conf = leaf_conf(node, str(workdir / node / "js"), f"127.0.0.1:{client_port}",
-                     list(hub_leaf_urls))
+                     list(hub_leaf_urls), tls=tls)
     return NatsServer(node, conf, workdir, netns)
