@@ -30,7 +30,6 @@ from tests.support.cluster_fixtures import (
     AgentProc,
     read_stream,
     start_simulator,
-    until_async,
     write_agent_config,
 )
 from tests.support.helpers import free_port, stop_process
