@@ -50,3 +50,22 @@ def test_strict() -> None:
         LeafTls.model_validate({**FILES, "verfy": True})
     with pytest.raises(ValueError, match="ca_file"):
         LeafTls.model_validate({"cert_file": "a", "key_file": "b"})
+
+
+def test_deploy_doc_shows_what_natsconf_renders() -> None:
+    """docs/deploy.md's hub and leaf files are exactly the rendered ones (they cannot rot)."""
+    doc = (Path(__file__).parents[2] / "docs" / "deploy.md").read_text(encoding="utf-8")
+    hub = ClusterSettings.model_validate({"leaf_tls": {
+        "cert_file": "/etc/nats/hub1.pem", "key_file": "/etc/nats/hub1.key",
+        "ca_file": "/etc/nats/ca.pem"}})
+    node = AgentSettings.model_validate({"node": "pop17", "leaf_tls": {
+        "cert_file": "/etc/nats/pop17.pem", "key_file": "/etc/nats/pop17.key",
+        "ca_file": "/etc/nats/ca.pem"}})
+    hub_text = hub_conf("hub1", "/var/lib/nats/hub1", "127.0.0.1:4222", "0.0.0.0:7422",
+                        "10.0.0.1:6222", ["10.0.0.2:6222", "10.0.0.3:6222"],
+                        tls=Tls.of(hub.leaf_tls))
+    leaf_text = leaf_conf("pop17", "/var/lib/nats/pop17", "127.0.0.1:4222",
+                          ["hub1.centre:7422", "hub2.centre:7422", "hub3.centre:7422"],
+                          tls=Tls.of(node.leaf_tls))
+    assert f"```\n{hub_text}```" in doc
+    assert f"```\n{leaf_text}```" in doc
