@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
-
-import re
 
 from provnet.config.cluster import AgentSettings, ClusterSettings
 from tests.support.helpers import readme_yaml
