@@ -94,9 +94,12 @@ class Upstream:
         if scope["type"] != "http":
             return
         body = await _read_all(receive)
-        headers = [(k, v) for k, v in scope.get("headers", ())
-                   if k.lower() not in HOP and k.lower() not in (b"x-forwarded-for",
-                                                                  b"x-forwarded-proto")]
+        raw = scope.get("headers", ())
+        # hop-by-hop: the fixed set, what Connection names, and what only we may say
+        drop = HOP | {b"x-forwarded-for", b"x-forwarded-proto"} | {
+            t.strip().lower() for k, v in raw if k.lower() == b"connection"
+            for t in v.split(b",")}
+        headers = [(k, v) for k, v in raw if k.lower() not in drop]
         client = scope.get("client")
         if client:
             headers.append((b"x-forwarded-for", client[0].encode("latin-1")))
