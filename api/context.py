@@ -44,6 +44,8 @@ class ApiContext:
     cycles: Callable[[], int] | None = None
     #: figures of the answer cache, filled in when the app is built
     cache_figures: Callable[[], dict[str, int]] = dict
+    #: figures of the API front's answer cache (``api.front``), ``front_cache_*``
+    front_figures: Callable[[], dict[str, int]] = dict
     inventory_version: int = 0
     #: told (route template, method, seconds) of every request (self-metrics)
     request_observers: Sequence[Callable[[str, str, float], None]] = ()

@@ -108,7 +108,8 @@ def health_router(ctx: ApiContext) -> APIRouter:
                                       error=getattr(st, "error", None) if st else "not configured")
         return schemas.Health(status="ok" if influx.ok else "degraded", version=VERSION,
                               uptime_s=round(time.time() - ctx.started, 1), influxdb=influx,
-                              poller={**ctx.poller_stats(), **ctx.cache_figures()})
+                              poller={**ctx.poller_stats(), **ctx.cache_figures(),
+                                        **ctx.front_figures()})
 
     @r.get("/api/v1/links", response_model=schemas.Page[schemas.Link] | Trimmed)
     def links(

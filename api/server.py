@@ -7,9 +7,12 @@ import contextlib
 import socket
 import sys
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
+
+ASGIApp = Any
 
 SWITCH_INTERVAL_S = 0.0005
 #: open answers (an event stream never ends by itself) get this long after a stop, then close
@@ -44,10 +47,25 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def serve(app: FastAPI, sock: socket.socket, stop: asyncio.Event,
-                tls: tuple[str, str] | None = None) -> None:
+def bind_unix(path: Path) -> socket.socket:
+    """A listening Unix socket at ``path`` (0600): the service behind the API front."""
+    path.unlink(missing_ok=True)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(str(path))
+    except OSError as exc:
+        sock.close()
+        raise OSError(f"API cannot listen on {path}: {exc.strerror}") from exc
+    path.chmod(0o600)
+    sock.listen(128)
+    return sock
+
+
+async def serve(app: ASGIApp, sock: socket.socket, stop: asyncio.Event,
+                tls: tuple[str, str] | None = None, behind_front: bool = False) -> None:
     """Serve on an already bound socket until ``stop`` is set; HTTPS with ``tls`` (cert, key
-    PEM files)."""
+    PEM files). ``behind_front``: the socket is the private Unix socket the API front
+    (``api/front.py``) talks to, so its ``X-Forwarded-For``/``-Proto`` are the client's."""
     # threads of the service (the InfluxDB flusher encoding a cycle's points, answers built in
     # the thread pool) hold the GIL for up to the switch interval each time the event loop
     # wants it; at 5 ms (the default) a busy thread made the loop, and every answer, wait
@@ -56,7 +74,8 @@ async def serve(app: FastAPI, sock: socket.socket, stop: asyncio.Event,
     server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                                      timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
                                      ssl_certfile=tls[0] if tls else None,
-                                     ssl_keyfile=tls[1] if tls else None))
+                                     ssl_keyfile=tls[1] if tls else None,
+                                     forwarded_allow_ips="*" if behind_front else None))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)

@@ -55,12 +55,13 @@ class Demo:
     """A ``provnet demo`` child process (its own process group), stopped by PID."""
 
     def __init__(self, cwd: Path, python: str, interval: float, workers: int,
-                 loop_watch: bool = False) -> None:
+                 loop_watch: bool = False, front: bool = False, front_nice: int = 0) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.tmp = Path(tempfile.mkdtemp(prefix="api-load-"))
         cfg = self.tmp / "provnet.yaml"
-        cfg.write_text(f"poller: {{workers: {workers}}}\n", encoding="utf-8")
+        api = f"api: {{front: true, front_nice: {front_nice}}}\n" if front else ""
+        cfg.write_text(f"poller: {{workers: {workers}}}\n{api}", encoding="utf-8")
         self.log = (self.tmp / "demo.log").open("wb")
         self.loop_out = self.tmp / "loopwatch.txt" if loop_watch else None
         env = dict(os.environ)
@@ -197,6 +198,20 @@ def cpu_of(pid: int | None) -> float:
     return proc_cpu_s(pid) if pid else float("nan")
 
 
+def front_of(pid: int | None) -> int | None:
+    """The API front's PID (``--front``): the service's child running ``provnet.front``."""
+    if not pid:
+        return None
+    for entry in Path("/proc").iterdir():
+        try:
+            if (entry.name.isdigit() and b"provnet.front" in (entry / "cmdline").read_bytes()
+                    and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid):
+                return int(entry.name)
+        except OSError:
+            continue
+    return None
+
+
 def report_cycles(name: str, cycles: list[dict[str, Any]], idle: dict[str, float] | None
                   ) -> dict[str, float] | None:
     if not cycles:
@@ -223,6 +238,9 @@ def main() -> None:
                     help="checkout to run the demo from (default: this one)")
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--workers", type=int, default=1, help="poller.workers of the demo")
+    ap.add_argument("--front", action="store_true",
+                    help="api.front: the API answered by a process of its own (api/front.py)")
+    ap.add_argument("--front-nice", type=int, default=0, help="api.front_nice with --front")
     ap.add_argument("--interval", type=float, default=10.0, help="poll interval of the demo")
     ap.add_argument("--rates", default="100,500", help="mixed open-loop rates, requests/s")
     ap.add_argument("--links-rate", type=float, default=200.0,
@@ -240,9 +258,11 @@ def main() -> None:
     if args.attach:
         base = args.attach.rstrip("/")
     else:
-        demo = Demo(args.server_cwd, args.python, args.interval, args.workers, args.loop_watch)
+        demo = Demo(args.server_cwd, args.python, args.interval, args.workers, args.loop_watch,
+                    args.front, args.front_nice)
         base, pid = demo.base, demo.proc.pid
         print(f"demo from {args.server_cwd} on {base} (poller.workers={args.workers}, "
+              f"api.front={args.front} nice {args.front_nice}, "
               f"interval {args.interval:g} s)")
     u = urlsplit(base)
     host, port = u.hostname or "127.0.0.1", u.port or 80
@@ -269,7 +289,8 @@ def main() -> None:
                            ["/api/v1/links?limit=1000"], args.links_rate))
         with ctx.Pool(1) as pool:
             for name, paths, rate in phases:
-                t0, c0 = time.time(), cpu_of(pid)
+                fpid = front_of(pid)
+                t0, c0, f0 = time.time(), cpu_of(pid), cpu_of(fpid)
                 res = pool.apply(_run_open, ((host, port, paths, rate, args.phase_s),))
                 t1 = time.time()
                 lat = res.latencies
@@ -280,7 +301,9 @@ def main() -> None:
                       f" errors {errors} {res.errors or ''}, client send lag p99 "
                       f"{pct(res.send_lag, 99) * 1000:.1f} ms, "
                       f"{res.bytes / max(1, len(lat)) / 1024:.1f} KiB/answer, server CPU "
-                      f"{(cpu_of(pid) - c0) / (t1 - t0) * 100:.0f} %")
+                      f"{(cpu_of(pid) - c0) / (t1 - t0) * 100:.0f} %"
+                      + (f", front CPU {(cpu_of(fpid) - f0) / (t1 - t0) * 100:.0f} %"
+                         if fpid else ""))
                 report_cycles(name, watch.within(t0, t1), idle)
                 if demo is not None:
                     print(demo.loop_report(), end="")
@@ -292,9 +315,11 @@ def main() -> None:
                       f"{pct(lat, 50) * 1000:6.1f} ms  p99 {pct(lat, 99) * 1000:7.1f} ms  "
                       f"errors {sum(res.errors.values())}")
         h = httpx.get(base + "/api/v1/health", headers=auth(), timeout=10).json()["poller"]
-        figures = {k: v for k, v in h.items() if k.startswith("cache_")}
-        if figures:
-            print("answer cache:", ", ".join(f"{k[6:]} {v}" for k, v in figures.items()))
+        for where, prefix in (("service", "cache_"), ("front", "front_cache_")):
+            figures = {k[len(prefix):]: v for k, v in h.items() if k.startswith(prefix)}
+            if figures:
+                print(f"answer cache ({where}):",
+                      ", ".join(f"{k} {v}" for k, v in figures.items()))
     finally:
         watch.halt.set()
         if demo is not None:

@@ -86,6 +86,12 @@ class ApiSettings(Strict):
     #: serve HTTPS with this certificate and key (PEM); session cookies are then ``Secure``
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    #: answer from a process of its own (``api/front.py``): the answer cache, Host/body checks
+    #: and roles there, everything else passed to the service on a Unix socket; the API's
+    #: load then never competes with polling for the service's event loop (issue 14)
+    front: bool = False
+    #: the front's scheduling priority (``nice``; below 0 needs root): a NOC's screens first
+    front_nice: int = Field(default=0, ge=-20, le=19)
 
 
 class CoverageSettings(Strict):

@@ -10,10 +10,13 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import SecretStr
@@ -21,8 +24,9 @@ from pydantic import SecretStr
 from provnet.api.app import Router, create_app
 from provnet.api.auth import ApiAuth
 from provnet.api.context import ApiContext, InfluxStatus
-from provnet.api.server import bind, serve
+from provnet.api.server import bind, bind_unix, serve
 from provnet.config.settings import ApiSettings, InfluxSettings, Settings
+from provnet.front import FrontProcess
 from provnet.inventory import queries
 from provnet.inventory.store import Store
 from provnet.pollers.engine import ProfilePoller
@@ -41,6 +45,8 @@ from provnet.tsdb.points import Point
 from provnet.tsdb.spool import SpoolingWriter
 
 log = logging.getLogger("provnet")
+#: longest Unix socket path we bind (AF_UNIX allows 107 bytes)
+UDS_MAX = 100
 FLUSH_EVERY_S = 1.0
 EXTENSION_GRACE_S = 2.0  # a feature's task gets this long to end after a stop, then is cancelled
 
@@ -306,9 +312,12 @@ class Service:
         else:
             loop = PollLoop(poller, self.on_result, pc.concurrency, pc.spread)
         self.poll_loop = loop
+        app = create_app(ctx, self.routers, self.settings.api, host)
+        front, api_sock = self._front(sock, ctx) if cfg.api.front else (None, sock)
         tasks = [
-            asyncio.create_task(serve(create_app(ctx, self.routers, self.settings.api, host),
-                                      sock, self.stop_event, _tls(cfg.api)), name="api"),
+            asyncio.create_task(serve(app, api_sock, self.stop_event,
+                                      None if front else _tls(cfg.api),
+                                      behind_front=front is not None), name="api"),
             asyncio.create_task(loop.run_forever(self.local_targets, cfg.poller.interval_s,
                                                  self.on_cycle, self.stop_event), name="poller"),
             asyncio.create_task(self._flush_loop(), name="flusher"),
@@ -318,6 +327,9 @@ class Service:
                       for name, task in self.background]
         if self.duration_s is not None:
             asyncio.get_running_loop().call_later(self.duration_s, self.stop_event.set)
+        if front is not None:
+            tasks.append(asyncio.create_task(front.run(
+                lambda: (ctx.token(), ctx.inventory_token()), self.stop_event), name="front"))
         try:
             done, _ = await asyncio.wait(
                 [*tasks, asyncio.create_task(self.stop_event.wait())],
@@ -328,9 +340,21 @@ class Service:
         finally:
             self.stop_event.set()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if front is not None:
+                front.stop()
             await self._stop_extensions(extensions)
             poller.close()
             await self.flush()
+
+    def _front(self, sock: socket.socket, ctx: ApiContext
+               ) -> tuple[FrontProcess, socket.socket]:
+        """The API front (``api.front``): it answers on ``sock``, we on a Unix socket."""
+        uds = self.settings.state_dir / "api.sock"
+        if len(str(uds.resolve())) > UDS_MAX:  # AF_UNIX paths are short: a private dir then
+            uds = Path(tempfile.mkdtemp(prefix="provnet-api-")) / "api.sock"
+        front = FrontProcess(sock, uds, self.settings)
+        ctx.front_figures = lambda: front.figures
+        return front, bind_unix(front.uds)
 
     async def _stop_extensions(self, extensions: list[asyncio.Task[None]]) -> None:
         """Give features ``EXTENSION_GRACE_S`` to see the stop, then cancel the rest."""

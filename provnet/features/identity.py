@@ -16,8 +16,10 @@ from provnet.inventory import auth
 from provnet.inventory.auth_ldap import LdapLogin
 from provnet.inventory.auth_session import Sessions
 from provnet.inventory.scope import IndexCache
+from provnet.inventory.store import Store
 
 if TYPE_CHECKING:
+    from provnet.config.settings import ApiSettings
     from provnet.service import Service
 
 log = logging.getLogger(__name__)
@@ -31,16 +33,23 @@ def _private_write(path: Path, text: str) -> None:
         fh.write(text)
 
 
+def build_api_auth(store: Store, state_dir: Path, api: ApiSettings
+                   ) -> tuple[ApiAuth, auth.Authenticator, Sessions]:
+    """Who may do what, over ``store``: the service's and the API front's (``provnet/front.py``)
+    guards are built here alike."""
+    authenticator = auth.Authenticator(store, auth.server_secret(state_dir))
+    sessions = Sessions(authenticator)
+    guard = ApiAuth(authenticator, public_health=api.public_health,
+                    public_metrics=api.public_metrics, session=sessions, login_page=True,
+                    districts=IndexCache(store))
+    return guard, authenticator, sessions
+
+
 def attach(service: Service) -> ApiAuth:
     """Make the API enforce roles (always: ``serve`` and ``demo``)."""
-    state = service.settings.state_dir
-    secret = auth.server_secret(state)
-    authenticator = auth.Authenticator(service.store, secret)
-    api = service.settings.api
-    sessions = Sessions(authenticator)
-    service.api_auth = ApiAuth(authenticator, public_health=api.public_health,
-                               public_metrics=api.public_metrics, session=sessions,
-                               login_page=True, districts=IndexCache(service.store))
+    service.api_auth, authenticator, sessions = build_api_auth(
+        service.store, service.settings.state_dir, service.settings.api)
+    secret = authenticator.secret
     ldap = LdapLogin(service.settings.ldap, service.store) if service.settings.ldap.enabled \
         else None
     service.routers += [audit_router(service.store),
