@@ -100,6 +100,8 @@ class EventHub:
         self.subscribers: set[Subscription] = set()
         self.stats = HubStats()
         self._next_id = 1
+        #: told every published (event, data): the API front's copy of the hub (api/front.py)
+        self.taps: list[Callable[[str, Any], None]] = []
 
     def subscribe(self, keep: Callable[[str, Any], Any] | None = None) -> Subscription:
         """A new subscriber (``keep``: its filter); :class:`HubFull` at ``max_subscribers``."""
@@ -116,6 +118,8 @@ class EventHub:
 
     def publish(self, event: str, data: Any) -> int:
         """Encode once, offer to every subscriber; how many took it. Never waits."""
+        for tap in self.taps:
+            tap(event, data)
         encoded = frame(event, data, self._next_id)
         event_id = self._next_id
         self._next_id += 1

@@ -10,7 +10,9 @@ authentication and roles (:class:`~provnet.api.auth.AuthGuard`, over the same st
 :class:`~provnet.api.cache.ResponseCache`; a hit is answered there, anything else is passed to
 the service on a Unix socket (:class:`Upstream`). The service tells the front its generation
 (poll cycle, inventory version, trap changes) as it moves (:class:`Generation`), so the
-front's answers are exactly as fresh as the service's own.
+front's answers are exactly as fresh as the service's own; and every live-update event, which
+the front publishes on a hub of its own: ``/api/v1/stream`` is served here (:class:`StreamFront`),
+so a wall of screens costs the service one event line per event, not one frame per screen.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ import httpx
 
 from provnet.api.auth import ApiAuth, AuthGuard
 from provnet.api.cache import ResponseCache
+from provnet.api.events import EventHub, HubFull
 from provnet.api.guard import WILDCARDS, SurfaceGuard, default_allowed_hosts
+from provnet.api.scope import SCOPE_KEY
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -44,14 +48,16 @@ def _frozen(value: Any) -> Hashable:
     return value  # type: ignore[no-any-return]
 
 
-class Generation:
-    """The service's generation tokens as the front last heard them (one JSON line each:
-    ``{"token": [...], "inventory": n}``)."""
+class Feed:
+    """What the service tells the front, one JSON line each: its generation tokens
+    (``{"token": [...], "inventory": n}``) as they move, and every live-update event
+    (``{"event": "cycle", "data": {...}}``), published again on the front's own hub."""
 
-    def __init__(self) -> None:
+    def __init__(self, hub: EventHub | None = None) -> None:
         self.token: Hashable = None
         self.inventory: Hashable = None
         self.updates = 0
+        self.hub = hub or EventHub()
 
     def apply(self, line: bytes) -> None:
         """Take one line from the service; a line that is not ours is ignored."""
@@ -59,15 +65,25 @@ class Generation:
             msg = json.loads(line)
         except ValueError:
             return
-        if isinstance(msg, dict) and "token" in msg:
+        if not isinstance(msg, dict):
+            return
+        if "token" in msg:
             self.token = _frozen(msg["token"])
             self.inventory = _frozen(msg.get("inventory"))
             self.updates += 1
+        elif isinstance(msg.get("event"), str):
+            self.hub.publish(msg["event"], msg.get("data"))
 
     @staticmethod
-    def encode(token: Hashable, inventory: Hashable) -> bytes:
-        """The line the service sends."""
+    def generation_line(token: Hashable, inventory: Hashable) -> bytes:
+        """The line the service sends when its generation moves."""
         return json.dumps({"token": token, "inventory": inventory}).encode() + b"\n"
+
+    @staticmethod
+    def event_line(event: str, data: Any) -> bytes:
+        """The line the service sends for each event of its hub."""
+        return json.dumps({"event": event, "data": data}, ensure_ascii=False,
+                          default=str).encode() + b"\n"
 
 
 def stale_ok(old: Hashable, new: Hashable) -> bool:
@@ -82,8 +98,12 @@ class Upstream:
     back (event streams included); the client's address and scheme go as ``X-Forwarded-*``."""
 
     def __init__(self, uds: str, timeout: float = UPSTREAM_TIMEOUT_S) -> None:
+        # no cap on connections: each open event stream holds one for its life, and a
+        # capped pool would make every other request wait behind a wall of screens (the
+        # service bounds its subscribers itself)
         self.client = httpx.AsyncClient(
-            transport=httpx.AsyncHTTPTransport(uds=uds),
+            transport=httpx.AsyncHTTPTransport(uds=uds, limits=httpx.Limits(
+                max_connections=None, max_keepalive_connections=64)),
             timeout=httpx.Timeout(timeout, read=None), follow_redirects=False)
 
     async def aclose(self) -> None:
@@ -136,7 +156,7 @@ async def _read_all(receive: Receive) -> bytes:
 
 
 async def _relay(answer: httpx.Response, receive: Receive, send: Send) -> None:
-    """Body chunks as they come; a client gone (an event stream closed) ends the relay."""
+    """Body chunks as they come; a client gone ends the relay."""
     async def copy() -> None:
         async for chunk in answer.aiter_raw():
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
@@ -146,16 +166,7 @@ async def _relay(answer: httpx.Response, receive: Receive, send: Send) -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
 
-    copier, watcher = asyncio.ensure_future(copy()), asyncio.ensure_future(gone())
-    try:
-        await asyncio.wait({copier, watcher}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (copier, watcher):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, httpx.HTTPError, OSError):
-                await task
-    if copier.done() and not copier.cancelled() and copier.exception() is not None:
-        raise copier.exception()  # type: ignore[misc]
+    await _first_of(copy(), gone())
 
 
 async def _unavailable(send: Send, exc: Exception) -> None:
@@ -168,14 +179,77 @@ async def _unavailable(send: Send, exc: Exception) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def front_app(upstream: Upstream, generation: Generation, auth: ApiAuth | None, *,
+class StreamFront:
+    """ASGI: ``/api/v1/stream`` (and its status) from the front's own hub, every other
+    request to ``app``: the screens' streams never reach the service (one producer there,
+    one relay of its events here)."""
+
+    def __init__(self, app: Any, hub: EventHub) -> None:
+        self.app, self.hub = app, hub
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or scope[
+                "path"] not in ("/api/v1/stream", "/api/v1/stream/status"):
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].endswith("/status"):
+            await _json(send, 200, self.hub.figures())
+            return
+        scoped = scope.get(SCOPE_KEY)  # set by AuthGuard for a district-scoped user
+        try:
+            sub = self.hub.subscribe(scoped.stream_filter if scoped is not None else None)
+        except HubFull as exc:
+            await _json(send, 503, {"detail": f"{exc}; retry later"})
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"text/event-stream; charset=utf-8"),
+            (b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no")]})
+
+        async def copy() -> None:
+            async for data in sub.frames():
+                await send({"type": "http.response.body", "body": data, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        async def gone() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        await _first_of(copy(), gone())
+        self.hub.unsubscribe(sub)
+
+
+async def _first_of(*coros: Any) -> None:
+    """Run until the first ends; cancel the others; a failure of the first is raised."""
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, httpx.HTTPError, OSError):
+                await task
+    first = tasks[0]
+    if first.done() and not first.cancelled() and first.exception() is not None:
+        raise first.exception()  # type: ignore[misc]
+
+
+async def _json(send: Send, status: int, payload: Any) -> None:
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def front_app(upstream: Upstream, feed: Feed, auth: ApiAuth | None, *,
               max_body_bytes: int, allowed_hosts: list[str], bound_host: str
               ) -> tuple[Any, ResponseCache]:
-    """The front's stack, outermost first: surface checks, roles, answer cache, upstream.
-    The same layers, in the same order, as the service's own app (``api/app.py``)."""
-    cache = ResponseCache(upstream, token=lambda: generation.token,
-                          inventory_token=lambda: generation.inventory, stale_ok=stale_ok)
-    inner: Any = AuthGuard(cache, auth=auth) if auth is not None else cache
+    """The front's stack, outermost first: surface checks, roles, the stream from the
+    front's hub, answer cache, upstream. The same layers, in the same order, as the
+    service's own app (``api/app.py``)."""
+    cache = ResponseCache(upstream, token=lambda: feed.token,
+                          inventory_token=lambda: feed.inventory, stale_ok=stale_ok)
+    streams = StreamFront(cache, feed.hub)
+    inner: Any = AuthGuard(streams, auth=auth) if auth is not None else streams
     app = SurfaceGuard(inner, max_body_bytes=max_body_bytes,
                        allowed_hosts=default_allowed_hosts(bound_host, allowed_hosts),
                        any_ip=bound_host in WILDCARDS and not allowed_hosts)

@@ -27,7 +27,8 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
-from provnet.api.front import Generation, Upstream, front_app
+from provnet.api.events import EventHub
+from provnet.api.front import Feed, Upstream, front_app
 from provnet.api.server import serve
 from provnet.config.settings import ApiSettings, Settings
 from provnet.features.identity import build_api_auth
@@ -38,18 +39,29 @@ log = logging.getLogger(__name__)
 FEED_S = 0.02
 FIGURES_S = 1.0
 RESTART_S = 1.0
+#: events kept for a front that does not read (it is restarted long before this fills)
+MAX_PENDING_EVENTS = 10_000
 
 
 class FrontProcess:
     """The service's handle on its API front: start, feed, restart if it dies, stop."""
 
-    def __init__(self, listen: socket.socket, uds: Path, settings: Settings) -> None:
+    def __init__(self, listen: socket.socket, uds: Path, settings: Settings,
+                 hub: EventHub | None = None) -> None:
         self.listen, self.uds, self.settings = listen, uds, settings
+        #: live-update events for the front's own hub, sent with the next generation line
+        self._events: list[bytes] = []
+        if hub is not None:
+            hub.taps.append(self._tap)
         self.proc: subprocess.Popen[bytes] | None = None
         self.control: socket.socket | None = None
         #: the front's answer-cache figures, as last reported
         self.figures: dict[str, int] = {}
         self.starts = 0
+
+    def _tap(self, event: str, data: Any) -> None:
+        if self.control is not None and len(self._events) < MAX_PENDING_EVENTS:
+            self._events.append(Feed.event_line(event, data))
 
     def start(self) -> None:
         """Start the front process and send it its set-up."""
@@ -91,10 +103,13 @@ class FrontProcess:
         try:
             while not stop.is_set() and self.proc.poll() is None and not figures.done():
                 now = generation()
-                if now != last:
-                    writer.write(Generation.encode(*now))
-                    await writer.drain()
+                if now != last:  # the generation first: a screen told of a cycle re-reads
+                    writer.write(Feed.generation_line(*now))
                     last = now
+                if self._events:
+                    writer.writelines(self._events)
+                    self._events = []
+                await writer.drain()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), FEED_S)
         finally:
@@ -135,16 +150,16 @@ async def _front(listen: socket.socket, control: socket.socket) -> None:
     store = Store(init["sql_url"])  # migrated by the service already
     guard, _, _ = build_api_auth(store, Path(init["state_dir"]), api)
     upstream = Upstream(init["uds"])
-    generation = Generation()
+    feed = Feed(EventHub())
     host = listen.getsockname()[0]
-    app, cache = front_app(upstream, generation, guard, max_body_bytes=api.max_body_bytes,
+    app, cache = front_app(upstream, feed, guard, max_body_bytes=api.max_body_bytes,
                            allowed_hosts=api.allowed_hosts, bound_host=host)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
 
-    async def feed() -> None:
+    async def listen_service() -> None:
         while line := await reader.readline():
-            generation.apply(line)
+            feed.apply(line)
         stop.set()  # the service is gone
 
     async def report() -> None:
@@ -156,7 +171,7 @@ async def _front(listen: socket.socket, control: socket.socket) -> None:
                 await asyncio.wait_for(stop.wait(), FIGURES_S)
 
     tls = (str(api.tls_cert), str(api.tls_key)) if api.tls_cert and api.tls_key else None
-    helpers = [asyncio.create_task(feed()), asyncio.create_task(report())]
+    helpers = [asyncio.create_task(listen_service()), asyncio.create_task(report())]
     asyncio.get_running_loop().call_later(2.0, _freeze_heap)
     try:
         await serve(app, listen, stop, tls)

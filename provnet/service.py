@@ -24,6 +24,7 @@ from pydantic import SecretStr
 from provnet.api.app import Router, create_app
 from provnet.api.auth import ApiAuth
 from provnet.api.context import ApiContext, InfluxStatus
+from provnet.api.events import EventHub
 from provnet.api.server import bind, bind_unix, serve
 from provnet.config.settings import ApiSettings, InfluxSettings, Settings
 from provnet.front import FrontProcess
@@ -122,6 +123,8 @@ class Service:
         self.api_auth: ApiAuth | None = None
         #: devices polled by remote poller nodes (``features/cluster.py``), not by this process
         self.remote_devices: frozenset[int] = frozenset()
+        #: the live-update hub (``features/stream.py``); the API front mirrors it
+        self.event_hub: EventHub | None = None
         #: one flush at a time: a caller awaiting ``flush()`` knows its points were handed over
         self._flush_lock = asyncio.Lock()
         #: the running poll loop (set by run()): polls on request compute rates with it
@@ -352,7 +355,7 @@ class Service:
         uds = self.settings.state_dir / "api.sock"
         if len(str(uds.resolve())) > UDS_MAX:  # AF_UNIX paths are short: a private dir then
             uds = Path(tempfile.mkdtemp(prefix="provnet-api-")) / "api.sock"
-        front = FrontProcess(sock, uds, self.settings)
+        front = FrontProcess(sock, uds, self.settings, self.event_hub)
         ctx.front_figures = lambda: front.figures
         return front, bind_unix(front.uds)
 

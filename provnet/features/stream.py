@@ -84,6 +84,7 @@ class CycleEvents:
 def attach(service: Service) -> EventHub:
     """The hub, its producer and its routes."""
     hub = EventHub()
+    service.event_hub = hub  # the API front (api.front) subscribes its own copy to it
     service.consumers.append(CycleEvents(service, hub))
     service.routers.append(stream_router(hub))
     return hub

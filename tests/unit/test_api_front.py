@@ -16,7 +16,8 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
-from provnet.api.front import Generation, Upstream, front_app, stale_ok
+from provnet.api.events import EventHub
+from provnet.api.front import Feed, Upstream, front_app, stale_ok
 
 
 @pytest.fixture
@@ -25,15 +26,15 @@ def anyio_backend() -> str:
 
 
 @pytest.mark.parametrize(("line", "token", "inventory"), [
-    (Generation.encode((3, 1, 0), 1), (3, 1, 0), 1),
-    (Generation.encode((None, 2, 5), 2), (None, 2, 5), 2),
+    (Feed.generation_line((3, 1, 0), 1), (3, 1, 0), 1),
+    (Feed.generation_line((None, 2, 5), 2), (None, 2, 5), 2),
     (b'{"token": [[1, 2], 3], "inventory": [4]}\n', ((1, 2), 3), (4,)),
     (b"not json\n", None, None),
     (b'["token"]\n', None, None),
     (b'{"figures": 1}\n', None, None),
 ])
 def test_generation_lines(line: bytes, token: Hashable, inventory: Hashable) -> None:
-    g = Generation()
+    g = Feed()
     g.apply(line)
     assert (g.token, g.inventory) == (token, inventory)
     assert g.updates == (0 if token is None else 1)
@@ -109,8 +110,8 @@ def _client(app: Any) -> httpx.AsyncClient:
 async def test_hits_stay_in_the_front_until_the_generation_moves(
         service: tuple[Service, str]) -> None:
     svc, uds = service
-    gen = Generation()
-    gen.apply(Generation.encode((1, 0, 0), 0))
+    gen = Feed()
+    gen.apply(Feed.generation_line((1, 0, 0), 0))
     upstream = Upstream(uds)
     app, cache = front_app(upstream, gen, None, max_body_bytes=1024, allowed_hosts=[],
                            bound_host="127.0.0.1")
@@ -121,7 +122,7 @@ async def test_hits_stay_in_the_front_until_the_generation_moves(
         tag = answers[0].headers["etag"]
         assert (await c.get("/api/v1/things?x=%C4%91",
                             headers={"If-None-Match": tag})).status_code == 304
-        gen.apply(Generation.encode((2, 1, 0), 1))  # the inventory moved: rebuilt at once
+        gen.apply(Feed.generation_line((2, 1, 0), 1))  # the inventory moved: rebuilt at once
         assert (await c.get("/api/v1/things?x=%C4%91")).json()["n"] == 2
         assert (await c.post("/api/v1/echo", content="xã")).json() == {
             "body": "xã", "path": "/api/v1/echo"}
@@ -168,4 +169,29 @@ async def test_service_gone_is_a_503_with_a_reason(tmp_path: Path) -> None:
         r = await c.get("/api/v1/things")
     assert r.status_code == 503 and "does not answer" in r.json()["detail"]
     assert r.headers["retry-after"] == "5"
+    await upstream.aclose()
+
+
+@pytest.mark.anyio
+async def test_the_stream_is_served_from_the_fronts_own_hub(tmp_path: Path) -> None:
+    feed = Feed(EventHub(queue_max=2, max_subscribers=1))
+    upstream = Upstream(str(tmp_path / "nobody.sock"))  # never asked: the front answers
+    app, _ = front_app(upstream, feed, None, max_body_bytes=1024, allowed_hosts=[],
+                       bound_host="127.0.0.1")
+    async with _client(app) as c:
+        reading = asyncio.ensure_future(c.get("/api/v1/stream"))
+        while not feed.hub.subscribers:
+            await asyncio.sleep(0.01)
+        assert (await c.get("/api/v1/stream")).status_code == 503  # one subscriber at most
+        feed.apply(Feed.event_line("links", [{"link_id": 7, "status": "down",
+                                              "reason_code": "xã"}]))
+        await asyncio.sleep(0.05)
+        for n in range(3):  # a reader too far behind is dropped: its stream ends
+            feed.apply(Feed.event_line("cycle", {"cycle": n}))
+        r = await reading
+        status = (await c.get("/api/v1/stream/status")).json()
+    assert r.headers["content-type"].startswith("text/event-stream")
+    assert 'event: links\ndata: [{"link_id":7,"status":"down","reason_code":"xã"}]' in r.text
+    assert "event: dropped" in r.text
+    assert status == {"stream_subscribers": 0, "stream_published": 4, "stream_dropped": 1}
     await upstream.aclose()
