@@ -178,6 +178,8 @@ def decode_any(data: bytes) -> Batch | Heartbeat | IcmpSweep | TrapNote:
     """Any message of a node's stream; anything else is a :class:`MessageError`."""
     o = load_object(data, frozenset({VERSION, COLLECT_VERSION}))
     kind = o.get("k")
+    if kind not in (KIND_ICMP, KIND_TRAP, "b", "h"):
+        raise MessageError(f"unknown message kind {kind!r}")
     if kind not in (KIND_ICMP, KIND_TRAP):
         if o["v"] != VERSION:
             raise MessageError(f"message kind {kind!r} of version {o['v']!r}: this node "
