@@ -221,3 +221,42 @@ def test_the_centre_does_not_ping_the_nodes_devices() -> None:
     pings = asyncio.run(run())
     assert pings.asked == [[1, 3]]
     assert service.live.device(2) is None or service.live.device(2).icmp is None
+
+
+class Alerts:
+    """An alerting handle without an event-time entry: local readings and traps."""
+
+    nodes = None
+
+    def __init__(self) -> None:
+        self.icmp: list[tuple[int, IcmpReading, float]] = []
+        self.traps: list[tuple[TrapEvent, int]] = []
+
+    def on_icmp(self, device_id: int, reading: IcmpReading, t: float) -> None:
+        self.icmp.append((device_id, reading, t))
+
+    def on_trap(self, event: TrapEvent, device_id: int) -> None:
+        self.traps.append((event, device_id))
+
+
+@pytest.mark.parametrize(("verdict", "paged"), [
+    ("confirmed", True), ("contradicted", False), ("unanswered", False)])
+def test_node_collect_pages_only_on_a_confirmed_link_trap(verdict: str, paged: bool) -> None:
+    from provnet.features.cluster import NodeCollect
+
+    live, points, alerts = LiveState(), [], Alerts()
+    wire = NodeCollect(live, points.extend, lambda d: {"device": f"r{d}"}, alerts)  # type: ignore[arg-type]
+    wire.trap(TrapNote("pop1", 1, DOWN, verdict))  # type: ignore[arg-type]
+    wire.trap(COLD)  # not a link trap: to the alerts as a local one (they ignore it)
+    assert [d for _, d in alerts.traps] == ([1, 2] if paged else [2])
+    assert wire.unconfirmed == (0 if paged else 1)
+    (p, cold) = points
+    assert p.fields["verdict"] == verdict and p.fields["confirmed"] is paged
+    assert p.fields["node"] == "pop1" and p.tags["device"] == "r1"
+    assert p.time_ns == round(DOWN.time * 1e6) * 1000
+    assert "verdict" not in cold.fields
+    wire.sweep(SWEEP)
+    assert alerts.icmp == [(1, UP, 1_700_000_001.5), (2, LOST, 1_700_000_001.75)]
+    state = live.device(2)
+    assert state is not None and state.icmp == LOST
+    assert [pt.measurement for pt in points[2:]] == ["icmp", "icmp"]
