@@ -193,7 +193,7 @@ class NodeAgent:
                 self._queue.put_nowait((subject_of(m, self.province), payload, m.msg_id, path))
         self.stats.republished += len(files)
         if files:
-            log.info("%s: re-publishing %d batches left in the outbox", self.node, len(files))
+            log.info("%s: re-publishing %d messages left in the outbox", self.node, len(files))
         return len(files)
 
     async def _publisher(self, stop: asyncio.Event) -> None:
