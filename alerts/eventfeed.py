@@ -25,11 +25,12 @@ from provnet.alerts.eventtime import EventTime, NodeChange
 from provnet.alerts.latecomers import Released, release
 from provnet.alerts.model import Alert
 from provnet.alerts.notify.types import Notification
-from provnet.alerts.observe import CycleCollector
-from provnet.alerts.readings import optic_observations
+from provnet.alerts.observe import CycleCollector, trap_observations
+from provnet.alerts.readings import icmp_observations, optic_observations
 from provnet.alerts.runner import AlertsHandle
 from provnet.config.eventtime import EventTimeSettings
-from provnet.pollers.readings import OpticReading
+from provnet.pollers.readings import IcmpReading, OpticReading
+from provnet.pollers.traps import TrapEvent
 from provnet.pollers.types import IfRates, PollResult
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,33 @@ class NodeFeed:
         self.handle.submit(partial(self._evaluate, node, event_time, [], []))
         return True
 
+    def accept_icmp(self, node: str, event_time: float,
+                    readings: Iterable[tuple[int, IcmpReading, float]]) -> bool:
+        """One ICMP sweep of ``node`` (started at ``event_time``): observed as a local
+        probe's (``AlertsHandle.on_icmp``), evaluated in the node's order. False: rejected."""
+        if not self._admit(node, event_time, "ICMP sweep"):
+            return False
+        labels = self.handle.collector.device_labels
+        obs = [o for dev, reading, t in readings for o in icmp_observations(
+            dev, reading, t, labels.get(dev, {"device_id": str(dev)}))]
+        self.handle.submit(partial(self._evaluate, node, event_time, obs, []))
+        return True
+
+    def accept_trap(self, node: str, event: TrapEvent, device_id: int) -> bool:
+        """A link trap ``node`` received and confirmed by its own poll: an event batch as a
+        local confirmed trap's (``AlertsHandle.on_trap``: not a poll confirmation), in the
+        node's order. False: rejected (or not a link trap)."""
+        up = event.oper_up
+        if up is None or event.ifindex is None:
+            return False
+        if not self._admit(node, event.time, "trap"):
+            return False
+        c = self.handle.collector
+        obs = trap_observations(device_id, event.ifindex, up, event.time, c.link_ends,
+                                c.link_labels, event.admin_status)
+        self.handle.submit(partial(self._evaluate, node, event.time, obs, [], False))
+        return True
+
     def _admit(self, node: str, event_time: float, what: str) -> bool:
         reason = self.tracker.admit(node, event_time, self.clock())
         if reason is not None:
@@ -94,8 +122,11 @@ class NodeFeed:
 
     # --- in the alert worker ---------------------------------------------------------------
     def _evaluate(self, node: str, t: float, obs: list[Observation],
-                  devices: list[int]) -> list[Notification]:
+                  devices: list[int], confirm: bool = True) -> list[Notification]:
         self.tracker.evaluated(node, t, obs, devices)
+        if not confirm:  # a trap's event batch, on its own (alerts.runner.AlertsHandle.on_trap)
+            sent = self.handle.book.process(obs, False)
+            return sent + self._apply(self.tracker.check(self.clock()), always=False)
         batch = obs + self.tracker.stale(node, self.handle.collector.device_labels)
         sent = self.handle.book.process(batch, True)
         return sent + self._apply(self.tracker.check(self.clock()), always=False)

@@ -55,6 +55,15 @@ class NodeSink(Protocol):
         """``node`` was alive at ``event_time``."""
         ...
 
+    def accept_icmp(self, node: str, event_time: float,
+                    readings: Iterable[tuple[int, IcmpReading, float]]) -> bool:
+        """One ICMP sweep of ``node`` started at ``event_time``: (device, reading, time)."""
+        ...
+
+    def accept_trap(self, node: str, event: TrapEvent, device_id: int) -> bool:
+        """A link trap ``node`` received and confirmed by its own poll."""
+        ...
+
 
 class AlertsHandle:
     """The alerting of one service: a result consumer plus the evaluation loop."""

@@ -10,6 +10,8 @@ from pydantic import Field, SecretStr, ValidationError
 
 from provnet.config.base import Strict
 from provnet.config.errors import ConfigError
+from provnet.config.icmp import IcmpSettings
+from provnet.config.traps import TrapSettings
 
 _TOKEN = r"^[A-Za-z0-9_-]{1,64}$"
 
@@ -95,6 +97,12 @@ class AgentSettings(Strict):
     hub_domain: str = "hub"
     #: TLS of the node's leaf server towards the hub (``natsconf.leaf_conf``)
     leaf_tls: LeafTls | None = None
+    #: ICMP sweeps of the plan's devices (the ``icmp:`` section of ``provnet serve``); the
+    #: centre does not ping the devices a node plans
+    icmp: IcmpSettings = Field(default_factory=IcmpSettings)
+    #: the trap receiver for the plan's devices (the ``traps:`` section of ``provnet
+    #: serve``), off unless enabled: the devices must send their traps to this node
+    traps: TrapSettings = Field(default_factory=lambda: TrapSettings(enabled=False))
 
 
 def load_agent_settings(path: Path) -> AgentSettings:

@@ -162,8 +162,10 @@ async def _sweep(pinger: Pinger, targets: list[tuple[int, str]], settings: IcmpS
 
 async def icmp_loop(pinger: Pinger, targets: Callable[[], list[tuple[int, str]]],
                     settings: IcmpSettings, on_reading: Callable[[int, IcmpReading], None],
-                    stop: asyncio.Event) -> None:
-    """Sweep ``targets()`` every ``settings.interval_s`` until ``stop`` is set."""
+                    stop: asyncio.Event,
+                    on_sweep: Callable[[float], None] | None = None) -> None:
+    """Sweep ``targets()`` every ``settings.interval_s`` until ``stop`` is set;
+    ``on_sweep(start)`` (wall clock) after each sweep's readings were handed over."""
     # start at a random point of the first interval: not in step with the SNMP cycle
     delay = random.uniform(0, min(settings.interval_s, 5.0))
     while not stop.is_set():
@@ -172,10 +174,12 @@ async def icmp_loop(pinger: Pinger, targets: Callable[[], list[tuple[int, str]]]
             return
         except TimeoutError:
             pass
-        started = time.monotonic()
+        started, wall = time.monotonic(), time.time()
         try:
             await _sweep(pinger, targets(), settings, on_reading)
         except IcmpError as exc:
             log.error("ICMP probing stopped: %s", exc)
             return
+        if on_sweep is not None:
+            on_sweep(wall)
         delay = max(0.0, settings.interval_s - (time.monotonic() - started))

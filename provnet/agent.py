@@ -10,10 +10,12 @@ import signal
 from pathlib import Path
 
 from provnet.config.cluster import AgentSettings
-from provnet.pollers.cluster.agent import AgentStats, NodeAgent, Outbox
-from provnet.pollers.cluster.messages import NodePlan, check_token
+from provnet.pollers.cluster.agent import AgentStats, Extra, NodeAgent, Outbox
+from provnet.pollers.cluster.agent_collect import CollectStats, IcmpCollector, TrapCollector
+from provnet.pollers.cluster.messages import NodePlan, PlannedDevice, check_token
 from provnet.pollers.cluster.natslink import ClusterError, NodeLink, connect
 from provnet.pollers.engine import ProfilePoller
+from provnet.pollers.icmp import IcmplibPinger, Pinger
 from provnet.pollers.profiles import IF_ONLY, DeviceProfile, ProfileError, load_profiles
 from provnet.pollers.scheduler import Poller
 from provnet.pollers.types import SnmpTarget
@@ -33,8 +35,10 @@ def _profile_map(plan: NodePlan, settings: AgentSettings) -> dict[int, DevicePro
 
 
 async def run_agent(settings: AgentSettings, state_dir: Path, stop: asyncio.Event,
-                    duration_s: float | None = None) -> AgentStats:
-    """Poll as node ``settings.node`` until ``stop`` (or ``duration_s``)."""
+                    duration_s: float | None = None, pinger: Pinger | None = None
+                    ) -> AgentStats:
+    """Poll as node ``settings.node`` until ``stop`` (or ``duration_s``); ping and receive
+    traps for its devices when ``settings.icmp`` / ``settings.traps`` are enabled."""
     node = check_token(settings.node, "node")
     if duration_s is not None:
         asyncio.get_running_loop().call_later(duration_s, stop.set)
@@ -73,14 +77,40 @@ async def run_agent(settings: AgentSettings, state_dir: Path, stop: asyncio.Even
                               community=secret.get_secret_value(),
                               timeout_s=settings.timeout_s, retries=settings.retries)
 
+        def plan_of() -> NodePlan | None:
+            return agent.plan
+
+        def planned_target(d: PlannedDevice) -> SnmpTarget:
+            return target_of(d.device_id, d.name, d.address, d.port)
+
+        collected = CollectStats()
+        extras: list[Extra] = []
+        confirm_poller: ProfilePoller | None = None
+        if settings.icmp.enabled:
+            extras.append(IcmpCollector(
+                node, pinger or IcmplibPinger(settings.icmp.privileged), settings.icmp,
+                plan_of, lambda m: agent.emit(m), collected).run)
+        if settings.traps.enabled:
+            confirm_poller = ProfilePoller(profile_for, method="get",
+                                           max_get_varbinds=settings.max_get_varbinds)
+            extras.append(TrapCollector(node, settings.traps, plan_of, confirm_poller,
+                                        planned_target, lambda m: agent.emit(m),
+                                        collected).run)
         agent = NodeAgent(node, settings.province, link, Outbox(state_dir / "outbox"),
                           poller_for, target_of, settings.concurrency, settings.spread,
-                          settings.max_bytes, hub_domain=settings.hub_domain)
-        await agent.run(stop)
+                          settings.max_bytes, hub_domain=settings.hub_domain, extras=extras)
+        try:
+            await agent.run(stop)
+        finally:
+            if confirm_poller is not None:
+                confirm_poller.close()
         s = agent.stats
         log.info("%s stopped: %d batches, %d results, %d re-published, %d duplicates, "
-                 "%d overruns; CPU encoding + outbox %.3f s", node, s.batches, s.results,
-                 s.republished, s.duplicates, s.overruns, s.cpu_encode_s)
+                 "%d overruns; CPU encoding + outbox %.3f s; %d ICMP sweeps (%d readings), "
+                 "%d traps (%s), %d from unknown sources", node, s.batches, s.results,
+                 s.republished, s.duplicates, s.overruns, s.cpu_encode_s, collected.sweeps,
+                 collected.readings, collected.traps, collected.verdicts or {},
+                 collected.traps_unknown)
         return s
     finally:
         with contextlib.suppress(Exception):

@@ -17,16 +17,23 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from provnet.pollers.cluster.collect import (
+    IcmpSweep,
+    TrapNote,
+    decode_any,
+    encode_icmp,
+    encode_trap,
+    subject_of,
+)
 from provnet.pollers.cluster.messages import (
     Batch,
     Heartbeat,
     NodePlan,
-    decode,
     encode_batch,
     encode_heartbeat,
     group_batch,
@@ -39,6 +46,8 @@ from provnet.pollers.scheduler import Poller, PollLoop
 from provnet.pollers.types import IfRates, PollResult, SnmpTarget
 
 log = logging.getLogger(__name__)
+#: a collector running beside the poll loop until the stop event (ICMP, traps)
+Extra = Callable[[asyncio.Event], Coroutine[object, object, None]]
 #: with no plan yet, the PLAN mirror is set up again every this many seconds
 MIRROR_RESET_S = 5
 
@@ -74,6 +83,8 @@ class AgentStats:
     republished: int = 0
     overruns: int = 0
     publish_retries: int = 0
+    #: ICMP sweeps and traps stored for publishing
+    collected: int = 0
     #: CPU spent encoding batches and writing the outbox (synchronous, so measurable apart)
     cpu_encode_s: float = 0.0
     last_tick: int = -1
@@ -93,7 +104,11 @@ class Outbox:
 
     def put(self, b: Batch, payload: bytes) -> Path:
         """Keep ``payload`` until acknowledged (write then rename: never a torn file)."""
-        path = self.dir / self._name(b)
+        return self.put_named(self._name(b), payload)
+
+    def put_named(self, name: str, payload: bytes) -> Path:
+        """Keep another message (ICMP sweep, trap) under ``name``."""
+        path = self.dir / name
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(payload)
         tmp.replace(path)
@@ -121,11 +136,13 @@ class NodeAgent:
                  poller_for: Callable[[NodePlan], Poller],
                  target_of: Callable[[int, str, str, int], SnmpTarget],
                  concurrency: int = 64, spread: float = 0.5, max_bytes: int = 2**34,
-                 clock: Callable[[], float] = time.time, hub_domain: str = "hub") -> None:
+                 clock: Callable[[], float] = time.time, hub_domain: str = "hub",
+                 extras: Sequence[Extra] = ()) -> None:
         self.node, self.province, self.leaf, self.outbox = node, province, leaf, outbox
         self._poller_for, self._target_of = poller_for, target_of
         self._concurrency, self._spread, self._max_bytes = concurrency, spread, max_bytes
         self._clock, self.hub_domain = clock, hub_domain
+        self.extras = list(extras)
         self.stats = AgentStats()
         self.plan: NodePlan | None = None
         self._targets: dict[int, list[SnmpTarget]] = {}
@@ -171,13 +188,12 @@ class NodeAgent:
         files = self.outbox.pending()
         for path in files:
             payload = path.read_bytes()
-            b = decode(payload)
-            if isinstance(b, Batch):
-                self._queue.put_nowait((poll_subject(self.province, b.node, b.shard), payload,
-                                        b.msg_id, path))
+            m = decode_any(payload)
+            if not isinstance(m, Heartbeat):
+                self._queue.put_nowait((subject_of(m, self.province), payload, m.msg_id, path))
         self.stats.republished += len(files)
         if files:
-            log.info("%s: re-publishing %d batches left in the outbox", self.node, len(files))
+            log.info("%s: re-publishing %d messages left in the outbox", self.node, len(files))
         return len(files)
 
     async def _publisher(self, stop: asyncio.Event) -> None:
@@ -218,6 +234,18 @@ class NodeAgent:
         self.stats.batches += 1
         self.stats.results += len(b.results)
         self._done_tick[b.shard] = max(self._done_tick.get(b.shard, -1), b.tick)
+
+    def emit(self, msg: IcmpSweep | TrapNote) -> None:
+        """Store and publish a message of another collector (outbox first, like a batch)."""
+        if isinstance(msg, IcmpSweep):
+            payload = encode_icmp(msg)
+            name = f"{round(msg.started * 1000):016d}-icmp.json"
+        else:
+            payload = encode_trap(msg)
+            name = f"{round(msg.event.time * 1000):016d}-trap-{msg.msg_id.rsplit(':', 1)[1]}.json"
+        path = self.outbox.put_named(name, payload)
+        self._queue.put_nowait((subject_of(msg, self.province), payload, msg.msg_id, path))
+        self.stats.collected += 1
 
     def _heartbeat(self, plan: NodePlan, fill: float) -> None:
         if not self._done_tick:
@@ -263,6 +291,7 @@ class NodeAgent:
         await self.replay_outbox()
         closing = asyncio.Event()  # set once no batch can come any more
         publisher = asyncio.create_task(self._publisher(closing))
+        extras = [asyncio.create_task(run(stop)) for run in self.extras]
         try:
             waited = 0
             while not stop.is_set() and await self.refresh_plan() is None:
@@ -306,6 +335,10 @@ class NodeAgent:
             for t in running:
                 t.cancel()
             await asyncio.gather(*running, return_exceptions=True)
+            stop.set()  # the collectors end on it (when the loop ended on an error)
+            for result in await asyncio.gather(*extras, return_exceptions=True):
+                if isinstance(result, BaseException):
+                    log.error("%s: a collector failed: %r", self.node, result)
             closing.set()
             await publisher
 

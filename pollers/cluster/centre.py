@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from provnet.config.cluster import ClusterSettings
+from provnet.pollers.cluster.collect import IcmpSweep, TrapNote, decode_any
 from provnet.pollers.cluster.messages import (
     Batch,
     Heartbeat,
     MessageError,
     NodePlan,
     ResultSink,
-    decode,
 )
 from provnet.pollers.cluster.planner import DeviceSpec, assign, node_plans
 from provnet.pollers.errors import PollerError
@@ -34,6 +34,19 @@ log = logging.getLogger(__name__)
 OnResult = Callable[[PollResult, dict[int, IfRates]], None]
 #: a stalled source is set up again at most this often (s)
 SOURCE_RETRY_S = 10.0
+
+
+class CollectSink(Protocol):
+    """Where the centre hands the nodes' ICMP sweeps and traps (in stream order; may come
+    again after a lost ack: :class:`pollers.cluster.collectfeed.CollectFeed` drops those)."""
+
+    def icmp(self, sweep: IcmpSweep) -> None:
+        """One ICMP sweep of a node."""
+        ...
+
+    def trap(self, note: TrapNote) -> None:
+        """One trap a node received (and, for a link trap, its confirming poll's verdict)."""
+        ...
 
 
 class Hub(Protocol):
@@ -82,6 +95,8 @@ class FeedStats:
     results: int = 0
     dropped_old: int = 0
     heartbeats: int = 0
+    icmp_sweeps: int = 0
+    traps: int = 0
     undecodable: int = 0
     #: node -> (last tick consumed, its event time, when it was consumed)
     last: dict[str, tuple[int, float, float]] = field(default_factory=dict)
@@ -123,11 +138,12 @@ class Centre:
     def __init__(self, hub: Hub, cfg: ClusterSettings, sinks: Sequence[ResultSink],
                  commit: Callable[[], Awaitable[None]],
                  devices: Callable[[], Sequence[DeviceSpec]], interval_s: float,
-                 stats: FeedStats | None = None, clock: Callable[[], float] = time.time
-                 ) -> None:
+                 stats: FeedStats | None = None, clock: Callable[[], float] = time.time,
+                 collect: Sequence[CollectSink] = ()) -> None:
         self.hub, self.cfg, self.sinks, self._commit = hub, cfg, list(sinks), commit
         self._devices, self.interval_s, self._clock = devices, interval_s, clock
         self.stats = stats or FeedStats()
+        self.collect = list(collect)
         self.last_seen: dict[str, float] = {}
         self.plans: dict[str, NodePlan] = {}
         self.assignment: dict[int, str] = {}
@@ -193,10 +209,21 @@ class Centre:
 
     def _handle(self, data: bytes) -> None:
         try:
-            msg = decode(data)
+            msg = decode_any(data)
         except MessageError as exc:
             self.stats.undecodable += 1
             log.error("dropping an undecodable message: %s", exc)
+            return
+        if isinstance(msg, IcmpSweep | TrapNote):
+            self.last_seen[msg.node] = self._clock()
+            if isinstance(msg, IcmpSweep):
+                self.stats.icmp_sweeps += 1
+                for c in self.collect:
+                    c.icmp(msg)
+            else:
+                self.stats.traps += 1
+                for c in self.collect:
+                    c.trap(msg)
             return
         if isinstance(msg, Heartbeat):
             self.stats.heartbeats += 1

@@ -235,34 +235,38 @@ def _device(d: DeviceResult) -> dict[str, Any]:
     return out
 
 
-def _dump(obj: dict[str, Any]) -> bytes:
+def dump_object(obj: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON of a message object (NaN refused)."""
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False).encode()
 
 
 def encode_batch(b: Batch) -> bytes:
     """Bytes of a batch."""
-    return _dump({"v": VERSION, "k": "b", "node": b.node, "sh": b.shard, "ns": b.shards,
+    return dump_object({"v": VERSION, "k": "b", "node": b.node, "sh": b.shard, "ns": b.shards,
                   "tk": b.tick, "t": b.event_time, "iv": b.interval_s, "pv": b.plan_version,
                   "ov": b.overrun, "r": [_device(d) for d in b.results]})
 
 
 def encode_heartbeat(h: Heartbeat) -> bytes:
     """Bytes of a heartbeat."""
-    return _dump({"v": VERSION, "k": "h", "node": h.node, "tk": h.tick, "at": h.at,
+    return dump_object({"v": VERSION, "k": "h", "node": h.node, "tk": h.tick, "at": h.at,
                   "iv": h.interval_s, "pv": h.plan_version, "ns": h.shards, "nd": h.devices,
                   "bf": round(h.buffer_fill, 4)})
 
 
-def _load(data: bytes) -> dict[str, Any]:
+def load_object(data: bytes, versions: frozenset[int] = frozenset({VERSION})
+                ) -> dict[str, Any]:
+    """The JSON object of a message of one of ``versions``, else a :class:`MessageError`."""
     try:
         obj = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MessageError(f"not a provnet cluster message: {exc}") from exc
     if not isinstance(obj, dict):
         raise MessageError("not a provnet cluster message: not an object")
-    if obj.get("v") != VERSION:
-        raise MessageError(f"message version {obj.get('v')!r}, this node speaks {VERSION}")
+    if obj.get("v") not in versions:
+        raise MessageError(f"message version {obj.get('v')!r}, this node speaks "
+                           f"{', '.join(str(v) for v in sorted(versions))}")
     return obj
 
 
@@ -284,8 +288,14 @@ def _decode_device(o: Mapping[str, Any]) -> DeviceResult:
 
 
 def decode(data: bytes) -> Batch | Heartbeat:
-    """A batch or a heartbeat from its bytes; anything else is a :class:`MessageError`."""
-    o = _load(data)
+    """A batch or a heartbeat from its bytes; anything else is a :class:`MessageError`
+    (the ICMP and trap messages of :mod:`pollers.cluster.collect` included: they are of a
+    later version; :func:`pollers.cluster.collect.decode_any` reads every kind)."""
+    return decode_object(load_object(data))
+
+
+def decode_object(o: Mapping[str, Any]) -> Batch | Heartbeat:
+    """A batch or a heartbeat from a loaded version-1 message object."""
     try:
         if o.get("k") == "b":
             return Batch(node=str(o["node"]), shard=int(o["sh"]), tick=int(o["tk"]),
@@ -330,7 +340,7 @@ class NodePlan:
 
 def encode_plan(p: NodePlan) -> bytes:
     """Bytes of a node's plan (the KV value)."""
-    return _dump({"v": VERSION, "k": "p", "node": p.node, "pv": p.version, "iv": p.interval_s,
+    return dump_object({"v": VERSION, "k": "p", "node": p.node, "pv": p.version, "iv": p.interval_s,
                   "ns": p.shards,
                   "dv": [[d.device_id, d.name, d.address, d.port, d.shard, d.device_class,
                           d.vendor] for d in p.devices]})
@@ -338,7 +348,7 @@ def encode_plan(p: NodePlan) -> bytes:
 
 def decode_plan(data: bytes) -> NodePlan:
     """A node's plan from the KV value."""
-    o = _load(data)
+    o = load_object(data)
     if o.get("k") != "p":
         raise MessageError(f"not a plan: kind {o.get('k')!r}")
     try:

@@ -4,7 +4,10 @@ one :class:`~pollers.cluster.messages.ResultSink` chain, and the planner writes 
 plans. The devices of the groups are not polled by this process (``service.remote_devices``).
 
 ``sinks`` lets another feature slot in its own sink (the alerts' event-time gate) after the
-result feed."""
+result feed. The nodes' ICMP sweeps and traps (:mod:`pollers.cluster.collect`) reach the live
+state, the TSDB and the alerts as local probes and confirmed traps do (:class:`NodeCollect`);
+the centre pings none of the nodes' devices (``features/icmp.py`` probes
+``service.local_targets()``)."""
 
 from __future__ import annotations
 
@@ -15,14 +18,21 @@ from typing import TYPE_CHECKING
 
 from provnet.inventory import queries
 from provnet.pollers.cluster.centre import Centre, FeedStats, ResultFeed
+from provnet.pollers.cluster.collect import IcmpSweep, TrapNote
+from provnet.pollers.cluster.collectfeed import CollectFeed
 from provnet.pollers.cluster.messages import Batch, Heartbeat, ResultSink
 from provnet.pollers.cluster.natslink import HubLink, connect
 from provnet.pollers.cluster.planner import DeviceSpec, group_of, unknown_groups
+from provnet.pollers.live import LiveState
 from provnet.pollers.plan import PollPlan
+from provnet.pollers.readings import reading_points
+from provnet.pollers.traps import trap_point
 from provnet.pollers.types import IfRates, PollResult
+from provnet.tsdb.points import FieldValue, Point
 
 if TYPE_CHECKING:
     import asyncio
+    from collections.abc import Callable, Mapping
 
     from provnet.alerts.runner import AlertsHandle, NodeSink
     from provnet.service import Service
@@ -36,6 +46,7 @@ class ClusterHandle:
 
     stats: FeedStats
     sinks: list[ResultSink]
+    collect: CollectFeed | None = None
     centre: Centre | None = None
     _specs: tuple[int, list[DeviceSpec]] = field(default=(0, []))
     _devices: Callable[[], list[DeviceSpec]] | None = None
@@ -77,6 +88,59 @@ class AlertGate:
         self.nodes.heartbeat(hb.node, hb.tick * hb.interval_s)
 
 
+class NodeCollect:
+    """A node's ICMP sweeps and traps into the centre's data path, as local ones: the live
+    state, points for the TSDB (at the reading's / trap's own time) and the alerts (on event
+    time through ``nodes`` when there is that entry, else as local readings and traps). A
+    link trap pages only when the node's confirming poll said ``confirmed``."""
+
+    def __init__(self, live: LiveState, queue_points: Callable[[list[Point]], None],
+                 tags_of: Callable[[int], Mapping[str, str]],
+                 alerting: AlertsHandle | None) -> None:
+        self.live, self.queue_points, self.tags_of = live, queue_points, tags_of
+        self.alerting = alerting
+        self.unconfirmed = 0
+
+    def sweep(self, sweep: IcmpSweep) -> None:
+        """Every reading of one sweep (already de-duplicated by :class:`CollectFeed`)."""
+        points: list[Point] = []
+        for item in sweep.readings:
+            self.live.update_icmp(item.device_id, item.reading, item.t)
+            points += reading_points([item.reading], self.tags_of(item.device_id),
+                                     round(item.t * 1e6) * 1000)
+        self.queue_points(points)
+        a = self.alerting
+        if a is not None and a.nodes is not None:
+            a.nodes.accept_icmp(sweep.node, sweep.started,
+                                [(i.device_id, i.reading, i.t) for i in sweep.readings])
+        elif a is not None:
+            for i in sweep.readings:
+                a.on_icmp(i.device_id, i.reading, i.t)
+
+    def trap(self, note: TrapNote) -> None:
+        """One trap: its point (with the node and the verdict); a confirmed link trap
+        also sets the interface's state at once and goes to the alerts."""
+        event, dev = note.event, note.device_id
+        extra: dict[str, FieldValue] = {"node": note.node}
+        if note.verdict is not None:
+            extra.update(verdict=note.verdict, confirmed=note.verdict == "confirmed")
+        self.queue_points([trap_point(event, dict(self.tags_of(dev)), extra)])
+        up = event.oper_up
+        if up is not None and event.ifindex is not None:
+            if note.verdict != "confirmed":
+                self.unconfirmed += 1
+                log.warning("trap %s from %s (device %d, ifIndex %s) NOT confirmed by node "
+                            "%s's poll (%s): nobody is paged", event.kind, event.source, dev,
+                            event.ifindex, note.node, note.verdict)
+                return
+            self.live.apply_trap(dev, event.ifindex, up, event.time)
+        a = self.alerting
+        if a is not None and a.nodes is not None and up is not None:
+            a.nodes.accept_trap(note.node, event, dev)
+        elif a is not None:
+            a.on_trap(event, dev)
+
+
 def attach(service: Service, alerting: AlertsHandle | None = None,
            sinks: Sequence[ResultSink] = ()) -> ClusterHandle | None:
     """Consume the hub and plan the nodes (None when ``cluster.enabled`` is off).
@@ -95,6 +159,10 @@ def attach(service: Service, alerting: AlertsHandle | None = None,
     else:
         gates = [ResultFeed(service.on_result, stats)]
     handle = ClusterHandle(stats, [*gates, *sinks])
+    wiring = NodeCollect(service.live, service.queue_points,
+                         lambda d: service.plan.device_tags.get(d, {"device": str(d)}),
+                         alerting)
+    collect = handle.collect = CollectFeed(wiring.sweep, wiring.trap)
 
     def specs_of(plan: PollPlan) -> list[DeviceSpec]:
         with service.store.session() as s:
@@ -131,7 +199,7 @@ def attach(service: Service, alerting: AlertsHandle | None = None,
         nc = await connect(cfg.hub_urls, "provnet-centre", stop)
         try:
             handle.centre = Centre(HubLink(nc), cfg, handle.sinks, service.flush, devices,
-                                   interval, stats)
+                                   interval, stats, collect=[collect])
             await handle.centre.run(stop)
         finally:
             await nc.close()

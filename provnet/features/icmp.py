@@ -1,4 +1,5 @@
-"""ICMP reachability attached to the service: a background sweep of every polled device,
+"""ICMP reachability attached to the service: a background sweep of every device this process
+polls (a remote poller node pings its own, ``provnet agent``),
 its readings kept in the live state (the one place), queued as ``icmp`` points and handed
 to listeners (alerting). ``/api/v1/reachability`` and ``/api/v1/devices`` read the live state."""
 
@@ -33,7 +34,8 @@ def attach(service: Service, listeners: Sequence[IcmpListener] = (),
     probe: Pinger = pinger or IcmplibPinger(settings.privileged)
 
     def targets() -> list[tuple[int, str]]:
-        return [(t.device_id, t.address) for t in service.plan.targets]
+        # not the remote poller nodes' devices: their nodes ping them (features/cluster.py)
+        return [(t.device_id, t.address) for t in service.local_targets()]
 
     def on_reading(device_id: int, reading: IcmpReading) -> None:
         now = time.time()

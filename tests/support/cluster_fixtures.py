@@ -17,7 +17,8 @@ from typing import Any
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from provnet.pollers.cluster.messages import MSG_ID_HEADER, Batch, Heartbeat, decode
+from provnet.pollers.cluster.collect import IcmpSweep, TrapNote, decode_any
+from provnet.pollers.cluster.messages import MSG_ID_HEADER, Batch, Heartbeat
 from tests.support.helpers import kill_process, stop_process
 from tests.support.nats import IP
 
@@ -86,9 +87,9 @@ class AgentProc:
 
 
 def write_agent_config(path: Path, node: str, nats_url: str, **extra: Any) -> Path:
-    """An agent settings file (JSON is YAML)."""
+    """An agent settings file (JSON is YAML); ICMP off unless ``icmp`` is given."""
     cfg = {"node": node, "province": "tq", "nats_url": nats_url, "timeout_s": 0.5,
-           "retries": 0, "spread": 0.3, **extra}
+           "retries": 0, "spread": 0.3, "icmp": {"enabled": False}, **extra}
     path.write_text(json.dumps(cfg), encoding="utf-8")
     return path
 
@@ -107,7 +108,7 @@ async def read_stream(url: Sequence[str], stream: str) -> list[tuple[str, str, A
         while len(out) < total:
             for m in await sub.fetch(min(500, total - len(out)), timeout=5):
                 out.append((m.subject, (m.headers or {}).get(MSG_ID_HEADER, ""),
-                            decode(m.data)))
+                            decode_any(m.data)))
         await sub.unsubscribe()
         return out
     finally:
@@ -115,10 +116,13 @@ async def read_stream(url: Sequence[str], stream: str) -> list[tuple[str, str, A
 
 
 def batches_by_shard(msgs: Sequence[tuple[str, str, Any]]) -> dict[tuple[str, int], list[Batch]]:
-    """(node, shard) -> its batches in stream order; checks each id matches its content."""
+    """(node, shard) -> its batches in stream order; checks each id matches its content
+    (ICMP sweeps and traps: only their ids)."""
     out: dict[tuple[str, int], list[Batch]] = defaultdict(list)
     for _, msg_id, m in msgs:
-        if isinstance(m, Batch):
+        if isinstance(m, IcmpSweep | TrapNote):
+            assert msg_id == m.msg_id
+        elif isinstance(m, Batch):
             assert msg_id == m.msg_id
             out[(m.node, m.shard)].append(m)
         else:

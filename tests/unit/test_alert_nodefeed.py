@@ -239,3 +239,33 @@ def test_optics_of_a_node_run_on_its_clock(centre: Centre) -> None:
     st = centre.handle.book.engine.alerts["optic_rx_low|optic:2:if1"]
     assert st.raw and st.labels["link"] == "100"
     assert centre.feed.tracker.clock_for("optic:2:if1") == E0
+
+
+def test_icmp_of_a_node_runs_on_its_clock_and_absurd_sweeps_are_rejected(
+        centre: Centre) -> None:
+    from provnet.pollers.readings import IcmpReading
+
+    centre.clock.now = E0 + 1
+    assert centre.batch(E0)
+    lost = IcmpReading("127.0.0.1", 4, 0, 100.0)
+    assert centre.feed.accept_icmp("pop2", E0 + 20, [(10, lost, E0 + 21)])
+    centre.drain()
+    st = centre.handle.book.engine.alerts["packet_loss|icmp:10"]
+    assert st.raw and centre.feed.tracker.owner["icmp:10"] == "pop2"
+    assert centre.feed.tracker.nodes["pop2"].clock == E0 + 20
+    assert not centre.feed.accept_icmp("pop2", E0 + 86400 * 365, [(10, lost, E0)])
+    assert centre.feed.status()["rejected"] == {"pop2": {"future": 1}}
+
+
+def test_a_nodes_confirmed_link_trap_is_an_event_batch_on_its_clock(centre: Centre) -> None:
+    from provnet.pollers.traps import TrapEvent
+
+    centre.clock.now = E0 + 1
+    assert centre.batch(E0)
+    down = TrapEvent("127.0.0.1", "link-down", E0 + 30, ifindex=1, oper_status=2)
+    assert centre.feed.accept_trap("pop2", down, 2)
+    assert not centre.feed.accept_trap("pop2", TrapEvent("127.0.0.1", "cold-start", E0), 2)
+    centre.drain()
+    st = centre.handle.book.engine.alerts["link_down|link:100"]
+    assert st.raw and centre.feed.tracker.owner["link:100"] == "pop2"
+    assert centre.feed.tracker.nodes["pop2"].clock == E0 + 30

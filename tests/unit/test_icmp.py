@@ -165,6 +165,10 @@ class StubService:
     def queue_points(self, points: list[Point]) -> None:
         self.points.extend(points)
 
+    def local_targets(self) -> list[Any]:
+        """No remote poller nodes here: every target of the plan."""
+        return list(self.plan.targets)
+
 
 def run_background(task: Any, seconds: float = 0.3) -> None:
     """Run a ``service.background`` task for ``seconds``, then stop it (1 s to finish)."""
