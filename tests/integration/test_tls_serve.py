@@ -1,5 +1,6 @@
 """``provnet serve --tls-cert --tls-key`` serves HTTPS (a self-signed certificate made by
-``openssl`` here): TLS answers, roles still enforced, the session cookie is ``Secure``."""
+``openssl`` here): TLS answers, roles still enforced, the session cookie is ``Secure``; the
+same through the API front (``api.front``)."""
 
 from __future__ import annotations
 
@@ -20,14 +21,16 @@ from tests.support.helpers import free_port, stop_process
 pytestmark = pytest.mark.integration
 
 
-def test_https_with_roles_and_secure_cookie(tmp_path: Path) -> None:
+@pytest.mark.parametrize("front", [False, True], ids=["in-service", "front"])
+def test_https_with_roles_and_secure_cookie(tmp_path: Path, front: bool) -> None:
+    """With ``api.front`` the front terminates TLS and tells the service the scheme."""
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                     "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
                     "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
     state, port = tmp_path / "state", free_port()
     cfg = tmp_path / "provnet.yaml"
-    cfg.write_text(f"state_dir: {state}\napi: {{port: {port}}}\n"
+    cfg.write_text(f"state_dir: {state}\napi: {{port: {port}, front: {str(front).lower()}}}\n"
                    f"influx: {{url: 'http://127.0.0.1:{free_port()}'}}\n"
                    "traps: {enabled: false}\nicmp: {enabled: false}\n", encoding="utf-8")
     settings = load_settings(cfg)
