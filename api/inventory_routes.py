@@ -20,7 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from provnet.api import schemas
 from provnet.api.auth import author
-from provnet.api.params import Limit, Offset, page
+from provnet.api.paging import IdCursor, KeyCursor, cursor_page
+from provnet.api.params import Limit, Offset
 from provnet.inventory import audit, records
 from provnet.inventory.io_spec import KINDS
 from provnet.inventory.store import Store
@@ -70,14 +71,21 @@ def inventory_objects_router(store: Store, poller_groups: Sequence[str] = ()) ->
     base = "/api/v1/inventory/{kind}"
 
     @r.get(base, response_model=schemas.Page[InventoryObject])
-    def list_objects(kind: Kind, district: Text = None, commune: Text = None, q: Text = None,
-                     role: Text = None, type_: Annotated[str | None, Query(
+    def list_objects(request: Request, kind: Kind, district: Text = None,
+                     commune: Text = None, q: Text = None, role: Text = None,
+                     type_: Annotated[str | None, Query(
                          alias="kind", max_length=40, description="site/link/fibre kind or "
                                                                  "unit level")] = None,
                      generation: Text = None, device: Text = None, site: Text = None,
-                     limit: Limit = 200, offset: Offset = 0) -> Any:
+                     limit: Limit = 200, offset: Offset = 0, cursor: KeyCursor = None
+                     ) -> Any:
+        """Objects of ``kind`` in natural-key order; ``next``: the following page by cursor
+        (the last object's key, e.g. ``r1/ge-0/0/1``)."""
         f = records.Filters(district, commune, type_, role, q, generation, device, site)
-        return page(records.list_records(store, kind.value, f), limit, offset)
+        items = records.list_records(store, kind.value, f)
+        names = KINDS[kind.value].key
+        return cursor_page(request, items, lambda r: "/".join(str(r[k]) for k in names),
+                           limit, offset, cursor, "any")
 
     @r.get(base + "/{key:path}", responses={404: {"description": "no such object"}})
     def get_object(kind: Kind, key: KeyPath) -> dict[str, Any]:
@@ -137,8 +145,11 @@ def inventory_objects_router(store: Store, poller_groups: Sequence[str] = ()) ->
             raise _db(exc) from exc
 
     @r.get("/api/v1/inventory-changes", response_model=schemas.Page[InventoryChange])
-    def changes(kind: Text = None, limit: Limit = 100, offset: Offset = 0) -> Any:
-        """The audit trail, newest first."""
-        return page(records.changes(store, kind), limit, offset)
+    def changes(request: Request, kind: Text = None, limit: Limit = 100, offset: Offset = 0,
+                cursor: IdCursor = None) -> Any:
+        """The audit trail, newest first; ``next``: the following page by cursor (the last
+        change's id, so changes recorded meanwhile do not shift it)."""
+        return cursor_page(request, records.changes(store, kind), lambda c: c["id"], limit,
+                           offset, cursor, "desc")
 
     return r

@@ -29,6 +29,9 @@ ListLimit = Annotated[int | None, Query(ge=1, le=1000,
 IdCursor = Annotated[int | None, Query(ge=0, le=2**31 - 1,
                                        description="the id after which the page starts "
                                                    "(from a page's next)")]
+KeyCursor = Annotated[str | None, Query(max_length=500,
+                                        description="the key after which the page starts "
+                                                    "(from a page's next)")]
 CodeCursor = Annotated[str | None, Query(max_length=10,
                                          description="the code after which the page starts "
                                                      "(from a page's next)")]
@@ -52,8 +55,8 @@ def fields_query(model: type[BaseModel]) -> Any:
                  description=f"comma-separated fields of each item to keep: {', '.join(names)}")
 
 
-def cursor_page(request: Request, items: Sequence[T], key: Callable[[T], Key], limit: int,
-                offset: int, cursor: Key | None, order: str = "asc") -> Page[T]:
+def cursor_page(request: Request, items: Sequence[V], key: Callable[[V], Key], limit: int,
+                offset: int, cursor: Key | None, order: str = "asc") -> Page[V]:
     """One page of ``items``: after ``cursor`` if given, then ``offset``.
 
     ``order`` says how ``items`` are sorted by ``key``: ``asc``, ``desc`` (newest first), or

@@ -40,14 +40,17 @@ def record(s: Session, who: Who, action: str, target: str, before: Any = None,
 
 
 def page(s: Session, actor: str | None = None, action: str | None = None, limit: int = 100,
-         offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
-    """Events newest first, optionally of one actor or action: (total, rows)."""
+         offset: int = 0, before_id: int | None = None) -> tuple[int, list[dict[str, Any]]]:
+    """Events newest first, optionally of one actor or action, and only those older than
+    event ``before_id`` (a cursor): (total of the filter, rows)."""
     q = select(AuditEvent)
     if actor:
         q = q.where(AuditEvent.actor == actor)
     if action:
         q = q.where(AuditEvent.action == action)
     total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+    if before_id is not None:
+        q = q.where(AuditEvent.id < before_id)
     rows = s.scalars(q.order_by(AuditEvent.id.desc()).limit(limit).offset(offset))
     return total, [{
         "id": e.id, "at": e.at if e.at.tzinfo else e.at.replace(tzinfo=dt.UTC),

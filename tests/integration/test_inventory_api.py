@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from provnet.api.app import create_app
+from provnet.api.audit import audit_router
 from provnet.api.context import ApiContext
 from provnet.api.inventory_routes import inventory_objects_router
 from provnet.inventory import version
@@ -48,7 +49,8 @@ def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             (src / name).write_text(text, encoding="utf-8")
         assert import_files(store, [src]).ok
         app: FastAPI = create_app(ApiContext(store=store, live=LiveState()),
-                                  [inventory_objects_router(store, ["tri-ton", "chau-doc"])])
+                                  [inventory_objects_router(store, ["tri-ton", "chau-doc"]),
+                                   audit_router(store)])
         yield TestClient(app, raise_server_exceptions=False), store
 
 
@@ -152,3 +154,39 @@ def test_poller_group_set_and_checked(client: tuple[TestClient, Store]) -> None:
     for kind, key in (("sites", "POP"), ("devices", "lp1")):  # back as they were
         r = c.put(f"/api/v1/inventory/{kind}/{key}", json={"poller_group": None})
         assert r.status_code == 200 and r.json()["poller_group"] is None
+
+
+def _walk(c: TestClient, path: str, **params: object) -> list[dict[str, object]]:
+    """Every item of a list, following ``next`` from a page of one."""
+    items: list[dict[str, object]] = []
+    page = c.get(path, params={**params, "limit": 1}).json()
+    while True:
+        items += page["items"]
+        if not page["next"]:
+            return items
+        page = c.get(page["next"]).json()
+
+
+def test_cursor_pages_are_stable_under_inserts(client: tuple[TestClient, Store]) -> None:
+    c, _ = client
+    every = c.get("/api/v1/inventory/interfaces").json()["items"]
+    assert [(i["device"], i["name"]) for i in _walk(c, "/api/v1/inventory/interfaces")] == [
+        (i["device"], i["name"]) for i in every]
+    first = c.get("/api/v1/inventory/interfaces", params={"limit": 2}).json()
+    assert "cursor=lp1%2Fge-0%2F0%2F0" in first["next"]
+    # an interface inserted before the cursor does not shift the next page
+    assert c.post("/api/v1/inventory/interfaces", json={"device": "core1",
+                                                       "name": "ge-0/0/0"}).status_code == 201
+    second = c.get(first["next"]).json()
+    assert [(i["device"], i["name"]) for i in second["items"]] == [
+        (i["device"], i["name"]) for i in every[2:4]]
+    assert c.get("/api/v1/inventory/interfaces", params={"cursor": "x" * 501}).status_code == 422
+    # the audit trail and the audit log: newest first, by id
+    changes = _walk(c, "/api/v1/inventory-changes")
+    ids = [ch["id"] for ch in changes]
+    assert ids == sorted(ids, reverse=True) and len(ids) == len(set(ids)) >= 1
+    events = _walk(c, "/api/v1/audit")
+    eids = [e["id"] for e in events]
+    assert eids == sorted(eids, reverse=True) and len(eids) >= 1
+    assert c.get("/api/v1/audit", params={"cursor": -1}).status_code == 422
+    assert c.delete("/api/v1/inventory/interfaces/core1/ge-0/0/0").status_code == 204
