@@ -39,6 +39,9 @@ Send = Callable[[Message], Any]
 HOP = frozenset({b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer",
                  b"transfer-encoding", b"upgrade"})
 UPSTREAM_TIMEOUT_S = 60.0
+#: idle connections to the service are closed by us before the service would (it keeps them
+#: ``api.server.SERVICE_KEEPALIVE_S``): a request never goes out on a connection being closed
+KEEPALIVE_S = 30.0
 
 
 def _frozen(value: Any) -> Hashable:
@@ -102,8 +105,9 @@ class Upstream:
         # capped pool would make every other request wait behind a wall of screens (the
         # service bounds its subscribers itself)
         self.client = httpx.AsyncClient(
-            transport=httpx.AsyncHTTPTransport(uds=uds, limits=httpx.Limits(
-                max_connections=None, max_keepalive_connections=64)),
+            transport=httpx.AsyncHTTPTransport(uds=uds, retries=1, limits=httpx.Limits(
+                max_connections=None, max_keepalive_connections=64,
+                keepalive_expiry=KEEPALIVE_S)),
             timeout=httpx.Timeout(timeout, read=None), follow_redirects=False)
 
     async def aclose(self) -> None:
@@ -130,7 +134,7 @@ class Upstream:
         request = self.client.build_request(scope["method"], url, headers=headers,
                                             content=body)
         try:
-            answer = await self.client.send(request, stream=True)
+            answer = await self._send(request)
         except httpx.HTTPError as exc:
             await _unavailable(send, exc)
             return
@@ -141,6 +145,17 @@ class Upstream:
             await _relay(answer, receive, send)
         finally:
             await answer.aclose()
+
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        """Send; a read that found its pooled connection closed by the service (it closes
+        idle ones) is sent once more on a new connection, as a browser would."""
+        try:
+            return await self.client.send(request, stream=True)
+        except (httpx.RemoteProtocolError, httpx.ReadError):
+            if request.method not in ("GET", "HEAD"):
+                raise
+            return await self.client.send(request, stream=True)
 
 
 async def _read_all(receive: Receive) -> bytes:

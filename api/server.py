@@ -15,6 +15,8 @@ import uvicorn
 ASGIApp = Any
 
 SWITCH_INTERVAL_S = 0.0005
+#: the API front's connections are kept this long idle (it closes them first, at 30 s)
+SERVICE_KEEPALIVE_S = 75
 #: open answers (an event stream never ends by itself) get this long after a stop, then close
 SHUTDOWN_GRACE_S = 2
 
@@ -75,7 +77,9 @@ async def serve(app: ASGIApp, sock: socket.socket, stop: asyncio.Event,
                                      timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
                                      ssl_certfile=tls[0] if tls else None,
                                      ssl_keyfile=tls[1] if tls else None,
-                                     forwarded_allow_ips="*" if behind_front else None))
+                                     forwarded_allow_ips="*" if behind_front else None,
+                                     timeout_keep_alive=SERVICE_KEEPALIVE_S if behind_front
+                                     else 5))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)

@@ -12,12 +12,14 @@ import datetime as dt
 import hashlib
 import hmac
 import ipaddress
+import logging
 import os
 import re
 import secrets
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -25,11 +27,13 @@ from typing import Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from provnet.inventory.auth_model import ApiToken, User
 from provnet.inventory.errors import InventoryError
 from provnet.inventory.store import Store
+
+log = logging.getLogger(__name__)
 
 Role = Literal["viewer", "operator", "admin"]
 ROLES: tuple[Role, ...] = ("viewer", "operator", "admin")
@@ -293,6 +297,7 @@ class Authenticator:
         self._cache: dict[str, tuple[float, Identity | None, str]] = {}
         self._touched: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._toucher = ThreadPoolExecutor(1, thread_name_prefix="token-use")
 
     def token(self, token: str, address: str | None) -> Identity | None:
         """The identity of a valid, unexpired, unrevoked token used from an allowed address."""
@@ -313,11 +318,20 @@ class Authenticator:
             return None
         if now - self._touched.get(digest, -1e9) > self.touch_s:
             self._touched[digest] = now
+            # off the request's path: a write waits for the database's lock (another
+            # process's long transaction, SQLite's 5 s busy wait), and a note of use is
+            # not worth a slow or failed answer
+            self._toucher.submit(self._touch, digest, _now())
+        return ident
+
+    def _touch(self, digest: str, at: dt.datetime) -> None:
+        try:
             with self.store.session() as s:
                 row = s.scalar(select(ApiToken).where(ApiToken.digest == digest))
                 if row is not None:
-                    row.last_used_at = _now()
-        return ident
+                    row.last_used_at = at
+        except SQLAlchemyError as exc:
+            log.warning("token use not noted: %s", exc)
 
     def _lookup(self, digest: str) -> tuple[Identity | None, str]:
         with self.store.session() as s:
