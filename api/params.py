@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args
 
 from fastapi import HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -31,6 +31,8 @@ YEARS = (1000, 9899)
 #: the same rule for the OpenAPI document (with ``format: date-time``)
 YEAR_PATTERN = r"^(1\d{3}|[2-8]\d{3}|9[0-8]\d{2})-"
 _KNOWN: dict[int, frozenset[str]] = {}
+_INTS: dict[int, frozenset[str]] = {}
+_DIGITS = re.compile(r"^[+-]?[0-9]+$")
 _RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
 
@@ -70,6 +72,15 @@ def _query_names(dependant: Any) -> set[str]:
     return names
 
 
+def _int_names(dependant: Any) -> set[str]:
+    """The query parameters declared as integers (``int`` or ``int | None``)."""
+    names = {p.alias for p in dependant.query_params
+             if int in (get_args(p.field_info.annotation) or (p.field_info.annotation,))}
+    for sub in dependant.dependencies:
+        names |= _int_names(sub)
+    return names
+
+
 def _known_query(route: Any) -> frozenset[str] | None:
     dependant = getattr(route, "dependant", None)
     if dependant is None:  # static files, the offline docs: not ours to police
@@ -77,6 +88,7 @@ def _known_query(route: Any) -> frozenset[str] | None:
     key = id(route)
     if key not in _KNOWN:
         _KNOWN[key] = frozenset(_query_names(dependant))
+        _INTS[key] = frozenset(_int_names(dependant))
     return _KNOWN[key]
 
 
@@ -86,6 +98,15 @@ async def reject_unknown_query(request: Request) -> None:
     known = _known_query(request.scope.get("route"))
     if known is None:
         return
+    # pydantic reads "0.0" or "1e3" as an integer: an id or a count is digits only
+    not_ints = [name for name in sorted(_INTS[id(request.scope.get("route"))])
+                if name in request.query_params
+                and not _DIGITS.match(request.query_params[name])]
+    if not_ints:
+        raise RequestValidationError([
+            {"type": "int_parsing", "loc": ("query", name),
+             "input": request.query_params[name],
+             "msg": f"{name} must be a whole number written in digits"} for name in not_ints])
     unknown = sorted(set(request.query_params) - known)
     if unknown:
         accepted = ", ".join(sorted(known)) or "none"

@@ -196,6 +196,19 @@ def test_unknown_query_parameter_is_422_naming_it(client: TestClient, path: str)
     assert any(d["loc"] == ["query", bad] and bad in d["msg"] for d in detail), detail
 
 
+@pytest.mark.parametrize(("path", "status"), [
+    ("/api/v1/links?cursor=0.0", 422), ("/api/v1/links?limit=1e3", 422),
+    ("/api/v1/links?limit=%2010", 422), ("/api/v1/devices?offset=1.5", 422),
+    ("/api/v1/links?cursor=3&limit=%2B5", 200), ("/api/v1/links?limit=10", 200),
+])
+def test_integer_parameters_are_digits(client: TestClient, path: str, status: int) -> None:
+    """pydantic alone reads "0.0" and "1e3" as integers; an id or a count is digits."""
+    r = client.get(path)
+    assert r.status_code == status, r.text
+    if status == 422:
+        assert "whole number" in r.json()["detail"][0]["msg"]
+
+
 def test_device_status_agrees_between_devices_and_reachability(store: Store) -> None:
     """One device pinged but not yet polled, one lossy: both routes give the same status,
     and both honour the configured degraded_loss_pct (the devices route used to ignore it)."""
