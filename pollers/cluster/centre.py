@@ -19,7 +19,6 @@ from typing import Any, Protocol
 
 from provnet.config.cluster import ClusterSettings
 from provnet.pollers.cluster.collect import IcmpSweep, TrapNote, decode_any
-from provnet.pollers.cluster.sshmsg import ConfigNote, OpticsNote
 from provnet.pollers.cluster.messages import (
     Batch,
     Heartbeat,
@@ -28,6 +27,7 @@ from provnet.pollers.cluster.messages import (
     ResultSink,
 )
 from provnet.pollers.cluster.planner import DeviceSpec, assign, node_plans
+from provnet.pollers.cluster.sshmsg import ConfigNote, OpticsNote
 from provnet.pollers.errors import PollerError
 from provnet.pollers.types import IfRates, PollResult
 
