@@ -8,13 +8,14 @@ at the centre (issue 16). The SSH sessions themselves cost what bench/ssh_sessio
   does; CPU per note and bytes per message.
 * **centre**: what ``provnet serve`` does with them: decode, ``CollectFeed``,
   ``NodeCollect`` (``optics`` points and their line protocol; the configuration into a SQLite
-  configuration store, first version, then an identical fetch (no version), then a changed
-  one); CPU per note.
+  configuration store at the commit, in a worker thread: first version, then an identical
+  fetch (no version), then a changed one); CPU per note (all threads of the process).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 import tempfile
@@ -104,6 +105,7 @@ def main() -> None:
                     msg = decode_any(data)
                     assert isinstance(msg, ConfigNote)
                     feed.config(msg)
+                asyncio.run(wiring.commit())  # the centre's commit: in a worker thread
                 encode_lines(points)
                 per_round.append(((time.process_time() - c0) / n,
                                   (time.perf_counter() - w0) / n, len(points)))

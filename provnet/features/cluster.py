@@ -11,6 +11,7 @@ the centre pings none of the nodes' devices (``features/icmp.py`` probes
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +37,6 @@ from provnet.pollers.types import IfRates, PollResult
 from provnet.tsdb.points import FieldValue, Point
 
 if TYPE_CHECKING:
-    import asyncio
     from collections.abc import Callable, Mapping
 
     from provnet.alerts.runner import AlertsHandle, NodeSink
@@ -105,6 +105,7 @@ class NodeCollect:
                  alerting: AlertsHandle | None, store: Store | None = None) -> None:
         self.live, self.queue_points, self.tags_of = live, queue_points, tags_of
         self.alerting, self.store = alerting, store
+        self._configs: list[ConfigNote] = []
         self.unconfirmed = 0
         #: configurations stored as a new version (first ones included)
         self.config_versions = 0
@@ -119,15 +120,29 @@ class NodeCollect:
             self.alerting.on_optics(note.device_id, list(note.readings), note.started)
 
     def config(self, note: ConfigNote) -> None:
-        """A node's configuration backup into the configuration store, as the centre's own
-        backups (a new version only if it changed; a change is a ``config_change`` point)."""
-        if self.store is None:
-            return
-        tags = self.tags_of(note.device_id)
-        res, points = store_config(self.store, note.device_id, tags.get("device", ""),
-                                   note.text, note.started, tags)
-        self.config_versions += res.changed
-        self.queue_points(points)
+        """A node's configuration backup, for the configuration store at the next
+        :meth:`commit` (before the message is acknowledged)."""
+        if self.store is not None:
+            self._configs.append(note)
+
+    def _store(self, notes: list[ConfigNote]) -> list[Point]:
+        assert self.store is not None
+        points: list[Point] = []
+        for note in notes:
+            tags = self.tags_of(note.device_id)
+            res, more = store_config(self.store, note.device_id, tags.get("device", ""),
+                                     note.text, note.started, tags)
+            self.config_versions += res.changed
+            points += more
+        return points
+
+    async def commit(self) -> None:
+        """Store the backups handed on since the last commit, as the centre's own backups
+        (``store_config``: a new version only if it changed; a change is a
+        ``config_change`` point), in a worker thread: SQL off the event loop."""
+        notes, self._configs = self._configs, []
+        if notes:
+            self.queue_points(await asyncio.to_thread(self._store, notes))
 
     def sweep(self, sweep: IcmpSweep) -> None:
         """Every reading of one sweep (already de-duplicated by :class:`CollectFeed`)."""
@@ -238,7 +253,10 @@ def attach(service: Service, alerting: AlertsHandle | None = None,
     async def run(stop: asyncio.Event) -> None:
         nc = await connect(cfg.hub_urls, "provnet-centre", stop)
         try:
-            handle.centre = Centre(HubLink(nc), cfg, handle.sinks, service.flush, devices,
+            async def commit() -> None:  # backups stored, then points flushed, then ack
+                await wiring.commit()
+                await service.flush()
+            handle.centre = Centre(HubLink(nc), cfg, handle.sinks, commit, devices,
                                    interval, stats, collect=[collect])
             await handle.centre.run(stop)
         finally:

@@ -85,8 +85,8 @@ class SshCentre:
     async def start(self) -> None:
         self.nc = await connect(self.settings.hub_urls, "test-centre", self.stop)
 
-        async def commit() -> None:
-            return None
+        async def commit() -> None:  # as features/cluster.py: backups stored, then ack
+            await self.wiring.commit()
         centre = Centre(HubLink(self.nc), self.settings,
                         [ResultFeed(self.live.update, self.stats)], commit,
                         lambda: self.devices, INTERVAL, self.stats, collect=[self.feed])

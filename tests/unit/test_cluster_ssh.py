@@ -233,9 +233,13 @@ def test_centre_stores_a_nodes_backup_once_and_its_optics_as_its_own(tmp_path: P
         feed.config(first)  # redelivered
         feed.config(ConfigNote("pop1", dev, 200.0, "sysname A\n"))  # fetched again: same
         with store.session() as s:
+            assert versions(s, dev) == []  # stored at the commit, before the ack
+        asyncio.run(wiring.commit())
+        with store.session() as s:
             assert len(versions(s, dev)) == 1
         assert points == []  # the first version is not a change
         feed.config(ConfigNote("pop1", dev, 300.0, "sysname B\n"))
+        asyncio.run(wiring.commit())
         with store.session() as s:
             assert len(versions(s, dev)) == 2
         assert [p.measurement for p in points] == ["config_change"]
