@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationError
 from provnet.config.base import Strict
 from provnet.config.errors import ConfigError
 from provnet.config.icmp import IcmpSettings
+from provnet.config.ssh import SshSettings
 from provnet.config.traps import TrapSettings
 
 _TOKEN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -103,6 +104,10 @@ class AgentSettings(Strict):
     #: the trap receiver for the plan's devices (the ``traps:`` section of ``provnet
     #: serve``), off unless enabled: the devices must send their traps to this node
     traps: TrapSettings = Field(default_factory=lambda: TrapSettings(enabled=False))
+    #: SSH optics collection and configuration backup of the plan's devices (the ``ssh:``
+    #: section of ``provnet serve``; the credentials stay here, the plan names no secret),
+    #: off unless enabled. ``known_hosts`` defaults to ``<state>/ssh_known_hosts``
+    ssh: SshSettings = Field(default_factory=lambda: SshSettings(enabled=False))
 
 
 def load_agent_settings(path: Path) -> AgentSettings:

@@ -18,6 +18,8 @@ from provnet.config.icmp import IcmpSettings
 from provnet.config.ldap import LdapSettings
 from provnet.config.netbox import NetboxSettings
 from provnet.config.notify import NotifierSettings
+from provnet.config.ssh import SshCredential as SshCredential  # re-exported
+from provnet.config.ssh import SshSettings
 from provnet.config.traps import TrapSettings
 from provnet.config.tsdb import TsdbSettings
 
@@ -144,34 +146,6 @@ class AlertSettings(Strict):
     config_change_window_s: float = Field(default=1800.0, ge=0)
     #: remote poller nodes: watermarks, silence, guards (issue 16, ``alerts/eventtime.py``)
     eventtime: EventTimeSettings = EventTimeSettings()
-class SshCredential(Strict):
-    """One SSH login, referenced by name from platforms, device roles or the inventory."""
-
-    username: str
-    password: SecretStr | None = None
-    key_file: Path | None = None
-    enable_secret: SecretStr | None = None
-
-
-class SshSettings(Strict):
-    """SSH collection and configuration backup (netmiko in worker threads)."""
-
-    enabled: bool = True
-    credentials: dict[str, SshCredential] = Field(default_factory=dict)
-    #: credential name per platform (``huawei_vrp``) or per device role (``pop``); role wins
-    credential_by_platform: dict[str, str] = Field(default_factory=dict)
-    credential_by_role: dict[str, str] = Field(default_factory=dict)
-    default_credential: str | None = None
-    known_hosts: Path | None = None  # default: <state_dir>/ssh_known_hosts
-    host_key_policy: Literal["strict", "pin_first_use"] = "pin_first_use"
-    platforms_dir: Path | None = None  # default: the platforms shipped in config/platforms
-    concurrency: int = Field(default=16, gt=0, le=512)
-    connect_timeout_s: float = Field(default=10.0, gt=0)
-    command_timeout_s: float = Field(default=30.0, gt=0)
-    optics_interval_s: float = Field(default=300.0, gt=0)
-    backup_interval_s: float = Field(default=3600.0, gt=0)
-
-
 class Settings(BaseSettings):
     """All of provnet's settings. Environment: ``PROVNET_*`` with ``__`` for nesting."""
 

@@ -12,12 +12,15 @@ from pathlib import Path
 from provnet.config.cluster import AgentSettings
 from provnet.pollers.cluster.agent import AgentStats, Extra, NodeAgent, Outbox
 from provnet.pollers.cluster.agent_collect import CollectStats, IcmpCollector, TrapCollector
+from provnet.pollers.cluster.agent_ssh import SshJobs, SshStats
 from provnet.pollers.cluster.messages import NodePlan, PlannedDevice, check_token
 from provnet.pollers.cluster.natslink import ClusterError, NodeLink, connect
 from provnet.pollers.engine import ProfilePoller
 from provnet.pollers.icmp import IcmplibPinger, Pinger
 from provnet.pollers.profiles import IF_ONLY, DeviceProfile, ProfileError, load_profiles
 from provnet.pollers.scheduler import Poller
+from provnet.pollers.ssh.build import collector_of
+from provnet.pollers.ssh.collector import SshCollector
 from provnet.pollers.types import SnmpTarget
 
 log = logging.getLogger("provnet.agent")
@@ -37,8 +40,9 @@ def _profile_map(plan: NodePlan, settings: AgentSettings) -> dict[int, DevicePro
 async def run_agent(settings: AgentSettings, state_dir: Path, stop: asyncio.Event,
                     duration_s: float | None = None, pinger: Pinger | None = None
                     ) -> AgentStats:
-    """Poll as node ``settings.node`` until ``stop`` (or ``duration_s``); ping and receive
-    traps for its devices when ``settings.icmp`` / ``settings.traps`` are enabled."""
+    """Poll as node ``settings.node`` until ``stop`` (or ``duration_s``); ping, receive
+    traps and run the SSH jobs for its devices when ``settings.icmp`` / ``settings.traps``
+    / ``settings.ssh`` are enabled."""
     node = check_token(settings.node, "node")
     if duration_s is not None:
         asyncio.get_running_loop().call_later(duration_s, stop.set)
@@ -96,6 +100,13 @@ async def run_agent(settings: AgentSettings, state_dir: Path, stop: asyncio.Even
             extras.append(TrapCollector(node, settings.traps, plan_of, confirm_poller,
                                         planned_target, lambda m: agent.emit(m),
                                         collected).run)
+        ssh_stats = SshStats()
+        ssh_collector: SshCollector | None = None
+        if settings.ssh.enabled:
+            ssh_collector = collector_of(settings.ssh, settings.ssh.known_hosts
+                                         or state_dir / "ssh_known_hosts")
+            extras.append(SshJobs(node, settings.ssh, ssh_collector, plan_of,
+                                  lambda m: agent.emit(m), ssh_stats).run)
         agent = NodeAgent(node, settings.province, link, Outbox(state_dir / "outbox"),
                           poller_for, target_of, settings.concurrency, settings.spread,
                           settings.max_bytes, hub_domain=settings.hub_domain, extras=extras)
@@ -104,13 +115,17 @@ async def run_agent(settings: AgentSettings, state_dir: Path, stop: asyncio.Even
         finally:
             if confirm_poller is not None:
                 confirm_poller.close()
+            if ssh_collector is not None:
+                await asyncio.to_thread(ssh_collector.close)
         s = agent.stats
         log.info("%s stopped: %d batches, %d results, %d re-published, %d duplicates, "
                  "%d overruns; CPU encoding + outbox %.3f s; %d ICMP sweeps (%d readings), "
-                 "%d traps (%s), %d from unknown sources", node, s.batches, s.results,
+                 "%d traps (%s), %d from unknown sources; SSH: %d optics notes, %d backups, "
+                 "%d failed sessions, %d backups too large", node, s.batches, s.results,
                  s.republished, s.duplicates, s.overruns, s.cpu_encode_s, collected.sweeps,
                  collected.readings, collected.traps, collected.verdicts or {},
-                 collected.traps_unknown)
+                 collected.traps_unknown, ssh_stats.optics_notes, ssh_stats.backups,
+                 ssh_stats.failed, ssh_stats.too_large)
         return s
     finally:
         with contextlib.suppress(Exception):

@@ -276,7 +276,10 @@ class SshSimulatorProcess:
     :class:`SshSimulator`."""
 
     def __init__(self, devices: Sequence[SimDevice], config_dir: Path,
-                 port_states: Path | None = None) -> None:
+                 port_states: Path | None = None, prefix: Sequence[str] = ()) -> None:
+        #: ``prefix`` runs the child through a wrapper that execs it (the tests'
+        #: ``ip netns exec NS``: the devices inside a poller node's network namespace)
+        self.prefix = list(prefix)
         self.devices = list(devices)
         self.config_dir = config_dir
         self.port_states = port_states or default_port_states(config_dir)
@@ -295,7 +298,8 @@ class SshSimulatorProcess:
                         encoding="utf-8")
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "provnet.sshsim", str(spec), str(self.config_dir),
+                [*self.prefix, sys.executable, "-m", "provnet.sshsim", str(spec),
+                 str(self.config_dir),
                  str(self.port_states)],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True)

@@ -41,6 +41,7 @@ from provnet.pollers.cluster.messages import (
     poll_subject,
     tick_of,
 )
+from provnet.pollers.cluster.sshmsg import ConfigNote, OpticsNote, encode_config, encode_optics
 from provnet.pollers.errors import PollerError
 from provnet.pollers.scheduler import Poller, PollLoop
 from provnet.pollers.types import IfRates, PollResult, SnmpTarget
@@ -235,11 +236,17 @@ class NodeAgent:
         self.stats.results += len(b.results)
         self._done_tick[b.shard] = max(self._done_tick.get(b.shard, -1), b.tick)
 
-    def emit(self, msg: IcmpSweep | TrapNote) -> None:
-        """Store and publish a message of another collector (outbox first, like a batch)."""
+    def emit(self, msg: IcmpSweep | TrapNote | OpticsNote | ConfigNote) -> None:
+        """Store and publish a message of another collector (outbox first, like a batch);
+        a message that cannot be encoded (a configuration over the message size) is a
+        :class:`~pollers.cluster.messages.MessageError`, nothing stored."""
         if isinstance(msg, IcmpSweep):
             payload = encode_icmp(msg)
             name = f"{round(msg.started * 1000):016d}-icmp.json"
+        elif isinstance(msg, OpticsNote | ConfigNote):
+            payload = encode_optics(msg) if isinstance(msg, OpticsNote) else encode_config(msg)
+            kind = "optics" if isinstance(msg, OpticsNote) else "config"
+            name = f"{round(msg.started * 1000):016d}-{kind}-{msg.device_id}.json"
         else:
             payload = encode_trap(msg)
             name = f"{round(msg.event.time * 1000):016d}-trap-{msg.msg_id.rsplit(':', 1)[1]}.json"

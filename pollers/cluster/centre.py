@@ -27,6 +27,7 @@ from provnet.pollers.cluster.messages import (
     ResultSink,
 )
 from provnet.pollers.cluster.planner import DeviceSpec, assign, node_plans
+from provnet.pollers.cluster.sshmsg import ConfigNote, OpticsNote
 from provnet.pollers.errors import PollerError
 from provnet.pollers.types import IfRates, PollResult
 
@@ -46,6 +47,14 @@ class CollectSink(Protocol):
 
     def trap(self, note: TrapNote) -> None:
         """One trap a node received (and, for a link trap, its confirming poll's verdict)."""
+        ...
+
+    def optics(self, note: OpticsNote) -> None:
+        """One device's optic readings from a node's SSH collection."""
+        ...
+
+    def config(self, note: ConfigNote) -> None:
+        """One device's configuration from a node's SSH backup."""
         ...
 
 
@@ -97,6 +106,8 @@ class FeedStats:
     heartbeats: int = 0
     icmp_sweeps: int = 0
     traps: int = 0
+    optics_notes: int = 0
+    config_notes: int = 0
     undecodable: int = 0
     #: node -> (last tick consumed, its event time, when it was consumed)
     last: dict[str, tuple[int, float, float]] = field(default_factory=dict)
@@ -224,6 +235,18 @@ class Centre:
                 self.stats.traps += 1
                 for c in self.collect:
                     c.trap(msg)
+            return
+        if isinstance(msg, OpticsNote | ConfigNote):
+            self.last_seen[msg.node] = self._clock()
+            for c in self.collect:
+                if isinstance(msg, OpticsNote):
+                    c.optics(msg)
+                else:
+                    c.config(msg)
+            if isinstance(msg, OpticsNote):
+                self.stats.optics_notes += 1
+            else:
+                self.stats.config_notes += 1
             return
         if isinstance(msg, Heartbeat):
             self.stats.heartbeats += 1

@@ -10,9 +10,11 @@ own subjects:
   ``Nats-Msg-Id`` ``<node>:trap:<digest of the trap>``: the same trap re-published after a
   restart is stored once.
 
-Both are message version :data:`COLLECT_VERSION` (2): a centre that only knows version 1
-refuses them with "message version 2, this node speaks 1" (counted, logged, dropped) and keeps
-reading the batches and heartbeats, which stay version 1. :func:`decode_any` reads every kind.
+The SSH jobs' optic readings and configuration backups (:mod:`pollers.cluster.sshmsg`)
+ride their own subjects too. All are message version :data:`COLLECT_VERSION` (2): a centre
+that only knows version 1 refuses them with "message version 2, this node speaks 1"
+(counted, logged, dropped) and keeps reading the batches and heartbeats, which stay
+version 1. :func:`decode_any` reads every kind.
 """
 
 from __future__ import annotations
@@ -34,6 +36,15 @@ from provnet.pollers.cluster.messages import (
     heartbeat_subject,
     load_object,
     poll_subject,
+)
+from provnet.pollers.cluster.sshmsg import (
+    KIND_CONFIG,
+    KIND_OPTICS,
+    ConfigNote,
+    OpticsNote,
+    config_subject,
+    decode_ssh,
+    optics_subject,
 )
 from provnet.pollers.readings import IcmpReading
 from provnet.pollers.trapconfirm import Verdict
@@ -174,13 +185,18 @@ def _decode_trap(o: Mapping[str, Any]) -> TrapNote:
                     verdict, _int(o.get("pv", 0), "plan version"))
 
 
-def decode_any(data: bytes) -> Batch | Heartbeat | IcmpSweep | TrapNote:
+#: every message a node publishes
+NodeMessage = Batch | Heartbeat | IcmpSweep | TrapNote | OpticsNote | ConfigNote
+_V2_KINDS = (KIND_ICMP, KIND_TRAP, KIND_OPTICS, KIND_CONFIG)
+
+
+def decode_any(data: bytes) -> NodeMessage:
     """Any message of a node's stream; anything else is a :class:`MessageError`."""
     o = load_object(data, frozenset({VERSION, COLLECT_VERSION}))
     kind = o.get("k")
-    if kind not in (KIND_ICMP, KIND_TRAP, "b", "h"):
+    if kind not in (*_V2_KINDS, "b", "h"):
         raise MessageError(f"unknown message kind {kind!r}")
-    if kind not in (KIND_ICMP, KIND_TRAP):
+    if kind not in _V2_KINDS:
         if o["v"] != VERSION:
             raise MessageError(f"message kind {kind!r} of version {o['v']!r}: this node "
                                f"reads it in version {VERSION}")
@@ -188,13 +204,15 @@ def decode_any(data: bytes) -> Batch | Heartbeat | IcmpSweep | TrapNote:
     if o["v"] != COLLECT_VERSION:
         raise MessageError(f"message kind {kind!r} of version {o['v']!r}: this node reads "
                            f"it in version {COLLECT_VERSION}")
+    if kind in (KIND_OPTICS, KIND_CONFIG):
+        return decode_ssh(o)
     try:
         return _decode_icmp(o) if kind == KIND_ICMP else _decode_trap(o)
     except (KeyError, TypeError, ValueError) as exc:
         raise MessageError(f"malformed {kind!r} message: {exc!r}") from exc
 
 
-def subject_of(msg: Batch | Heartbeat | IcmpSweep | TrapNote, province: str) -> str:
+def subject_of(msg: NodeMessage, province: str) -> str:
     """The subject a message of a node is published on."""
     if isinstance(msg, Batch):
         return poll_subject(province, msg.node, msg.shard)
@@ -202,4 +220,8 @@ def subject_of(msg: Batch | Heartbeat | IcmpSweep | TrapNote, province: str) -> 
         return heartbeat_subject(province, msg.node)
     if isinstance(msg, IcmpSweep):
         return icmp_subject(province, msg.node)
+    if isinstance(msg, OpticsNote):
+        return optics_subject(province, msg.node)
+    if isinstance(msg, ConfigNote):
+        return config_subject(province, msg.node)
     return trap_subject(province, msg.node)

@@ -315,8 +315,22 @@ def decode_object(o: Mapping[str, Any]) -> Batch | Heartbeat:
 
 # --- the plan: what a node polls (KV bucket PLAN, key = node id) ----------------------------
 @dataclass(frozen=True, slots=True)
+class PlannedSsh:
+    """How a node reaches a device over SSH, without secrets: the endpoint, the platform
+    (``huawei_vrp``...), and what the node's ``ssh:`` section picks the credential by (the
+    device's own SSH profile name, else its role, its platform, the default)."""
+
+    host: str
+    port: int = 22
+    platform: str = ""
+    profile: str | None = None
+    role: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PlannedDevice:
-    """One device assigned to a node. No secrets: the node has its communities locally."""
+    """One device assigned to a node. No secrets: the node has its communities and SSH
+    credentials locally. ``ssh``: None when the device has no SSH access."""
 
     device_id: int
     name: str
@@ -325,6 +339,7 @@ class PlannedDevice:
     shard: int = 0
     device_class: str = "default"
     vendor: str = ""
+    ssh: PlannedSsh | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,8 +357,27 @@ def encode_plan(p: NodePlan) -> bytes:
     """Bytes of a node's plan (the KV value)."""
     return dump_object({"v": VERSION, "k": "p", "node": p.node, "pv": p.version, "iv": p.interval_s,
                   "ns": p.shards,
-                  "dv": [[d.device_id, d.name, d.address, d.port, d.shard, d.device_class,
-                          d.vendor] for d in p.devices]})
+                  "dv": [_planned_row(d) for d in p.devices]})
+
+
+def _planned_row(d: PlannedDevice) -> list[Any]:
+    row: list[Any] = [d.device_id, d.name, d.address, d.port, d.shard, d.device_class,
+                      d.vendor]
+    if d.ssh is not None:  # an eighth value only then: older nodes read 7-value rows
+        row.append([d.ssh.host, d.ssh.port, d.ssh.platform, d.ssh.profile, d.ssh.role])
+    return row
+
+
+def _planned_device(row: Sequence[Any]) -> PlannedDevice:
+    if not isinstance(row, list) or len(row) not in (7, 8):
+        raise MessageError(f"planned device {row!r}: expected 7 or 8 values")
+    a, b, c, d, e, f, g = row[:7]
+    ssh = None
+    if len(row) == 8 and row[7] is not None:
+        host, port, platform, profile, role = row[7]
+        ssh = PlannedSsh(str(host), int(port), str(platform),
+                         None if profile is None else str(profile), str(role))
+    return PlannedDevice(int(a), str(b), str(c), int(d), int(e), str(f), str(g), ssh)
 
 
 def decode_plan(data: bytes) -> NodePlan:
@@ -354,9 +388,7 @@ def decode_plan(data: bytes) -> NodePlan:
     try:
         return NodePlan(node=str(o["node"]), version=int(o["pv"]), interval_s=float(o["iv"]),
                         shards=int(o["ns"]),
-                        devices=tuple(PlannedDevice(int(a), str(b), str(c), int(d), int(e),
-                                                    str(f), str(g))
-                                      for a, b, c, d, e, f, g in o["dv"]))
+                        devices=tuple(_planned_device(row) for row in o["dv"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise MessageError(f"malformed plan: {exc!r}") from exc
 

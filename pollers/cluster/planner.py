@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from provnet.config.cluster import NodeGroup
-from provnet.pollers.cluster.messages import NodePlan, PlannedDevice
+from provnet.pollers.cluster.messages import NodePlan, PlannedDevice, PlannedSsh
 from provnet.pollers.shard import shard_of
 
 
@@ -36,6 +36,8 @@ class DeviceSpec:
     #: ``poller_group`` of the device and of its site in the inventory
     device_group: str | None = None
     site_group: str | None = None
+    #: SSH access (endpoint, platform, profile, role) when the device has it
+    ssh: PlannedSsh | None = None
 
 
 def group_of(groups: Sequence[NodeGroup], d: DeviceSpec) -> NodeGroup | None:
@@ -117,7 +119,7 @@ def node_plans(devices: Iterable[DeviceSpec], assignment: Mapping[int, str],
             continue
         mine.setdefault(node, []).append(PlannedDevice(
             d.device_id, d.name, d.address, d.port, shard_of(d.device_id, shards),
-            d.device_class, d.vendor))
+            d.device_class, d.vendor, d.ssh))
     out: dict[str, NodePlan] = {}
     for node, planned in mine.items():
         prev = previous.get(node)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from provnet.config.settings import Settings
+from provnet.config.ssh import SshSettings
 from provnet.inventory import queries
 from provnet.inventory.configs import ssh_access
 from provnet.inventory.store import Store
@@ -20,10 +23,12 @@ def known_hosts_path(settings: Settings) -> str:
 
 def make_collector(settings: Settings) -> SshCollector:
     """A collector with the configured platforms, host-key policy, timeouts and concurrency."""
-    from pathlib import Path
+    return collector_of(settings.ssh, Path(known_hosts_path(settings)))
 
-    cfg = settings.ssh
-    runner = NetmikoRunner(KnownHosts(Path(known_hosts_path(settings))), cfg.host_key_policy,
+
+def collector_of(cfg: SshSettings, known_hosts: Path) -> SshCollector:
+    """A collector of an ``ssh:`` section (the service's or a poller node's)."""
+    runner = NetmikoRunner(KnownHosts(known_hosts), cfg.host_key_policy,
                            cfg.connect_timeout_s, cfg.command_timeout_s)
     return SshCollector(runner, load_platforms(cfg.platforms_dir), cfg.concurrency)
 

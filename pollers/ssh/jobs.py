@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from provnet.inventory.configs import record_config
+from provnet.inventory.configs import StoreOutcome, record_config
 from provnet.inventory.store import Store
 from provnet.pollers.ssh.collector import SshCollector
 from provnet.pollers.ssh.errors import SshError
@@ -117,19 +117,28 @@ def store_backups(results: Sequence[SshResult], platforms: Mapping[str, Platform
             rep.outcomes.append(_fail(r))
             continue
         text = scrub_config(platforms[r.target.platform], r.outputs["running_config"])
-        at = dt.datetime.fromtimestamp(r.started, dt.UTC)
-        with store.session() as s:
-            res = record_config(s, r.target.device_id, text, at)
-        if res.changed and not res.first:
-            rep.points.append(config_change_point(t, r.started, res.version_id, res.lines_added,
-                                                  res.lines_removed, res.sha256))
-            log.warning("configuration of %s changed: +%d -%d lines (version %d)",
-                        r.target.name, res.lines_added, res.lines_removed, res.version_id)
+        res, points = store_config(store, r.target.device_id, r.target.name, text, r.started, t)
+        rep.points += points
         rep.outcomes.append(DeviceOutcome(
             r.target.name, True, duration_s=r.duration_s, changed=res.changed, first=res.first,
             version_id=res.version_id, lines_added=res.lines_added,
             lines_removed=res.lines_removed))
     return rep
+
+
+def store_config(store: Store, device_id: int, name: str, text: str, started: float,
+                 tags: Mapping[str, str]) -> tuple[StoreOutcome, list[Point]]:
+    """Store one scrubbed configuration fetched at ``started`` (a new version only if it
+    changed); a change is a ``config_change`` point (also for a poller node's backup)."""
+    with store.session() as s:
+        res = record_config(s, device_id, text, dt.datetime.fromtimestamp(started, dt.UTC))
+    points: list[Point] = []
+    if res.changed and not res.first:
+        points.append(config_change_point(tags, started, res.version_id, res.lines_added,
+                                          res.lines_removed, res.sha256))
+        log.warning("configuration of %s changed: +%d -%d lines (version %d)", name,
+                    res.lines_added, res.lines_removed, res.version_id)
+    return res, points
 
 
 async def backup(collector: SshCollector, targets: Sequence[SshTarget], store: Store,

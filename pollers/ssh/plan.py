@@ -25,8 +25,14 @@ class SshPlan:
 
 def credential_name(dev: DeviceRecord, profile: str | None, cfg: SshSettings) -> str | None:
     """Device's own profile, else by role, else by platform, else the default."""
-    return (profile or cfg.credential_by_role.get(dev.role)
-            or cfg.credential_by_platform.get(dev.platform) or cfg.default_credential)
+    return credential_for(dev.role, dev.platform, profile, cfg)
+
+
+def credential_for(role: str, platform: str, profile: str | None, cfg: SshSettings
+                   ) -> str | None:
+    """:func:`credential_name` from the names alone (a poller node's plan carries them)."""
+    return (profile or cfg.credential_by_role.get(role)
+            or cfg.credential_by_platform.get(platform) or cfg.default_credential)
 
 
 def login(cred: SshCredential) -> SshLogin:

@@ -11,30 +11,36 @@ the centre pings none of the nodes' devices (``features/icmp.py`` probes
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from provnet.inventory import queries
+from provnet.inventory.configs import SshAccess, ssh_access
+from provnet.inventory.queries import DeviceRecord
 from provnet.pollers.cluster.centre import Centre, FeedStats, ResultFeed
 from provnet.pollers.cluster.collect import IcmpSweep, TrapNote
 from provnet.pollers.cluster.collectfeed import CollectFeed
-from provnet.pollers.cluster.messages import Batch, Heartbeat, ResultSink
+from provnet.pollers.cluster.messages import Batch, Heartbeat, PlannedSsh, ResultSink
 from provnet.pollers.cluster.natslink import HubLink, connect
 from provnet.pollers.cluster.planner import DeviceSpec, group_of, unknown_groups
+from provnet.pollers.cluster.sshmsg import ConfigNote, OpticsNote
 from provnet.pollers.live import LiveState
 from provnet.pollers.plan import PollPlan
 from provnet.pollers.readings import reading_points
+from provnet.pollers.ssh.jobs import store_config
+from provnet.pollers.ssh.samples import optic_points
 from provnet.pollers.traps import trap_point
 from provnet.pollers.types import IfRates, PollResult
 from provnet.tsdb.points import FieldValue, Point
 
 if TYPE_CHECKING:
-    import asyncio
     from collections.abc import Callable, Mapping
 
     from provnet.alerts.runner import AlertsHandle, NodeSink
+    from provnet.inventory.store import Store
     from provnet.service import Service
 
 log = logging.getLogger(__name__)
@@ -96,10 +102,47 @@ class NodeCollect:
 
     def __init__(self, live: LiveState, queue_points: Callable[[list[Point]], None],
                  tags_of: Callable[[int], Mapping[str, str]],
-                 alerting: AlertsHandle | None) -> None:
+                 alerting: AlertsHandle | None, store: Store | None = None) -> None:
         self.live, self.queue_points, self.tags_of = live, queue_points, tags_of
-        self.alerting = alerting
+        self.alerting, self.store = alerting, store
+        self._configs: list[ConfigNote] = []
         self.unconfirmed = 0
+        #: configurations stored as a new version (first ones included)
+        self.config_versions = 0
+
+    def optics(self, note: OpticsNote) -> None:
+        """A node's SSH optic readings, as the centre's own SSH collection's: points at the
+        session's time and the alerts' optics entry (``OpticPrecedence`` decides between
+        them and the SNMP readings)."""
+        tags = self.tags_of(note.device_id)
+        self.queue_points(optic_points(list(note.readings), tags, note.started))
+        if self.alerting is not None:
+            self.alerting.on_optics(note.device_id, list(note.readings), note.started)
+
+    def config(self, note: ConfigNote) -> None:
+        """A node's configuration backup, for the configuration store at the next
+        :meth:`commit` (before the message is acknowledged)."""
+        if self.store is not None:
+            self._configs.append(note)
+
+    def _store(self, notes: list[ConfigNote]) -> list[Point]:
+        assert self.store is not None
+        points: list[Point] = []
+        for note in notes:
+            tags = self.tags_of(note.device_id)
+            res, more = store_config(self.store, note.device_id, tags.get("device", ""),
+                                     note.text, note.started, tags)
+            self.config_versions += res.changed
+            points += more
+        return points
+
+    async def commit(self) -> None:
+        """Store the backups handed on since the last commit, as the centre's own backups
+        (``store_config``: a new version only if it changed; a change is a
+        ``config_change`` point), in a worker thread: SQL off the event loop."""
+        notes, self._configs = self._configs, []
+        if notes:
+            self.queue_points(await asyncio.to_thread(self._store, notes))
 
     def sweep(self, sweep: IcmpSweep) -> None:
         """Every reading of one sweep (already de-duplicated by :class:`CollectFeed`)."""
@@ -141,6 +184,15 @@ class NodeCollect:
             a.on_trap(event, dev)
 
 
+def planned_ssh(rec: DeviceRecord, acc: SshAccess | None) -> PlannedSsh | None:
+    """What a node needs to reach ``rec`` over SSH (None: no SSH access), as the centre's
+    own plan reads it (``pollers/ssh/plan.py``): endpoint, else the management address."""
+    if acc is None:
+        return None
+    return PlannedSsh(acc.host or rec.mgmt_address, acc.port or 22, rec.platform,
+                      acc.ssh_profile, rec.role)
+
+
 def attach(service: Service, alerting: AlertsHandle | None = None,
            sinks: Sequence[ResultSink] = ()) -> ClusterHandle | None:
     """Consume the hub and plan the nodes (None when ``cluster.enabled`` is off).
@@ -161,12 +213,14 @@ def attach(service: Service, alerting: AlertsHandle | None = None,
     handle = ClusterHandle(stats, [*gates, *sinks])
     wiring = NodeCollect(service.live, service.queue_points,
                          lambda d: service.plan.device_tags.get(d, {"device": str(d)}),
-                         alerting)
-    collect = handle.collect = CollectFeed(wiring.sweep, wiring.trap)
+                         alerting, service.store)
+    collect = handle.collect = CollectFeed(wiring.sweep, wiring.trap,
+                                           on_optics=wiring.optics, on_config=wiring.config)
 
     def specs_of(plan: PollPlan) -> list[DeviceSpec]:
         with service.store.session() as s:
             records = {d.id: d for d in queries.devices(s)}
+            access = ssh_access(s)
         out = []
         for t in plan.targets:
             rec = records.get(t.device_id)
@@ -174,7 +228,8 @@ def attach(service: Service, alerting: AlertsHandle | None = None,
                 t.device_id, t.name, t.address, t.port,
                 plan.profile_for(t.device_id).class_name, rec.vendor if rec else "",
                 rec.district_code if rec else None, rec.site_code if rec else None,
-                rec.device_group if rec else None, rec.site_group if rec else None))
+                rec.device_group if rec else None, rec.site_group if rec else None,
+                planned_ssh(rec, access.get(t.device_id)) if rec else None))
         unknown = unknown_groups(cfg.groups, out)
         if unknown:
             log.warning("cluster: poller_group not in cluster.groups (ignored, the settings' "
@@ -198,7 +253,10 @@ def attach(service: Service, alerting: AlertsHandle | None = None,
     async def run(stop: asyncio.Event) -> None:
         nc = await connect(cfg.hub_urls, "provnet-centre", stop)
         try:
-            handle.centre = Centre(HubLink(nc), cfg, handle.sinks, service.flush, devices,
+            async def commit() -> None:  # backups stored, then points flushed, then ack
+                await wiring.commit()
+                await service.flush()
+            handle.centre = Centre(HubLink(nc), cfg, handle.sinks, commit, devices,
                                    interval, stats, collect=[collect])
             await handle.centre.run(stop)
         finally:

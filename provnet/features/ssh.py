@@ -22,7 +22,7 @@ from provnet.pollers.ssh import jobs
 from provnet.pollers.ssh.build import load_ssh_plan, make_collector
 from provnet.pollers.ssh.collector import SshCollector
 from provnet.pollers.ssh.plan import SshPlan
-from provnet.pollers.ssh.types import OpticReading
+from provnet.pollers.ssh.types import OpticReading, SshTarget
 
 if TYPE_CHECKING:
     from provnet.service import Service
@@ -94,14 +94,24 @@ def _every(interval_s: float, run: Callable[[], Awaitable[None]], first_after_s:
     return loop
 
 
+def local_targets(plan: SshPlan, remote: frozenset[int]) -> list[SshTarget]:
+    """The plan's targets this process reaches itself: not those of a poller node's plan
+    (``service.remote_devices``, read at every round: a re-plan moves them at once)."""
+    if not remote:
+        return plan.targets
+    return [t for t in plan.targets if t.device_id not in remote]
+
+
 def schedule(service: Service, collector: SshCollector, plan: SshPlan, collect_s: float,
              backup_s: float, first_after_s: float = 0.0,
              on_optics: OpticsListener | None = None) -> None:
-    """Register the collection and backup loops as background tasks of ``service``;
-    ``on_optics`` gets each device's optic readings (alerting's optical rules)."""
+    """Register the collection and backup loops as background tasks of ``service`` (for
+    the devices no poller node plans); ``on_optics`` gets each device's optic readings
+    (alerting's optical rules)."""
     async def collect() -> None:
         t0 = asyncio.get_running_loop().time()
-        rep = await jobs.collect(collector, plan.targets, plan.tags)
+        rep = await jobs.collect(collector, local_targets(plan, service.remote_devices),
+                                 plan.tags)
         service.queue_points(rep.points)
         if on_optics is not None:
             for device_id, (started, optics) in rep.optics.items():
@@ -110,7 +120,8 @@ def schedule(service: Service, collector: SshCollector, plan: SshPlan, collect_s
 
     async def backup() -> None:
         t0 = asyncio.get_running_loop().time()
-        rep = await jobs.backup(collector, plan.targets, service.store, plan.tags)
+        rep = await jobs.backup(collector, local_targets(plan, service.remote_devices),
+                                service.store, plan.tags)
         service.queue_points(rep.points)
         _summary("backup", rep, asyncio.get_running_loop().time() - t0)
 
