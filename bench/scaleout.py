@@ -65,8 +65,8 @@ from provnet.pollers.types import IfRates, PollResult  # noqa: E402
 from provnet.simulator.fleet import fleet_plans  # noqa: E402
 from provnet.tsdb.client import InfluxQLReader, V1Writer  # noqa: E402
 from provnet.tsdb.managed import ManagedInfluxd  # noqa: E402
-from provnet.tsdb.spool import SpoolingWriter  # noqa: E402
 from provnet.tsdb.points import Point  # noqa: E402
+from provnet.tsdb.spool import SpoolingWriter  # noqa: E402
 from tests.support.cluster_fixtures import (  # noqa: E402
     AgentProc,
     read_stream,
@@ -166,7 +166,7 @@ async def _trace(urls: list[str], stream: str, durable: str, sink: TsdbSink,
                 msgs = str(info.state.messages)
                 src = ",".join(f"{s.lag}" for s in info.sources or [])
                 pend, ackp = str(ci.num_pending), str(ci.num_ack_pending)
-            except Exception as exc:  # noqa: BLE001 - a trace line, whatever the hub says
+            except Exception as exc:
                 msgs, src, pend, ackp = type(exc).__name__, "-", "-", "-"
             cpu = {k: _cpu_of(v) for k, v in pids.items()}
             cpu["centre"] = _self_cpu()
