@@ -180,6 +180,14 @@ async def _trace(urls: list[str], stream: str, durable: str, sink: TsdbSink,
         await nc.close()
 
 
+def _peak_rss_mb(pid: int | None) -> float:
+    """Peak resident memory of a live process (VmHWM), MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def _cpu_of(pid: int) -> float:
     try:
         return proc_cpu_s(pid)
@@ -328,7 +336,8 @@ async def main(a: argparse.Namespace) -> None:
               f"{_self_cpu() - cpu_c0:.1f} s, {backlog / took:.0f} results/s; "
               f"{centre.source_restarts} source restarts")
         print(f"  centre: {timed.fetches} fetches waited {timed.fetch_s:.1f} s, "
-              f"{timed.commits} commits waited {timed.commit_s:.1f} s")
+              f"{timed.commits} commits waited {timed.commit_s:.1f} s; influxd peak memory "
+              f"{_peak_rss_mb(influxd.pid):.0f} MB")
         stop.set()
         await task
         await nc.close()
@@ -354,7 +363,7 @@ if __name__ == "__main__":
     ap.add_argument("--shards", type=int, default=8, help="shards per node (batches per tick)")
     ap.add_argument("--spread", type=float, default=0.1)
     ap.add_argument("--concurrency", type=int, default=256)
-    ap.add_argument("--fetch-batch", type=int, default=64,
+    ap.add_argument("--fetch-batch", type=int, default=16,
                     help="messages per fetch of the centre (cluster.fetch_batch)")
     ap.add_argument("--write-parallel", type=int, default=2,
                     help="InfluxDB batches written at once (influx.write_parallel)")

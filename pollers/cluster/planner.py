@@ -41,6 +41,33 @@ def group_of(groups: Sequence[NodeGroup], d: DeviceSpec) -> NodeGroup | None:
     return None
 
 
+class GroupLookup:
+    """:func:`group_of` for many devices: dictionaries instead of a scan of every group's
+    lists (a re-plan of 10,000 devices named by id in their groups took 10,000 x 5,000 list
+    comparisons every ``plan_every_s``: a tenth of the centre's CPU during a catch-up)."""
+
+    def __init__(self, groups: Sequence[NodeGroup]) -> None:
+        self.groups = list(groups)
+        self._device: dict[int, int] = {}
+        self._site: dict[str, int] = {}
+        self._district: dict[str, int] = {}
+        for i, g in enumerate(self.groups):  # the first group naming a key wins
+            for device_id in g.devices:
+                self._device.setdefault(device_id, i)
+            for site in g.sites:
+                self._site.setdefault(site, i)
+            for district in g.districts:
+                self._district.setdefault(district, i)
+
+    def __call__(self, d: DeviceSpec) -> NodeGroup | None:
+        """The same answer as ``group_of(groups, d)``."""
+        found = [i for i in (self._device.get(d.device_id),
+                             None if d.site is None else self._site.get(d.site),
+                             None if d.district is None else self._district.get(d.district))
+                 if i is not None]
+        return self.groups[min(found)] if found else None
+
+
 def _preferred(device_id: int, nodes: Sequence[str]) -> int:
     return shard_of(device_id, len(nodes))
 
@@ -57,8 +84,9 @@ def assign(devices: Iterable[DeviceSpec], groups: Sequence[NodeGroup],
         return now - last_seen.get(node, since) <= failover_delay_s
 
     out: dict[int, str] = {}
+    lookup = GroupLookup(groups)
     for d in devices:
-        g = group_of(groups, d)
+        g = lookup(d)
         if g is None:
             continue
         first = _preferred(d.device_id, g.nodes)

@@ -17,7 +17,7 @@ from provnet.inventory import queries
 from provnet.pollers.cluster.centre import Centre, FeedStats, ResultFeed
 from provnet.pollers.cluster.messages import Batch, Heartbeat, ResultSink
 from provnet.pollers.cluster.natslink import HubLink, connect
-from provnet.pollers.cluster.planner import DeviceSpec, group_of
+from provnet.pollers.cluster.planner import DeviceSpec, GroupLookup
 from provnet.pollers.plan import PollPlan
 from provnet.pollers.types import IfRates, PollResult
 
@@ -103,8 +103,9 @@ def attach(service: Service, alerting: AlertsHandle | None = None,
         if handle._specs[0] != id(plan):  # the plan is rebuilt when the inventory changes
             specs = specs_of(plan)
             handle._specs = (id(plan), specs)
+            lookup = GroupLookup(cfg.groups)
             service.remote_devices = frozenset(
-                d.device_id for d in specs if group_of(cfg.groups, d) is not None)
+                d.device_id for d in specs if lookup(d) is not None)
         return handle._specs[1]
 
     devices()  # the centre never polls the nodes' devices, from the first cycle on

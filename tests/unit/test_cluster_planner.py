@@ -67,3 +67,26 @@ def test_plan_versions() -> None:
     moved[dev] = "b"
     after = node_plans(DEVICES, moved, GROUPS, 60.0, 2, plans)
     assert (after["a"].version, after["b"].version, after["c"].version) == (2, 2, 1)
+
+
+def test_group_lookup_answers_like_group_of() -> None:
+    """The dictionary lookup the planner uses gives ``group_of``'s answer (first group naming
+    the device, its site or its district), over every combination."""
+    import itertools
+
+    from provnet.config.cluster import NodeGroup
+    from provnet.pollers.cluster.planner import DeviceSpec, GroupLookup, group_of
+
+    groups = [NodeGroup(name="a", nodes=["n1"], devices=[1, 2], sites=["S1"]),
+              NodeGroup(name="b", nodes=["n2"], districts=["D1"], devices=[3]),
+              NodeGroup(name="c", nodes=["n3"], sites=["S1", "S2"], districts=["D1", "D2"],
+                        devices=[2, 4])]
+    lookup = GroupLookup(groups)
+    answers = set()
+    for dev, site, district in itertools.product([1, 2, 3, 4, 5], [None, "S1", "S2", "S3"],
+                                                 [None, "D1", "D2", "D3"]):
+        d = DeviceSpec(dev, f"d{dev}", "10.0.0.1", site=site, district=district)
+        want = group_of(groups, d)
+        assert lookup(d) is want, (dev, site, district)
+        answers.add(None if want is None else want.name)
+    assert answers == {None, "a", "b", "c"}
