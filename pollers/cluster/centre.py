@@ -155,15 +155,18 @@ class Centre:
     async def replan(self) -> list[NodePlan]:
         """Recompute the assignment; write the plans that changed."""
         devices = list(self._devices())
-        self.assignment = assign(devices, self.cfg.groups, self.last_seen, self._clock(),
-                                 self.cfg.failover_delay_s, self.assignment, self.started)
-        plans = node_plans(devices, self.assignment, self.cfg.groups, self.interval_s,
+        assignment = assign(devices, self.cfg.groups, self.last_seen, self._clock(),
+                            self.cfg.failover_delay_s, self.assignment, self.started)
+        plans = node_plans(devices, assignment, self.cfg.groups, self.interval_s,
                            self.cfg.shards, self.plans)
         changed = [p for n, p in plans.items() if self.plans.get(n) != p]
         for plan in changed:
             await self.hub.put_plan(plan)
             log.info("plan of %s: version %d, %d devices", plan.node, plan.version,
                      len(plan.devices))
+        # both at once, once written (planning runs beside the consumer: nothing sees an
+        # assignment whose plans are not in the bucket yet)
+        self.assignment = assignment
         self.plans.update(plans)
         return changed
 
