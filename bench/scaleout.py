@@ -64,7 +64,7 @@ from provnet.pollers.samples import result_points  # noqa: E402
 from provnet.pollers.types import IfRates, PollResult  # noqa: E402
 from provnet.simulator.fleet import fleet_plans  # noqa: E402
 from provnet.tsdb.client import InfluxQLReader, V1Writer  # noqa: E402
-from provnet.tsdb.managed import ManagedInfluxd  # noqa: E402
+from provnet.tsdb.managed import SNAPSHOT_SIZE, ManagedInfluxd  # noqa: E402
 from provnet.tsdb.points import Point  # noqa: E402
 from provnet.tsdb.spool import SpoolingWriter  # noqa: E402
 from tests.support.cluster_fixtures import (  # noqa: E402
@@ -236,7 +236,7 @@ async def main(a: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="provnet-bench-scaleout-"))
     sim_port = free_port()
     plans = fleet_plans(a.devices, sim_port, shards=2)
-    influxd = ManagedInfluxd(work / "influxd").start()
+    influxd = ManagedInfluxd(work / "influxd", snapshot_size=a.influx_snapshot).start()
     InfluxQLReader(influxd.url, "").create_database("bench")
     writer = SpoolingWriter(V1Writer(influxd.url, "bench"), work / "spool", 2**30,
                             parallel=a.write_parallel)
@@ -257,7 +257,7 @@ async def main(a: argparse.Namespace) -> None:
                       for d in plan["devices"]]
         print(f"{a.devices} devices in 2 simulators, hub + 2 leaves, interval {a.interval} s, "
               f"{a.shards} shards per node, spread {a.spread}, fetch {a.fetch_batch} messages, "
-              f"write_parallel {a.write_parallel}")
+              f"write_parallel {a.write_parallel}, influxd snapshots at {a.influx_snapshot}")
         cfg = ClusterSettings(enabled=True, province="bench", hub_urls=hub.urls,
                               interval_s=a.interval, shards=a.shards, plan_every_s=2.0,
                               groups=groups, fetch_batch=a.fetch_batch)
@@ -320,9 +320,11 @@ async def main(a: argparse.Namespace) -> None:
         hub.start()
         tracer = None
         if a.trace:
-            pids = {"hub": hub.servers[0].proc.pid,
-                    **{n: s.proc.pid for (s, _), n in zip(leaves, NODES, strict=True)},
-                    "influxd": influxd.pid}
+            procs = {"hub": hub.servers[0].proc,
+                     **{n: s.proc for (s, _), n in zip(leaves, NODES, strict=True)}}
+            pids = {k: p.pid for k, p in procs.items() if p is not None}
+            if influxd.pid is not None:
+                pids["influxd"] = influxd.pid
             done = asyncio.Event()
             tracer = asyncio.create_task(_trace(hub.urls, cfg.stream, cfg.durable, sink, pids,
                                                 timed, a.trace, done))
@@ -367,6 +369,9 @@ if __name__ == "__main__":
                     help="messages per fetch of the centre (cluster.fetch_batch)")
     ap.add_argument("--write-parallel", type=int, default=2,
                     help="InfluxDB batches written at once (influx.write_parallel)")
+    ap.add_argument("--influx-snapshot", default=SNAPSHOT_SIZE,
+                    help="the managed influxd's cache-snapshot-memory-size (InfluxDB's own "
+                         "default: 25m)")
     ap.add_argument("--trace", type=float, default=0.0, metavar="S",
                     help="print a timeline of the catch-up every S seconds")
     asyncio.run(main(ap.parse_args()))

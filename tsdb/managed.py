@@ -18,6 +18,7 @@ import ctypes
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -136,7 +137,11 @@ class ManagedInfluxd:
         stop_timeout_s: float = 10.0,
         die_with_parent: bool = True,
         auth: bool = False,
+        snapshot_size: str = SNAPSHOT_SIZE,
     ) -> None:
+        if not re.fullmatch(r"[0-9]+[kmg]?", snapshot_size):
+            raise ValueError(f"snapshot_size {snapshot_size!r}: a size like 25m or 256m")
+        self.snapshot_size = snapshot_size
         resolved = shutil.which(binary)
         if resolved is None:
             raise TsdbError(
@@ -304,7 +309,7 @@ class ManagedInfluxd:
                 meta_dir=_toml_string(self.data_root / "meta"),
                 data_dir=_toml_string(self.data_root / "data"),
                 wal_dir=_toml_string(self.data_root / "wal"),
-                snapshot_size=SNAPSHOT_SIZE,
+                snapshot_size=self.snapshot_size,
                 auth="true" if self.auth else "false",
             ),
             encoding="utf-8",
