@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import resource
 import statistics
 import sys
@@ -63,8 +64,9 @@ from provnet.pollers.samples import result_points  # noqa: E402
 from provnet.pollers.types import IfRates, PollResult  # noqa: E402
 from provnet.simulator.fleet import fleet_plans  # noqa: E402
 from provnet.tsdb.client import InfluxQLReader, V1Writer  # noqa: E402
-from provnet.tsdb.managed import ManagedInfluxd  # noqa: E402
+from provnet.tsdb.managed import SNAPSHOT_SIZE, ManagedInfluxd  # noqa: E402
 from provnet.tsdb.points import Point  # noqa: E402
+from provnet.tsdb.spool import SpoolingWriter  # noqa: E402
 from tests.support.cluster_fixtures import (  # noqa: E402
     AgentProc,
     read_stream,
@@ -83,9 +85,10 @@ def _self_cpu() -> float:
 
 
 class TsdbSink:
-    """The centre's TSDB path: live state, points, line protocol, InfluxDB write; latency."""
+    """The centre's TSDB path as ``Service`` has it: live state, points, line protocol,
+    ``SpoolingWriter`` around ``V1Writer`` (``influx.write_parallel``); latency."""
 
-    def __init__(self, writer: V1Writer) -> None:
+    def __init__(self, writer: SpoolingWriter) -> None:
         self.writer, self.live = writer, LiveState()
         self.points: list[Point] = []
         self.started: list[float] = []
@@ -107,6 +110,89 @@ class TsdbSink:
             if self.record:
                 now = time.time()
                 self.latency.extend(now - t for t in started)
+
+
+class Timed:
+    """Wall time the centre spends waiting on fetches and on commits (the rest is its own
+    work or waiting for the event loop)."""
+
+    def __init__(self, hub: HubLink, commit: Any) -> None:
+        self.hub, self._commit = hub, commit
+        self.fetch_s = self.commit_s = 0.0
+        self.fetches = self.commits = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.hub, name)
+
+    async def fetch(self, batch: int, timeout: float) -> list[Any]:
+        t = time.monotonic()
+        try:
+            return await self.hub.fetch(batch, timeout)
+        finally:
+            self.fetch_s += time.monotonic() - t
+            self.fetches += 1
+
+    async def commit(self) -> None:
+        t = time.monotonic()
+        try:
+            await self._commit()
+        finally:
+            self.commit_s += time.monotonic() - t
+            self.commits += 1
+
+
+async def _trace(urls: list[str], stream: str, durable: str, sink: TsdbSink,
+                 pids: dict[str, int], timed: Timed, every: float, stop: asyncio.Event) -> None:
+    """A timeline of the catch-up, one line per ``every`` seconds: what the hub holds (and
+    each source's lag), what the consumer has pending, what the centre wrote, and the CPU
+    each process used meanwhile."""
+    import nats
+
+    nc = await nats.connect(urls, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+    js = nc.jetstream(timeout=2.0)
+    t0 = time.monotonic()
+    cpu0 = {k: _cpu_of(v) for k, v in pids.items()}
+    cpu0["centre"] = _self_cpu()
+    f0 = c0 = 0.0
+    print("  t(s)  hub-msgs  sources(lag)  pending  ack-pend  written  "
+          "fetch-wait commit-wait  CPU-s: " + " ".join(["centre", *pids]))
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+            try:
+                info = await js.stream_info(stream)
+                ci = await js.consumer_info(stream, durable)
+                msgs = str(info.state.messages)
+                src = ",".join(f"{s.lag}" for s in info.sources or [])
+                pend, ackp = str(ci.num_pending), str(ci.num_ack_pending)
+            except Exception as exc:
+                msgs, src, pend, ackp = type(exc).__name__, "-", "-", "-"
+            cpu = {k: _cpu_of(v) for k, v in pids.items()}
+            cpu["centre"] = _self_cpu()
+            used = " ".join(f"{cpu[k] - cpu0[k]:5.1f}" for k in ["centre", *pids])
+            cpu0 = cpu
+            print(f"{time.monotonic() - t0:6.1f} {msgs:>9} {src:>13} {pend:>8} {ackp:>9} "
+                  f"{sink.written:>8} {timed.fetch_s - f0:9.1f} {timed.commit_s - c0:11.1f}  "
+                  f"{used}", flush=True)
+            f0, c0 = timed.fetch_s, timed.commit_s
+    finally:
+        await nc.close()
+
+
+def _peak_rss_mb(pid: int | None) -> float:
+    """Peak resident memory of a live process (VmHWM), MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _cpu_of(pid: int) -> float:
+    try:
+        return proc_cpu_s(pid)
+    except OSError:
+        return 0.0
 
 
 async def _until(check: Any, timeout: float, what: str) -> None:
@@ -150,9 +236,10 @@ async def main(a: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="provnet-bench-scaleout-"))
     sim_port = free_port()
     plans = fleet_plans(a.devices, sim_port, shards=2)
-    influxd = ManagedInfluxd(work / "influxd").start()
+    influxd = ManagedInfluxd(work / "influxd", snapshot_size=a.influx_snapshot).start()
     InfluxQLReader(influxd.url, "").create_database("bench")
-    writer = V1Writer(influxd.url, "bench")
+    writer = SpoolingWriter(V1Writer(influxd.url, "bench"), work / "spool", 2**30,
+                            parallel=a.write_parallel)
     hub = Hub(work).start()
     leaves, sims, agents = [], [], []
     try:
@@ -169,14 +256,16 @@ async def main(a: argparse.Namespace) -> None:
             specs += [DeviceSpec(d["id"], d["sys_name"], d["address"], sim_port)
                       for d in plan["devices"]]
         print(f"{a.devices} devices in 2 simulators, hub + 2 leaves, interval {a.interval} s, "
-              f"{a.shards} shards per node, spread {a.spread}")
+              f"{a.shards} shards per node, spread {a.spread}, fetch {a.fetch_batch} messages, "
+              f"write_parallel {a.write_parallel}, influxd snapshots at {a.influx_snapshot}")
         cfg = ClusterSettings(enabled=True, province="bench", hub_urls=hub.urls,
                               interval_s=a.interval, shards=a.shards, plan_every_s=2.0,
-                              groups=groups, fetch_batch=64)
+                              groups=groups, fetch_batch=a.fetch_batch)
         sink, stats = TsdbSink(writer), FeedStats()
         stop = asyncio.Event()
         nc = await connect(hub.urls, "bench-centre", stop)
-        centre = Centre(HubLink(nc), cfg, [ResultFeed(sink.on_result, stats)], sink.commit,
+        timed = Timed(HubLink(nc), sink.commit)
+        centre = Centre(timed, cfg, [ResultFeed(sink.on_result, stats)], timed.commit,
                         lambda: specs, a.interval, stats)
         task = asyncio.create_task(centre.run(stop))
         for (_server, url), node in zip(leaves, NODES, strict=True):
@@ -225,14 +314,32 @@ async def main(a: argparse.Namespace) -> None:
             backlog += await _backlog(url, node, a.shards, a.cut_min, 60.0)
         before, sink.record = sink.written, False
         cpu_c0 = _self_cpu()
+        timed.fetch_s = timed.commit_s = 0.0
+        timed.fetches = timed.commits = 0
         t0 = time.monotonic()
         hub.start()
+        tracer = None
+        if a.trace:
+            procs = {"hub": hub.servers[0].proc,
+                     **{n: s.proc for (s, _), n in zip(leaves, NODES, strict=True)}}
+            pids = {k: p.pid for k, p in procs.items() if p is not None}
+            if influxd.pid is not None:
+                pids["influxd"] = influxd.pid
+            done = asyncio.Event()
+            tracer = asyncio.create_task(_trace(hub.urls, cfg.stream, cfg.durable, sink, pids,
+                                                timed, a.trace, done))
         await _until(lambda: sink.written - before >= backlog, 600, "the catch-up")
         took = time.monotonic() - t0
+        if tracer is not None:
+            done.set()
+            await tracer
         print(f"catch-up: {backlog} device results ({a.cut_min} min x {a.devices} devices) "
               f"written {took:.1f} s after the hub came back (target < 120 s), centre CPU "
               f"{_self_cpu() - cpu_c0:.1f} s, {backlog / took:.0f} results/s; "
               f"{centre.source_restarts} source restarts")
+        print(f"  centre: {timed.fetches} fetches waited {timed.fetch_s:.1f} s, "
+              f"{timed.commits} commits waited {timed.commit_s:.1f} s; influxd peak memory "
+              f"{_peak_rss_mb(influxd.pid):.0f} MB")
         stop.set()
         await task
         await nc.close()
@@ -258,4 +365,13 @@ if __name__ == "__main__":
     ap.add_argument("--shards", type=int, default=8, help="shards per node (batches per tick)")
     ap.add_argument("--spread", type=float, default=0.1)
     ap.add_argument("--concurrency", type=int, default=256)
+    ap.add_argument("--fetch-batch", type=int, default=16,
+                    help="messages per fetch of the centre (cluster.fetch_batch)")
+    ap.add_argument("--write-parallel", type=int, default=2,
+                    help="InfluxDB batches written at once (influx.write_parallel)")
+    ap.add_argument("--influx-snapshot", default=SNAPSHOT_SIZE,
+                    help="the managed influxd's cache-snapshot-memory-size (InfluxDB's own "
+                         "default: 25m)")
+    ap.add_argument("--trace", type=float, default=0.0, metavar="S",
+                    help="print a timeline of the catch-up every S seconds")
     asyncio.run(main(ap.parse_args()))

@@ -62,7 +62,9 @@ class ClusterSettings(Strict):
     interval_s: float | None = Field(default=None, gt=0)
     shards: int = Field(default=1, ge=1, le=64)
     groups: list[NodeGroup] = Field(default_factory=list)
-    fetch_batch: int = Field(default=256, ge=1)
+    #: messages per fetch: a fetch is decoded while the one before is written, so keep
+    #: fetch_batch x devices per batch around 10,000 results (a 625-device batch: 16)
+    fetch_batch: int = Field(default=16, ge=1)
     #: redelivered/replayed backlog is throttled by this, so live data is not starved
     max_ack_pending: int = Field(default=2048, ge=1)
     ack_wait_s: float = Field(default=30.0, gt=0)

@@ -37,6 +37,9 @@ class InfluxSettings(Strict):
     bucket: str | None = None
     timeout_s: float = Field(default=10.0, gt=0)
     batch_size: int = Field(default=5000, gt=0)
+    #: batches of one large write sent at once (a backlog after a WAN cut: the server's
+    #: ingestion, not provnet, is then the bottleneck; 1 = one after the other)
+    write_parallel: int = Field(default=2, ge=1, le=16)
     spool_max_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
     influxd_binary: str = "influxd"
 

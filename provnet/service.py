@@ -154,7 +154,8 @@ class Service:
             self.reader.create_database(cfg.database)
         self.influx_settings = cfg  # what features that talk to InfluxDB themselves must use
         self.writer = SpoolingWriter(make_writer(cfg, self.influx_url, status.version),
-                                     self.settings.state_dir / "spool", cfg.spool_max_bytes)
+                                     self.settings.state_dir / "spool", cfg.spool_max_bytes,
+                                     parallel=cfg.write_parallel)
         log.info("InfluxDB %s at %s%s", status.version or "(not answering yet)", self.influx_url,
                  " (managed by provnet)" if self.influxd else "")
 
@@ -166,7 +167,8 @@ class Service:
         self.victoria = vm
         self.influx_url = vm.urls[0]
         self.writer = SpoolingWriter(vm.writer(0), self.settings.state_dir / "spool",
-                                     self.settings.influx.spool_max_bytes)
+                                     self.settings.influx.spool_max_bytes,
+                                     parallel=self.settings.influx.write_parallel)
         log.info("VictoriaMetrics at %s (raw), %s (5 min), %s (1 h)%s", vm.urls[0],
                  vm.urls[300], vm.urls[3600], " (managed by provnet)" if vm.managed else "")
 

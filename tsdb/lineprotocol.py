@@ -73,6 +73,11 @@ def escape_string(value: str) -> str:
 
 def format_field_value(value: FieldValue) -> str | None:
     """Line-protocol text of one field value, or ``None`` if InfluxDB cannot store it."""
+    kind = type(value)  # exact types first: the common case, and cheaper than isinstance
+    if kind is float:
+        return repr(value) if math.isfinite(value) else None  # type: ignore[arg-type]
+    if kind is int:
+        return f"{value}i" if INT64_MIN <= value <= INT64_MAX else None  # type: ignore[operator]
     if isinstance(value, float):
         return repr(float(value)) if math.isfinite(value) else None
     if isinstance(value, bool):

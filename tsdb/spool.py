@@ -11,6 +11,10 @@ either a whole batch or none; they survive a process restart. Order is kept: whi
 anything is pending, new batches are appended behind it, never written ahead of it.
 Replaying a batch twice (crash between write and unlink) is harmless: every line carries
 its timestamp, and InfluxDB overwrites a point with the same series and time.
+
+A large write (several batches, e.g. a backlog caught up after a WAN cut) may send up to
+``parallel`` batches at once, so the server can use more than one core; the outcome is then
+taken batch by batch in order (written, rejected, or spooled in order once one failed).
 """
 
 from __future__ import annotations
@@ -24,11 +28,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Final, Self
 
 from provnet.tsdb.client import Writer
 from provnet.tsdb.errors import TsdbError, TsdbRejected
@@ -37,6 +42,8 @@ from provnet.tsdb.points import Point
 
 log = logging.getLogger(__name__)
 
+#: what a parallel send returns for a batch it did not try (an earlier one failed)
+_SKIPPED: Final = object()
 _NAME = re.compile(r"^(\d{16})-(\d+)\.lp$")
 
 
@@ -123,7 +130,9 @@ class SpoolingWriter:
     ``rejected/`` with the reason, not retried. The spool keeps at most ``max_bytes``
     (oldest batches dropped first, counted in ``dropped_points``), ``rejected/`` at most
     ``rejected_max_bytes`` (default: ``max_bytes``). After a failure, writes go straight
-    to the spool for ``retry_interval_s`` (0: try the server on every write).
+    to the spool for ``retry_interval_s`` (0: try the server on every write). A write of
+    several batches sends up to ``parallel`` of them at once (``inner`` must then be
+    thread-safe, as the HTTP writers are).
     Thread-safe; one process per ``spool_dir`` (enforced with a lock file).
     """
 
@@ -136,10 +145,16 @@ class SpoolingWriter:
         batch_size: int = 5000,
         retry_interval_s: float = 0.0,
         rejected_max_bytes: int | None = None,
+        parallel: int = 1,
     ) -> None:
         if batch_size <= 0:
             raise ValueError("batch_size must be positive")
+        if parallel <= 0:
+            raise ValueError("parallel must be positive")
         self.inner = inner
+        self.parallel = parallel
+        self._pool = (ThreadPoolExecutor(parallel, thread_name_prefix="tsdb-write")
+                      if parallel > 1 else None)
         self.spool_dir = Path(spool_dir)
         self.max_bytes = max_bytes
         self.batch_size = batch_size
@@ -204,11 +219,14 @@ class SpoolingWriter:
         with self._mutex:
             if self._pending.batches and time.monotonic() >= self._retry_at:
                 self._replay_locked()
-            for chunk in chunks:
-                if self._pending.batches or time.monotonic() < self._retry_at:
-                    self._spool(chunk)
-                else:
-                    self._send(chunk)
+            if self._pool is not None and len(chunks) > 1 and not self._spooling():
+                self._send_parallel(chunks)
+            else:
+                for chunk in chunks:
+                    if self._spooling():
+                        self._spool(chunk)
+                    else:
+                        self._send(chunk)
             self._evict()
 
     def replay(self) -> int:
@@ -217,6 +235,40 @@ class SpoolingWriter:
             return self._replay_locked()
 
     # ------------------------------------------------------------------- internals
+    def _spooling(self) -> bool:
+        """New batches go behind the pending ones (or straight to disk while waiting)."""
+        return bool(self._pending.batches) or time.monotonic() < self._retry_at
+
+    def _send_parallel(self, chunks: list[str]) -> None:
+        """Send ``chunks`` up to ``parallel`` at once; then, in order, count each written,
+        keep each rejected, and spool (in order) each one that failed or was not tried
+        because an earlier one failed."""
+        failed = threading.Event()
+
+        def attempt(chunk: str) -> object:
+            if failed.is_set():
+                return _SKIPPED
+            try:
+                self.inner.write_lines(chunk)
+            except TsdbRejected as exc:
+                return exc
+            except TsdbError as exc:
+                failed.set()
+                return exc
+            return None
+
+        assert self._pool is not None
+        for chunk, outcome in zip(chunks, list(self._pool.map(attempt, chunks)), strict=True):
+            points = count_lines(chunk)
+            if outcome is None:  # (a later batch may be written before an earlier spooled
+                self.written_points += points  # one: every line carries its own time)
+            elif isinstance(outcome, TsdbRejected):
+                self._reject(chunk, points, outcome)
+            else:
+                if isinstance(outcome, TsdbError):
+                    self._mark_unavailable(outcome)
+                self._spool(chunk, points)
+
     def _send(self, chunk: str) -> None:
         points = count_lines(chunk)
         try:
@@ -319,6 +371,9 @@ class SpoolingWriter:
     def close(self) -> None:
         """Close the inner writer and release the spool directory. Idempotent."""
         with self._mutex:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
             self.inner.close()
             if self._lock_fh is not None:
                 with contextlib.suppress(OSError):

@@ -160,7 +160,6 @@ class Centre:
         self.assignment: dict[int, str] = {}
         self.started = clock()
         self._source_restarted: dict[str, float] = {}
-        self._next_plan = 0.0  # monotonic time of the next re-plan
         #: sources set up again by the watchdog (after a hub restart or a WAN cut)
         self.source_restarts = 0
 
@@ -187,15 +186,18 @@ class Centre:
     async def replan(self) -> list[NodePlan]:
         """Recompute the assignment; write the plans that changed."""
         devices = list(self._devices())
-        self.assignment = assign(devices, self.cfg.groups, self.last_seen, self._clock(),
-                                 self.cfg.failover_delay_s, self.assignment, self.started)
-        plans = node_plans(devices, self.assignment, self.cfg.groups, self.interval_s,
+        assignment = assign(devices, self.cfg.groups, self.last_seen, self._clock(),
+                            self.cfg.failover_delay_s, self.assignment, self.started)
+        plans = node_plans(devices, assignment, self.cfg.groups, self.interval_s,
                            self.cfg.shards, self.plans)
         changed = [p for n, p in plans.items() if self.plans.get(n) != p]
         for plan in changed:
             await self.hub.put_plan(plan)
             log.info("plan of %s: version %d, %d devices", plan.node, plan.version,
                      len(plan.devices))
+        # both at once, once written (planning runs beside the consumer: nothing sees an
+        # assignment whose plans are not in the bucket yet)
+        self.assignment = assignment
         self.plans.update(plans)
         return changed
 
@@ -279,38 +281,54 @@ class Centre:
         await self._commit()
         await self.hub.ack(msgs)
 
-    async def _consume(self, stop: asyncio.Event, timeout: float) -> None:
-        """Fetch and decode the next messages while the previous ones are being written:
-        their commit and ack run as a task, awaited before the next commit starts, so each
-        message is acknowledged only after a commit that began after it was handled."""
+    async def consume(self, stop: asyncio.Event, timeout: float = 1.0) -> None:
+        """Until ``stop``: fetch and handle the next messages while the previous ones are
+        being committed. Their commit and ack run as a task, awaited before the next commit
+        starts, so each message is acknowledged only after a commit that began after it was
+        handled, and at most two fetches are held unacknowledged. The pipeline is never
+        drained for planning (that runs beside it): during a catch-up the decoding of one
+        fetch and the TSDB write of the one before overlap all the way."""
         pending: asyncio.Task[None] | None = None
         try:
             while not stop.is_set():
                 try:
                     msgs = await self._fetch_and_handle(timeout)
-                    if pending is not None:
-                        task, pending = pending, None
-                        await task
-                    if msgs:
-                        pending = asyncio.create_task(self._commit_and_ack(msgs))
-                    else:
-                        return  # back to the planning loop
                 except PollerError as exc:
                     log.warning("consuming failed: %s; retrying", exc)
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), 0.5)
-                    return
-                if time.monotonic() >= self._next_plan:
-                    return
+                    continue
+                if pending is not None:
+                    task, pending = pending, None
+                    await self._settle(task)
+                if msgs:
+                    pending = asyncio.create_task(self._commit_and_ack(msgs))
         finally:
             if pending is not None:
-                try:
-                    await pending
-                except PollerError as exc:  # not acknowledged: redelivered later
-                    log.warning("consuming failed: %s", exc)
+                await self._settle(pending)
+
+    @staticmethod
+    async def _settle(task: asyncio.Task[None]) -> None:
+        """Wait for one commit-and-ack; a failure leaves its messages unacknowledged (the
+        broker delivers them again after ``ack_wait_s``)."""
+        try:
+            await task
+        except PollerError as exc:
+            log.warning("committing failed: %s", exc)
+
+    async def plan_loop(self, stop: asyncio.Event) -> None:
+        """Re-plan and watch the sources every ``plan_every_s`` until ``stop``."""
+        while not stop.is_set():
+            try:
+                await self.replan()
+                await self.watch_sources()
+            except PollerError as exc:
+                log.warning("planning failed: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.cfg.plan_every_s)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Set up, then consume and re-plan until ``stop``."""
+        """Set up, then consume and (beside it) re-plan until ``stop``."""
         while not stop.is_set():
             try:
                 await self.setup()
@@ -319,13 +337,13 @@ class Centre:
                 log.warning("hub not ready: %s; retrying", exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 1.0)
-        while not stop.is_set():
-            now = time.monotonic()
-            if now >= self._next_plan:
-                self._next_plan = now + self.cfg.plan_every_s
-                try:
-                    await self.replan()
-                    await self.watch_sources()
-                except PollerError as exc:
-                    log.warning("planning failed: %s", exc)
-            await self._consume(stop, min(1.0, self.cfg.plan_every_s))
+        if stop.is_set():
+            return
+        planner = asyncio.create_task(self.plan_loop(stop))
+        try:
+            await self.consume(stop, min(1.0, self.cfg.plan_every_s))
+        finally:
+            if not stop.is_set():  # consuming ended by an error or a cancel
+                planner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await planner

@@ -53,6 +53,7 @@ RATE_FIELDS: tuple[str, ...] = (
     "in_bps", "out_bps", "in_util_pct", "out_util_pct", "in_errors_ps", "out_errors_ps",
     "in_discards_ps", "out_discards_ps", "reset", "rejected",
 )
+_IF_WIDTH, _RATE_WIDTH = len(IF_FIELDS), len(RATE_FIELDS)
 _READING_KINDS: dict[str, type[Any]] = {"o": OpticReading, "h": HealthReading, "i": IcmpReading}
 _KIND_OF = {cls: kind for kind, cls in _READING_KINDS.items()}
 
@@ -270,10 +271,17 @@ def load_object(data: bytes, versions: frozenset[int] = frozenset({VERSION})
     return obj
 
 
+def _row(cls: type[Any], row: Sequence[Any], width: int) -> Any:
+    """``cls`` from a positional row (:data:`IF_FIELDS` / :data:`RATE_FIELDS` are the
+    dataclasses' field order: positional construction is the cheapest, checked by length)."""
+    if len(row) != width:
+        raise ValueError(f"{cls.__name__} row of {len(row)} fields, expected {width}")
+    return cls(*row)
+
+
 def _decode_device(o: Mapping[str, Any]) -> DeviceResult:
-    interfaces = tuple(IfSample(**dict(zip(IF_FIELDS, row, strict=True))) for row in o.get("i", ()))
-    rates = {int(k): IfRates(**dict(zip(RATE_FIELDS, row, strict=True)))
-             for k, row in o.get("r", {}).items()}
+    interfaces = tuple(_row(IfSample, row, _IF_WIDTH) for row in o.get("i", ()))
+    rates = {int(k): _row(IfRates, row, _RATE_WIDTH) for k, row in o.get("r", {}).items()}
     readings = tuple(_READING_KINDS[kind](**values) for kind, values in o.get("g", ()))
     status = o["s"]
     if status not in (STATUS_OK, STATUS_FAILED):

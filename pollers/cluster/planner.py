@@ -44,7 +44,8 @@ def group_of(groups: Sequence[NodeGroup], d: DeviceSpec) -> NodeGroup | None:
     """The device's group (None: polled by the centre itself), most specific first: the
     inventory's group of the device, of its site, then the first settings group listing the
     device id, its site, its district. An inventory group the settings do not define is
-    passed over (see :func:`unknown_groups`)."""
+    passed over (see :func:`unknown_groups`). The rule as a scan; the planner uses
+    :class:`GroupLookup`, which gives the same answers (tested against this)."""
     by_name = {g.name: g for g in groups}
     for name in (d.device_group, d.site_group):
         if name and name in by_name:
@@ -75,6 +76,38 @@ def unknown_groups(groups: Sequence[NodeGroup], devices: Iterable[DeviceSpec]
     return out
 
 
+class GroupLookup:
+    """:func:`group_of` for many devices: dictionaries instead of a scan of every group's
+    lists (a re-plan of 10,000 devices named by id in their groups took 10,000 x 5,000 list
+    comparisons every ``plan_every_s``: a tenth of the centre's CPU during a catch-up)."""
+
+    def __init__(self, groups: Sequence[NodeGroup]) -> None:
+        self.groups = list(groups)
+        self._name = {g.name: g for g in self.groups}
+        self._device: dict[int, NodeGroup] = {}
+        self._site: dict[str, NodeGroup] = {}
+        self._district: dict[str, NodeGroup] = {}
+        for g in self.groups:  # in each list, the first group naming a key wins
+            for device_id in g.devices:
+                self._device.setdefault(device_id, g)
+            for site in g.sites:
+                self._site.setdefault(site, g)
+            for district in g.districts:
+                self._district.setdefault(district, g)
+
+    def __call__(self, d: DeviceSpec) -> NodeGroup | None:
+        """The device's group, most specific first (see :func:`group_of`)."""
+        for name in (d.device_group, d.site_group):
+            if name and name in self._name:
+                return self._name[name]
+        found = self._device.get(d.device_id)
+        if found is None and d.site is not None:
+            found = self._site.get(d.site)
+        if found is None and d.district is not None:
+            found = self._district.get(d.district)
+        return found
+
+
 def _preferred(device_id: int, nodes: Sequence[str]) -> int:
     return shard_of(device_id, len(nodes))
 
@@ -91,8 +124,9 @@ def assign(devices: Iterable[DeviceSpec], groups: Sequence[NodeGroup],
         return now - last_seen.get(node, since) <= failover_delay_s
 
     out: dict[int, str] = {}
+    lookup = GroupLookup(groups)
     for d in devices:
-        g = group_of(groups, d)
+        g = lookup(d)
         if g is None:
             continue
         first = _preferred(d.device_id, g.nodes)

@@ -25,7 +25,7 @@ from provnet.pollers.cluster.collect import IcmpSweep, TrapNote
 from provnet.pollers.cluster.collectfeed import CollectFeed
 from provnet.pollers.cluster.messages import Batch, Heartbeat, PlannedSsh, ResultSink
 from provnet.pollers.cluster.natslink import HubLink, connect
-from provnet.pollers.cluster.planner import DeviceSpec, group_of, unknown_groups
+from provnet.pollers.cluster.planner import DeviceSpec, GroupLookup, unknown_groups
 from provnet.pollers.cluster.sshmsg import ConfigNote, OpticsNote
 from provnet.pollers.live import LiveState
 from provnet.pollers.plan import PollPlan
@@ -242,8 +242,9 @@ def attach(service: Service, alerting: AlertsHandle | None = None,
         if handle._specs[0] != id(plan):  # the plan is rebuilt when the inventory changes
             specs = specs_of(plan)
             handle._specs = (id(plan), specs)
+            lookup = GroupLookup(cfg.groups)
             service.remote_devices = frozenset(
-                d.device_id for d in specs if group_of(cfg.groups, d) is not None)
+                d.device_id for d in specs if lookup(d) is not None)
         return handle._specs[1]
 
     handle._devices = devices

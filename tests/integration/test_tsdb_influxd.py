@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -252,6 +253,46 @@ def test_spool_survives_an_influxd_outage(tmp_path: Path) -> None:
     assert all(r["tên"] == f"điểm {r['seq']}" and r["xã"] == "Vĩnh Hanh" for r in rows)
     assert inner.sent == 325  # no batch was sent twice
     assert spool.dropped_points == 0 and spool.rejected_points == 0
+
+
+class InFlightWriter(V1Writer):
+    """The real V1Writer, counting the lines sent and the most requests in flight at once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lock = threading.Lock()
+        self.sent = self.in_flight = self.max_in_flight = 0
+
+    def _send(self, chunk: str) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            super()._send(chunk)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+                self.sent += chunk.count("\n")
+
+
+def test_parallel_batches_every_point_once(influx_database: InfluxdHandle,
+                                           tmp_path: Path) -> None:
+    """A large write sent as several requests at once (``influx.write_parallel``): every
+    point in InfluxDB once, in order by time, nothing sent twice."""
+    inner = InFlightWriter(influx_database.url, influx_database.database, batch_size=500)
+    spool = SpoolingWriter(inner, tmp_path / "spool", max_bytes=10 << 20, batch_size=500,
+                           parallel=4)
+    try:
+        spool.write(_seq_points(0, 12_000))
+        with influx_database.reader() as reader:
+            rows = reader.query("SELECT seq FROM spool_test ORDER BY time")
+    finally:
+        spool.close()
+    assert [r["seq"] for r in rows] == list(range(12_000))
+    assert [r["time"] for r in rows] == [T0 + i * 1000 for i in range(12_000)]
+    assert inner.sent == 12_000 and spool.written_points == 12_000
+    assert spool.pending_points == 0
+    assert inner.max_in_flight >= 2, "the 24 batches went one at a time"
 
 
 _CHILD = """

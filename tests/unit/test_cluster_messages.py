@@ -105,3 +105,24 @@ def test_subjects_and_ids() -> None:
 def test_device_result_of_failed_has_status() -> None:
     d = DeviceResult.of(FAILED, {})
     assert d.status == "failed" and d.error_kind == "timeout"
+
+
+def test_row_fields_are_the_dataclass_order() -> None:
+    """Interface and rate rows are decoded positionally: the field lists must be the
+    dataclasses' own order."""
+    from dataclasses import fields
+
+    from provnet.pollers.cluster.messages import IF_FIELDS, RATE_FIELDS
+
+    assert tuple(f.name for f in fields(IfSample)) == IF_FIELDS
+    assert tuple(f.name for f in fields(IfRates)) == RATE_FIELDS
+
+
+@pytest.mark.parametrize(("key", "row"), [("i", [1, "ge0"]), ("r", {"1": [1.0, 2.0]})])
+def test_short_row_refused(key: str, row: object) -> None:
+    import json
+
+    o = json.loads(encode_batch(Batch("a", 0, 1, 1.0, 1.0, 1, (DeviceResult.of(OK, RATES),))))
+    o["r"][0][key] = [row] if key == "i" else row
+    with pytest.raises(MessageError, match="row of 2 fields"):
+        decode(json.dumps(o).encode())

@@ -138,3 +138,29 @@ def test_moved_to_a_silent_group() -> None:
     got = assign([d], groups, {"e1": T0 + 500}, T0 + 500, 60.0, {3: "e1"}, T0)
     assert got[3] in ("w1", "w2")
     assert assign([d], groups, {}, T0 + 500, 60.0, {3: "w2"}, T0) == {3: "w2"}
+def test_group_lookup_answers_like_group_of() -> None:
+    """The dictionary lookup the planner uses gives ``group_of``'s answer (the inventory's
+    group, then the first settings group naming the device, its site or its district), over
+    every combination."""
+    import itertools
+
+    from provnet.config.cluster import NodeGroup
+    from provnet.pollers.cluster.planner import DeviceSpec, GroupLookup, group_of
+
+    groups = [NodeGroup(name="a", nodes=["n1"], devices=[1, 2], sites=["S1"]),
+              NodeGroup(name="b", nodes=["n2"], districts=["D1"], devices=[3]),
+              NodeGroup(name="c", nodes=["n3"], sites=["S1", "S2"], districts=["D1", "D2"],
+                        devices=[2, 4])]
+    lookup = GroupLookup(groups)
+    answers = set()
+    for dev, site, district in itertools.product([1, 2, 3, 4, 5], [None, "S1", "S2", "S3"],
+                                                 [None, "D1", "D2", "D3"]):
+        for inv in (None, "b", "nope"):  # the inventory's group (on the device or its site)
+            for d in (DeviceSpec(dev, f"d{dev}", "10.0.0.1", site=site, district=district,
+                                 device_group=inv),
+                      DeviceSpec(dev, f"d{dev}", "10.0.0.1", site=site, district=district,
+                                 site_group=inv, device_group="c" if inv == "nope" else None)):
+                want = group_of(groups, d)
+                assert lookup(d) is want, d
+                answers.add(None if want is None else want.name)
+    assert answers == {None, "a", "b", "c"}
