@@ -31,8 +31,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
-import orjson
-
 from provnet.pollers.errors import PollerError
 from provnet.pollers.readings import HealthReading, IcmpReading, OpticReading, Reading
 from provnet.pollers.types import IfRates, IfSample, PollResult, SnmpTarget
@@ -262,8 +260,8 @@ def load_object(data: bytes, versions: frozenset[int] = frozenset({VERSION})
                 ) -> dict[str, Any]:
     """The JSON object of a message of one of ``versions``, else a :class:`MessageError`."""
     try:
-        obj = orjson.loads(data)  # a third of the centre's decoding time with json.loads
-    except (ValueError, UnicodeDecodeError) as exc:  # orjson.JSONDecodeError is a ValueError
+        obj = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
         raise MessageError(f"not a provnet cluster message: {exc}") from exc
     if not isinstance(obj, dict):
         raise MessageError("not a provnet cluster message: not an object")

@@ -94,7 +94,7 @@ def _config(**change: Any) -> dict[str, Any]:
     (_optics(r=[["Gi0/0/1", "-7", -2.0, None, None, None, None, None, None, None, None]]),
      "rx_dbm"),
     (_optics(r=[["Gi0/0/1", 1e999, -2.0, None, None, None, None, None, None, None, None]]),
-     "not a provnet cluster message"),  # "Infinity" is not JSON (RFC 8259)
+     "finite"),
     (_optics(r=[["Gi0/0/1", -7.0, -2.0, None, None, None, None, None, None, None, 1.5]]),
      "ifindex"),
     ({k: v for k, v in _optics().items() if k != "r"}, "malformed"),
