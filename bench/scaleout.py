@@ -65,8 +65,10 @@ from provnet.pollers.types import IfRates, PollResult  # noqa: E402
 from provnet.simulator.fleet import fleet_plans  # noqa: E402
 from provnet.tsdb.client import InfluxQLReader, V1Writer  # noqa: E402
 from provnet.tsdb.managed import SNAPSHOT_SIZE, ManagedInfluxd  # noqa: E402
+from provnet.tsdb.managed_vm import ManagedVictoria  # noqa: E402
 from provnet.tsdb.points import Point  # noqa: E402
 from provnet.tsdb.spool import SpoolingWriter  # noqa: E402
+from provnet.tsdb.victoria import VictoriaWriter  # noqa: E402
 from tests.support.cluster_fixtures import (  # noqa: E402
     AgentProc,
     read_stream,
@@ -236,12 +238,20 @@ async def main(a: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="provnet-bench-scaleout-"))
     sim_port = free_port()
     plans = fleet_plans(a.devices, sim_port, shards=2)
-    influxd = ManagedInfluxd(work / "influxd", snapshot_size=a.influx_snapshot).start()
-    InfluxQLReader(influxd.url, "").create_database("bench")
-    writer = SpoolingWriter(V1Writer(influxd.url, "bench"), work / "spool", 2**30,
-                            parallel=a.write_parallel)
+    store: ManagedInfluxd | ManagedVictoria
+    if a.store == "victoriametrics":  # tsdb.backend victoriametrics: the same line protocol
+        store = ManagedVictoria(work / "victoria").start()
+        target: V1Writer = VictoriaWriter(store.url, "bench")
+    else:
+        store = ManagedInfluxd(work / "influxd", snapshot_size=a.influx_snapshot).start()
+        InfluxQLReader(store.url, "").create_database("bench")
+        target = V1Writer(store.url, "bench")
+    influxd = store  # the store's process (peak memory, --trace)
+    writer = SpoolingWriter(target, work / "spool", 2**30, parallel=a.write_parallel)
     hub = Hub(work).start()
-    leaves, sims, agents = [], [], []
+    leaves: list[Any] = []
+    sims: list[Any] = []
+    agents: list[Any] = []
     try:
         groups, specs = [], []
         with ThreadPoolExecutor(2) as pool:  # both simulators start at once
@@ -257,7 +267,8 @@ async def main(a: argparse.Namespace) -> None:
                       for d in plan["devices"]]
         print(f"{a.devices} devices in 2 simulators, hub + 2 leaves, interval {a.interval} s, "
               f"{a.shards} shards per node, spread {a.spread}, fetch {a.fetch_batch} messages, "
-              f"write_parallel {a.write_parallel}, influxd snapshots at {a.influx_snapshot}")
+              f"write_parallel {a.write_parallel}, store {a.store}"
+              + (f" (influxd snapshots at {a.influx_snapshot})" if a.store == "influxdb" else ""))
         cfg = ClusterSettings(enabled=True, province="bench", hub_urls=hub.urls,
                               interval_s=a.interval, shards=a.shards, plan_every_s=2.0,
                               groups=groups, fetch_batch=a.fetch_batch)
@@ -338,7 +349,7 @@ async def main(a: argparse.Namespace) -> None:
               f"{_self_cpu() - cpu_c0:.1f} s, {backlog / took:.0f} results/s; "
               f"{centre.source_restarts} source restarts")
         print(f"  centre: {timed.fetches} fetches waited {timed.fetch_s:.1f} s, "
-              f"{timed.commits} commits waited {timed.commit_s:.1f} s; influxd peak memory "
+              f"{timed.commits} commits waited {timed.commit_s:.1f} s; {a.store} peak memory "
               f"{_peak_rss_mb(influxd.pid):.0f} MB")
         stop.set()
         await task
@@ -372,6 +383,8 @@ if __name__ == "__main__":
     ap.add_argument("--influx-snapshot", default=SNAPSHOT_SIZE,
                     help="the managed influxd's cache-snapshot-memory-size (InfluxDB's own "
                          "default: 25m)")
+    ap.add_argument("--store", choices=("influxdb", "victoriametrics"), default="influxdb",
+                    help="the TSDB the centre writes (tsdb.backend)")
     ap.add_argument("--trace", type=float, default=0.0, metavar="S",
                     help="print a timeline of the catch-up every S seconds")
     asyncio.run(main(ap.parse_args()))

@@ -162,6 +162,9 @@ class Centre:
         self._source_restarted: dict[str, float] = {}
         #: sources set up again by the watchdog (after a hub restart or a WAN cut)
         self.source_restarts = 0
+        #: set by :meth:`replan_soon`: the planning loop wakes at once
+        self._replan = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def nodes(self) -> list[str]:
@@ -180,8 +183,11 @@ class Centre:
                                  self.cfg.ack_wait_s)
 
     def replan_soon(self) -> None:
-        """Re-plan at the next turn of :meth:`run` (the inventory changed)."""
-        self._next_plan = 0.0
+        """Re-plan now, not at the next ``plan_every_s`` (the inventory changed); callable
+        from any thread (the inventory watch checks in a worker thread)."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._replan.set)
 
     async def replan(self) -> list[NodePlan]:
         """Recompute the assignment; write the plans that changed."""
@@ -324,11 +330,17 @@ class Centre:
                 await self.watch_sources()
             except PollerError as exc:
                 log.warning("planning failed: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.cfg.plan_every_s)
+            waits = [asyncio.ensure_future(stop.wait()),
+                     asyncio.ensure_future(self._replan.wait())]
+            _, pending = await asyncio.wait(waits, timeout=self.cfg.plan_every_s,
+                                            return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+            self._replan.clear()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Set up, then consume and (beside it) re-plan until ``stop``."""
+        self._loop = asyncio.get_running_loop()
         while not stop.is_set():
             try:
                 await self.setup()
