@@ -28,22 +28,16 @@ from typing import Any
 
 import pytest
 
-from provnet.config.cluster import ClusterSettings, NodeGroup
-from provnet.features.cluster import NodeCollect
-from provnet.pollers.cluster.centre import Centre, FeedStats, ResultFeed
 from provnet.pollers.cluster.collect import IcmpSweep, TrapNote
-from provnet.pollers.cluster.collectfeed import CollectFeed
-from provnet.pollers.cluster.natslink import HubLink, connect
 from provnet.pollers.cluster.planner import DeviceSpec
-from provnet.pollers.live import LiveState
 from provnet.pollers.readings import IcmpReading
 from provnet.pollers.traps import TrapEvent
 from provnet.simulator.example import example_plan
 from provnet.simulator.plan import plan_from_dict
 from provnet.simulator.runner import Simulator
-from provnet.tsdb.points import Point
 from tests.support.cluster_fixtures import (
     AgentProc,
+    InProcessCentre,
     read_stream,
     start_simulator,
     until_async,
@@ -77,50 +71,6 @@ class Alerting:
         return True
 
 
-class TestCentre:
-    """An in-process centre: the hub consumer with the real result feed, collect feed and
-    wiring into a live state and a point list."""
-
-    __test__ = False
-
-    def __init__(self, hub_urls: list[str], devices: list[DeviceSpec]) -> None:
-        self.live = LiveState()
-        self.points: list[Point] = []
-        self.alerting = Alerting()
-        self.stats = FeedStats()
-        names = {d.device_id: d.name for d in devices}
-        wiring = NodeCollect(self.live, self.points.extend,
-                             lambda d: {"device": names.get(d, str(d))},
-                             self.alerting)  # type: ignore[arg-type]
-        self.feed = CollectFeed(wiring.sweep, wiring.trap)
-        self.settings = ClusterSettings(
-            enabled=True, hub_urls=hub_urls, interval_s=INTERVAL, plan_every_s=1.0,
-            failover_delay_s=600.0, province="tq",
-            groups=[NodeGroup(name="pop1", nodes=["pop1"],
-                              devices=[d.device_id for d in devices])])
-        self.devices = devices
-        self.stop = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
-        self.nc: Any = None
-
-    async def start(self) -> None:
-        self.nc = await connect(self.settings.hub_urls, "test-centre", self.stop)
-
-        async def commit() -> None:
-            return None
-        centre = Centre(HubLink(self.nc), self.settings,
-                        [ResultFeed(self.live.update, self.stats)], commit,
-                        lambda: self.devices, INTERVAL, self.stats, collect=[self.feed])
-        self.task = asyncio.create_task(centre.run(self.stop))
-
-    async def close(self) -> None:
-        self.stop.set()
-        if self.task is not None:
-            await self.task
-        if self.nc is not None:
-            await self.nc.close()
-
-
 def _devices(plan: dict[str, Any], port: int) -> list[DeviceSpec]:
     return [DeviceSpec(d["id"], d["sys_name"], d["address"], port) for d in plan["devices"]]
 
@@ -140,13 +90,13 @@ def test_icmp_readings_taken_during_a_wan_cut_reach_the_centre_after_it(
                                      "interval_s": INTERVAL, "count": 1, "timeout_s": 0.3,
                                      "packet_interval_s": 0.0})
         agent = AgentProc("pop1", cfg, tmp_path / "state", tmp_path / "agent.log", site.ns)
-        centre = TestCentre(hub.urls, devices)
+        centre = InProcessCentre(hub.urls, devices, Alerting(), INTERVAL)
 
         def sweeps() -> int:
             return centre.feed.counts.sweeps
 
         def newest() -> float:
-            return max((t for _, _, items in centre.alerting.icmp for _, _, t in items),
+            return max((t for _, _, items in centre.alerts.icmp for _, _, t in items),
                        default=0.0)
 
         async def scenario() -> tuple[float, float]:
@@ -182,7 +132,7 @@ def test_icmp_readings_taken_during_a_wan_cut_reach_the_centre_after_it(
     ids = [m.msg_id for m in stream]
     assert len(ids) == len(set(ids)), "each sweep once in the hub stream"
     # every sweep the node stored reached the alerts once, in the stream's order
-    got = [(node, t) for node, t, _ in centre.alerting.icmp]
+    got = [(node, t) for node, t, _ in centre.alerts.icmp]
     assert got == [("pop1", m.started) for m in stream]
     assert [t for _, t in got] == sorted(t for _, t in got), "event-time order"
     during = [m for m in stream if cut_at + 1 < m.started < back_at - 1]
@@ -218,7 +168,7 @@ def test_link_trap_at_the_agent_reaches_alerting_once(tmp_path: Path) -> None:
                                                          "communities": [COMMUNITY]})
     agent = AgentProc("pop1", cfg, tmp_path / "state", tmp_path / "agent.log")
     outbox = agent.state / "outbox"
-    centre = TestCentre(hub.urls, devices)
+    centre = InProcessCentre(hub.urls, devices, Alerting(), INTERVAL)
     kept = tmp_path / "kept"
     kept.mkdir()
 
@@ -248,7 +198,7 @@ def test_link_trap_at_the_agent_reaches_alerting_once(tmp_path: Path) -> None:
                 finally:
                     os.kill(pop1.proc.pid, signal.SIGCONT)
                 await until_async("both traps at the centre's alerting",
-                                  lambda: len(centre.alerting.traps) >= 2, 60)
+                                  lambda: len(centre.alerts.traps) >= 2, 60)
                 await until_async("the outbox cleared", lambda: not traps_left(), 30)
                 agent.kill()  # killed after the leaf stored them, before clearing the outbox
                 for path in kept.iterdir():
@@ -274,7 +224,7 @@ def test_link_trap_at_the_agent_reaches_alerting_once(tmp_path: Path) -> None:
     assert {(m.device_id, m.event.ifindex, m.event.kind, m.verdict) for _, m in notes} == {
         (13, 1, "link-down", "confirmed"), (2, 4, "link-down", "confirmed")}
     # once each at the alerting, confirmed by the node's own poll
-    assert sorted((d, e.ifindex, e.oper_up) for _, e, d in centre.alerting.traps) == [
+    assert sorted((d, e.ifindex, e.oper_up) for _, e, d in centre.alerts.traps) == [
         (2, 4, False), (13, 1, False)]
     assert centre.feed.counts.traps == 2 and centre.feed.counts.redelivered == 0
     trap_points = [p for p in centre.points if p.measurement == "snmp_trap"]

@@ -16,25 +16,22 @@ import asyncio
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from provnet.config.cluster import ClusterSettings, NodeGroup
-from provnet.features.cluster import NodeCollect
 from provnet.inventory.configs import versions
-from provnet.inventory.store import Store
-from provnet.pollers.cluster.centre import Centre, FeedStats, ResultFeed
-from provnet.pollers.cluster.collectfeed import CollectFeed
 from provnet.pollers.cluster.messages import PlannedSsh
-from provnet.pollers.cluster.natslink import HubLink, connect
 from provnet.pollers.cluster.planner import DeviceSpec
 from provnet.pollers.cluster.sshmsg import ConfigNote, OpticsNote
-from provnet.pollers.live import LiveState
 from provnet.pollers.ssh.types import OpticReading
 from provnet.sshsim import SshSimulatorProcess
-from provnet.tsdb.points import Point
-from tests.support.cluster_fixtures import AgentProc, read_stream, until_async, write_agent_config
+from tests.support.cluster_fixtures import (
+    AgentProc,
+    InProcessCentre,
+    read_stream,
+    until_async,
+    write_agent_config,
+)
 from tests.support.helpers import free_port
 from tests.support.nats import IP, Hub, leaf
 from tests.support.netns import wan
@@ -58,49 +55,8 @@ class Alerts:
         self.optics.append((device_id, list(readings), t))
 
 
-class SshCentre:
-    """The hub consumer with the real collect feed and wiring (points, alerts, store)."""
-
-    def __init__(self, hub_urls: list[str], devices: list[DeviceSpec], store: Store) -> None:
-        self.points: list[Point] = []
-        self.alerts = Alerts()
-        self.stats = FeedStats()
-        self.live = LiveState()
-        names = {d.device_id: d.name for d in devices}
-        self.wiring = NodeCollect(self.live, self.points.extend,
-                                  lambda d: {"device": names.get(d, str(d))},
-                                  self.alerts, store)  # type: ignore[arg-type]
-        self.feed = CollectFeed(self.wiring.sweep, self.wiring.trap,
-                                on_optics=self.wiring.optics, on_config=self.wiring.config)
-        self.settings = ClusterSettings(
-            enabled=True, hub_urls=hub_urls, interval_s=INTERVAL, plan_every_s=1.0,
-            failover_delay_s=600.0, province="tq",
-            groups=[NodeGroup(name="pop1", nodes=["pop1"],
-                              devices=[d.device_id for d in devices])])
-        self.devices = devices
-        self.stop = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
-        self.nc: Any = None
-
-    async def start(self) -> None:
-        self.nc = await connect(self.settings.hub_urls, "test-centre", self.stop)
-
-        async def commit() -> None:  # as features/cluster.py: backups stored, then ack
-            await self.wiring.commit()
-        centre = Centre(HubLink(self.nc), self.settings,
-                        [ResultFeed(self.live.update, self.stats)], commit,
-                        lambda: self.devices, INTERVAL, self.stats, collect=[self.feed])
-        self.task = asyncio.create_task(centre.run(self.stop))
-
-    async def close(self) -> None:
-        self.stop.set()
-        if self.task is not None:
-            await self.task
-        if self.nc is not None:
-            await self.nc.close()
-
-    def newest_optics(self) -> float:
-        return max((t for _, _, t in self.alerts.optics), default=0.0)
+def newest_optics(centre: InProcessCentre) -> float:
+    return max((t for _, _, t in centre.alerts.optics), default=0.0)
 
 
 def test_node_ssh_optics_and_backup_through_a_wan_cut(tmp_path: Path) -> None:
@@ -123,7 +79,7 @@ def test_node_ssh_optics_and_backup_through_a_wan_cut(tmp_path: Path) -> None:
                                       "optics_interval_s": 2.0, "backup_interval_s": 3.0,
                                       "connect_timeout_s": 5.0})
         agent = AgentProc("pop1", cfg, tmp_path / "state", tmp_path / "agent.log", site.ns)
-        centre = SshCentre(hub.urls, devices, store)
+        centre = InProcessCentre(hub.urls, devices, Alerts(), INTERVAL, store)
 
         async def scenario() -> tuple[float, float]:
             await centre.start()
@@ -141,7 +97,7 @@ def test_node_ssh_optics_and_backup_through_a_wan_cut(tmp_path: Path) -> None:
                 site.wan(True)
                 back_at = time.time()
                 await until_async("the optics of the cut",
-                                  lambda: centre.newest_optics() > back_at + 1, 120)
+                                  lambda: newest_optics(centre) > back_at + 1, 120)
                 path = sim.config_path(dev.name)
                 path.write_text(path.read_text().replace(
                     "ntp-service unicast-server 10.0.0.1", "ntp-service unicast-server 10.0.0.2"))

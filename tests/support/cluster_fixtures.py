@@ -177,3 +177,57 @@ async def until_async(what: str, check: Any, timeout: float) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.1)
+
+
+class InProcessCentre:
+    """A centre in the test's process: the hub consumer (``Centre``) with the real result
+    feed, collect feed and node wiring (``NodeCollect``: live state, a point list, the given
+    alerts entry, and the configuration store when one is given). ``commit`` stores the
+    backups handed on, as ``provnet/features/cluster.py`` does before the ack."""
+
+    def __init__(self, hub_urls: list[str], devices: list[Any], alerts: Any,
+                 interval_s: float, store: Any = None) -> None:
+        from provnet.config.cluster import ClusterSettings, NodeGroup
+        from provnet.features.cluster import NodeCollect
+        from provnet.pollers.cluster.centre import FeedStats
+        from provnet.pollers.cluster.collectfeed import CollectFeed
+        from provnet.pollers.live import LiveState
+        from provnet.tsdb.points import Point
+
+        self.points: list[Point] = []
+        self.alerts = alerts
+        self.stats = FeedStats()
+        self.live = LiveState()
+        names = {d.device_id: d.name for d in devices}
+        self.wiring = NodeCollect(self.live, self.points.extend,
+                                  lambda d: {"device": names.get(d, str(d))}, alerts, store)
+        self.feed = CollectFeed(self.wiring.sweep, self.wiring.trap,
+                                on_optics=self.wiring.optics, on_config=self.wiring.config)
+        self.settings = ClusterSettings(
+            enabled=True, hub_urls=hub_urls, interval_s=interval_s, plan_every_s=1.0,
+            failover_delay_s=600.0, province="tq",
+            groups=[NodeGroup(name="pop1", nodes=["pop1"],
+                              devices=[d.device_id for d in devices])])
+        self.devices = devices
+        self.interval_s = interval_s
+        self.stop = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+        self.nc: Any = None
+
+    async def start(self) -> None:
+        from provnet.pollers.cluster.centre import Centre, ResultFeed
+        from provnet.pollers.cluster.natslink import HubLink, connect
+
+        self.nc = await connect(self.settings.hub_urls, "test-centre", self.stop)
+        centre = Centre(HubLink(self.nc), self.settings,
+                        [ResultFeed(self.live.update, self.stats)], self.wiring.commit,
+                        lambda: self.devices, self.interval_s, self.stats,
+                        collect=[self.feed])
+        self.task = asyncio.create_task(centre.run(self.stop))
+
+    async def close(self) -> None:
+        self.stop.set()
+        if self.task is not None:
+            await self.task
+        if self.nc is not None:
+            await self.nc.close()
