@@ -66,7 +66,7 @@ def test_users_and_tokens_from_the_cli(tmp_path: Path) -> None:
     secret_file = state / auth.SECRET_FILE
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     db = (state / "inventory.sqlite").read_bytes()
-    assert token.encode() not in db and token.split("_")[2].encode() not in db
+    assert token.encode() not in db and token.split("_", 2)[2].encode() not in db
 
     store = open_store(f"sqlite:///{state / 'inventory.sqlite'}")
     try:

@@ -42,7 +42,11 @@ class Lab:
     def __init__(self, tmp: Path) -> None:
         tag = f"{os.getpid() % 10000:04d}{random.randrange(100):02d}"
         self.ns, self.host_if, self.ns_if = f"pvlive-{tag}", f"pvlh{tag}", f"pvln{tag}"
-        self.octet = random.randrange(16, 250)
+        # a /24 no other lab on this machine uses (parallel test workers)
+        used = subprocess.run([IP, "-4", "addr"], capture_output=True, text=True,
+                              check=False).stdout
+        free = [o for o in range(16, 250) if f"169.254.{o}." not in used]
+        self.octet = random.choice(free or [random.randrange(16, 250)])
         self.tmp = tmp
         self.agents: list[subprocess.Popen[bytes]] = []
 
