@@ -20,7 +20,7 @@ from provnet.simulator.plan import plan_from_dict
 from provnet.simulator.runner import Simulator
 from tests.support.sim_fixtures import free_udp_port
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.serial]  # measures timing under load: runs alone
 
 NET = "127.83"
 SLOW = 99

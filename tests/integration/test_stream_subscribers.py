@@ -18,7 +18,7 @@ import pytest
 
 from tests.support.demo_proc import DemoProcess
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.serial]  # measures timing under load: runs alone
 
 INTERVAL = 2.0
 SUBSCRIBERS = 1000
