@@ -69,15 +69,17 @@ demo: deps
 	$(VENV)/bin/provnet demo $(DEMO_ARGS)
 
 # The suite mostly waits on real time (simulated devices, poll cycles, restarts, WAN cuts), so
-# it runs on TEST_JOBS workers (pytest-xdist); the tests marked `serial` measure the machine's
-# own load and run afterwards, alone. Both parts always run; it fails if either fails.
+# it runs on TEST_JOBS workers (pytest-xdist), a whole file per worker (a module's fixtures,
+# e.g. one demo, are made once and its tests keep their order); the tests marked `serial`
+# (timing under load, Chromium) run afterwards, alone. Both parts always run; it fails if
+# either fails.
 # compileall first: every test starts provnet processes, and where PYTHONDONTWRITEBYTECODE is
 # set each of them would compile the whole package again (~0.4 CPU-s of the ~4 its start takes)
 TEST_JOBS ?= 4
 test: deps-test
 	@$(PY) -m compileall -q provnet alerts api config inventory maps pollers tsdb >/dev/null
 	@status=0; \
-	$(PY) -m pytest -q -n $(TEST_JOBS) --dist worksteal -m "not serial" || status=$$?; \
+	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile -m "not serial" || status=$$?; \
 	$(PY) -m pytest -q -p no:xdist -m serial tests/integration || status=$$?; \
 	exit $$status
 

@@ -23,7 +23,8 @@ from tests.support import browser
 from tests.support.demo_history import DAY, backfill_commune
 from tests.support.demo_proc import DemoProcess
 
-pytestmark = pytest.mark.integration
+# serial: Chromium fails requests (ERR_NETWORK_CHANGED) when a parallel test adds interfaces
+pytestmark = [pytest.mark.integration, pytest.mark.serial]
 if not browser.available():
     pytest.skip("Debian chromium and chromium-driver are needed (make deps-test)",
                 allow_module_level=True)

@@ -40,7 +40,8 @@ from selenium.common.exceptions import (  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-pytestmark = pytest.mark.integration
+# serial: Chromium fails requests (ERR_NETWORK_CHANGED) when a parallel test adds interfaces
+pytestmark = [pytest.mark.integration, pytest.mark.serial]
 COMMUNE = "30448"  # Xã Phú Thọ: 17 % of its area without 4G
 DOWN_LINK, BUSY_LINK = 189, 12
 

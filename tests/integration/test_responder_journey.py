@@ -25,7 +25,8 @@ from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-pytestmark = pytest.mark.integration
+# serial: Chromium fails requests (ERR_NETWORK_CHANGED) when a parallel test adds interfaces
+pytestmark = [pytest.mark.integration, pytest.mark.serial]
 POP = "POP-891"  # PoP Tri Tôn: its single-homed communes are cut off when it fails
 FAULT_AT = 15
 INTERVAL = 3.0
