@@ -330,6 +330,7 @@ def collect_cycles(targets: list[SnmpTarget], interval_s: float, n: int) -> list
     return cycles
 
 
+@pytest.mark.serial  # a 0.4 s period with no overrun: timing under load, runs alone
 def test_run_forever_runs_fixed_rate_cycles_until_stopped(agent: SnmpdAgent) -> None:
     cycles = collect_cycles([target(agent)], 0.4, 3)
     assert len(cycles) == 3
