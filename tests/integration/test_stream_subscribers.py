@@ -121,8 +121,8 @@ async def with_subscribers(demo: DemoProcess) -> dict[str, Any]:
     rss_end = api_rss(demo)
     # the health answer can be ahead of the last cycles' frames still on their way to 500
     # readers (a loaded machine): give delivery a moment before counting
-    settle = time.monotonic() + 10
-    while min(frames[0::2]) < 5 and time.monotonic() < settle:
+    settle, cycles_seen = time.monotonic() + 10, 1 + len(during)  # every reader's due
+    while min(frames[0::2]) < cycles_seen and time.monotonic() < settle:
         await asyncio.sleep(0.2)
     out = {"status": status, "cycles": during, "rss_start": rss_start, "rss_end": rss_end,
            "frames": list(frames),
