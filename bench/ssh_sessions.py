@@ -24,7 +24,8 @@ from provnet.pollers.ssh.hostkeys import KnownHosts
 from provnet.pollers.ssh.platforms import load_platforms
 from provnet.pollers.ssh.session import NetmikoRunner
 from provnet.pollers.ssh.types import SshLogin, SshTarget
-from provnet.sshsim import SimDevice, SshSimulatorProcess, free_ports
+from provnet.ports import free_ports
+from provnet.sshsim import SimDevice, SshSimulatorProcess
 
 COMMAND = {"huawei_vrp": "display version", "cisco_ios": "show clock"}
 

@@ -95,9 +95,8 @@ def _settings(config: Path | None, **overrides: object) -> Settings:
 
 
 def _free_udp_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+    from provnet.ports import free_port
+    return free_port(host, socket.SOCK_DGRAM)
 
 
 def _open_seeded(settings: Settings) -> Store:

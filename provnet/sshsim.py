@@ -21,7 +21,6 @@ import logging
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -57,49 +56,6 @@ class SimDevice:
     interfaces: Sequence[tuple[str, str]] = (("GigabitEthernet0/0/0", "uplink"),)
     host_key_file: Path | None = None
     seed: int = 0
-
-
-def _ephemeral_low() -> int:
-    """The lowest port the kernel hands out by itself (bind to 0, connect)."""
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
-def free_ports(hosts: Sequence[str]) -> list[int]:
-    """One free TCP port per host, all different (fakenos refuses a port twice, whatever
-    the address). The probe sockets stay open until every port is chosen.
-
-    Ports come from below the kernel's ephemeral range: the simulator binds them a few
-    seconds later, in its own process, and a port the kernel may give meanwhile to any
-    outgoing connection or ``bind(0)`` (the service's own clients, a test's probes) would
-    race it."""
-    low, high = 10000, _ephemeral_low()
-    rnd = random.Random()
-    socks: list[socket.socket] = []
-    ports: list[int] = []
-    try:
-        for host in hosts:
-            for _attempt in range(200):
-                port = rnd.randrange(low, high) if high - low > 1000 else 0
-                if port in ports:
-                    continue
-                s = socket.socket()
-                try:
-                    s.bind((host, port))
-                except OSError:
-                    s.close()
-                    continue
-                socks.append(s)
-                ports.append(int(s.getsockname()[1]))
-                break
-            else:
-                raise OSError(f"no free TCP port for {host} in {low}-{high}")
-        return ports
-    finally:
-        for s in socks:
-            s.close()
 
 
 def render_optics(dev: SimDevice, ports: Mapping[str, PortState] | None = None) -> str:

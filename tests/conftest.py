@@ -24,10 +24,27 @@ from pathlib import Path
 
 import pytest
 
+from provnet import ports
 from tests.support.helpers import InfluxdHandle
 
 INFLUX_TEST_DATABASE = "provnet_test"
 _db_counter = itertools.count(1)
+
+
+def _own_port_slice() -> None:
+    """Under pytest-xdist, each worker and every process it starts choose listening ports
+    from a slice of the range of their own, so two workers never pick the same one."""
+    worker, count = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get(
+        "PYTEST_XDIST_WORKER_COUNT", "")
+    if not (worker.startswith("gw") and worker[2:].isdigit() and count.isdigit()):
+        return
+    low, high = ports.port_range()
+    size = (high - low) // max(int(count), 1)
+    start = low + int(worker[2:]) * size
+    os.environ[ports.RANGE_ENV] = f"{start}-{start + size}"
+
+
+_own_port_slice()
 
 
 def _processes_mentioning(text: str) -> dict[int, str]:

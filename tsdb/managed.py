@@ -29,6 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
+from provnet.ports import free_port
 from provnet.tsdb.client import InfluxQLReader
 from provnet.tsdb.errors import TsdbError
 from provnet.tsdb.influxd_auth import ADMIN_USER, admin_password, ensure_admin
@@ -93,10 +94,8 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def pick_free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port the kernel considers free right now on ``host``."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    """A TCP port free right now on ``host``, below the kernel's ephemeral range."""
+    return free_port(host)
 
 
 def _die_with_parent() -> Callable[[], None] | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from provnet import ports
 from provnet.simproc import stop_child
 
 if TYPE_CHECKING:
@@ -57,10 +58,9 @@ def readme_yaml(section: str, dest: Path) -> Path:
 
 def free_port(host: str = "127.0.0.1", kind: int = socket.SOCK_STREAM) -> int:
     """A port that is free right now on ``host`` (TCP by default; ``socket.SOCK_DGRAM``
-    for UDP). Another process may take it before you bind it: bind promptly."""
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    for UDP), below the kernel's ephemeral range so no outgoing connection takes it before
+    the process it is for binds it (see :mod:`provnet.ports`)."""
+    return ports.free_port(host, kind)
 
 
 def stop_process(proc: subprocess.Popen[bytes], timeout_s: float = 5.0) -> None:

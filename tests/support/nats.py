@@ -118,9 +118,14 @@ class Hub:
         return [f"{self.leaf_host}:{p}" for p in self.leaf_ports]
 
     def start(self) -> Hub:
-        """Start every server (a cluster forms once all are up)."""
-        for s in self.servers:
-            s.start()
+        """Start every server (a cluster forms once all are up); if one fails, the ones
+        already started are stopped before the error goes on."""
+        try:
+            for s in self.servers:
+                s.start()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:

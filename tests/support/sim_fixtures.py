@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from provnet.ports import free_port
 from tests.support.helpers import stop_process
 
 SNMP_TIMEOUT = ("-t", "0.5", "-r", "1")
@@ -20,9 +21,7 @@ SNMP_TIMEOUT = ("-t", "0.5", "-r", "1")
 
 def free_udp_port(host: str = "127.77.0.1") -> int:
     """A UDP port free right now on ``host`` (loopback)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    return free_port(host, socket.SOCK_DGRAM)
 
 
 @dataclass

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from provnet.ports import free_port
 from tests.support.helpers import stop_process
 
 SNMPD = shutil.which("snmpd") or "/usr/sbin/snmpd"
@@ -23,9 +24,7 @@ NO_MIBS_ENV = {"MIBS": "", "MIBDIRS": "/nonexistent"}
 
 def free_udp_port(host: str = "127.0.0.1") -> int:
     """A UDP port with nothing bound on ``host`` right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    return free_port(host, socket.SOCK_DGRAM)
 
 
 def tool_env() -> dict[str, str]:
