@@ -24,8 +24,8 @@ from provnet.pollers.ssh.hostkeys import KnownHosts
 from provnet.pollers.ssh.platforms import load_platforms
 from provnet.pollers.ssh.session import NetmikoRunner
 from provnet.pollers.ssh.types import SshLogin, SshTarget
-from provnet.ports import free_ports
 from provnet.sshsim import SimDevice, SshSimulatorProcess
+from provnet.tsdb.ports import free_ports
 
 COMMAND = {"huawei_vrp": "display version", "cisco_ios": "show clock"}
 

@@ -95,7 +95,7 @@ def _settings(config: Path | None, **overrides: object) -> Settings:
 
 
 def _free_udp_port(host: str) -> int:
-    from provnet.ports import free_port
+    from provnet.tsdb.ports import free_port
     return free_port(host, socket.SOCK_DGRAM)
 
 

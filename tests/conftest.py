@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from provnet import ports
+from provnet.tsdb import ports
 from tests.support.helpers import InfluxdHandle
 
 INFLUX_TEST_DATABASE = "provnet_test"

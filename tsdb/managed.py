@@ -29,10 +29,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
-from provnet.ports import free_port
 from provnet.tsdb.client import InfluxQLReader
 from provnet.tsdb.errors import TsdbError
 from provnet.tsdb.influxd_auth import ADMIN_USER, admin_password, ensure_admin
+from provnet.tsdb.ports import free_port
 
 log = logging.getLogger(__name__)
 

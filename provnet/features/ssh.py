@@ -51,8 +51,8 @@ def with_demo_credential(settings: Settings) -> Settings:
 def demo_devices(store: Store) -> list[SimDevice]:
     """The demo's SSH devices (core, PoPs, first departments), each on its own address and a
     free port, recorded as the device's SSH endpoint in the inventory."""
-    from provnet.ports import free_ports
     from provnet.sshsim import SimDevice
+    from provnet.tsdb.ports import free_ports
 
     pw = DEMO_CREDENTIAL.password.get_secret_value() if DEMO_CREDENTIAL.password else ""
     with store.session() as s:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provnet import ports
 from provnet.simproc import stop_child
+from provnet.tsdb import ports
 
 if TYPE_CHECKING:
     from provnet.tsdb.client import InfluxQLReader, V1Writer
@@ -59,7 +59,7 @@ def readme_yaml(section: str, dest: Path) -> Path:
 def free_port(host: str = "127.0.0.1", kind: int = socket.SOCK_STREAM) -> int:
     """A port that is free right now on ``host`` (TCP by default; ``socket.SOCK_DGRAM``
     for UDP), below the kernel's ephemeral range so no outgoing connection takes it before
-    the process it is for binds it (see :mod:`provnet.ports`)."""
+    the process it is for binds it (see :mod:`provnet.tsdb.ports`)."""
     return ports.free_port(host, kind)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provnet.ports import free_port
+from provnet.tsdb.ports import free_port
 from tests.support.helpers import stop_process
 
 SNMP_TIMEOUT = ("-t", "0.5", "-r", "1")

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from provnet.ports import free_port
+from provnet.tsdb.ports import free_port
 from tests.support.helpers import stop_process
 
 SNMPD = shutil.which("snmpd") or "/usr/sbin/snmpd"

@@ -1,4 +1,4 @@
-"""provnet.ports: ports for listeners bound a moment later by another process."""
+"""provnet.tsdb.ports: ports for listeners bound a moment later by another process."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from provnet.ports import LOW, ephemeral_low, free_port, free_ports, port_range
+from provnet.tsdb.ports import LOW, ephemeral_low, free_port, free_ports, port_range
 
 
 @pytest.mark.parametrize("kind", [socket.SOCK_STREAM, socket.SOCK_DGRAM])

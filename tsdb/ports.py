@@ -1,5 +1,5 @@
-"""Choosing a free port for a listener another process binds a moment later (a simulator,
-a managed ``influxd``, a test's ``nats-server``).
+"""Choosing a free port for a listener another process binds a moment later (the managed
+``influxd`` and ``victoria-metrics``, the simulators, a test's ``nats-server``).
 
 ``bind(("", 0))`` returns a port from the kernel's ephemeral range, and until the other
 process binds it, the kernel may hand that same port to any outgoing connection on the
