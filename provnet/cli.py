@@ -1,4 +1,8 @@
-"""provnet's command line (Typer). Composition only: parse, build, run."""
+"""provnet's command line (Typer). Composition only: parse, build, run.
+
+The command modules import what a command needs inside the command (FastAPI, SQLAlchemy,
+the features, the 2025 geography), so that ``provnet --help`` and the small commands start in
+about half a second instead of three (``tests/unit/test_cli_startup.py`` keeps it so)."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import SecretStr
@@ -25,19 +29,17 @@ from provnet.cli_ssh import ssh_app
 from provnet.cli_users import token_app, user_app
 from provnet.config.errors import ConfigError
 from provnet.config.settings import Settings, SnmpProfile, load_settings
-from provnet.demo.plan import build_plan
-from provnet.demo.seed import is_empty, seed_demo
-from provnet.features import attach_all
-from provnet.inventory import queries
 from provnet.inventory.errors import InventoryError
-from provnet.inventory.store import Store, open_store
-from provnet.logjson import use_json_logs
 from provnet.maps.errors import MapsError
 from provnet.pollers.errors import PollerError
-from provnet.service import Service
-from provnet.simproc import SimulatorError, SimulatorProcess
+from provnet.simproc import SimulatorError
 from provnet.statedir import PRIVATE_UMASK, private_state_dir
 from provnet.tsdb.errors import TsdbError
+
+if TYPE_CHECKING:  # the service and the demo load FastAPI, SQLAlchemy, the features: only
+    # when ``serve``/``demo`` run, so that ``provnet --help`` and small commands start quickly
+    from provnet.inventory.store import Store
+    from provnet.service import Service
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="provnet: inventory and live monitoring of a province's telecom network")
@@ -78,6 +80,7 @@ def _logging(verbose: bool, log_format: str = "text") -> None:
                         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
     if log_format == "json":
+        from provnet.logjson import use_json_logs
         use_json_logs()
     for noisy in ("httpx", "httpcore", "uvicorn.error"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
@@ -100,6 +103,9 @@ def _free_udp_port(host: str) -> int:
 
 
 def _open_seeded(settings: Settings) -> Store:
+    from provnet.demo.seed import is_empty, seed_demo
+    from provnet.inventory.store import open_store
+
     t0 = time.perf_counter()
     store = open_store(settings.sql_url())
     if is_empty(store):
@@ -113,6 +119,7 @@ def _open_seeded(settings: Settings) -> Store:
 
 
 def _check_faults(store: Store, faults: list[str]) -> None:
+    from provnet.inventory import queries
     from provnet.simulator.faults import parse_fault
 
     with store.session() as s:
@@ -134,6 +141,8 @@ def _nothing() -> None:
 def _run(service: Service, store: Store, before_polling: Callable[[], None] = _nothing,
          cleanup: Callable[[], None] = _nothing) -> None:
     """Start InfluxDB, then ``before_polling``, then poll and serve; always clean up."""
+    from provnet.features import attach_all
+
     try:
         service.start_influx()
         before_polling()
@@ -164,6 +173,10 @@ def demo(
     log_format: LogFormatOpt = "text",
 ) -> None:
     """Run the simulated An Giang province, polled live, with the API on --port."""
+    from provnet.demo.plan import build_plan
+    from provnet.service import Service
+    from provnet.simproc import SimulatorProcess
+
     _logging(verbose, log_format)
     base = _settings(config, state_dir=state_dir or Path(".provnet/demo"),
                      api={"host": host, "port": port}, poller={"interval_s": interval})
@@ -210,6 +223,9 @@ def serve(config: ConfigOpt = None, state_dir: StateOpt = None,
               "--tls-key", exists=True, dir_okay=False, help="serve HTTPS: private key (PEM)")
           ] = None) -> None:
     """Run provnet on a real inventory (no simulator, no demo seed)."""
+    from provnet.inventory.store import open_store
+    from provnet.service import Service
+
     _logging(verbose, log_format)
     if (tls_cert is None) != (tls_key is None):
         raise typer.BadParameter("give both --tls-cert and --tls-key", param_hint="--tls-cert")
@@ -232,6 +248,8 @@ def serve(config: ConfigOpt = None, state_dir: StateOpt = None,
 def seed_demo_cmd(config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Create the inventory schema and load the demo province into an empty store."""
     _logging(False)
+    from provnet.inventory import queries
+
     settings = _settings(config, state_dir=state_dir or Path(".provnet/demo"))
     store = _open_seeded(settings)
     with store.session() as s:

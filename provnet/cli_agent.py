@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from provnet.config.cluster import load_agent_settings
+if TYPE_CHECKING:
+    pass
 from provnet.config.errors import ConfigError
 from provnet.pollers.errors import PollerError
 from provnet.statedir import private_state_dir
@@ -26,6 +27,7 @@ def agent_cmd(
 ) -> None:
     """Run a poller node: poll the devices of its plan and publish to the local leaf."""
     from provnet.agent import main  # nats-py only for this command
+    from provnet.config.cluster import load_agent_settings
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -9,18 +9,17 @@ import asyncio
 import datetime as dt
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from provnet.alerts import ops
 from provnet.alerts.errors import AlertsError
-from provnet.alerts.notes import notification
-from provnet.alerts.rules import parse_duration
 from provnet.config.errors import ConfigError
-from provnet.config.settings import Settings, load_settings
 from provnet.inventory.errors import InventoryError
-from provnet.inventory.store import Store, open_store
+
+if TYPE_CHECKING:
+    from provnet.config.settings import Settings
+    from provnet.inventory.store import Store
 
 alerts_app = typer.Typer(no_args_is_help=True, help="alerts and incidents")
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", exists=True, dir_okay=False,
@@ -35,6 +34,8 @@ def _when(t: float | None) -> str:
 
 
 def _settings(config: Path | None, state_dir: Path | None) -> Settings:
+    from provnet.config.settings import load_settings
+
     try:
         return load_settings(config, state_dir=state_dir)
     except ConfigError as exc:
@@ -42,6 +43,8 @@ def _settings(config: Path | None, state_dir: Path | None) -> Settings:
 
 
 def _store(config: Path | None, state_dir: Path | None) -> tuple[Settings, Store]:
+    from provnet.inventory.store import open_store
+
     settings = _settings(config, state_dir)
     try:
         return settings, open_store(settings.sql_url())
@@ -63,6 +66,8 @@ def list_cmd(config: ConfigOpt = None, state_dir: StateOpt = None,
                                ] = False,
              limit: int = 50) -> None:
     """Incidents (or alerts), newest first."""
+    from provnet.alerts import ops
+
     _, store = _store(config, state_dir)
     with store.session() as s:
         if alerts:
@@ -83,6 +88,8 @@ def list_cmd(config: ConfigOpt = None, state_dir: StateOpt = None,
 @alerts_app.command()
 def history(incident: int, config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """An incident's alerts and full history."""
+    from provnet.alerts import ops
+
     _, store = _store(config, state_dir)
     try:
         with store.session() as s:
@@ -107,6 +114,10 @@ def ack(incident: int, owner: Annotated[str, typer.Option(help="who takes it")],
         expires: Annotated[str | None, typer.Option(help="e.g. 30m, 2h")] = None,
         comment: str = "", config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Acknowledge an incident (escalation pauses until it expires)."""
+    from provnet.alerts import ops
+    from provnet.alerts.notes import notification
+    from provnet.alerts.rules import parse_duration
+
     settings, store = _store(config, state_dir)
     try:
         seconds = parse_duration(expires) if expires else None
@@ -136,6 +147,9 @@ def silence(duration: Annotated[str, typer.Option(help="e.g. 2h")],
             rule: str | None = None, comment: str = "", config: ConfigOpt = None,
             state_dir: StateOpt = None) -> None:
     """Silence notifications matching site/district/device/rule from now on."""
+    from provnet.alerts import ops
+    from provnet.alerts.rules import parse_duration
+
     _, store = _store(config, state_dir)
     try:
         now = time.time()

@@ -7,22 +7,17 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 
 from provnet.config.errors import ConfigError
-from provnet.config.settings import Settings, load_settings
-from provnet.pollers.history import HistoryError, parse_time
-from provnet.pollers.rebuild import RebuildReport, rebuild
-from provnet.tsdb.client import InfluxQLReader, api_for_version
 from provnet.tsdb.errors import TsdbError
-from provnet.tsdb.history import InfluxHistory
-from provnet.tsdb.influxd_auth import with_managed_credentials
-from provnet.tsdb.managed import ManagedInfluxd
-from provnet.tsdb.managed_vm import VictoriaStores
-from provnet.tsdb.retention import apply_retention, rollup_writers
+
+if TYPE_CHECKING:
+    from provnet.config.settings import Settings
+    from provnet.pollers.rebuild import RebuildReport
 
 history_app = typer.Typer(no_args_is_help=True, help="History: rollups and retention")
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", exists=True, dir_okay=False,
@@ -44,6 +39,8 @@ def _running_managed(state_dir: Path) -> str | None:
 @contextlib.contextmanager
 def influx_url(settings: Settings) -> Iterator[str]:
     """The configured URL, the running managed influxd's, or one started for this command."""
+    from provnet.tsdb.managed import ManagedInfluxd
+
     if settings.influx.url:
         yield settings.influx.url.rstrip("/")
         return
@@ -62,6 +59,14 @@ def rebuild_cmd(
     config: ConfigOpt = None, state_dir: StateOpt = None,
 ) -> None:
     """Recompute the 5-minute and 1-hour rollups of a range from the raw samples."""
+    from provnet.config.settings import load_settings
+    from provnet.pollers.history import HistoryError, parse_time
+    from provnet.pollers.rebuild import rebuild
+    from provnet.tsdb.client import InfluxQLReader, api_for_version
+    from provnet.tsdb.history import InfluxHistory
+    from provnet.tsdb.influxd_auth import with_managed_credentials
+    from provnet.tsdb.retention import apply_retention, rollup_writers
+
     try:
         settings = load_settings(config, state_dir=state_dir)
         tz = ZoneInfo(settings.history.timezone)
@@ -106,6 +111,9 @@ def _rebuilt(report: RebuildReport) -> None:
 
 def _rebuild_victoria(settings: Settings, start: int, end: int) -> None:
     """The same rebuild on VictoriaMetrics (a bucket written again is kept once: dedup)."""
+    from provnet.pollers.rebuild import rebuild
+    from provnet.tsdb.managed_vm import VictoriaStores
+
     try:
         stores = VictoriaStores.find_or_open(settings.tsdb.victoriametrics, settings.history,
                                              settings.state_dir)

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from provnet.config.errors import ConfigError
-from provnet.config.settings import load_settings
 from provnet.inventory.errors import InventoryError
-from provnet.inventory.importer import ImportPlan
-from provnet.inventory.store import Store, open_store
-from provnet.inventory.transfer import describe, export, import_files, import_rows
+
+if TYPE_CHECKING:
+    from provnet.inventory.importer import ImportPlan
+    from provnet.inventory.store import Store
 
 inventory_app = typer.Typer(no_args_is_help=True,
                             help="Your own network: import, export, administrative units")
@@ -33,6 +33,9 @@ ActorOpt = Annotated[str, typer.Option("--actor", help="who imports (kept in the
 
 
 def _open(config: Path | None, state_dir: Path | None) -> Store:
+    from provnet.config.settings import load_settings
+    from provnet.inventory.store import open_store
+
     try:
         settings = load_settings(config, state_dir=state_dir)
         settings.state_dir.mkdir(parents=True, exist_ok=True)
@@ -44,6 +47,8 @@ def _open(config: Path | None, state_dir: Path | None) -> Store:
 
 def _poller_groups(config: Path | None, state_dir: Path | None) -> list[str]:
     """The centre's ``cluster.groups`` names (a ``poller_group`` must be one of them)."""
+    from provnet.config.settings import load_settings
+
     try:
         settings = load_settings(config, state_dir=state_dir)
     except ConfigError as exc:
@@ -66,6 +71,8 @@ def _with_store(config: Path | None, state_dir: Path | None,
 
 
 def _report(plan: ImportPlan, dry_run: bool, verbose: bool) -> None:
+    from provnet.inventory.transfer import describe
+
     if not plan.ok:
         for issue in plan.issues:
             typer.echo(str(issue), err=True)
@@ -91,6 +98,8 @@ def import_cmd(paths: Annotated[list[Path], typer.Argument(
         config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Upsert the inventory from files by natural key, in one transaction; every error of
     every file is listed as file:line:column: reason and then nothing is written."""
+    from provnet.inventory.transfer import import_files
+
     groups = _poller_groups(config, state_dir)
     plan = _with_store(config, state_dir, lambda store: import_files(
         store, paths, prune=prune, dry_run=dry_run, actor=actor, poller_groups=groups))
@@ -103,6 +112,8 @@ def export_cmd(directory: Annotated[Path, typer.Argument(help="directory to writ
                fmt: Annotated[str, typer.Option("--format", help="csv or yaml")] = "csv",
                config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Write the whole inventory: one CSV file per kind, or inventory.yaml."""
+    from provnet.inventory.transfer import export
+
     if fmt not in ("csv", "yaml"):
         raise typer.BadParameter("format must be csv or yaml", param_hint="--format")
     store = _open(config, state_dir)
@@ -119,6 +130,7 @@ def units_cmd(province: Annotated[str, typer.Option("--province", help="province
               dry_run: DryOpt = False, config: ConfigOpt = None,
               state_dir: StateOpt = None) -> None:
     """Load a province's administrative units from vietnamadminunits (offline data)."""
+    from provnet.inventory.transfer import import_rows
     from provnet.units_source import unit_rows
 
     if generation not in ("legacy", "2025"):
@@ -148,6 +160,7 @@ def sync_netbox_cmd(
         config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Bring sites, active devices, interfaces, cables and circuits from NetBox (incremental
     after the first run; deletions from NetBox's change log)."""
+
     import os
 
     from provnet.config.settings import load_settings as _load
@@ -195,6 +208,7 @@ def discover_cmd(
     import asyncio
 
     from provnet.config.settings import load_settings as _load
+    from provnet.inventory.transfer import describe, import_rows
     from provnet.pollers.fastv2c import FastV2cTransport
     from provnet.pollers.lldp import DeviceFacts, discover, discovery_rows
     from provnet.pollers.types import SnmpTarget

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 
-from provnet.alerts.monthly import month_bounds, render
-from provnet.alerts.reports import availability_levels
-from provnet.cli_history import influx_url
 from provnet.config.errors import ConfigError
-from provnet.config.settings import Settings, load_settings
 from provnet.inventory.errors import InventoryError
-from provnet.inventory.store import open_store
-from provnet.reports import ReportError, issue_monthly
-from provnet.tsdb.client import InfluxQLReader
 from provnet.tsdb.errors import TsdbError
-from provnet.tsdb.history import InfluxHistory
-from provnet.tsdb.influxd_auth import with_managed_credentials
-from provnet.tsdb.influxql import quote_ident
-from provnet.tsdb.managed_vm import VictoriaStores
-from provnet.tsdb.measurements import ROLLUP_1H, ROLLUP_5M
-from provnet.tsdb.retention import locations
+
+if TYPE_CHECKING:
+    from provnet.config.settings import Settings
 
 LEVELS = ("province", "district", "commune")
 report_app = typer.Typer(no_args_is_help=True, help="Reports: monthly availability")
@@ -35,6 +25,13 @@ StateOpt = Annotated[Path | None, typer.Option("--state-dir", help="where data l
 def compute_levels(settings: Settings, url: str, start: int, end: int
                    ) -> dict[str, list[dict[str, object]]]:
     """Province, district and commune figures of [start, end)."""
+    from provnet.alerts.reports import availability_levels
+    from provnet.inventory.store import open_store
+    from provnet.tsdb.client import InfluxQLReader
+    from provnet.tsdb.history import InfluxHistory
+    from provnet.tsdb.influxd_auth import with_managed_credentials
+    from provnet.tsdb.retention import locations
+
     cfg = with_managed_credentials(settings.influx, settings.state_dir)
     pw = cfg.password.get_secret_value() if cfg.password else None
     store = open_store(settings.sql_url())
@@ -52,6 +49,12 @@ def compute_levels(settings: Settings, url: str, start: int, end: int
 def _levels_victoria(settings: Settings, start: int, end: int
                      ) -> dict[str, list[dict[str, object]]]:
     """The same figures from VictoriaMetrics' 5-minute rollups."""
+    from provnet.alerts.reports import availability_levels
+    from provnet.inventory.store import open_store
+    from provnet.tsdb.influxql import quote_ident
+    from provnet.tsdb.managed_vm import VictoriaStores
+    from provnet.tsdb.measurements import ROLLUP_1H, ROLLUP_5M
+
     stores = VictoriaStores.find_or_open(settings.tsdb.victoriametrics, settings.history,
                                          settings.state_dir)
     readers = stores.readers()
@@ -74,6 +77,11 @@ def monthly(month: Annotated[str, typer.Argument(help="YYYY-MM, e.g. 2026-11")],
                                ] = False,
             config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Issue (or return the frozen) monthly availability report, HTML and PDF."""
+    from provnet.alerts.monthly import month_bounds, render
+    from provnet.cli_history import influx_url
+    from provnet.config.settings import load_settings
+    from provnet.reports import ReportError, issue_monthly
+
     if lang not in ("vi", "en"):
         raise typer.BadParameter("vi or en", param_hint="--lang")
     try:

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from provnet.config.errors import ConfigError
-from provnet.config.settings import Settings, load_settings
 from provnet.inventory.errors import InventoryError
-from provnet.inventory.store import open_store
 from provnet.pollers.ssh.errors import SshError
-from provnet.tsdb import measurements
+
+if TYPE_CHECKING:
+    from provnet.config.settings import Settings
 
 if TYPE_CHECKING:  # netmiko is imported only when an ssh command runs
     from provnet.pollers.ssh.collector import SshCollector
@@ -31,6 +31,8 @@ DemoOpt = Annotated[bool, typer.Option("--demo", help="the running demo's device
 
 
 def _settings(config: Path | None, state_dir: Path | None, demo: bool) -> Settings:
+    from provnet.config.settings import load_settings
+
     if demo and state_dir is None:
         state_dir = Path(".provnet/demo")
     try:
@@ -47,6 +49,7 @@ def _settings(config: Path | None, state_dir: Path | None, demo: bool) -> Settin
 def _targets(settings: Settings, device: str | None
              ) -> tuple[list[SshTarget], SshCollector]:
     """Targets (all, or the one named by hostname or id) and the collector."""
+    from provnet.inventory.store import open_store
     from provnet.pollers.ssh.build import load_ssh_plan, make_collector
 
     try:
@@ -117,6 +120,9 @@ def backup(device: Annotated[str | None, typer.Argument(help="hostname or id; de
                              ] = None,
            config: ConfigOpt = None, state_dir: StateOpt = None, demo: DemoOpt = False) -> None:
     """Fetch, scrub and store running configurations now (a version only when changed)."""
+    from provnet.inventory.store import open_store
+    from provnet.tsdb import measurements
+
     logging.basicConfig(level=logging.WARNING)
     settings = _settings(config, state_dir, demo)
     from provnet.pollers.ssh import jobs

@@ -6,14 +6,14 @@ import getpass
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from provnet.cli_common import open_settings_store
-from provnet.inventory import audit, auth
 from provnet.inventory.errors import InventoryError
-from provnet.inventory.store import Store
+
+if TYPE_CHECKING:
+    from provnet.inventory.store import Store
 
 user_app = typer.Typer(no_args_is_help=True, help="Users: role viewer|operator|admin, districts")
 token_app = typer.Typer(no_args_is_help=True, help="API tokens (Authorization: Bearer)")
@@ -25,6 +25,8 @@ StateOpt = Annotated[Path | None, typer.Option("--state-dir", help="where data a
 
 def _audit(store: Store, action: str, target: str, after: object = None) -> None:
     """Record a change made from the command line (actor ``cli:<login>``)."""
+    from provnet.inventory import audit
+
     try:
         login = getpass.getuser()
     except (KeyError, OSError):
@@ -48,6 +50,9 @@ def user_add(name: str,
              ] = False,
              config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Add a user (without --password-stdin it can only use tokens)."""
+    from provnet.cli_common import open_settings_store
+    from provnet.inventory import auth
+
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     _, store = open_settings_store(config, state_dir)
     try:
@@ -65,6 +70,9 @@ def user_add(name: str,
 @user_app.command("list")
 def user_list(config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Users with their role and districts."""
+    from provnet.cli_common import open_settings_store
+    from provnet.inventory import auth
+
     _, store = open_settings_store(config, state_dir)
     try:
         for u in auth.list_users(store):
@@ -78,6 +86,9 @@ def user_list(config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
 @user_app.command("disable")
 def user_disable(name: str, config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Disable a user: its tokens and sessions stop working."""
+    from provnet.cli_common import open_settings_store
+    from provnet.inventory import auth
+
     _, store = open_settings_store(config, state_dir)
     try:
         auth.set_disabled(store, name, True)
@@ -97,6 +108,9 @@ def token_create(user: str,
                      help="accept the token only from this network (CIDR); repeatable")] = None,
                  config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Create a token; it is printed once, as the last line (only its hash is kept)."""
+    from provnet.cli_common import open_settings_store
+    from provnet.inventory import auth
+
     settings, store = open_settings_store(config, state_dir)
     try:
         life = auth.parse_duration(expires) if expires else None
@@ -117,6 +131,9 @@ def token_create(user: str,
 @token_app.command("list")
 def token_list(config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Tokens: id, owner, prefix, expiry, last use (never the token)."""
+    from provnet.cli_common import open_settings_store
+    from provnet.inventory import auth
+
     _, store = open_settings_store(config, state_dir)
     try:
         for t in auth.list_tokens(store):
@@ -132,6 +149,9 @@ def token_list(config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
 @token_app.command("revoke")
 def token_revoke(token_id: int, config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Revoke a token by id."""
+    from provnet.cli_common import open_settings_store
+    from provnet.inventory import auth
+
     _, store = open_settings_store(config, state_dir)
     try:
         auth.revoke_token(store, token_id)
