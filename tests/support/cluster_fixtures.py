@@ -16,6 +16,7 @@ from typing import Any
 
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import ServiceUnavailableError
 
 from provnet.pollers.cluster.collect import IcmpSweep, TrapNote, decode_any
 from provnet.pollers.cluster.messages import MSG_ID_HEADER, Batch, Heartbeat
@@ -105,8 +106,18 @@ async def read_stream(url: Sequence[str], stream: str) -> list[tuple[str, str, A
             ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL,
             inactive_threshold=30.0))
         out: list[tuple[str, str, Any]] = []
+        deadline = time.monotonic() + 60
         while len(out) < total:
-            for m in await sub.fetch(min(500, total - len(out)), timeout=5):
+            try:
+                got = await sub.fetch(min(500, total - len(out)), timeout=5)
+            except (ServiceUnavailableError, TimeoutError):
+                # an R3 stream's new consumer may answer 503 until its leader is elected on a
+                # loaded machine: ask again, for a while
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
+                continue
+            for m in got:
                 out.append((m.subject, (m.headers or {}).get(MSG_ID_HEADER, ""),
                             decode_any(m.data)))
         await sub.unsubscribe()
