@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    pass
 from provnet.config.errors import ConfigError
 from provnet.pollers.errors import PollerError
 from provnet.statedir import private_state_dir

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 import typer
 
+from provnet.cli_common import open_settings_store
 from provnet.maps.errors import ImportFormatError, MapsError
-
-if TYPE_CHECKING:
-    pass
 
 coverage_app = typer.Typer(no_args_is_help=True,
                            help="Coverage per commune: 4G/5G by operator, gaps, fibre reach")
@@ -37,7 +35,6 @@ def _generation(value: str) -> Literal["legacy", "2025"]:
 def compute(config: ConfigOpt = None, state_dir: StateOpt = None,
             force: Annotated[bool, typer.Option(help="ignore cached results")] = False) -> None:
     """Compute coverage of every commune (incremental: unchanged communes come from cache)."""
-    from provnet.cli_common import open_settings_store
     from provnet.maps.coverage import CoverageService
 
     settings, store = open_settings_store(config, state_dir)
@@ -60,7 +57,6 @@ def export(output: Annotated[Path, typer.Argument(help=".geojson or .kml file to
            generation: GenOpt = "legacy", config: ConfigOpt = None,
            state_dir: StateOpt = None) -> None:
     """Export coverage/gap polygons (WGS84) as GeoJSON or KML, by the output's extension."""
-    from provnet.cli_common import open_settings_store
     from provnet.maps.coverage import CoverageService
     from provnet.maps.io_export import to_kml
 
@@ -94,7 +90,6 @@ def import_opencellid(path: Annotated[Path, typer.Argument(exists=True, dir_okay
                       = None,
                       config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Import OpenCelliD cells of MCC 452 as BTS (replaces earlier OpenCelliD imports)."""
-    from provnet.cli_common import open_settings_store
     from provnet.maps.io_opencellid import OPERATORS, parse_opencellid, write_cells
 
     operators = dict(OPERATORS)
@@ -133,7 +128,6 @@ def import_boundaries(path: Annotated[Path, typer.Argument(exists=True, dir_okay
                           help="feature property holding the unit code")] = "code",
                       config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Import commune boundaries from GeoJSON (all or nothing)."""
-    from provnet.cli_common import open_settings_store
     from provnet.maps.io_geojson import parse_boundaries, write_boundaries
 
     gen = _generation(generation)

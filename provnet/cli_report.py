@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from provnet.cli_history import influx_url
 from provnet.config.errors import ConfigError
 from provnet.inventory.errors import InventoryError
 from provnet.tsdb.errors import TsdbError
@@ -78,7 +79,6 @@ def monthly(month: Annotated[str, typer.Argument(help="YYYY-MM, e.g. 2026-11")],
             config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Issue (or return the frozen) monthly availability report, HTML and PDF."""
     from provnet.alerts.monthly import month_bounds, render
-    from provnet.cli_history import influx_url
     from provnet.config.settings import load_settings
     from provnet.reports import ReportError, issue_monthly
 

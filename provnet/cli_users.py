@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from provnet.cli_common import open_settings_store
 from provnet.inventory.errors import InventoryError
 
 if TYPE_CHECKING:
@@ -50,7 +51,6 @@ def user_add(name: str,
              ] = False,
              config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Add a user (without --password-stdin it can only use tokens)."""
-    from provnet.cli_common import open_settings_store
     from provnet.inventory import auth
 
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
@@ -70,7 +70,6 @@ def user_add(name: str,
 @user_app.command("list")
 def user_list(config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Users with their role and districts."""
-    from provnet.cli_common import open_settings_store
     from provnet.inventory import auth
 
     _, store = open_settings_store(config, state_dir)
@@ -86,7 +85,6 @@ def user_list(config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
 @user_app.command("disable")
 def user_disable(name: str, config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Disable a user: its tokens and sessions stop working."""
-    from provnet.cli_common import open_settings_store
     from provnet.inventory import auth
 
     _, store = open_settings_store(config, state_dir)
@@ -108,7 +106,6 @@ def token_create(user: str,
                      help="accept the token only from this network (CIDR); repeatable")] = None,
                  config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Create a token; it is printed once, as the last line (only its hash is kept)."""
-    from provnet.cli_common import open_settings_store
     from provnet.inventory import auth
 
     settings, store = open_settings_store(config, state_dir)
@@ -131,7 +128,6 @@ def token_create(user: str,
 @token_app.command("list")
 def token_list(config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Tokens: id, owner, prefix, expiry, last use (never the token)."""
-    from provnet.cli_common import open_settings_store
     from provnet.inventory import auth
 
     _, store = open_settings_store(config, state_dir)
@@ -149,7 +145,6 @@ def token_list(config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
 @token_app.command("revoke")
 def token_revoke(token_id: int, config: ConfigOpt = None, state_dir: StateOpt = None) -> None:
     """Revoke a token by id."""
-    from provnet.cli_common import open_settings_store
     from provnet.inventory import auth
 
     _, store = open_settings_store(config, state_dir)
