@@ -93,11 +93,6 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
-def pick_free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port free right now on ``host``, below the kernel's ephemeral range."""
-    return free_port(host)
-
-
 def _die_with_parent() -> Callable[[], None] | None:
     """A preexec_fn asking Linux to SIGTERM the child when the forking thread exits."""
     try:
@@ -298,7 +293,7 @@ class ManagedInfluxd:
                 previous = 0
             if previous > 0 and port_is_free(previous):
                 return previous
-        return pick_free_port()
+        return free_port()
 
     def _write_config(self, http_port: int, rpc_port: int) -> None:
         self.config_path.write_text(
@@ -315,9 +310,9 @@ class ManagedInfluxd:
         )
 
     def _start_once(self, http_port: int) -> None:
-        rpc_port = pick_free_port()
+        rpc_port = free_port()
         while rpc_port == http_port:
-            rpc_port = pick_free_port()
+            rpc_port = free_port()
         self._write_config(http_port, rpc_port)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log_fh = self.log_path.open("ab")

@@ -28,7 +28,8 @@ from provnet.config.history import HistorySettings
 from provnet.config.tsdb import VictoriaMetricsSettings
 from provnet.tsdb.client import Writer
 from provnet.tsdb.errors import TsdbError
-from provnet.tsdb.managed import _die_with_parent, pick_free_port, port_is_free
+from provnet.tsdb.managed import _die_with_parent, port_is_free
+from provnet.tsdb.ports import free_port
 from provnet.tsdb.victoria import VictoriaClient, VictoriaHistory, VictoriaWriter
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ class ManagedVictoria:
             port = int(remembered.read_text().strip())
             if port_is_free(port):
                 return port
-        return pick_free_port()
+        return free_port()
 
     def start(self, timeout_s: float = 20.0) -> Self:
         """Start and wait until ``/health`` answers; :class:`TsdbError` if it does not."""
