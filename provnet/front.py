@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 FEED_S = 0.02
 FIGURES_S = 1.0
 RESTART_S = 1.0
+#: how long a front that closed its control socket gets to exit before it is killed
+REAP_S = 2.0
 #: events kept for a front that does not read (it is restarted long before this fills)
 MAX_PENDING_EVENTS = 10_000
 
@@ -47,8 +49,10 @@ class FrontProcess:
     """The service's handle on its API front: start, feed, restart if it dies, stop."""
 
     def __init__(self, listen: socket.socket, uds: Path, settings: Settings,
-                 hub: EventHub | None = None) -> None:
+                 hub: EventHub | None = None,
+                 command: tuple[str, ...] = (sys.executable, "-m", "provnet.front")) -> None:
         self.listen, self.uds, self.settings = listen, uds, settings
+        self.command = command
         #: live-update events for the front's own hub, sent with the next generation line
         self._events: list[bytes] = []
         if hub is not None:
@@ -68,8 +72,8 @@ class FrontProcess:
         parent, child = socket.socketpair()
         fds = (self.listen.fileno(), child.fileno())
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "provnet.front", "--listen-fd", str(fds[0]),
-             "--control-fd", str(fds[1])], pass_fds=fds, stdin=subprocess.DEVNULL)
+            [*self.command, "--listen-fd", str(fds[0]), "--control-fd", str(fds[1])],
+            pass_fds=fds, stdin=subprocess.DEVNULL)
         child.close()
         init = {"sql_url": self.settings.sql_url(), "state_dir": str(self.settings.state_dir),
                 "uds": str(self.uds), "api": self.settings.api.model_dump(mode="json")}
@@ -81,23 +85,46 @@ class FrontProcess:
 
     async def run(self, generation: Callable[[], tuple[Hashable, Hashable]],
                   stop: asyncio.Event) -> None:
-        """Feed the generation to the front until ``stop``; start it again if it dies."""
+        """Feed the generation to the front until ``stop``; start it again if it dies or
+        closes its end of the control socket."""
         while not stop.is_set():
-            if self.proc is None or self.proc.poll() is not None:
-                if self.proc is not None:
-                    log.error("API front exited with %s; starting it again", self.proc.returncode)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), RESTART_S)
-                    if stop.is_set():
-                        return
+            if self.proc is not None and (self.control is None or self.proc.poll() is not None):
+                # the feed ended: the front's end closed as it died (the socket may close
+                # before the process can be reaped) or it broke; make sure it is gone
+                code = await self._reap()
+                log.error("API front exited with %s; starting it again", code)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), RESTART_S)
+                if stop.is_set():
+                    return
+                self.proc = None
+            if self.proc is None:
                 self.start()
             with contextlib.suppress(OSError, ConnectionError):
                 await self._feed(generation, stop)
 
+    async def _reap(self) -> int | None:
+        """The old front's exit code, after ``REAP_S`` for it to exit, then SIGKILL."""
+        assert self.proc is not None
+        deadline = time.monotonic() + REAP_S
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if self.proc.poll() is None:
+            log.error("API front (pid %d) closed its control socket but runs on: killing it",
+                      self.proc.pid)
+            self.proc.kill()
+            while self.proc.poll() is None:
+                await asyncio.sleep(0.05)
+        return self.proc.returncode
+
     async def _feed(self, generation: Callable[[], tuple[Hashable, Hashable]],
                     stop: asyncio.Event) -> None:
         assert self.control is not None and self.proc is not None
-        reader, writer = await asyncio.open_connection(sock=self.control)
+        try:
+            reader, writer = await asyncio.open_connection(sock=self.control)
+        except OSError:
+            self.control = None
+            raise
         figures = asyncio.create_task(self._figures(reader))
         last: tuple[Hashable, Hashable] | None = None
         try:
